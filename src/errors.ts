@@ -52,3 +52,6 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return value.constructor?.name ?? 'object';
   return String(value);
 }
+
+/** A message's element type differs from the receive buffer's. The message stays queued. */
+export class MessageTypeError extends SimdeckError {}

@@ -1,0 +1,104 @@
+/**
+ * Parsing `simdeck run` command lines, MPMD included:
+ *   simdeck run [options] -n N deck.ts [deck args...] [: -n M other.ts [args...]]...
+ * Options before the first deck apply to the whole job; everything after a deck's path up to
+ * the next `:` is that deck's own arguments.
+ */
+import { ArgumentError } from '../errors.js';
+import type { OutputMode } from './output.js';
+
+/** One deck of a (possibly MPMD) job. */
+export interface AppSpec {
+  ranks: number;
+  deck: string;
+  args: string[];
+}
+
+/** A parsed `simdeck run`. */
+export interface RunOptions {
+  apps: AppSpec[];
+  output: OutputMode | null;
+  hangTimeout: number | null;
+  wait: 'auto' | 'spin' | 'block';
+  transport: 'shm' | 'mpi' | 'auto';
+}
+
+const USAGE = 'usage: simdeck run [--output prefixed|rank0|raw] [--hang-timeout SECONDS] [--wait auto|spin|block] ' +
+  '[--transport shm|mpi] -n N deck.ts [args...] [: -n M other.ts [args...]]';
+
+/** The usage line of `simdeck run`. */
+export function runUsage(): string {
+  return USAGE;
+}
+
+function positiveInt(value: string | undefined, flag: string): number {
+  const n = Number(value);
+  if (value === undefined || !/^\d+$/.test(value) || !Number.isInteger(n) || n < 1) {
+    throw new ArgumentError(`${flag} needs a whole number of ranks of at least 1, got ${value === undefined ? 'nothing' : JSON.stringify(value)}\n${USAGE}`);
+  }
+  return n;
+}
+
+/** Parses the arguments after `run`. Throws ArgumentError with the usage on bad input. */
+export function parseRunArgs(argv: string[]): RunOptions {
+  const opts: RunOptions = { apps: [], output: null, hangTimeout: null, wait: 'auto', transport: 'auto' };
+  let i = 0;
+  let ranks: number | null = null;
+  const value = (flag: string): string => {
+    const v = argv[++i];
+    if (v === undefined) throw new ArgumentError(`${flag} needs a value\n${USAGE}`);
+    return v;
+  };
+  while (i < argv.length) {
+    const a = argv[i];
+    const eq = a.indexOf('=');
+    const [flag, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const take = () => inline ?? value(flag);
+    switch (flag) {
+      case '-n': case '-np': case '--np': case '--ranks':
+        ranks = positiveInt(take(), flag);
+        break;
+      case '--output': {
+        const v = take();
+        if (v !== 'prefixed' && v !== 'rank0' && v !== 'raw') throw new ArgumentError(`--output must be prefixed, rank0 or raw, got ${JSON.stringify(v)}`);
+        opts.output = v;
+        break;
+      }
+      case '--hang-timeout': {
+        const v = take();
+        const s = Number(v);
+        if (!Number.isFinite(s) || s <= 0) throw new ArgumentError(`--hang-timeout needs a positive number of seconds, got ${JSON.stringify(v)}`);
+        opts.hangTimeout = s;
+        break;
+      }
+      case '--wait': {
+        const v = take();
+        if (v !== 'auto' && v !== 'spin' && v !== 'block') throw new ArgumentError(`--wait must be auto, spin or block, got ${JSON.stringify(v)}`);
+        opts.wait = v;
+        break;
+      }
+      case '--transport': {
+        const v = take();
+        if (v !== 'shm' && v !== 'mpi' && v !== 'auto') throw new ArgumentError(`--transport must be shm or mpi, got ${JSON.stringify(v)}`);
+        opts.transport = v;
+        break;
+      }
+      case ':':
+        throw new ArgumentError(`':' must follow a deck: -n N deck.ts : -n M other.ts\n${USAGE}`);
+      default: {
+        if (a.startsWith('-')) throw new ArgumentError(`unknown option ${a}\n${USAGE}`);
+        if (ranks === null) throw new ArgumentError(`say how many ranks run ${a} with -n N before it\n${USAGE}`);
+        const args: string[] = [];
+        let j = i + 1;
+        while (j < argv.length && argv[j] !== ':') args.push(argv[j++]);
+        opts.apps.push({ ranks, deck: a, args });
+        ranks = null;
+        i = j; // at ':' or the end
+        if (i < argv.length && i === argv.length - 1) throw new ArgumentError(`a deck must follow ':'\n${USAGE}`);
+      }
+    }
+    i++;
+  }
+  if (opts.apps.length === 0) throw new ArgumentError(`no deck given\n${USAGE}`);
+  return opts;
+}

@@ -1,0 +1,203 @@
+/**
+ * The launcher behind `simdeck run`: bundles each deck once, creates the job's shared-memory
+ * segment, starts one Node process per rank, routes their output, watches for failures and
+ * hangs, and cleans up (no rank process, no segment, no temp file left) however the job ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleDeck } from '../runtime/deckBundle.js';
+import { EXIT_ABORTED, EXIT_HANG, jobEnvironment, USER_ENV } from '../runtime/jobEnv.js';
+import { readKernelTraceSlot } from '../runtime/kernelTrace.js';
+import {
+  Abort, createSegment, defaultRingBytes, H, newSegmentName, R, rankBlockOffset, sweepStale, unlinkSegment, type Segment,
+} from '../transport/shm/segment.js';
+import { futexWakeAll } from '../transport/shm/libc.js';
+import type { RunOptions } from './args.js';
+import { routeLines, type OutputMode } from './output.js';
+
+const rankMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'rankMain.js');
+
+/** Exit status the launcher uses when hang diagnosis aborts a job. */
+export const EXIT_STATUS_HANG = 124;
+
+interface RankProcess {
+  rank: number;
+  child: ChildProcess;
+  exited: boolean;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return (osConstants.signals as Record<string, number>)[signal] ?? 1;
+}
+
+/**
+ * Runs a job to completion and returns the exit status for the process: 0 when every rank
+ * succeeded, else the failing rank's status (128 + signal number when a signal killed it).
+ * Writes diagnostics to stderr. Throws DeckError/ArgumentError before any rank starts.
+ */
+export async function runJob(opts: RunOptions): Promise<number> {
+  sweepStale();
+  const size = opts.apps.reduce((n, a) => n + a.ranks, 0);
+  const output: OutputMode = opts.output ?? (process.env[USER_ENV.OUTPUT] as OutputMode | undefined) ?? (size > 1 ? 'prefixed' : 'raw');
+  const hangEnv = process.env[USER_ENV.HANG_TIMEOUT];
+  const hangTimeout = opts.hangTimeout ?? (hangEnv ? Number(hangEnv) : null);
+  const waitMode = opts.wait !== 'auto' ? opts.wait : ((process.env[USER_ENV.WAIT] as string | undefined) ?? 'auto');
+  const spin = waitMode === 'spin' || (waitMode === 'auto' && size <= availableParallelism());
+
+  // Read and transpile every deck once, before any rank starts.
+  const jobDir = mkdtempSync(join(tmpdir(), `simdeck-${process.pid}-`));
+  const bundles: string[] = [];
+  try {
+    for (let i = 0; i < opts.apps.length; i++) {
+      const file = join(jobDir, `deck${i}.mjs`);
+      writeFileSync(file, await bundleDeck(opts.apps[i].deck));
+      bundles.push(file);
+    }
+  } catch (e) {
+    rmSync(jobDir, { recursive: true, force: true });
+    throw e;
+  }
+
+  const segName = newSegmentName();
+  const seg = createSegment(segName, {
+    size, ringBytes: defaultRingBytes(size), spin, cma: process.env[USER_ENV.CMA] !== '0',
+  });
+  let unlinked = false;
+  const cleanup = () => {
+    if (!unlinked) { unlinkSegment(segName); unlinked = true; }
+    rmSync(jobDir, { recursive: true, force: true });
+  };
+
+  const ranks: RankProcess[] = [];
+  let rank = 0;
+  opts.apps.forEach((app, appIndex) => {
+    const appRanks = Array.from({ length: app.ranks }, (_, k) => rank + k);
+    for (let k = 0; k < app.ranks; k++, rank++) {
+      const env = {
+        ...process.env,
+        ...jobEnvironment({
+          segment: segName, rank, launcherPid: process.pid, bundle: bundles[appIndex],
+          deck: resolve(app.deck), args: app.args, appIndex, appRanks,
+        }),
+      };
+      const out = output === 'raw' || (output === 'rank0' && rank === 0) ? 'inherit' : output === 'rank0' ? 'ignore' : 'pipe';
+      const err = output === 'raw' ? 'inherit' : 'pipe';
+      const child = spawn(process.execPath, [rankMain], { env, stdio: [rank === 0 ? 'inherit' : 'ignore', out, err] });
+      const p: RankProcess = { rank, child, exited: false, code: null, signal: null };
+      ranks.push(p);
+    }
+  });
+
+  const routes: Promise<void>[] = [];
+  for (const p of ranks) {
+    if (p.child.stdout) routes.push(routeLines(p.child.stdout, process.stdout, `[${p.rank}] `));
+    if (p.child.stderr) routes.push(routeLines(p.child.stderr, process.stderr, output === 'raw' ? '' : `[${p.rank}] `));
+  }
+
+  return await new Promise<number>((finish) => {
+    let failure: { rank: number; status: number; report: string } | null = null;
+    let hung = false;
+    let killTimer: NodeJS.Timeout | null = null;
+    let interrupted: NodeJS.Signals | null = null;
+
+    const abortJob = (code: number, abortRank: number) => {
+      if (Atomics.compareExchange(seg.i32, H.ABORT, Abort.NONE, code) === Abort.NONE) {
+        Atomics.store(seg.i32, H.ABORT_RANK, abortRank);
+      }
+      wakeAll(seg);
+      if (killTimer === null) {
+        // Ranks that block in simdeck calls leave within ~50 ms; kill what is left (computing, or in native code).
+        killTimer = setTimeout(() => {
+          for (const p of ranks) if (!p.exited) p.child.kill('SIGKILL');
+        }, code === Abort.HANG ? 1500 : 300);
+      }
+    };
+
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (interrupted !== null) return;
+      interrupted = signal;
+      abortJob(Abort.INTERRUPTED, -1);
+      for (const p of ranks) if (!p.exited) p.child.kill('SIGTERM');
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+
+    const watch = setInterval(() => {
+      if (!unlinked && Atomics.load(seg.i32, H.ATTACHED) === size) { unlinkSegment(segName); unlinked = true; }
+      if (hangTimeout !== null && !hung && failure === null) {
+        const now = Date.now();
+        for (let r = 0; r < size; r++) {
+          const since = seg.f64[(rankBlockOffset(r) + R.BLOCKED_SINCE) >> 3];
+          if (since !== 0 && now - since > hangTimeout * 1000 && !ranks[r].exited) {
+            hung = true;
+            process.stderr.write(`simdeck: hang: rank ${r} has been blocked for more than ${hangTimeout} s; ` +
+              'every rank reports what it waits for, then the job is aborted\n');
+            abortJob(Abort.HANG, r);
+            break;
+          }
+        }
+      }
+    }, 50);
+
+    let remaining = ranks.length;
+    for (const p of ranks) {
+      p.child.on('exit', (code, signal) => {
+        p.exited = true;
+        p.code = code;
+        p.signal = signal;
+        const ok = code === 0;
+        if (!ok && failure === null && !hung && interrupted === null && code !== EXIT_ABORTED) {
+          const status = signal ? 128 + signalNumber(signal) : code ?? 1;
+          let report = signal
+            ? `simdeck: rank ${p.rank} was killed by signal ${signal}`
+            : `simdeck: rank ${p.rank} failed with exit status ${code}`;
+          if (signal) {
+            const kernel = readKernelTraceSlot(seg.u8.subarray(rankBlockOffset(p.rank) + R.KERNEL));
+            if (kernel !== '') report += ` (last native kernel entered: ${kernel})`;
+          }
+          failure = { rank: p.rank, status, report };
+          abortJob(signal ? Abort.KILLED : Abort.ERROR, p.rank);
+        }
+        if (hung && !ok && code !== EXIT_HANG && signal === 'SIGKILL') {
+          process.stderr.write(`[rank ${p.rank}] hang: not in a simdeck call (computing or in native code); killed\n`);
+        }
+        if (--remaining === 0) void done();
+      });
+    }
+
+    const done = async () => {
+      clearInterval(watch);
+      if (killTimer) clearTimeout(killTimer);
+      await Promise.all(routes);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
+      cleanup();
+      if (interrupted !== null) {
+        process.stderr.write(`simdeck: interrupted by ${interrupted}; all ranks stopped\n`);
+        finish(128 + signalNumber(interrupted));
+      } else if (failure !== null) {
+        process.stderr.write(`${failure.report}; the job was aborted\n`);
+        finish(failure.status);
+      } else if (hung) {
+        finish(EXIT_STATUS_HANG);
+      } else {
+        finish(0);
+      }
+    };
+  });
+}
+
+function wakeAll(seg: Segment): void {
+  for (let r = 0; r < seg.shape.size; r++) {
+    const at = rankBlockOffset(r) + R.DOORBELL;
+    Atomics.add(seg.i32, at >> 2, 1);
+    futexWakeAll(seg.address + at);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Turning values into message bytes and back. A bare typed array travels raw (its bytes, its
+ * element type in the encoding code); anything else is msgpack-encoded, typed arrays nested
+ * inside included (msgpackr's `moreTypes`). Functions and symbols are refused with an EncodeError
+ * instead of silently turning into `undefined`.
+ */
+import { Packr } from 'msgpackr';
+import { EncodeError } from '../errors.js';
+import { OBJECT_ENCODING, TYPED_ARRAY_CLASSES, typedArrayEncoding } from '../transport/encoding.js';
+
+const packr = new Packr({
+  moreTypes: true,
+  useRecords: false,
+  writeFunction: () => {
+    throw new EncodeError('a function cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead');
+  },
+} as ConstructorParameters<typeof Packr>[0]);
+
+/** An encoded message: its bytes and encoding code. */
+export interface Encoded {
+  bytes: Uint8Array;
+  encoding: number;
+}
+
+const scratch: Encoded = { bytes: new Uint8Array(0), encoding: 0 };
+
+/**
+ * Encodes `value`; the result object is reused by the next call, its bytes are not.
+ * Throws EncodeError for values that cannot travel (functions, symbols, cycles).
+ */
+export function encode(value: unknown): Encoded {
+  const code = typedArrayEncoding(value);
+  if (code > 0) {
+    const view = value as ArrayBufferView;
+    scratch.bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    scratch.encoding = code;
+    return scratch;
+  }
+  if (typeof value === 'function' || typeof value === 'symbol') {
+    throw new EncodeError(`a ${typeof value} cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead`);
+  }
+  try {
+    scratch.bytes = packr.pack(value);
+  } catch (e) {
+    if (e instanceof EncodeError) throw e;
+    const why = (e as Error).message;
+    const hint = /symbol/i.test(why) ? 'symbols cannot be sent' : /call stack/i.test(why) ? 'the value seems to contain a cycle' : why;
+    throw new EncodeError(`this value cannot be sent in a message (${hint}); send plain data instead`);
+  }
+  scratch.encoding = OBJECT_ENCODING;
+  return scratch;
+}
+
+/** Decodes received bytes: a typed array of the encoded class (sharing `bytes`'s memory) or an object. */
+export function decode(bytes: Uint8Array, encoding: number): unknown {
+  if (encoding === OBJECT_ENCODING) return packr.unpack(bytes);
+  const cls = TYPED_ARRAY_CLASSES[encoding];
+  if (!cls) throw new EncodeError(`unknown message encoding ${encoding}`);
+  if (cls === Buffer) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ctor = cls as unknown as { new(b: ArrayBuffer, o?: number, n?: number): ArrayBufferView; BYTES_PER_ELEMENT: number };
+  const per = ctor.BYTES_PER_ELEMENT;
+  if (bytes.byteOffset % per === 0) return new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / per);
+  return new ctor(bytes.slice().buffer as ArrayBuffer);
+}
+
+/** A byte view of any typed array (for receiving into it). */
+export function bytesOf(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}

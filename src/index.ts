@@ -1,0 +1,19 @@
+/**
+ * simdeck: SPMD input decks in TypeScript. `world` is the communicator of every rank of the job;
+ * `app` is this deck's own ranks in an MPMD job (the world for a single deck).
+ */
+import type { Comm } from './comm/comm.js';
+import { getApp, getAppIndex, getWorld } from './runtime/world.js';
+
+export { Comm } from './comm/comm.js';
+export { Request } from './comm/request.js';
+export { Status } from './comm/status.js';
+export { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './comm/constants.js';
+export * from './errors.js';
+
+/** The communicator of every rank in the job. */
+export const world: Comm = getWorld();
+/** This deck's ranks in an MPMD job; the same as `world` for a single deck. */
+export const app: Comm = getApp();
+/** The index of this rank's deck in an MPMD job (0 for a single deck). */
+export const appIndex: number = getAppIndex();

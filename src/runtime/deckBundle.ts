@@ -1,0 +1,102 @@
+/**
+ * Deck loading: the launcher reads a deck and its local modules once, transpiles TypeScript with
+ * esbuild into a single ES module, and every rank imports that one file (no rank re-reads or
+ * re-transpiles the sources: the "import does not scale" problem of pyMPI-era codes).
+ *
+ * npm packages stay external and are resolved as Node would from the deck's own directory;
+ * `simdeck` itself always resolves to the copy running the job, so the deck and the runtime
+ * share one `world`. `import.meta.url` (and `dirname`/`filename`) keep pointing at each
+ * module's original file, so decks find files next to them.
+ */
+import { build, type Message, type Plugin } from 'esbuild';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { DeckError } from '../errors.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/src of the running simdeck (this file is dist/src/runtime/deckBundle.js). */
+const distSrc = resolve(here, '..');
+
+/** Where `simdeck` and its subpath exports live in this copy. */
+function selfExport(spec: string): string | null {
+  const map: Record<string, string> = {
+    simdeck: join(distSrc, 'index.js'),
+    'simdeck/kernels': join(distSrc, 'kernels', 'index.js'),
+    'simdeck/decomposition': join(distSrc, '..', 'decomposition', 'index.js'),
+  };
+  return map[spec] ?? null;
+}
+
+const externals: Plugin = {
+  name: 'simdeck-externals',
+  setup(b) {
+    // Bare specifiers: node builtins stay as they are; packages resolve from the deck's directory.
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === 'simdeck-inner') return undefined;
+      if (args.path.startsWith('node:')) return { path: args.path, external: true };
+      const self = selfExport(args.path);
+      if (self !== null) return { path: self, external: true };
+      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'simdeck-inner' });
+      if (r.errors.length > 0) return { errors: r.errors };
+      if (!r.path || r.external) return { path: args.path, external: true }; // builtins
+      return { path: r.path, external: true };
+    });
+    // Local modules: keep import.meta.url/dirname/filename pointing at the original file.
+    b.onLoad({ filter: /\.(m|c)?(t|j)sx?$/ }, async (args) => {
+      if (args.path.includes('/node_modules/')) return undefined;
+      let text = await readFile(args.path, 'utf8');
+      if (text.includes('import.meta.')) {
+        text = text
+          .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
+          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)))
+          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
+      }
+      const ext = extname(args.path).slice(1);
+      const loader = ext.startsWith('t') || ext.endsWith('ts') || ext === 'mts' || ext === 'cts' ? (ext.endsWith('x') ? 'tsx' : 'ts') : (ext.endsWith('x') ? 'jsx' : 'js');
+      return { contents: text, loader };
+    });
+  },
+};
+
+function formatMessages(messages: Message[]): string {
+  return messages.map((m) => {
+    const at = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
+    const line = m.location?.lineText ? `\n    ${m.location.lineText}\n    ${' '.repeat(m.location.column)}^` : '';
+    return `${at}${m.text}${line}`;
+  }).join('\n');
+}
+
+/**
+ * Transpiles and bundles the deck at `deckPath` into one ES module (with an inline source map,
+ * so stacks name the deck's own lines) and returns its text. Blocks the launcher only.
+ * Throws DeckError for a missing file or a syntax error (with file:line:column).
+ */
+export async function bundleDeck(deckPath: string): Promise<string> {
+  const abs = resolve(deckPath);
+  if (!existsSync(abs) || !statSync(abs).isFile()) {
+    throw new DeckError(`deck file not found: ${deckPath} (looked for ${abs})`);
+  }
+  try {
+    const result = await build({
+      entryPoints: [abs],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'inline',
+      sourcesContent: false,
+      logLevel: 'silent',
+      plugins: [externals],
+    });
+    return result.outputFiles[0].text;
+  } catch (e) {
+    const failure = e as { errors?: Message[] };
+    if (failure.errors && failure.errors.length > 0) {
+      throw new DeckError(`the deck could not be compiled:\n${formatMessages(failure.errors)}`);
+    }
+    throw new DeckError(`the deck could not be compiled: ${(e as Error).message}`);
+  }
+}

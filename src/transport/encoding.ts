@@ -1,0 +1,30 @@
+/**
+ * Payload encodings shared by every transport: 0 is a msgpack-encoded object, 1.. are raw typed
+ * arrays of one element type. A transport needs them to name types in errors and (MPI) to map
+ * typed arrays onto MPI datatypes.
+ */
+
+/** The typed-array classes that travel raw, indexed by encoding code (0 = object). */
+export const TYPED_ARRAY_CLASSES = [
+  null, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array, Buffer,
+] as const;
+
+/** Encoding code of an object message. */
+export const OBJECT_ENCODING = 0;
+
+/** A human name for an encoding code, for error messages. */
+export function encodingName(code: number): string {
+  if (code === OBJECT_ENCODING) return 'an object message';
+  const cls = TYPED_ARRAY_CLASSES[code];
+  return cls ? cls.name : `encoding ${code}`;
+}
+
+/** The encoding code of a typed array (Buffer counts as its own class), or -1 for other values. */
+export function typedArrayEncoding(value: unknown): number {
+  if (!ArrayBuffer.isView(value)) return -1;
+  const ctor = value.constructor;
+  for (let i = 1; i < TYPED_ARRAY_CLASSES.length; i++) if (TYPED_ARRAY_CLASSES[i] === ctor) return i;
+  if (value instanceof Uint8Array) return 2; // subclasses of Uint8Array other than Buffer
+  return -1;
+}

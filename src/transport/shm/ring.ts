@@ -1,0 +1,108 @@
+/**
+ * One single-producer single-consumer ring of frames inside the job segment. The producer owns
+ * `tail`, the consumer owns `head`; both are byte counters modulo 2^32 over a power-of-two data
+ * area. Frames are 8-byte aligned: a 32-byte header then the payload.
+ *
+ *   header words: [kind | encoding << 8, payload bytes, tag, context, id, aux, total lo, total hi]
+ *
+ * A frame never wraps: when the space left before the end is too small, the producer writes a
+ * WRAP frame (or, with under 32 bytes left, nothing: the consumer skips such a tail by itself).
+ */
+import type { Segment } from './segment.js';
+
+export const FRAME_HEADER = 32;
+
+/** Frame kinds. */
+export const Kind = {
+  /** A whole small message. */
+  EAGER: 1,
+  /** Request to send a large message: payload holds the sender's buffer address. */
+  RTS: 2,
+  /** Receiver → sender: stream the message through the ring (id = send id, aux = receive id). */
+  CTS: 3,
+  /** A chunk of a streamed message (id = receive id). */
+  DATA: 4,
+  /** Receiver → sender: the receiver has read the sender's buffer; the send is complete. */
+  FIN: 5,
+  /** Skip to the start of the ring. */
+  WRAP: 6,
+} as const;
+
+const CTRL_HEAD = 0; // int32 index offsets within the control block
+const CTRL_TAIL = 16;
+const CTRL_FULL_WAIT = 24;
+
+/** Rounds up to a multiple of 8. */
+export function pad8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** A ring's coordinates in the segment and the producer/consumer operations on it. */
+export class Ring {
+  readonly i32: Int32Array;
+  readonly u8: Uint8Array;
+  readonly f64: Float64Array;
+  /** Int32 indices of the control words. */
+  readonly headIdx: number;
+  readonly tailIdx: number;
+  readonly fullWaitIdx: number;
+  /** Byte offset of the data area and its size (a power of two). */
+  readonly data: number;
+  readonly bytes: number;
+  /** Largest payload one frame can carry. */
+  readonly maxPayload: number;
+
+  constructor(seg: Segment, ctrlOffset: number, dataOffset: number, bytes: number) {
+    this.i32 = seg.i32;
+    this.u8 = seg.u8;
+    this.f64 = seg.f64;
+    this.headIdx = (ctrlOffset >> 2) + CTRL_HEAD;
+    this.tailIdx = (ctrlOffset >> 2) + CTRL_TAIL;
+    this.fullWaitIdx = (ctrlOffset >> 2) + CTRL_FULL_WAIT;
+    this.data = dataOffset;
+    this.bytes = bytes;
+    this.maxPayload = bytes / 4;
+  }
+
+  /**
+   * Producer: writes one frame if there is room; returns false (writing nothing) when full.
+   * `payload` may be null for header-only frames.
+   */
+  tryWrite(kind: number, encoding: number, tag: number, context: number, id: number, aux: number,
+    total: number, payload: Uint8Array | null, from: number, length: number): boolean {
+    const i32 = this.i32;
+    const size = this.bytes;
+    const tail = i32[this.tailIdx] >>> 0; // only this producer writes tail
+    const head = Atomics.load(i32, this.headIdx) >>> 0;
+    const used = (tail - head) >>> 0;
+    const frame = FRAME_HEADER + pad8(length);
+    let pos = tail & (size - 1);
+    let skip = 0;
+    if (size - pos < frame) skip = size - pos;
+    if (size - used < skip + frame) return false;
+    if (skip !== 0) {
+      if (skip >= FRAME_HEADER) i32[(this.data + pos) >> 2] = Kind.WRAP;
+      pos = 0;
+    }
+    const at = this.data + pos;
+    const w = at >> 2;
+    i32[w] = kind | (encoding << 8);
+    i32[w + 1] = length;
+    i32[w + 2] = tag;
+    i32[w + 3] = context;
+    i32[w + 4] = id;
+    i32[w + 5] = aux;
+    i32[w + 6] = total % 4294967296;
+    i32[w + 7] = Math.floor(total / 4294967296);
+    if (length !== 0 && payload !== null) {
+      this.u8.set(length === payload.length && from === 0 ? payload : payload.subarray(from, from + length), at + FRAME_HEADER);
+    }
+    Atomics.store(i32, this.tailIdx, (tail + skip + frame) | 0);
+    return true;
+  }
+
+  /** Consumer: true when a frame (or a skip) is waiting. */
+  hasData(): boolean {
+    return Atomics.load(this.i32, this.tailIdx) !== this.i32[this.headIdx];
+  }
+}

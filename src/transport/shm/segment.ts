@@ -1,0 +1,147 @@
+/**
+ * Layout of a job's shared-memory segment, and its life cycle: created by the launcher, attached
+ * by every rank, unlinked as soon as all ranks are attached (so a SIGKILLed job leaves nothing
+ * in /dev/shm), and swept at the next start if the launcher died before that.
+ *
+ *   header (4 KiB)       magic, size, abort word, attach count, ring size, wait mode, ...
+ *   rank blocks          one per rank, 512 B: doorbell, sleeper count, blocked-since, pid,
+ *                        last kernel entered
+ *   rings                one single-producer single-consumer ring per ordered pair (i → j, i ≠ j)
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mapShared, unlinkShared, type Mapping } from './libc.js';
+
+export const MAGIC = 0x53444b31;
+export const HEADER_BYTES = 4096;
+export const RANK_BLOCK_BYTES = 512;
+/** Ring control block: consumer position in one cache line, producer position in another. */
+export const RING_CTRL_BYTES = 128;
+
+/** Int32 indices of header words. */
+export const H = {
+  MAGIC: 0, SIZE: 1, ABORT: 2, ABORT_RANK: 3, ATTACHED: 4, RING_BYTES: 5, SPIN: 6, CMA: 7, FINISHED: 8,
+} as const;
+
+/** Values of the abort word. */
+export const Abort = { NONE: 0, ERROR: 1, HANG: 2, KILLED: 3, INTERRUPTED: 4 } as const;
+
+/** Byte offsets inside a rank block. */
+export const R = { DOORBELL: 0, SLEEPERS: 64, BLOCKED_SINCE: 128, PID: 136, KERNEL: 256 } as const;
+
+/** What a segment is built for. */
+export interface SegmentShape {
+  size: number;
+  ringBytes: number;
+}
+
+/** Ring size for a job of `size` ranks: 256 KiB (fits L2), smaller past 8 ranks; a power of two. */
+export function defaultRingBytes(size: number): number {
+  if (size <= 8) return 256 * 1024;
+  const budget = 128 * 1024 * 1024 / (size * (size - 1));
+  let bytes = 16 * 1024;
+  while (bytes * 2 <= Math.min(budget, 256 * 1024)) bytes *= 2;
+  return bytes;
+}
+
+/** Byte offset of rank `r`'s block. */
+export function rankBlockOffset(r: number): number {
+  return HEADER_BYTES + r * RANK_BLOCK_BYTES;
+}
+
+function ringsOffset(size: number): number {
+  return Math.ceil((HEADER_BYTES + size * RANK_BLOCK_BYTES) / 4096) * 4096;
+}
+
+/** Byte offset of the control block of the ring carrying messages from `from` to `to`. */
+export function ringOffset(shape: SegmentShape, from: number, to: number): number {
+  const index = from * (shape.size - 1) + (to < from ? to : to - 1);
+  return ringsOffset(shape.size) + index * (RING_CTRL_BYTES + shape.ringBytes);
+}
+
+/** Total bytes of a segment of this shape. */
+export function segmentBytes(shape: SegmentShape): number {
+  return ringsOffset(shape.size) + shape.size * (shape.size - 1) * (RING_CTRL_BYTES + shape.ringBytes);
+}
+
+/** A mapped segment with typed views over all of it. */
+export interface Segment extends Mapping {
+  name: string;
+  shape: SegmentShape;
+  i32: Int32Array;
+  f64: Float64Array;
+  u8: Uint8Array;
+}
+
+function views(m: Mapping, name: string, shape: SegmentShape): Segment {
+  return { ...m, name, shape, i32: new Int32Array(m.buffer), f64: new Float64Array(m.buffer), u8: new Uint8Array(m.buffer) };
+}
+
+/** Options the launcher writes into a new segment's header. */
+export interface SegmentOptions extends SegmentShape {
+  spin: boolean;
+  cma: boolean;
+}
+
+/** Launcher: creates and initialises the segment of a new job. Throws on system failure. */
+export function createSegment(name: string, opts: SegmentOptions): Segment {
+  const shape = { size: opts.size, ringBytes: opts.ringBytes };
+  const seg = views(mapShared(name, segmentBytes(shape), true), name, shape);
+  seg.i32[H.SIZE] = opts.size;
+  seg.i32[H.RING_BYTES] = opts.ringBytes;
+  seg.i32[H.SPIN] = opts.spin ? 1 : 0;
+  seg.i32[H.CMA] = opts.cma ? 1 : 0;
+  Atomics.store(seg.i32, H.MAGIC, MAGIC);
+  return seg;
+}
+
+/** Rank: maps the segment `name` made by the launcher. Throws when it is missing or not ours. */
+export function attachSegment(name: string): Segment {
+  const probe = mapShared(name, HEADER_BYTES, false);
+  const head = new Int32Array(probe.buffer);
+  if (Atomics.load(head, H.MAGIC) !== MAGIC) throw new Error(`shared-memory segment ${name} is not a simdeck segment`);
+  const shape = { size: head[H.SIZE], ringBytes: head[H.RING_BYTES] };
+  return views(mapShared(name, segmentBytes(shape), false), name, shape);
+}
+
+/** Removes a segment's name (the memory lives on while mapped). */
+export function unlinkSegment(name: string): void {
+  unlinkShared(name);
+}
+
+/** The name of a new job's segment: carries the launcher's pid so stale ones can be found. */
+export function newSegmentName(): string {
+  return `/simdeck-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes segments in /dev/shm and job directories in the temp directory left by launchers
+ * that no longer run (a SIGKILLed launcher). Returns the names removed. Never throws.
+ */
+export function sweepStale(): string[] {
+  const removed: string[] = [];
+  const places: Array<[string, (entry: string) => void]> = [
+    ['/dev/shm', (entry) => unlinkShared('/' + entry)],
+    [tmpdir(), (entry) => rmSync(join(tmpdir(), entry), { recursive: true, force: true })],
+  ];
+  for (const [dir, remove] of places) {
+    let entries: string[] = [];
+    try { entries = readdirSync(dir); } catch { continue; }
+    for (const entry of entries) {
+      const m = /^simdeck-(\d+)-/.exec(entry);
+      if (m === null || alive(Number(m[1]))) continue;
+      try { remove(entry); removed.push(join(dir, entry)); } catch { /* someone else swept it */ }
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,511 @@
+/**
+ * The embedded shared-memory transport: every rank of a job maps one POSIX shared-memory
+ * segment. Small messages are copied through a single-producer single-consumer ring per ordered
+ * pair of ranks; large ones move with one copy, the receiver reading the sender's buffer with
+ * process_vm_readv, or through the ring in chunks where the kernel refuses that.
+ *
+ * Waiting spins while every rank has a core and sleeps on a futex otherwise (or after spinning
+ * a while); every sleep is timed and checks the job's abort word, so no rank waits forever on a
+ * dead peer.
+ */
+import { JobAbortedError, MessageTypeError, TruncationError, TransportError } from '../../errors.js';
+import { encodingName } from '../encoding.js';
+import {
+  ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type Transport, type TransportRequest,
+} from '../transport.js';
+import { addressOf, allowPeerReads, futexWait, futexWakeAll, readFromProcess } from './libc.js';
+import { FRAME_HEADER, Kind, Ring, pad8 } from './ring.js';
+import { Abort, H, R, RING_CTRL_BYTES, rankBlockOffset, ringOffset, type Segment } from './segment.js';
+
+/** Polls before sleeping when every rank has its own core (~1-2 ms), and when oversubscribed. */
+const SPIN_POLLS_DEDICATED = 20000;
+const SPIN_POLLS_SHARED = 64;
+/** Longest single futex sleep: bounds how late a rank notices an abort. */
+const SLEEP_MS = 50;
+
+class Request implements TransportRequest {
+  done = false;
+  error: Error | null = null;
+  data: Uint8Array | null = null;
+  source: number;
+  tag: number;
+  encoding: Encoding;
+  bytes = 0;
+  /** send: 0 queued, 1 waiting for FIN/CTS, 2 streaming; recv: bytes streamed so far. */
+  state = 0;
+  id = 0;
+  /** send: the receiver's id for streamed DATA frames. */
+  aux = 0;
+  constructor(readonly kind: 'send' | 'recv', readonly peer: number, readonly context: number,
+    tag: number, encoding: Encoding, data: Uint8Array | null) {
+    this.source = peer;
+    this.tag = tag;
+    this.encoding = encoding;
+    this.data = data;
+  }
+}
+
+/** A message taken off a ring before any receive matched it. */
+interface Unexpected {
+  source: number;
+  tag: number;
+  context: number;
+  encoding: Encoding;
+  bytes: number;
+  /** Eager: the bytes. Rendezvous: null. */
+  data: Uint8Array | null;
+  sendId: number;
+  address: number;
+}
+
+/** A frame that could not be written yet because the ring was full. */
+interface Outgoing {
+  kind: number;
+  request: Request | null;
+  id: number;
+  aux: number;
+}
+
+/** Hooks the runtime gives the transport. */
+export interface ShmHooks {
+  /** Called (instead of throwing) when the job's abort word is set while this rank blocks. */
+  onAbort?: (code: number, describe: () => string) => never;
+  /** Names of contexts for diagnostics. */
+  contextName?: (context: number) => string;
+}
+
+/** The shared-memory transport of one rank. */
+export class ShmTransport implements Transport {
+  readonly name = 'shm';
+  readonly size: number;
+  private readonly seg: Segment;
+  private readonly outRings: (Ring | null)[] = [];
+  private readonly inRings: (Ring | null)[] = [];
+  private readonly bellIdx: number[] = [];
+  private readonly bellAddr: number[] = [];
+  private readonly sleepersIdx: number[] = [];
+  private readonly pids: number[] = [];
+  private readonly blockedSinceIdx: number;
+  private readonly spinPolls: number;
+  private readonly eagerLimit: number;
+  private cma: boolean;
+  private readonly posted: Request[] = [];
+  private readonly unexpected: Unexpected[] = [];
+  private readonly outQueues: Outgoing[][] = [];
+  private readonly streams: Request[] = [];
+  private readonly awaitingFin = new Map<number, Request>();
+  private readonly streamingRecvs = new Map<number, Request>();
+  private nextId = 1;
+  private rotor = 0;
+  private activity: string | null = null;
+  private blocked: TransportRequest | null = null;
+  private readonly addrScratch = new Float64Array(1);
+  private readonly addrBytes = new Uint8Array(this.addrScratch.buffer);
+
+  constructor(seg: Segment, readonly rank: number, private readonly hooks: ShmHooks = {}) {
+    this.seg = seg;
+    this.size = seg.shape.size;
+    const ringBytes = seg.shape.ringBytes;
+    for (let r = 0; r < this.size; r++) {
+      const block = rankBlockOffset(r);
+      this.bellIdx.push((block + R.DOORBELL) >> 2);
+      this.bellAddr.push(seg.address + block + R.DOORBELL);
+      this.sleepersIdx.push((block + R.SLEEPERS) >> 2);
+      this.pids.push(0);
+      this.outQueues.push([]);
+      if (r === rank) {
+        this.outRings.push(null);
+        this.inRings.push(null);
+      } else {
+        const out = ringOffset(seg.shape, rank, r);
+        const inn = ringOffset(seg.shape, r, rank);
+        this.outRings.push(new Ring(seg, out, out + RING_CTRL_BYTES, ringBytes));
+        this.inRings.push(new Ring(seg, inn, inn + RING_CTRL_BYTES, ringBytes));
+      }
+    }
+    this.blockedSinceIdx = (rankBlockOffset(rank) + R.BLOCKED_SINCE) >> 3;
+    const spin = seg.i32[H.SPIN] === 1;
+    this.spinPolls = spin ? SPIN_POLLS_DEDICATED : SPIN_POLLS_SHARED;
+    this.eagerLimit = Math.min(ringBytes / 8, 32 * 1024);
+    this.cma = seg.i32[H.CMA] === 1;
+    if (this.cma) allowPeerReads();
+    seg.i32[(rankBlockOffset(rank) + R.PID) >> 2] = process.pid;
+  }
+
+  /** The address of this rank's kernel-trace slot (64 bytes) in the segment. */
+  kernelSlot(): Uint8Array {
+    const at = rankBlockOffset(this.rank) + R.KERNEL;
+    return this.seg.u8.subarray(at, at + 64);
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number): TransportRequest {
+    const req = new Request('send', dest, context, tag, encoding, data);
+    req.bytes = data.byteLength;
+    if (dest === this.rank) {
+      this.arrive(this.rank, tag, context, encoding, data.slice(), 0, 0);
+      req.done = true;
+      return req;
+    }
+    const queue = this.outQueues[dest];
+    if (data.byteLength <= this.eagerLimit) {
+      if (queue.length === 0 && this.outRings[dest]!.tryWrite(Kind.EAGER, encoding, tag, context, 0, 0,
+        data.byteLength, data, 0, data.byteLength)) {
+        this.ring(dest);
+        req.done = true;
+        return req;
+      }
+      queue.push({ kind: Kind.EAGER, request: req, id: 0, aux: 0 });
+    } else {
+      req.id = this.nextId++;
+      queue.push({ kind: Kind.RTS, request: req, id: req.id, aux: 0 });
+    }
+    this.flush(dest);
+    return req;
+  }
+
+  /** Wakes rank `dest` if it sleeps; called after writing to its ring. */
+  private ring(dest: number): void {
+    const i32 = this.seg.i32;
+    if (Atomics.load(i32, this.sleepersIdx[dest]) !== 0) {
+      Atomics.add(i32, this.bellIdx[dest], 1);
+      futexWakeAll(this.bellAddr[dest]);
+    }
+  }
+
+  /** Writes queued frames to `dest` while its ring has room. */
+  private flush(dest: number): void {
+    const queue = this.outQueues[dest];
+    const ring = this.outRings[dest]!;
+    let wrote = false;
+    while (queue.length !== 0) {
+      const o = queue[0];
+      const req = o.request;
+      let ok: boolean;
+      if (o.kind === Kind.EAGER) {
+        ok = ring.tryWrite(Kind.EAGER, req!.encoding, req!.tag, req!.context, 0, 0, req!.bytes, req!.data, 0, req!.bytes);
+        if (ok) req!.done = true;
+      } else if (o.kind === Kind.RTS) {
+        this.addrScratch[0] = addressOf(req!.data!);
+        ok = ring.tryWrite(Kind.RTS, req!.encoding, req!.tag, req!.context, req!.id, 0, req!.bytes, this.addrBytes, 0, 8);
+        if (ok) { req!.state = 1; this.awaitingFin.set(req!.id, req!); }
+      } else {
+        ok = ring.tryWrite(o.kind, 0, 0, 0, o.id, o.aux, 0, null, 0, 0);
+      }
+      if (!ok) {
+        Atomics.store(this.seg.i32, ring.fullWaitIdx, 1);
+        break;
+      }
+      queue.shift();
+      wrote = true;
+    }
+    if (wrote) this.ring(dest);
+  }
+
+  /** Sends a header-only control frame to `dest`, queued behind earlier frames. */
+  private control(dest: number, kind: number, id: number, aux: number): void {
+    this.outQueues[dest].push({ kind, request: null, id, aux });
+    this.flush(dest);
+  }
+
+  /** Pushes DATA chunks of streamed sends while rings have room. */
+  private pumpStreams(): void {
+    for (let i = 0; i < this.streams.length; i++) {
+      const req = this.streams[i];
+      const ring = this.outRings[req.peer]!;
+      let wrote = false;
+      while (req.state < req.bytes + 2) {
+        const offset = req.state - 2;
+        const n = Math.min(ring.maxPayload, req.bytes - offset);
+        if (!ring.tryWrite(Kind.DATA, 0, 0, 0, req.aux, 0, req.bytes, req.data, offset, n)) {
+          Atomics.store(this.seg.i32, ring.fullWaitIdx, 1);
+          break;
+        }
+        wrote = true;
+        req.state += n;
+      }
+      if (wrote) this.ring(req.peer);
+      if (req.state === req.bytes + 2) {
+        req.done = true;
+        this.streams.splice(i--, 1);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  irecv(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): TransportRequest {
+    const req = new Request('recv', source, context, tag, expect, into);
+    const list = this.unexpected;
+    for (let i = 0; i < list.length; i++) {
+      const u = list[i];
+      if (u.context === context && (source === ANY_SOURCE || u.source === source) && (tag === ANY_TAG || u.tag === tag)) {
+        if (!this.fits(req, u.bytes, u.encoding)) return req;
+        list.splice(i, 1);
+        this.deliver(req, u.source, u.tag, u.encoding, u.bytes, u.data, u.sendId, u.address);
+        return req;
+      }
+    }
+    this.posted.push(req);
+    this.progress();
+    return req;
+  }
+
+  /** Checks a receive buffer against a message; on mismatch fails the request and returns false. */
+  private fits(req: Request, bytes: number, encoding: Encoding): boolean {
+    const into = req.data;
+    if (into === null) return true;
+    if (req.encoding >= 0 && encoding !== req.encoding) {
+      req.error = new MessageTypeError(`the message holds ${encodingName(encoding)} but the receive buffer is ${encodingName(req.encoding)}; receive it with recv() or into a buffer of its type (the message stays queued)`);
+    } else if (bytes > into.byteLength) {
+      req.error = new TruncationError(`message of ${bytes} bytes does not fit the ${into.byteLength}-byte receive buffer; ` +
+        'pass a larger buffer (the message stays queued)');
+    } else {
+      return true;
+    }
+    req.source = -1;
+    req.bytes = bytes;
+    req.done = true;
+    return false;
+  }
+
+  /** Completes a receive with a matched message (eager bytes, or rendezvous by address). */
+  private deliver(req: Request, source: number, tag: number, encoding: Encoding, bytes: number,
+    data: Uint8Array | null, sendId: number, address: number): void {
+    req.source = source;
+    req.tag = tag;
+    req.encoding = encoding;
+    req.bytes = bytes;
+    if (data !== null) {
+      if (req.data !== null) {
+        req.data.set(data);
+        req.data = req.data.subarray(0, bytes);
+      } else {
+        req.data = data;
+      }
+      req.done = true;
+      return;
+    }
+    // Rendezvous: read the sender's buffer directly, or ask it to stream.
+    const dest = req.data !== null ? req.data.subarray(0, bytes) : new Uint8Array(bytes);
+    req.data = dest;
+    if (this.cma) {
+      let pid = this.pids[source];
+      if (pid === 0) pid = this.pids[source] = this.seg.i32[(rankBlockOffset(source) + R.PID) >> 2];
+      const err = readFromProcess(pid, addressOf(dest), address, bytes);
+      if (err === 0) {
+        req.done = true;
+        this.control(source, Kind.FIN, sendId, 0);
+        return;
+      }
+      if (err !== 1 /* EPERM */ && err !== 38 /* ENOSYS */) {
+        req.error = new TransportError(`process_vm_readv from rank ${source} failed with errno ${err}`);
+        req.done = true;
+        return;
+      }
+      this.cma = false; // the kernel refuses single-copy reads here: stream from now on
+    }
+    req.state = 0;
+    req.id = this.nextId++;
+    this.streamingRecvs.set(req.id, req);
+    this.control(source, Kind.CTS, sendId, req.id);
+  }
+
+  /** Routes a message that just arrived: to the first matching posted receive, else queue it. */
+  private arrive(source: number, tag: number, context: number, encoding: Encoding, data: Uint8Array | null,
+    sendId: number, address: number, bytes = data !== null ? data.byteLength : 0): void {
+    const posted = this.posted;
+    for (let i = 0; i < posted.length; i++) {
+      const req = posted[i];
+      if (req.context === context && (req.peer === ANY_SOURCE || req.peer === source) && (req.tag === ANY_TAG || req.tag === tag)) {
+        posted.splice(i, 1);
+        if (this.fits(req, bytes, encoding)) {
+          this.deliver(req, source, tag, encoding, bytes, data, sendId, address);
+          return;
+        }
+        break;
+      }
+    }
+    this.unexpected.push({ source, tag, context, encoding, bytes, data, sendId, address });
+  }
+
+  iprobe(source: number, tag: number, context: number): Envelope | null {
+    this.progress();
+    for (const u of this.unexpected) {
+      if (u.context === context && (source === ANY_SOURCE || u.source === source) && (tag === ANY_TAG || u.tag === tag)) {
+        return { source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding };
+      }
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- progress
+
+  progress(): void {
+    const n = this.size;
+    if (n > 1) {
+      let r = this.rotor;
+      this.rotor = r + 1 === n ? 0 : r + 1;
+      for (let k = 0; k < n; k++) {
+        if (r !== this.rank) {
+          const ring = this.inRings[r]!;
+          if (ring.hasData()) this.drain(r, ring);
+          if (this.outQueues[r].length !== 0) this.flush(r);
+        }
+        r = r + 1 === n ? 0 : r + 1;
+      }
+    }
+    if (this.streams.length !== 0) this.pumpStreams();
+  }
+
+  /** Consumes every frame waiting in the ring from `source`. */
+  private drain(source: number, ring: Ring): void {
+    const i32 = ring.i32;
+    const u8 = ring.u8;
+    const size = ring.bytes;
+    let head = i32[ring.headIdx] >>> 0;
+    const tail = Atomics.load(i32, ring.tailIdx) >>> 0;
+    while (head !== tail) {
+      const pos = head & (size - 1);
+      if (size - pos < FRAME_HEADER) { head = (head + size - pos) >>> 0; continue; }
+      const at = ring.data + pos;
+      const w = at >> 2;
+      const word = i32[w];
+      const kind = word & 0xff;
+      if (kind === Kind.WRAP) { head = (head + size - pos) >>> 0; continue; }
+      const length = i32[w + 1];
+      const start = at + FRAME_HEADER;
+      switch (kind) {
+        case Kind.EAGER: {
+          const data = u8.slice(start, start + length);
+          this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, data, 0, 0);
+          break;
+        }
+        case Kind.RTS: {
+          this.addrBytes.set(u8.subarray(start, start + 8));
+          const total = (i32[w + 6] >>> 0) + (i32[w + 7] >>> 0) * 4294967296;
+          this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, null, i32[w + 4], this.addrScratch[0], total);
+          break;
+        }
+        case Kind.FIN: {
+          const req = this.awaitingFin.get(i32[w + 4]);
+          if (req !== undefined) { this.awaitingFin.delete(req.id); req.done = true; }
+          break;
+        }
+        case Kind.CTS: {
+          const req = this.awaitingFin.get(i32[w + 4]);
+          if (req !== undefined) {
+            this.awaitingFin.delete(req.id);
+            req.aux = i32[w + 5];
+            req.state = 2;
+            this.streams.push(req);
+          }
+          break;
+        }
+        case Kind.DATA: {
+          const req = this.streamingRecvs.get(i32[w + 4]);
+          if (req !== undefined) {
+            req.data!.set(u8.subarray(start, start + length), req.state);
+            req.state += length;
+            if (req.state === req.bytes) { this.streamingRecvs.delete(req.id); req.done = true; }
+          }
+          break;
+        }
+        default:
+          throw new TransportError(`corrupt frame kind ${kind} in the ring from rank ${source}`);
+      }
+      head = (head + FRAME_HEADER + pad8(length)) >>> 0;
+    }
+    Atomics.store(i32, ring.headIdx, head | 0);
+    if (Atomics.load(i32, ring.fullWaitIdx) !== 0) {
+      Atomics.store(i32, ring.fullWaitIdx, 0);
+      Atomics.add(i32, this.bellIdx[source], 1);
+      futexWakeAll(this.bellAddr[source]);
+    }
+  }
+
+  // ---------------------------------------------------------------- waiting
+
+  block(isDone: () => boolean, request: TransportRequest | null): void {
+    const i32 = this.seg.i32;
+    let polls = this.spinPolls;
+    for (;;) {
+      this.progress();
+      if (isDone()) return;
+      if (i32[H.ABORT] !== 0) this.aborted(request);
+      if (--polls > 0) continue;
+      break;
+    }
+    // Slow path: sleep on our doorbell, timed, recording that we are blocked.
+    const f64 = this.seg.f64;
+    f64[this.blockedSinceIdx] = Date.now();
+    this.blocked = request;
+    const me = this.rank;
+    try {
+      for (;;) {
+        Atomics.add(i32, this.sleepersIdx[me], 1);
+        const bell = Atomics.load(i32, this.bellIdx[me]);
+        this.progress();
+        if (isDone()) { Atomics.sub(i32, this.sleepersIdx[me], 1); return; }
+        futexWait(this.bellAddr[me], bell, SLEEP_MS);
+        Atomics.sub(i32, this.sleepersIdx[me], 1);
+        if (Atomics.load(i32, H.ABORT) !== 0) this.aborted(request);
+        // Spin a little after a wake-up: the next message often follows closely.
+        for (let k = SPIN_POLLS_SHARED; k > 0; k--) {
+          this.progress();
+          if (isDone()) return;
+        }
+      }
+    } finally {
+      f64[this.blockedSinceIdx] = 0;
+      this.blocked = null;
+    }
+  }
+
+  private aborted(request: TransportRequest | null): never {
+    const code = Atomics.load(this.seg.i32, H.ABORT);
+    if (this.hooks.onAbort) return this.hooks.onAbort(code, () => this.describe(request));
+    throw new JobAbortedError(`the job was aborted (code ${code}) while this rank was in ${this.describe(request)}`);
+  }
+
+  /** What this rank is blocked in, for hang reports. */
+  describe(request: TransportRequest | null = this.blocked): string {
+    const ctx = (c: number) => (this.hooks.contextName ? this.hooks.contextName(c) : `context ${c}`);
+    const parts: string[] = [];
+    if (this.activity !== null) parts.push(this.activity);
+    if (request !== null) {
+      const peer = request.peer === ANY_SOURCE ? 'ANY_SOURCE' : String(request.peer);
+      const tag = request.tag === ANY_TAG ? 'ANY_TAG' : String(request.tag);
+      parts.push(`${request.kind}(${request.kind === 'send' ? 'dest' : 'source'}=${peer}, tag=${tag}, comm=${ctx(request.context)})`);
+    }
+    if (parts.length === 0) parts.push('a simdeck call');
+    return parts.join(' → ');
+  }
+
+  setActivity(describe: string | null): void {
+    this.activity = describe;
+  }
+
+  abort(code: number, message: string): never {
+    const i32 = this.seg.i32;
+    if (Atomics.compareExchange(i32, H.ABORT, Abort.NONE, code) === Abort.NONE) {
+      Atomics.store(i32, H.ABORT_RANK, this.rank);
+    }
+    for (let r = 0; r < this.size; r++) {
+      Atomics.add(i32, this.bellIdx[r], 1);
+      futexWakeAll(this.bellAddr[r]);
+    }
+    throw new JobAbortedError(message);
+  }
+
+  finalize(): void {
+    const pending = () => {
+      if (this.streams.length !== 0 || this.awaitingFin.size !== 0) return false;
+      for (const q of this.outQueues) if (q.length !== 0) return false;
+      return true;
+    };
+    if (!pending()) this.block(pending, null);
+    Atomics.add(this.seg.i32, H.FINISHED, 1);
+  }
+}

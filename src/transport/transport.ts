@@ -1,0 +1,89 @@
+/**
+ * The Transport interface: how bytes move between the ranks of a job. `src/comm/` speaks only
+ * this interface, so the same communicator semantics run on the embedded shared-memory
+ * transport and (later) on MPI.
+ *
+ * A transport works in world ranks and integer context ids (one per communicator); it matches
+ * messages by (source, tag, context) in MPI's order: messages between one pair on one context
+ * are never overtaken, and posted receives are matched in the order they were posted.
+ */
+
+/** Receive from any source. */
+export const ANY_SOURCE = -1;
+/** Receive with any tag. */
+export const ANY_TAG = -1;
+/** The null process: sends to it and receives from it complete at once and move nothing. */
+export const PROC_NULL = -2;
+
+/** Payload encoding code: 0 is a msgpack-encoded object; 1.. are raw typed arrays (see comm/codec). */
+export type Encoding = number;
+
+/** What a probe or a completed receive learns about a message. */
+export interface Envelope {
+  source: number;
+  tag: number;
+  bytes: number;
+  encoding: Encoding;
+}
+
+/** A pending send or receive. `done` turns true once; `error` is set when it failed. */
+export interface TransportRequest {
+  readonly kind: 'send' | 'recv';
+  done: boolean;
+  error: Error | null;
+  /** Receives: the message's bytes (the caller's `into` buffer, or a fresh one). */
+  data: Uint8Array | null;
+  /** Receives: the matched message's envelope. */
+  source: number;
+  tag: number;
+  encoding: Encoding;
+  bytes: number;
+  /** The peer and context the request was made with, for diagnostics. */
+  readonly peer: number;
+  readonly context: number;
+}
+
+/** A description of what a blocked rank is doing, printed by hang diagnosis. */
+export type ActivityDescriber = (request: TransportRequest | null) => string;
+
+/** The contract every transport fulfils. Calls block only where documented. */
+export interface Transport {
+  /** This process's rank in the job's world, and the world's size. */
+  readonly rank: number;
+  readonly size: number;
+  /** A short name for `simdeck info` and diagnostics ("shm", "mpi:Open MPI 4.1.4", ...). */
+  readonly name: string;
+
+  /**
+   * Starts sending `data` (bytes of an object or typed array) to world rank `dest`. Non-blocking;
+   * the caller keeps `data` unchanged and referenced until the request is done.
+   */
+  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number): TransportRequest;
+
+  /**
+   * Posts a receive. `into`, when given, receives the bytes (a TruncationError completes the
+   * request and leaves the message queued if it does not fit or `expect` differs). Non-blocking.
+   */
+  irecv(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): TransportRequest;
+
+  /** Checks for a matching message without receiving it. Non-blocking; null when none yet. */
+  iprobe(source: number, tag: number, context: number): Envelope | null;
+
+  /** Makes progress on all pending operations without blocking. */
+  progress(): void;
+
+  /**
+   * Blocks until `isDone()` holds, making progress meanwhile. `request` (or the describer)
+   * explains the wait for hang diagnosis. Throws JobAbortedError when the job is torn down.
+   */
+  block(isDone: () => boolean, request: TransportRequest | null): void;
+
+  /** Sets a description of the current collective or compound call, for hang diagnosis. */
+  setActivity(describe: string | null): void;
+
+  /** Ends the job from this rank (fail-fast): every other rank stops. Does not return. */
+  abort(code: number, message: string): never;
+
+  /** Completes pending sends and releases resources; collective over the world at job end. */
+  finalize(): void;
+}
