@@ -18,6 +18,7 @@ import { DeckError } from '../errors.js';
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/src of the running simdeck (this file is dist/src/runtime/deckBundle.js). */
 const distSrc = resolve(here, '..');
+const packageRoot = resolve(distSrc, '..', '..');
 
 /** Where `simdeck` and its subpath exports live in this copy. */
 function selfExport(spec: string): string | null {
@@ -42,6 +43,12 @@ const externals: Plugin = {
       if (r.errors.length > 0) return { errors: r.errors };
       if (!r.path || r.external) return { path: args.path, external: true }; // builtins
       return { path: r.path, external: true };
+    });
+    // Paths into this copy of simdeck (a deck importing '.../dist/src/index.js') stay external too.
+    b.onResolve({ filter: /^[./]/ }, (args) => {
+      const target = resolve(args.resolveDir, args.path);
+      if (target.startsWith(packageRoot + '/dist/')) return { path: target, external: true };
+      return undefined;
     });
     // Local modules: keep import.meta.url/dirname/filename pointing at the original file.
     b.onLoad({ filter: /\.(m|c)?(t|j)sx?$/ }, async (args) => {
