@@ -130,7 +130,7 @@ def main(argv):
     if rank == 0:
         out = {'impl': 'mpi4py', 'mpi4py': __import__('mpi4py').__version__,
                'python': sys.version.split()[0],
-               'library': MPI.Get_library_version().strip().split('\n')[0],
+               'library': MPI.Get_library_version().split('\n')[0].strip(),
                'buffer_kind': 'numpy' if np is not None else 'array',
                'nranks': size, 'trials': trials, 'target_ms': target * 1e3, 'results': results}
         sys.stdout.write(json.dumps(out) + '\n')
