@@ -94,9 +94,11 @@ export function buildPeers({ force = false } = {}) {
     res[mpi] = true;
   }
   // Debian's python3-mpi4py is built against Open MPI, so it runs under mpirun.openmpi.
-  const py = runs(PYTHON, ['-c', 'from mpi4py import MPI; print(MPI.Get_library_version())']);
+  const py = runs(PYTHON, ['-c', 'import mpi4py; mpi4py.rc.initialize = False; ' +
+    'from mpi4py import MPI; print(MPI.Get_library_version())']);
   if (!py || py.status !== 0) {
-    res.reasons.mpi4py = `${PYTHON} cannot import mpi4py (install python3-mpi4py)`;
+    const why = py ? py.stderr.trim().split('\n').pop() : `${PYTHON} not found`;
+    res.reasons.mpi4py = `${PYTHON} cannot load mpi4py (install python3-mpi4py): ${why}`;
   } else if (!/Open MPI/.test(py.stdout)) {
     res.reasons.mpi4py = `mpi4py is not built against Open MPI: ${py.stdout.split('\n')[0]}`;
   } else if (!res.openmpi) {
@@ -109,6 +111,7 @@ export function buildPeers({ force = false } = {}) {
 }
 
 function unavailable(peer) {
+  if (peer !== 'mpi4py' && !MPIS[peer]) throw new Error(`unknown MPI '${peer}': use 'openmpi' or 'mpich'`);
   const a = buildPeers();
   if (a[peer]) return false;
   note(`${peer} skipped: ${a.reasons[peer]}`);
