@@ -1,7 +1,8 @@
 /**
  * Turning values into message bytes and back. A bare typed array travels raw (its bytes, its
  * element type in the encoding code); anything else is msgpack-encoded, typed arrays nested
- * inside included (msgpackr's `moreTypes`). Functions and symbols are refused with an EncodeError
+ * inside included (msgpackr's `moreTypes`; its records are self-describing per message, so
+ * any sender's bytes decode on any receiver). Caveat: in objects, -0 arrives as 0. Functions and symbols are refused with an EncodeError
  * instead of silently turning into `undefined`.
  */
 import { Packr } from 'msgpackr';
@@ -10,7 +11,6 @@ import { OBJECT_ENCODING, TYPED_ARRAY_CLASSES, typedArrayEncoding } from '../tra
 
 const packr = new Packr({
   moreTypes: true,
-  useRecords: false,
   writeFunction: () => {
     throw new EncodeError('a function cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead');
   },

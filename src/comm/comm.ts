@@ -9,7 +9,7 @@
 import { ArgumentError, describe } from '../errors.js';
 import { typedArrayEncoding } from '../transport/encoding.js';
 import {
-  ANY_SOURCE, ANY_TAG, PROC_NULL, type Transport, type TransportRequest,
+  ANY_SOURCE, ANY_TAG, PROC_NULL, type Envelope, type Transport, type TransportRequest,
 } from '../transport/transport.js';
 import { bytesOf, decode, encode } from './codec.js';
 import { TAG_UB } from './constants.js';
@@ -98,7 +98,7 @@ export class Comm {
     return code;
   }
 
-  private fill(status: Status | undefined | null, tx: TransportRequest): void {
+  private fill(status: Status | undefined | null, tx: Envelope): void {
     if (!status) return;
     status.source = tx.source < 0 ? tx.source : this.toLocal(tx.source);
     status.tag = tx.tag;
@@ -118,6 +118,7 @@ export class Comm {
     this.checkTag(tag, 'send', false);
     if (worldDest === PROC_NULL) return;
     const { bytes, encoding } = encode(value);
+    if (this.transport.trySend(bytes, encoding, worldDest, tag, this.context)) return;
     const tx = this.transport.isend(bytes, encoding, worldDest, tag, this.context);
     if (!tx.done) this.transport.block(() => tx.done, tx);
     if (tx.error) throw tx.error;
@@ -131,6 +132,11 @@ export class Comm {
     const worldSource = this.checkSource(source, 'recv');
     this.checkTag(tag, 'recv', true);
     if (worldSource === PROC_NULL) return nullReceive(status);
+    const fast = this.transport.tryRecv(worldSource, tag, this.context, null, -1);
+    if (fast !== null) {
+      if (status) this.fill(status, this.transport.last);
+      return decode(fast, this.transport.last.encoding);
+    }
     const tx = this.transport.irecv(worldSource, tag, this.context, null, -1);
     if (!tx.done) this.transport.block(() => tx.done, tx);
     if (tx.error) throw tx.error;
@@ -148,7 +154,12 @@ export class Comm {
     const worldSource = this.checkSource(source, 'recvInto');
     this.checkTag(tag, 'recvInto', true);
     if (worldSource === PROC_NULL) { nullReceive(status); return status; }
-    const tx = this.transport.irecv(worldSource, tag, this.context, bytesOf(buffer), expect);
+    const into = bytesOf(buffer);
+    if (this.transport.tryRecv(worldSource, tag, this.context, into, expect) !== null) {
+      this.fill(status, this.transport.last);
+      return status;
+    }
+    const tx = this.transport.irecv(worldSource, tag, this.context, into, expect);
     if (!tx.done) this.transport.block(() => tx.done, tx);
     if (tx.error) throw tx.error;
     this.fill(status, tx);

@@ -22,9 +22,11 @@ export function encodingName(code: number): string {
 
 /** The encoding code of a typed array (Buffer counts as its own class), or -1 for other values. */
 export function typedArrayEncoding(value: unknown): number {
-  if (!ArrayBuffer.isView(value)) return -1;
-  const ctor = value.constructor;
-  for (let i = 1; i < TYPED_ARRAY_CLASSES.length; i++) if (TYPED_ARRAY_CLASSES[i] === ctor) return i;
+  if (typeof value !== 'object' || value === null) return -1;
+  const code = CODES.get(value.constructor);
+  if (code !== undefined) return code;
   if (value instanceof Uint8Array) return 2; // subclasses of Uint8Array other than Buffer
   return -1;
 }
+
+const CODES = new Map<unknown, number>(TYPED_ARRAY_CLASSES.map((cls, i) => [cls, i] as [unknown, number]).slice(1));

@@ -69,6 +69,22 @@ export interface Transport {
   /** Checks for a matching message without receiving it. Non-blocking; null when none yet. */
   iprobe(source: number, tag: number, context: number): Envelope | null;
 
+  /**
+   * Fast path of a blocking send: sends at once when that needs no waiting and returns true;
+   * returns false (doing nothing) otherwise, and the caller takes the general path.
+   */
+  trySend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number): boolean;
+
+  /**
+   * Fast path of a blocking receive from one source: may spin briefly; on success returns the
+   * bytes (in `into` when given) and sets `last`; returns null (consuming nothing) when the
+   * general path must be taken, including every error case.
+   */
+  tryRecv(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): Uint8Array | null;
+
+  /** The envelope of the message the last successful tryRecv returned. */
+  readonly last: Envelope;
+
   /** Makes progress on all pending operations without blocking. */
   progress(): void;
 

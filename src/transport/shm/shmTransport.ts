@@ -233,6 +233,73 @@ export class ShmTransport implements Transport {
     }
   }
 
+  trySend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number): boolean {
+    if (dest === this.rank || data.byteLength > this.eagerLimit || this.outQueues[dest].length !== 0) return false;
+    if (!this.outRings[dest]!.tryWrite(Kind.EAGER, encoding, tag, context, 0, 0, data.byteLength, data, 0, data.byteLength)) return false;
+    this.ring(dest);
+    return true;
+  }
+
+  readonly last: Envelope = { source: 0, tag: 0, bytes: 0, encoding: 0 };
+
+  tryRecv(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): Uint8Array | null {
+    if (source < 0 || source === this.rank || this.unexpected.length !== 0 || this.posted.length !== 0) return null;
+    const ring = this.inRings[source]!;
+    const i32 = ring.i32;
+    const size = ring.bytes;
+    for (let polls = this.spinPolls; polls > 0; polls--) {
+      let head = i32[ring.headIdx] >>> 0;
+      const tail = Atomics.load(i32, ring.tailIdx) >>> 0;
+      if (head === tail) {
+        if (this.othersBusy(source) || i32[H.ABORT] !== 0) return null;
+        continue;
+      }
+      let pos = head & (size - 1);
+      if (size - pos < FRAME_HEADER || (i32[(ring.data + pos) >> 2] & 0xff) === Kind.WRAP) {
+        head = (head + size - pos) >>> 0;
+        if (head === tail) { Atomics.store(i32, ring.headIdx, head | 0); continue; }
+        pos = 0;
+      }
+      const at = ring.data + pos;
+      const w = at >> 2;
+      const word = i32[w];
+      const length = i32[w + 1];
+      const encoding = word >>> 8;
+      if ((word & 0xff) !== Kind.EAGER || i32[w + 3] !== context || (tag !== ANY_TAG && i32[w + 2] !== tag)) return null;
+      let data: Uint8Array;
+      const start = at + FRAME_HEADER;
+      if (into !== null) {
+        if (length > into.byteLength || (expect >= 0 && expect !== encoding)) return null;
+        into.set(ring.u8.subarray(start, start + length));
+        data = length === into.byteLength ? into : into.subarray(0, length);
+      } else {
+        data = ring.u8.slice(start, start + length);
+      }
+      const last = this.last;
+      last.source = source;
+      last.tag = i32[w + 2];
+      last.bytes = length;
+      last.encoding = encoding;
+      Atomics.store(i32, ring.headIdx, (head + FRAME_HEADER + pad8(length)) | 0);
+      if (Atomics.load(i32, ring.fullWaitIdx) !== 0) {
+        Atomics.store(i32, ring.fullWaitIdx, 0);
+        Atomics.add(i32, this.bellIdx[source], 1);
+        futexWakeAll(this.bellAddr[source]);
+      }
+      return data;
+    }
+    return null;
+  }
+
+  /** True when anything other than the ring from `source` needs attention. */
+  private othersBusy(source: number): boolean {
+    if (this.streams.length !== 0) return true;
+    for (let r = 0; r < this.size; r++) {
+      if (r !== this.rank && r !== source && (this.inRings[r]!.hasData() || this.outQueues[r].length !== 0)) return true;
+    }
+    return this.outQueues[source].length !== 0;
+  }
+
   // ---------------------------------------------------------------- receiving
 
   irecv(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): TransportRequest {
@@ -345,84 +412,89 @@ export class ShmTransport implements Transport {
   progress(): void {
     const n = this.size;
     if (n > 1) {
-      let r = this.rotor;
-      this.rotor = r + 1 === n ? 0 : r + 1;
-      for (let k = 0; k < n; k++) {
-        if (r !== this.rank) {
-          const ring = this.inRings[r]!;
-          if (ring.hasData()) this.drain(r, ring);
-          if (this.outQueues[r].length !== 0) this.flush(r);
+      // Take one frame from each ring per pass, so that backlogs of several senders interleave
+      // in arrival order (ANY_SOURCE fairness); bounded so a flood cannot pin us here.
+      for (let pass = 0; pass < 256; pass++) {
+        let took = false;
+        let r = this.rotor;
+        for (let k = 0; k < n; k++) {
+          if (r !== this.rank && this.takeFrame(r, this.inRings[r]!)) took = true;
+          r = r + 1 === n ? 0 : r + 1;
         }
-        r = r + 1 === n ? 0 : r + 1;
+        if (!took) break;
       }
+      this.rotor = this.rotor + 1 === n ? 0 : this.rotor + 1;
+      for (let r = 0; r < n; r++) if (this.outQueues[r].length !== 0) this.flush(r);
     }
     if (this.streams.length !== 0) this.pumpStreams();
   }
 
-  /** Consumes every frame waiting in the ring from `source`. */
-  private drain(source: number, ring: Ring): void {
+  /** Consumes the next frame waiting in the ring from `source`; false when there is none. */
+  private takeFrame(source: number, ring: Ring): boolean {
     const i32 = ring.i32;
     const u8 = ring.u8;
     const size = ring.bytes;
     let head = i32[ring.headIdx] >>> 0;
     const tail = Atomics.load(i32, ring.tailIdx) >>> 0;
-    while (head !== tail) {
-      const pos = head & (size - 1);
-      if (size - pos < FRAME_HEADER) { head = (head + size - pos) >>> 0; continue; }
-      const at = ring.data + pos;
-      const w = at >> 2;
-      const word = i32[w];
-      const kind = word & 0xff;
-      if (kind === Kind.WRAP) { head = (head + size - pos) >>> 0; continue; }
-      const length = i32[w + 1];
-      const start = at + FRAME_HEADER;
-      switch (kind) {
-        case Kind.EAGER: {
-          const data = u8.slice(start, start + length);
-          this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, data, 0, 0);
-          break;
-        }
-        case Kind.RTS: {
-          this.addrBytes.set(u8.subarray(start, start + 8));
-          const total = (i32[w + 6] >>> 0) + (i32[w + 7] >>> 0) * 4294967296;
-          this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, null, i32[w + 4], this.addrScratch[0], total);
-          break;
-        }
-        case Kind.FIN: {
-          const req = this.awaitingFin.get(i32[w + 4]);
-          if (req !== undefined) { this.awaitingFin.delete(req.id); req.done = true; }
-          break;
-        }
-        case Kind.CTS: {
-          const req = this.awaitingFin.get(i32[w + 4]);
-          if (req !== undefined) {
-            this.awaitingFin.delete(req.id);
-            req.aux = i32[w + 5];
-            req.state = 2;
-            this.streams.push(req);
-          }
-          break;
-        }
-        case Kind.DATA: {
-          const req = this.streamingRecvs.get(i32[w + 4]);
-          if (req !== undefined) {
-            req.data!.set(u8.subarray(start, start + length), req.state);
-            req.state += length;
-            if (req.state === req.bytes) { this.streamingRecvs.delete(req.id); req.done = true; }
-          }
-          break;
-        }
-        default:
-          throw new TransportError(`corrupt frame kind ${kind} in the ring from rank ${source}`);
-      }
-      head = (head + FRAME_HEADER + pad8(length)) >>> 0;
+    if (head === tail) return false;
+    let pos = head & (size - 1);
+    if (size - pos < FRAME_HEADER || (i32[(ring.data + pos) >> 2] & 0xff) === Kind.WRAP) {
+      head = (head + size - pos) >>> 0;
+      if (head === tail) { Atomics.store(i32, ring.headIdx, head | 0); return false; }
+      pos = 0;
     }
-    Atomics.store(i32, ring.headIdx, head | 0);
+    const at = ring.data + pos;
+    const w = at >> 2;
+    const word = i32[w];
+    const kind = word & 0xff;
+    const length = i32[w + 1];
+    const start = at + FRAME_HEADER;
+    switch (kind) {
+      case Kind.EAGER: {
+        const data = u8.slice(start, start + length);
+        this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, data, 0, 0);
+        break;
+      }
+      case Kind.RTS: {
+        this.addrBytes.set(u8.subarray(start, start + 8));
+        const total = (i32[w + 6] >>> 0) + (i32[w + 7] >>> 0) * 4294967296;
+        this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, null, i32[w + 4], this.addrScratch[0], total);
+        break;
+      }
+      case Kind.FIN: {
+        const req = this.awaitingFin.get(i32[w + 4]);
+        if (req !== undefined) { this.awaitingFin.delete(req.id); req.done = true; }
+        break;
+      }
+      case Kind.CTS: {
+        const req = this.awaitingFin.get(i32[w + 4]);
+        if (req !== undefined) {
+          this.awaitingFin.delete(req.id);
+          req.aux = i32[w + 5];
+          req.state = 2;
+          this.streams.push(req);
+        }
+        break;
+      }
+      case Kind.DATA: {
+        const req = this.streamingRecvs.get(i32[w + 4]);
+        if (req !== undefined) {
+          req.data!.set(u8.subarray(start, start + length), req.state);
+          req.state += length;
+          if (req.state === req.bytes) { this.streamingRecvs.delete(req.id); req.done = true; }
+        }
+        break;
+      }
+      default:
+        throw new TransportError(`corrupt frame kind ${kind} in the ring from rank ${source}`);
+    }
+    Atomics.store(i32, ring.headIdx, (head + FRAME_HEADER + pad8(length)) | 0);
     if (Atomics.load(i32, ring.fullWaitIdx) !== 0) {
       Atomics.store(i32, ring.fullWaitIdx, 0);
       Atomics.add(i32, this.bellIdx[source], 1);
       futexWakeAll(this.bellAddr[source]);
     }
+    return true;
   }
 
   // ---------------------------------------------------------------- waiting

@@ -1,0 +1,38 @@
+// Point-to-point conformance: the same deck on 1 to 5 ranks (more ranks than cores included),
+// on both large-message paths (single-copy reads and ring streaming) and both wait strategies.
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { root, simdeck } from '../helpers/job.js';
+
+const deck = join(root, 'test', 'decks', 'p2p.ts');
+const checks = [
+  'typed arrays of every element type round-trip bit for bit',
+  'subarray views keep their window',
+  'objects with nested typed arrays, Map, Date, BigInt',
+  'zero-byte messages',
+  'messages between a pair are not overtaken',
+  'ANY_SOURCE receives are fair',
+  'isend/irecv with waitAll, waitAny and test',
+  'probe and iprobe',
+  'recvInto, truncation and type mismatch',
+  'PROC_NULL and messages to self',
+  'bad input raises typed errors',
+  'process.argv holds the deck arguments',
+];
+
+function expectAllChecks(n: number, extra: string[] = [], env: Record<string, string> = {}) {
+  const r = simdeck(['run', ...extra, '-n', String(n), deck, 'alpha', '--beta=2'], env);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const prefix = n > 1 ? '[0] ' : '';
+  for (const c of checks) expect(r.stdout).toContain(`${prefix}OK ${c}`);
+  for (let k = 0; k < n; k++) expect(r.stdout).toContain(`DONE rank ${k}`);
+}
+
+describe('point-to-point on the shared-memory transport', () => {
+  it.each([1, 2, 3, 4])('passes every check on %i ranks', (n) => expectAllChecks(n));
+  it('passes on 5 ranks of 2 cores, sleeping on futexes', () => expectAllChecks(5, ['--wait', 'block']));
+  it('passes with large messages streamed through the ring (no process_vm_readv)', () =>
+    expectAllChecks(3, [], { SIMDECK_SHM_CMA: '0' }));
+  it('passes with spinning forced on an oversubscribed machine', () => expectAllChecks(4, ['--wait', 'spin']));
+});
