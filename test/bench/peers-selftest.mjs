@@ -4,7 +4,7 @@
 import { cpus } from 'node:os';
 import {
   buildPeers, runCPingPong, runMpi4pyPingPong, runCCollectives, runMpi4pyCollectives,
-  timeMpi4pyStartup, timeCStartup, markdownTable, fmt, cpuBusy, PINGPONG_SIZES,
+  timeMpi4pyStartup, timeCStartup, markdownTable, fmt, cpuBusy, watchOthersLoad, PINGPONG_SIZES,
 } from './peers.mjs';
 
 const quick = { trials: 5, targetMs: 10, warmupMs: 5 };
@@ -14,6 +14,7 @@ console.log(`available: ${JSON.stringify(avail)}  (${cpus().length} cores)`);
 const before = await cpuBusy();
 console.log(`busy before the runs: ${fmt(before?.busy_cores)} of ${cpus().length} cores` +
   `${before && before.busy_cores > 0.2 ? ' -- WARNING: something else is running, numbers will be skewed' : ''}\n`);
+const watch = watchOthersLoad();
 
 const size = (b) => (b >= 1 << 20 ? `${b / 2 ** 20} MiB` : b >= 1024 ? `${b / 1024} KiB` : `${b} B`);
 
@@ -75,6 +76,7 @@ if (st.length) {
   console.log('### Job start-up, 2 ranks: wall ms (median of 3)\n');
   console.log(markdownTable(['job', 'median ms', 'min ms'], st));
 }
-const after = await cpuBusy();
-console.log(`\nbusy right after the runs (others' load): ${fmt(after?.busy_cores)} of ${cpus().length} cores`);
+const others = watch.stop();
+console.log(`\nother processes during the runs: ${fmt(others?.others_cpu_s)} CPU-s over ${fmt(others?.wall_s)} s` +
+  ` (${fmt(others?.others_cores)} cores)${others && others.others_cores > 0.1 ? ' -- WARNING: numbers are skewed' : ''}`);
 console.log(`selftest took ${((Date.now() - t0) / 1000).toFixed(1)} s`);

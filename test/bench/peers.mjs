@@ -275,6 +275,35 @@ export async function cpuBusy(ms = 300) {
   return { busy_cores: frac * n, cores: n, busy_fraction: frac };
 }
 
+function ownTicks() {
+  // utime, stime, cutime, cstime of this process (fields 14-17 of /proc/self/stat); cutime and
+  // cstime include every waited-for descendant: the launchers and, through them, the ranks
+  const f = readFileSync('/proc/self/stat', 'utf8');
+  const a = f.slice(f.lastIndexOf(')') + 2).split(' ').map(Number);
+  return a[11] + a[12] + a[13] + a[14];
+}
+
+/**
+ * Starts watching for other processes' CPU use (e.g. someone else's job on the same machine);
+ * sync. Returns { stop() } where stop() -> { wall_s, others_cpu_s, others_cores } (null where
+ * /proc is missing): the machine's busy CPU time over the interval minus this process's and
+ * its finished children's. Resolution is a clock tick (10 ms); children still running at stop()
+ * are counted as others, so stop after awaiting the runs.
+ */
+export function watchOthersLoad() {
+  if (!existsSync('/proc/stat')) return { stop: () => null };
+  const a = cpuTimes(), own = ownTicks(), t0 = process.hrtime.bigint();
+  return {
+    stop() {
+      const b = cpuTimes(), hz = 100; // USER_HZ, which /proc reports in on Linux
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      const busy = ((b.total - b.idle) - (a.total - a.idle)) / hz;
+      const others = Math.max(0, busy - (ownTicks() - own) / hz);
+      return { wall_s: wall, others_cpu_s: others, others_cores: wall > 0 ? others / wall : 0 };
+    },
+  };
+}
+
 /** Median of an array of numbers (mean of the middle two for even length; NaN if empty). */
 export function median(xs) {
   if (xs.length === 0) return NaN;
