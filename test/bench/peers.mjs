@@ -7,8 +7,10 @@
 // Launch flags (found on the 2-core Firecracker VM, Debian 12, running as root):
 // - Open MPI refuses root without --allow-run-as-root, and more ranks than cores without
 //   --oversubscribe. When oversubscribed, Open MPI turns on mpi_yield_when_idle by itself (4
-//   ranks: high sys time, barrier ~4 µs); MPICH keeps busy-polling, so 4 ranks on 2 cores cost
-//   a scheduler slice per hop (barrier ~8 ms). We measure both as they come and say so.
+//   ranks: barrier ~4 µs, mostly sys time; with --mca mpi_yield_when_idle 0 it is ~8 ms).
+//   MPICH 4.0.2 (device ch4:ucx) keeps busy-polling, so 4 ranks on 2 cores cost a scheduler
+//   slice per hop (barrier ~8 ms, allreduce ~4-8 ms); MPIR_CVAR_POLLS_BEFORE_YIELD=1 does not
+//   change that. We measure both as they come and say so.
 // - No MCA settings are needed here: the vader BTL's default single-copy mechanism (CMA,
 //   process_vm_readv) works in this VM, and no hwloc or plm_rsh_agent complaint appears.
 //   Where CMA is blocked (containers without CAP_SYS_PTRACE) Open MPI warns and one would set
