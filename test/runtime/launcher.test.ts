@@ -1,0 +1,95 @@
+// The launcher: decks in TypeScript with local and npm imports, bundled once per job; deck
+// arguments; output modes; bad command lines and bad decks.
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { linesOf, root, runDeck, simdeck, writeDecks } from '../helpers/job.js';
+
+describe('simdeck run', () => {
+  it('runs .ts decks with local .ts and npm imports from one bundle per job, with the deck\'s argv', () => {
+    const deck = join(root, 'test', 'decks', 'imports', 'deck.ts');
+    const r = simdeck(['run', '-n', '3', deck, 'one', '--two', '3']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (let k = 0; k < 3; k++) {
+      const info = JSON.parse(linesOf(r.stdout, k)[0]);
+      expect(info.rank).toBe(k);
+      expect(info.roundTrip).toEqual({ nx: 8, ny: 4 });
+      expect(info.argv).toEqual(['one', '--two', '3']);
+      expect(info.whereAmI).toBe(pathToFileURL(join(root, 'test', 'decks', 'imports', 'lib', 'shape.ts')).href);
+      expect(info.metaUrl).toBe(pathToFileURL(deck).href);
+      // The code each rank runs is the launcher's single bundle, not the sources.
+      expect(info.frame).toMatch(/simdeck-\d+-\w+\/deck0\.mjs/);
+    }
+  });
+
+  it('prefixes every line with its rank and never breaks lines of different ranks', () => {
+    const r = runDeck(`
+import { world } from 'simdeck';
+const body = String(world.rank).repeat(3000);
+for (let i = 0; i < 200; i++) {
+  // half a line, then the rest: the launcher must join them
+  process.stdout.write(body.slice(0, 1234));
+  process.stdout.write(body.slice(1234) + ' #' + i + '\\n');
+}
+process.stderr.write('err from ' + world.rank + '\\n');
+`, 3);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(600);
+    for (const line of lines) {
+      const m = /^\[(\d)\] (\d+) #(\d+)$/.exec(line);
+      expect(m).not.toBeNull();
+      expect(m![2]).toBe(m![1].repeat(3000));
+    }
+    for (let k = 0; k < 3; k++) expect(r.stderr).toContain(`[${k}] err from ${k}`);
+  });
+
+  it('--output rank0 shows rank 0\'s stdout only (stderr of all); --output raw adds no prefix', () => {
+    const deck = `import { world } from 'simdeck';\nconsole.log('out ' + world.rank);\nconsole.error('err ' + world.rank);\n`;
+    const r0 = runDeck(deck, 3, ['--output', 'rank0']);
+    expect(r0.status).toBe(0);
+    expect(r0.stdout).toBe('out 0\n');
+    for (let k = 0; k < 3; k++) expect(r0.stderr).toContain(`[${k}] err ${k}`);
+    const raw = runDeck(deck, 2, ['--output=raw']);
+    expect(raw.stdout.split('\n').sort().join(',')).toBe(',out 0,out 1');
+    expect(raw.stderr.split('\n').sort().join(',')).toBe(',err 0,err 1');
+  });
+
+  it('rejects bad command lines with a message that says what to change', () => {
+    const hello = join(root, 'native-examples', 'hello', 'deck.ts');
+    const cases: Array<[string[], RegExp]> = [
+      [['run', '-n', '0', hello], /-n needs a whole number of ranks of at least 1, got "0"/],
+      [['run', '-n', 'two', hello], /-n needs a whole number of ranks/],
+      [['run', hello], /say how many ranks run .* with -n N/],
+      [['run', '-n', '2'], /no deck given/],
+      [['run', '--bogus', '-n', '2', hello], /unknown option --bogus/],
+      [['run', '--output', 'loud', '-n', '2', hello], /--output must be prefixed, rank0 or raw/],
+      [['run', '--hang-timeout', '-1', '-n', '2', hello], /--hang-timeout needs a positive number of seconds/],
+      [['run', '-n', '2', join(root, 'no', 'such', 'deck.ts')], /deck file not found: .*no\/such\/deck\.ts/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ];
+    for (const [args, message] of cases) {
+      const r = simdeck(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+  });
+
+  it('reports a deck with a syntax error by file, line and column, and starts no rank', () => {
+    const dir = writeDecks({
+      'deck.ts': `import { world } from 'simdeck';\nimport { helper } from './helper.ts';\nconsole.log(world.rank, helper);\n`,
+      'helper.ts': `export const helper = 1;\nexport function broken( {\n  return 2;\n}\n`,
+    });
+    const r = simdeck(['run', '-n', '2', join(dir, 'deck.ts')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/DeckError: the deck could not be compiled:\n.*helper\.ts:3:\d+: /);
+    expect(r.stdout).toBe('');
+  });
+
+  it('simdeck info names the usable transports', () => {
+    const r = simdeck(['info']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/shm: usable/);
+  });
+});
