@@ -15,6 +15,15 @@ const before = await cpuBusy();
 console.log(`busy before the runs: ${fmt(before?.busy_cores)} of ${cpus().length} cores` +
   `${before && before.busy_cores > 0.2 ? ' -- WARNING: something else is running, numbers will be skewed' : ''}\n`);
 const watch = watchOthersLoad();
+let section = watchOthersLoad();
+// one line per section: other processes' CPU while it ran (the VM may be shared)
+function sectionLoad() {
+  const o = section.stop();
+  section = watchOthersLoad();
+  if (!o) return;
+  console.log(`(others during this section: ${fmt(o.others_cores)} cores` +
+    `${o.others_cores > 0.1 ? ' -- skewed' : ''})\n`);
+}
 
 const size = (b) => (b >= 1 << 20 ? `${b / 2 ** 20} MiB` : b >= 1024 ? `${b / 1024} KiB` : `${b} B`);
 
@@ -45,6 +54,7 @@ if (pp.length) {
   }
   for (const p of pp) console.log(`- ${p.label}: ${p.lib}`);
   console.log();
+  sectionLoad();
 }
 
 // collectives: one column per peer, 2 and 4 ranks
@@ -62,6 +72,7 @@ for (const n of [2, 4]) {
   console.log(markdownTable(['collective', ...cols.map((c) => c.label)],
     names.map((nm) => [nm, ...cols.map((c) => c.r.results.find((x) => x.name === nm)?.us ?? null)])));
   console.log();
+  sectionLoad();
 }
 
 // start-up
@@ -75,8 +86,10 @@ if (ps) st.push(["mpi4py (`from mpi4py import MPI`)", ps.median_ms, ps.min_ms]);
 if (st.length) {
   console.log('### Job start-up, 2 ranks: wall ms (median of 3)\n');
   console.log(markdownTable(['job', 'median ms', 'min ms'], st));
+  console.log();
+  sectionLoad();
 }
 const others = watch.stop();
-console.log(`\nother processes during the runs: ${fmt(others?.others_cpu_s)} CPU-s over ${fmt(others?.wall_s)} s` +
+console.log(`other processes during the runs: ${fmt(others?.others_cpu_s)} CPU-s over ${fmt(others?.wall_s)} s` +
   ` (${fmt(others?.others_cores)} cores)${others && others.others_cores > 0.1 ? ' -- WARNING: numbers are skewed' : ''}`);
 console.log(`selftest took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
