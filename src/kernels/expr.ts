@@ -151,8 +151,18 @@ function fold(e: Expr): Expr {
 
 /** The extent of a Fortran dimension `lower:upper` (upper - lower + 1), folded. */
 export function extent(lower: Expr, upper: Expr): Expr {
-  if (lower.k === 'num' && lower.v === 1) return upper;
-  return fold({ k: 'bin', op: '+', a: fold({ k: 'bin', op: '-', a: upper, b: lower }), b: { k: 'num', v: 1 } });
+  if (lower.k === 'num') return addConstant(upper, 1 - lower.v);
+  return addConstant(fold({ k: 'bin', op: '-', a: upper, b: lower }), 1);
+}
+
+/** `e + c`, merged into a constant term of `e` when it has one (`n+1` plus 1 is `n+2`). */
+function addConstant(e: Expr, c: number): Expr {
+  if (e.k === 'num') return { k: 'num', v: e.v + c };
+  if (e.k === 'bin' && e.b.k === 'num' && (e.op === '+' || e.op === '-')) {
+    return addConstant(e.a, e.op === '+' ? e.b.v + c : c - e.b.v);
+  }
+  if (c === 0) return e;
+  return c > 0 ? { k: 'bin', op: '+', a: e, b: { k: 'num', v: c } } : { k: 'bin', op: '-', a: e, b: { k: 'num', v: -c } };
 }
 
 /** The product of `factors`, folded (1 for none). */

@@ -303,6 +303,11 @@ function cPointerReader(spec: VariableSpec, address: bigint, length: Expr, globa
 // ---------------------------------------------------------------------------------------------
 // per-library registry
 
+function sameSpec(a: VariableSpec, b: VariableSpec): boolean {
+  const key = (v: VariableSpec): string => JSON.stringify([v.symbol, v.type, v.logical, v.charLen, v.storage, v.shape, v.lbounds, v.rank, v.length, v.readonly]);
+  return key(a) === key(b);
+}
+
 /**
  * The data side of one loaded library: resolves variable symbols, builds module-data objects,
  * and implements the {@link CallHooks} kernel calls use to refresh views after each call.
@@ -340,6 +345,13 @@ export class LibraryData implements CallHooks {
     }
     if (typeof address !== 'bigint' || address === 0n) return `symbol ${spec.symbol} has no address`;
     const key = `${spec.module ?? ''}.${spec.name}`;
+    const existing = this.handles.get(key);
+    if (existing !== undefined) {
+      if (sameSpec(existing.spec, spec)) return null;
+      const i = this.moving.indexOf(existing);
+      if (i >= 0) this.moving.splice(i, 1);
+      this.objects.delete(spec.module);
+    }
     let h: Handle;
     switch (spec.storage) {
       case 'scalar': h = scalarHandle(spec, address); break;
@@ -363,6 +375,7 @@ export class LibraryData implements CallHooks {
       }
     }
     this.handles.set(key, h);
+    this.objects.delete(spec.module);
     return null;
   }
 

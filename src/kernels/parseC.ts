@@ -31,7 +31,7 @@ export function parseCSource(text: string, file: string): Bindings {
     const src = `${file}:${st.line}`;
     let t = st.text.replace(/__attribute__\s*\(\([^()]*(\([^()]*\)[^()]*)*\)\)/g, ' ')
       .replace(/__asm__\s*\([^)]*\)/g, ' ');
-    t = t.split(/\s+/).filter((w) => w !== '' && !empties.has(w)).join(' ');
+    t = t.split(/\s+/).filter((w) => w !== '' && (!empties.has(w) || qualifierWords.has(w))).join(' ');
     if (t === '' || /^(extern\s+"C")$/.test(t)) continue;
     if (/^typedef\b/.test(t)) {
       const m = /^typedef\s+(.+?)\s+([A-Za-z_]\w*)$/.exec(t);
