@@ -6,6 +6,11 @@ import type { Comm } from './comm/comm.js';
 import { getApp, getAppIndex, getWorld } from './runtime/world.js';
 
 export { Comm } from './comm/comm.js';
+export { Op } from './comm/ops.js';
+export { Group, UNDEFINED, type GroupComparison } from './comm/group.js';
+export { CartComm, dimsCreate, type CartOptions } from './comm/cart.js';
+export { InterComm } from './comm/intercomm.js';
+export type { TypedArray } from './comm/collectives.js';
 export { Request } from './comm/request.js';
 export { Status } from './comm/status.js';
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './comm/constants.js';

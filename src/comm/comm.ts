@@ -15,9 +15,35 @@ import { bytesOf, decode, encode } from './codec.js';
 import { TAG_UB } from './constants.js';
 import { Request, type RequestEngine } from './request.js';
 import { Status } from './status.js';
+import { CallHistory } from './collectiveCheck.js';
+import * as coll from './collectives.js';
+import { checkTyped, Coll, lengthOf, run, start, typedCode, type TypedArray } from './collectives.js';
+import { checkOp, Op } from './ops.js';
+import { Group } from './group.js';
+
+type Step<T> = Generator<TransportRequest, T, void>;
 import { encodingName } from '../transport/encoding.js';
 
 const contextNames = new Map<number, string>();
+/** The lowest context id this process has not used (ids 0-3 belong to world and app). */
+let nextFreeContext = 4;
+
+/** @internal Context agreement for constructions in other modules (cart, intercomm). */
+export function contextCounter(): { get(): number; set(v: number): void } {
+  return { get: () => nextFreeContext, set: (v: number) => { nextFreeContext = v; } };
+}
+/** Every communicator this process made (for the end-of-job mismatch check). */
+const liveComms = new Set<Comm>();
+
+/** @internal The communicators alive in this process. */
+export function allComms(): Iterable<Comm> {
+  return liveComms;
+}
+
+/** @internal Forgets a freed communicator. */
+export function forgetComm(comm: Comm): void {
+  liveComms.delete(comm);
+}
 
 /** The name of the communicator that owns a transport context id, for diagnostics. */
 export function contextName(context: number): string {
@@ -34,6 +60,15 @@ export class Comm {
   readonly worldRanks: Int32Array | null;
   /** @internal local rank of each world rank (-1 when not a member); null when identical. */
   readonly localRanks: Int32Array | null;
+  /** @internal world ranks that point-to-point calls address (the remote group of an intercommunicator). */
+  readonly peerRanks: Int32Array | null;
+  private readonly peerLocal: Int32Array | null;
+  /** @internal the number of ranks point-to-point calls address. */
+  readonly peerSize: number;
+  /** @internal collective bookkeeping: how many collectives this rank has started, recent calls, those in flight. */
+  collectiveCount = 0;
+  readonly history = new CallHistory();
+  readonly liveCollectives = new Set<number>();
 
   /**
    * @internal Use `world`, `dup()`, `split()`, `slice()`... `context` is the transport context of
@@ -41,8 +76,16 @@ export class Comm {
    */
   constructor(readonly transport: Transport, readonly context: number, worldRanks: Int32Array | null,
     /** A name for diagnostics ('world', 'world.split(1)', ...). */
-    readonly name: string) {
+    readonly name: string, peerRanks: Int32Array | null = worldRanks) {
     this.worldRanks = worldRanks;
+    this.peerRanks = peerRanks;
+    this.peerSize = peerRanks === null ? transport.size : peerRanks.length;
+    if (peerRanks === null || peerRanks === worldRanks) {
+      this.peerLocal = null;
+    } else {
+      this.peerLocal = new Int32Array(transport.size).fill(-1);
+      peerRanks.forEach((w, i) => { this.peerLocal![w] = i; });
+    }
     if (worldRanks === null) {
       this.rank = transport.rank;
       this.size = transport.size;
@@ -54,32 +97,41 @@ export class Comm {
       this.rank = this.localRanks[transport.rank];
     }
     contextNames.set(context, name);
+    liveComms.add(this);
   }
 
   // ------------------------------------------------------------ argument checks
 
-  /** @internal The world rank of local rank `r` (after checking it). */
+  /** @internal The world rank of peer rank `r` (after checking it). */
   toWorld(r: number): number {
-    return this.worldRanks === null ? r : this.worldRanks[r];
+    return this.peerRanks === null ? r : this.peerRanks[r];
   }
 
-  /** @internal The local rank of world rank `w`. */
+  /** @internal The peer rank of world rank `w`. */
   toLocal(w: number): number {
+    if (this.peerLocal !== null) return this.peerLocal[w];
     return this.localRanks === null ? w : this.localRanks[w];
+  }
+
+  /** @internal Starts a collective: its sequence number (its tag). */
+  nextCollective(): number {
+    const n = this.collectiveCount;
+    this.collectiveCount = (n + 1) & 0x7fffffff;
+    return n;
   }
 
   private checkDest(dest: unknown, what: string): number {
     if (dest === PROC_NULL) return PROC_NULL;
-    if (typeof dest !== 'number' || !Number.isInteger(dest) || dest < 0 || dest >= this.size) {
-      throw new ArgumentError(`${what}: dest must be a rank from 0 to ${this.size - 1} of ${this.name} (or PROC_NULL), got ${describe(dest)}`);
+    if (typeof dest !== 'number' || !Number.isInteger(dest) || dest < 0 || dest >= this.peerSize) {
+      throw new ArgumentError(`${what}: dest must be a rank from 0 to ${this.peerSize - 1} of ${this.name} (or PROC_NULL), got ${describe(dest)}`);
     }
     return this.toWorld(dest);
   }
 
   private checkSource(source: unknown, what: string): number {
     if (source === ANY_SOURCE || source === PROC_NULL) return source;
-    if (typeof source !== 'number' || !Number.isInteger(source) || source < 0 || source >= this.size) {
-      throw new ArgumentError(`${what}: source must be a rank from 0 to ${this.size - 1} of ${this.name}, ANY_SOURCE or PROC_NULL, got ${describe(source)}`);
+    if (typeof source !== 'number' || !Number.isInteger(source) || source < 0 || source >= this.peerSize) {
+      throw new ArgumentError(`${what}: source must be a rank from 0 to ${this.peerSize - 1} of ${this.name}, ANY_SOURCE or PROC_NULL, got ${describe(source)}`);
     }
     return this.toWorld(source);
   }
@@ -261,6 +313,358 @@ export class Comm {
       result: (status) => { if (receive && status) nullReceive(status); return value; },
       pending: () => null,
     });
+  }
+
+
+  // ------------------------------------------------------------ collectives
+  // Collective: every rank of the communicator must call them in the same order.
+
+  private checkRoot(root: unknown, what: string): number {
+    this.intraOnly(what);
+    if (typeof root !== 'number' || !Number.isInteger(root) || root < 0 || root >= this.size) {
+      throw new ArgumentError(`${what}: root must be a rank from 0 to ${this.size - 1} of ${this.name}, got ${describe(root)}`);
+    }
+    return root;
+  }
+
+  /** @internal Collectives need an intracommunicator. */
+  intraOnly(what: string): void {
+    if (this.peerRanks !== this.worldRanks) throw new ArgumentError(`${what} is not available on the intercommunicator ${this.name}; merge() it first`);
+  }
+
+  private perRank(values: unknown, what: string): unknown[] {
+    if (!Array.isArray(values) || values.length !== this.size) {
+      throw new ArgumentError(`${what}: pass an array with one value per rank (${this.size} on ${this.name}), got ${describe(values)}`);
+    }
+    return values;
+  }
+
+  /** Collective, blocking: returns once every rank has entered the barrier. */
+  barrier(): void {
+    this.intraOnly('barrier');
+    if (this.size === 1) return;
+    const c = new Coll(this, 'barrier', -1, -1);
+    run(c, coll.barrier(c));
+  }
+
+  /** Collective, non-blocking barrier: the Request completes once every rank has entered it. */
+  ibarrier(): Request<void> {
+    this.intraOnly('ibarrier');
+    const c = new Coll(this, 'barrier', -1, -1);
+    return start(c, coll.barrier(c));
+  }
+
+  /** Collective, blocking: every rank returns root's `value` (ignored elsewhere). Typed arrays arrive as their class. */
+  bcast<T = unknown>(value: T, root = 0): T {
+    this.checkRoot(root, 'bcast');
+    const c = new Coll(this, 'bcast', root, -1);
+    return run(c, coll.bcast(c, value, root)) as T;
+  }
+
+  /** Collective, non-blocking bcast; the Request's wait() returns root's value. */
+  ibcast<T = unknown>(value: T, root = 0): Request<T> {
+    this.checkRoot(root, 'ibcast');
+    const c = new Coll(this, 'bcast', root, -1);
+    return start(c, coll.bcast(c, value, root)) as Request<T>;
+  }
+
+  /** Collective, blocking: root's typed array is copied into `buffer` on every rank (returned). Throws TruncationError if too small. */
+  bcastInto<T extends TypedArray>(buffer: T, root = 0): T {
+    checkTyped(buffer, 'bcastInto');
+    this.checkRoot(root, 'bcastInto');
+    const c = new Coll(this, 'bcast', root, -1);
+    return run(c, coll.bcastInto(c, buffer, root)) as T;
+  }
+
+  /** Collective, blocking: rank i returns `values[i]` of root's array (one value per rank; ignored elsewhere). */
+  scatter<T = unknown>(values: readonly T[] | null, root = 0): T {
+    this.checkRoot(root, 'scatter');
+    if (this.rank === root) this.perRank(values, 'scatter');
+    const c = new Coll(this, 'scatter', root, -1);
+    return run(c, coll.scatter(c, values as unknown[] | null, root)) as T;
+  }
+
+  /** Collective, blocking: rank i gets `counts[i]` elements of root's typed array `data`, in order. */
+  scatterv<T extends TypedArray>(data: T | null, counts: readonly number[] | null, root = 0): T {
+    this.checkRoot(root, 'scatterv');
+    if (this.rank === root) this.checkCounts(data, counts, 'scatterv');
+    const c = new Coll(this, 'scatterv', root, -1);
+    return run(c, coll.scatterv(c, data, counts as number[] | null, root, null)) as T;
+  }
+
+  /** Collective, blocking: root's `data` split in equal blocks of `result.length`; this rank's block lands in `result`. */
+  scatterInto<T extends TypedArray>(data: T | null, result: T, root = 0): T {
+    checkTyped(result, 'scatterInto');
+    this.checkRoot(root, 'scatterInto');
+    const counts = this.rank === root ? new Array<number>(this.size).fill(result.length) : null;
+    if (this.rank === root) this.checkCounts(data, counts, 'scatterInto');
+    const c = new Coll(this, 'scatterv', root, result.length);
+    return run(c, coll.scatterv(c, data, counts, root, result)) as T;
+  }
+
+  private checkCounts(data: unknown, counts: unknown, what: string): void {
+    const typed = checkTyped(data, what);
+    if (!Array.isArray(counts) || counts.length !== this.size || counts.some((n) => !Number.isInteger(n) || n < 0)) {
+      throw new ArgumentError(`${what}: counts must hold one non-negative integer per rank (${this.size}), got ${describe(counts)}`);
+    }
+    const total = (counts as number[]).reduce((a, b) => a + b, 0);
+    if (total > typed.length) throw new ArgumentError(`${what}: counts add up to ${total} elements but data has ${typed.length}`);
+  }
+
+  /** Collective, blocking: root returns every rank's value in rank order; other ranks return null. */
+  gather<T = unknown>(value: T, root = 0): T[] | null {
+    this.checkRoot(root, 'gather');
+    const c = new Coll(this, 'gather', root, -1);
+    return run(c, coll.gather(c, value, root)) as T[] | null;
+  }
+
+  /** Collective, non-blocking gather; the Request's wait() returns the array on root, null elsewhere. */
+  igather<T = unknown>(value: T, root = 0): Request<T[] | null> {
+    this.checkRoot(root, 'igather');
+    const c = new Coll(this, 'gather', root, -1);
+    return start(c, coll.gather(c, value, root)) as Request<T[] | null>;
+  }
+
+  /** Collective, blocking: typed arrays of any length per rank, concatenated on root with counts and displacements; null elsewhere. */
+  gatherv<T extends TypedArray>(value: T, root = 0): { data: T; counts: number[]; displs: number[] } | null {
+    checkTyped(value, 'gatherv');
+    this.checkRoot(root, 'gatherv');
+    const c = new Coll(this, 'gatherv', root, -1);
+    return run(c, coll.gatherv(c, value, root, null)) as { data: T; counts: number[]; displs: number[] } | null;
+  }
+
+  /** Collective, blocking: equal-length typed arrays gathered into root's `result` in rank order (returned on root; null elsewhere). */
+  gatherInto<T extends TypedArray>(value: T, result: T | null, root = 0): T | null {
+    checkTyped(value, 'gatherInto');
+    this.checkRoot(root, 'gatherInto');
+    if (this.rank === root) checkTyped(result, 'gatherInto');
+    const c = new Coll(this, 'gatherv', root, value.length);
+    const got = run(c, coll.gatherv(c, value, root, this.rank === root ? result : null));
+    return got === null ? null : (got.data as T);
+  }
+
+  /** Collective, blocking: every rank returns every rank's value in rank order. */
+  allgather<T = unknown>(value: T): T[] {
+    this.intraOnly('allgather');
+    const c = new Coll(this, 'allgather', -1, -1);
+    return run(c, (function* () {
+      const all = yield* coll.gather(c, value, 0);
+      return (yield* coll.bcast(c, all, 0)) as T[];
+    })());
+  }
+
+  /** Collective, blocking: typed arrays of any length per rank, concatenated on every rank with counts and displacements. */
+  allgatherv<T extends TypedArray>(value: T): { data: T; counts: number[]; displs: number[] } {
+    checkTyped(value, 'allgatherv');
+    this.intraOnly('allgatherv');
+    const c = new Coll(this, 'allgatherv', -1, -1);
+    return run(c, (function* () {
+      const got = yield* coll.gatherv(c, value, 0, null);
+      return (yield* coll.bcast(c, got, 0)) as { data: T; counts: number[]; displs: number[] };
+    })());
+  }
+
+  /** Collective, blocking: equal-length typed arrays gathered into every rank's `result` in rank order (returned). */
+  allgatherInto<T extends TypedArray>(value: T, result: T): T {
+    checkTyped(value, 'allgatherInto');
+    checkTyped(result, 'allgatherInto');
+    this.intraOnly('allgatherInto');
+    if (result.length < value.length * this.size) {
+      throw new ArgumentError(`allgatherInto: result holds ${result.length} elements but ${this.size} ranks × ${value.length} are coming`);
+    }
+    const c = new Coll(this, 'allgatherv', -1, value.length);
+    return run(c, (function* () {
+      yield* coll.gatherv(c, value, 0, c.r === 0 ? result : null);
+      return (yield* coll.bcastInto(c, result, 0)) as T;
+    })());
+  }
+
+  /** Collective, blocking: rank i sends `values[j]` to rank j and returns what every rank sent it, in rank order. */
+  alltoall<T = unknown>(values: readonly T[]): T[] {
+    this.intraOnly('alltoall');
+    this.perRank(values, 'alltoall');
+    const c = new Coll(this, 'alltoall', -1, -1);
+    return run(c, coll.alltoall(c, values as unknown[])) as T[];
+  }
+
+  /** Collective, blocking: root returns the reduction of every rank's value by `op` (rank order kept); others undefined. */
+  reduce<T = unknown>(value: T, op: Op = Op.SUM, root = 0): T | undefined {
+    checkOp(op, 'reduce');
+    this.checkRoot(root, 'reduce');
+    const c = new Coll(this, 'reduce', root, lengthOf(value));
+    return run(c, coll.reduce(c, value, op, root)) as T | undefined;
+  }
+
+  /** Collective, blocking: like reduce for typed arrays, writing root's result into `result` (returned on root; null elsewhere). */
+  reduceInto<T extends TypedArray>(value: T, result: T | null, op: Op = Op.SUM, root = 0): T | null {
+    checkTyped(value, 'reduceInto');
+    const got = this.reduce(value, op, root);
+    if (this.rank !== root) return null;
+    checkTyped(result, 'reduceInto');
+    (result as unknown as { set(v: TypedArray): void }).set(got as TypedArray);
+    return result;
+  }
+
+  /** Collective, blocking: every rank returns the same reduction of every rank's value by `op`. */
+  allreduce<T = unknown>(value: T, op: Op = Op.SUM): T {
+    checkOp(op, 'allreduce');
+    this.intraOnly('allreduce');
+    const c = new Coll(this, 'allreduce', -1, lengthOf(value));
+    return run(c, coll.allreduce(c, value, op)) as T;
+  }
+
+  /** Collective, non-blocking allreduce; the Request's wait() returns the reduction. */
+  iallreduce<T = unknown>(value: T, op: Op = Op.SUM): Request<T> {
+    checkOp(op, 'iallreduce');
+    this.intraOnly('iallreduce');
+    const c = new Coll(this, 'allreduce', -1, lengthOf(value));
+    return start(c, coll.allreduce(c, value, op)) as Request<T>;
+  }
+
+  /** Collective, blocking: the reduction of typed arrays written into `result` (may be `value` itself), returned. */
+  allreduceInto<T extends TypedArray>(value: T, result: T, op: Op = Op.SUM): T {
+    checkTyped(value, 'allreduceInto');
+    checkTyped(result, 'allreduceInto');
+    if (result.length < value.length) throw new ArgumentError(`allreduceInto: result holds ${result.length} elements, value ${value.length}`);
+    const got = this.allreduce(value, op) as TypedArray;
+    (result as unknown as { set(v: TypedArray): void }).set(got);
+    return result;
+  }
+
+  /** Collective, blocking: rank i returns the reduction of ranks 0..i's values (inclusive prefix). */
+  scan<T = unknown>(value: T, op: Op = Op.SUM): T {
+    checkOp(op, 'scan');
+    this.intraOnly('scan');
+    const c = new Coll(this, 'scan', -1, lengthOf(value));
+    return run(c, coll.scan(c, value, op, false)) as T;
+  }
+
+  /** Collective, blocking: rank i returns the reduction of ranks 0..i-1's values; undefined on rank 0. */
+  exscan<T = unknown>(value: T, op: Op = Op.SUM): T | undefined {
+    checkOp(op, 'exscan');
+    this.intraOnly('exscan');
+    const c = new Coll(this, 'exscan', -1, lengthOf(value));
+    return run(c, coll.scan(c, value, op, true)) as T | undefined;
+  }
+
+  /**
+   * Collective, blocking: rank i returns the reduction over ranks of their i-th part: `values`
+   * is an array with one value per rank, or a typed array of `size` equal blocks.
+   */
+  reduceScatter<T = unknown>(values: readonly T[] | TypedArray, op: Op = Op.SUM): T {
+    checkOp(op, 'reduceScatter');
+    this.intraOnly('reduceScatter');
+    let parts: unknown[];
+    if (typedCode(values) > 0) {
+      const v = values as TypedArray;
+      if (v.length % this.size !== 0) throw new ArgumentError(`reduceScatter: a typed array must split into ${this.size} equal blocks; its length ${v.length} does not`);
+      const n = v.length / this.size;
+      parts = Array.from({ length: this.size }, (_, k) => v.subarray(k * n, (k + 1) * n));
+    } else {
+      parts = this.perRank(values, 'reduceScatter');
+    }
+    const c = new Coll(this, 'reduceScatter', -1, typedCode(values) > 0 ? (values as TypedArray).length : -1);
+    return run(c, (function* () {
+      const mine = yield* coll.alltoall(c, parts);
+      let acc = mine[0];
+      for (let k = 1; k < mine.length; k++) acc = op.apply(acc, mine[k]);
+      return (typedCode(acc) > 0 && acc === parts[0] ? (acc as TypedArray).slice() : acc) as T;
+    })());
+  }
+
+
+  // ------------------------------------------------------------ new communicators
+  // Collective over this communicator. Excluded ranks get null, so `if (comm)` reads naturally.
+
+  /** The processes of this communicator as a Group (local; communicates nothing). */
+  get group(): Group {
+    return new Group(Array.from(this.worldRanks ?? Array.from({ length: this.size }, (_, i) => i)), this.transport.rank);
+  }
+
+  /** @internal Collective: agrees on a fresh pair of contexts for new communicators made from this one. */
+  agreeContext(c: Coll): Step<number> {
+    return (function* (self: Comm) {
+      const base = (yield* coll.allreduce(c, nextFreeContext, Op.MAX)) as number;
+      nextFreeContext = base + 2;
+      void self;
+      return base;
+    })(this);
+  }
+
+  /** Collective: a communicator with the same ranks whose messages never meet this one's. */
+  dup(): Comm {
+    this.intraOnly('dup');
+    const c = new Coll(this, 'dup', -1, -1);
+    const ctx = run(c, this.agreeContext(c));
+    return new Comm(this.transport, ctx, this.worldRanks, `${this.name}.dup`);
+  }
+
+  /**
+   * Collective: ranks passing the same `color` form a new communicator, ordered by `key` then
+   * by rank here. A rank passing null or undefined (MPI_UNDEFINED) gets null.
+   */
+  split(color: number | null | undefined, key = 0): Comm | null {
+    this.intraOnly('split');
+    if (color !== null && color !== undefined && (!Number.isInteger(color) || color < 0)) {
+      throw new ArgumentError(`split: color must be a non-negative integer, or null to take no part; got ${describe(color)}`);
+    }
+    if (!Number.isInteger(key)) throw new ArgumentError(`split: key must be an integer, got ${describe(key)}`);
+    const c = new Coll(this, 'split', -1, -1);
+    const mine = [color ?? -1, key, nextFreeContext];
+    const all = run(c, (function* () {
+      const got = yield* coll.gather(c, mine, 0);
+      return (yield* coll.bcast(c, got, 0)) as number[][];
+    })());
+    const ctx = Math.max(...all.map((e) => e[2]));
+    nextFreeContext = ctx + 2;
+    if (color === null || color === undefined) return null;
+    const members = all.map((e, r) => ({ color: e[0], key: e[1], r }))
+      .filter((e) => e.color === color)
+      .sort((a, b) => a.key - b.key || a.r - b.r)
+      .map((e) => this.groupWorld(e.r));
+    return new Comm(this.transport, ctx, Int32Array.from(members), `${this.name}.split(${color})`);
+  }
+
+  private groupWorld(r: number): number {
+    return this.worldRanks === null ? r : this.worldRanks[r];
+  }
+
+  /** Collective: a communicator of the members of `group` (a subgroup of this one); null on other ranks. */
+  create(group: Group): Comm | null {
+    this.intraOnly('create');
+    if (!(group instanceof Group)) throw new ArgumentError(`create: pass a Group (from comm.group.incl(...)), got ${describe(group)}`);
+    const mine = new Set(this.group.members);
+    const outside = group.members.filter((w) => !mine.has(w));
+    if (outside.length > 0) throw new ArgumentError(`create: the group has processes outside ${this.name} (world ranks ${outside.join(', ')})`);
+    const c = new Coll(this, 'create', -1, group.members.length);
+    const ctx = run(c, this.agreeContext(c));
+    if (!group.members.includes(this.transport.rank)) return null;
+    return new Comm(this.transport, ctx, Int32Array.from(group.members), `${this.name}.create`);
+  }
+
+  /** Collective: a communicator of the listed ranks of this one, in that order; null on other ranks. */
+  subset(ranks: readonly number[]): Comm | null {
+    return this.create(this.group.incl(ranks));
+  }
+
+  /**
+   * Collective: ranks start..end-1 (end excluded), with negative indices counting from the end,
+   * as in Python: `world.slice(0, -1)` is every rank but the last (pyMPI's `world[:-1]`).
+   * Ranks outside get null.
+   */
+  slice(start: number, end: number = this.size): Comm | null {
+    for (const [v, n] of [[start, 'start'], [end, 'end']] as const) {
+      if (!Number.isInteger(v)) throw new ArgumentError(`slice: ${n} must be an integer (negative counts from the end), got ${describe(v)}`);
+    }
+    const at = (i: number) => Math.min(this.size, Math.max(0, i < 0 ? this.size + i : i));
+    const ranks: number[] = [];
+    for (let i = at(start); i < at(end); i++) ranks.push(i);
+    return this.subset(ranks);
+  }
+
+  /** Marks this communicator as no longer used (local). */
+  free(): void {
+    forgetComm(this);
   }
 
   /** A printable summary: `Comm(world, rank 0 of 4)`. */

@@ -7,6 +7,7 @@ import { dieWithParent, parentPid } from '../transport/shm/libc.js';
 import { takeJobEnvironment } from './jobEnv.js';
 import { installFailFast } from './failFast.js';
 import { getWorld, setJob } from './world.js';
+import { checkCollectivesAtEnd } from '../comm/endCheck.js';
 
 const job = takeJobEnvironment();
 if (job === null) {
@@ -25,4 +26,5 @@ getWorld();
 joined = true;
 process.argv = [process.argv[0], job.deck, ...job.args];
 await import(pathToFileURL(job.bundle).href);
+checkCollectivesAtEnd();
 getWorld().transport.finalize();

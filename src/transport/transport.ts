@@ -24,6 +24,8 @@ export interface Envelope {
   tag: number;
   bytes: number;
   encoding: Encoding;
+  /** A 32-bit word the sender attached (collectives use it to check that ranks agree). */
+  signature: number;
 }
 
 /** A pending send or receive. `done` turns true once; `error` is set when it failed. */
@@ -38,6 +40,7 @@ export interface TransportRequest {
   tag: number;
   encoding: Encoding;
   bytes: number;
+  signature: number;
   /** The peer and context the request was made with, for diagnostics. */
   readonly peer: number;
   readonly context: number;
@@ -58,7 +61,7 @@ export interface Transport {
    * Starts sending `data` (bytes of an object or typed array) to world rank `dest`. Non-blocking;
    * the caller keeps `data` unchanged and referenced until the request is done.
    */
-  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number): TransportRequest;
+  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number, signature?: number): TransportRequest;
 
   /**
    * Posts a receive. `into`, when given, receives the bytes (a TruncationError completes the
@@ -73,7 +76,7 @@ export interface Transport {
    * Fast path of a blocking send: sends at once when that needs no waiting and returns true;
    * returns false (doing nothing) otherwise, and the caller takes the general path.
    */
-  trySend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number): boolean;
+  trySend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number, signature?: number): boolean;
 
   /**
    * Fast path of a blocking receive from one source: may spin briefly; on success returns the
@@ -85,6 +88,9 @@ export interface Transport {
   /** The envelope of the message the last successful tryRecv returned. */
   readonly last: Envelope;
 
+  /** Envelopes of every message on `context` that arrived and is not yet received (diagnostics). */
+  queued(context: number): Envelope[];
+
   /** Makes progress on all pending operations without blocking. */
   progress(): void;
 
@@ -94,8 +100,8 @@ export interface Transport {
    */
   block(isDone: () => boolean, request: TransportRequest | null): void;
 
-  /** Sets a description of the current collective or compound call, for hang diagnosis. */
-  setActivity(describe: string | null): void;
+  /** Sets a description (its toString() is used) of the current collective or compound call, for hang diagnosis. */
+  setActivity(describe: { toString(): string } | null): void;
 
   /** Ends the job from this rank (fail-fast): every other rank stops. Does not return. */
   abort(code: number, message: string): never;

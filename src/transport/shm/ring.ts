@@ -95,7 +95,13 @@ export class Ring {
     i32[w + 6] = total % 4294967296;
     i32[w + 7] = Math.floor(total / 4294967296);
     if (length !== 0 && payload !== null) {
-      this.u8.set(length === payload.length && from === 0 ? payload : payload.subarray(from, from + length), at + FRAME_HEADER);
+      const u8 = this.u8;
+      const to = at + FRAME_HEADER;
+      if (length <= 64) {
+        for (let k = 0; k < length; k++) u8[to + k] = payload[from + k]; // cheaper than set() for a few bytes
+      } else {
+        u8.set(length === payload.length && from === 0 ? payload : payload.subarray(from, from + length), to);
+      }
     }
     Atomics.store(i32, this.tailIdx, (tail + skip + frame) | 0);
     return true;

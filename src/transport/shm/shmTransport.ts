@@ -31,6 +31,7 @@ class Request implements TransportRequest {
   tag: number;
   encoding: Encoding;
   bytes = 0;
+  signature = 0;
   /** send: 0 queued, 1 waiting for FIN/CTS, 2 streaming; recv: bytes streamed so far. */
   state = 0;
   id = 0;
@@ -52,6 +53,7 @@ interface Unexpected {
   context: number;
   encoding: Encoding;
   bytes: number;
+  signature: number;
   /** Eager: the bytes. Rendezvous: null. */
   data: Uint8Array | null;
   sendId: number;
@@ -97,7 +99,7 @@ export class ShmTransport implements Transport {
   private readonly streamingRecvs = new Map<number, Request>();
   private nextId = 1;
   private rotor = 0;
-  private activity: string | null = null;
+  private activity: { toString(): string } | null = null;
   private blocked: TransportRequest | null = null;
   private readonly addrScratch = new Float64Array(1);
   private readonly addrBytes = new Uint8Array(this.addrScratch.buffer);
@@ -140,17 +142,18 @@ export class ShmTransport implements Transport {
 
   // ---------------------------------------------------------------- sending
 
-  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number): TransportRequest {
+  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number, signature = 0): TransportRequest {
     const req = new Request('send', dest, context, tag, encoding, data);
     req.bytes = data.byteLength;
+    req.signature = signature;
     if (dest === this.rank) {
-      this.arrive(this.rank, tag, context, encoding, data.slice(), 0, 0);
+      this.arrive(this.rank, tag, context, encoding, data.slice(), 0, 0, data.byteLength, signature);
       req.done = true;
       return req;
     }
     const queue = this.outQueues[dest];
     if (data.byteLength <= this.eagerLimit) {
-      if (queue.length === 0 && this.outRings[dest]!.tryWrite(Kind.EAGER, encoding, tag, context, 0, 0,
+      if (queue.length === 0 && this.outRings[dest]!.tryWrite(Kind.EAGER, encoding, tag, context, 0, signature,
         data.byteLength, data, 0, data.byteLength)) {
         this.ring(dest);
         req.done = true;
@@ -184,11 +187,11 @@ export class ShmTransport implements Transport {
       const req = o.request;
       let ok: boolean;
       if (o.kind === Kind.EAGER) {
-        ok = ring.tryWrite(Kind.EAGER, req!.encoding, req!.tag, req!.context, 0, 0, req!.bytes, req!.data, 0, req!.bytes);
+        ok = ring.tryWrite(Kind.EAGER, req!.encoding, req!.tag, req!.context, 0, req!.signature, req!.bytes, req!.data, 0, req!.bytes);
         if (ok) req!.done = true;
       } else if (o.kind === Kind.RTS) {
         this.addrScratch[0] = addressOf(req!.data!);
-        ok = ring.tryWrite(Kind.RTS, req!.encoding, req!.tag, req!.context, req!.id, 0, req!.bytes, this.addrBytes, 0, 8);
+        ok = ring.tryWrite(Kind.RTS, req!.encoding, req!.tag, req!.context, req!.id, req!.signature, req!.bytes, this.addrBytes, 0, 8);
         if (ok) { req!.state = 1; this.awaitingFin.set(req!.id, req!); }
       } else {
         ok = ring.tryWrite(o.kind, 0, 0, 0, o.id, o.aux, 0, null, 0, 0);
@@ -233,14 +236,14 @@ export class ShmTransport implements Transport {
     }
   }
 
-  trySend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number): boolean {
+  trySend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number, signature = 0): boolean {
     if (dest === this.rank || data.byteLength > this.eagerLimit || this.outQueues[dest].length !== 0) return false;
-    if (!this.outRings[dest]!.tryWrite(Kind.EAGER, encoding, tag, context, 0, 0, data.byteLength, data, 0, data.byteLength)) return false;
+    if (!this.outRings[dest]!.tryWrite(Kind.EAGER, encoding, tag, context, 0, signature, data.byteLength, data, 0, data.byteLength)) return false;
     this.ring(dest);
     return true;
   }
 
-  readonly last: Envelope = { source: 0, tag: 0, bytes: 0, encoding: 0 };
+  readonly last: Envelope = { source: 0, tag: 0, bytes: 0, encoding: 0, signature: 0 };
 
   tryRecv(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): Uint8Array | null {
     if (source < 0 || source === this.rank || this.unexpected.length !== 0 || this.posted.length !== 0) return null;
@@ -270,7 +273,9 @@ export class ShmTransport implements Transport {
       const start = at + FRAME_HEADER;
       if (into !== null) {
         if (length > into.byteLength || (expect >= 0 && expect !== encoding)) return null;
-        into.set(ring.u8.subarray(start, start + length));
+        const u8 = ring.u8;
+        if (length <= 64) for (let k = 0; k < length; k++) into[k] = u8[start + k];
+        else into.set(u8.subarray(start, start + length));
         data = length === into.byteLength ? into : into.subarray(0, length);
       } else {
         data = ring.u8.slice(start, start + length);
@@ -280,6 +285,7 @@ export class ShmTransport implements Transport {
       last.tag = i32[w + 2];
       last.bytes = length;
       last.encoding = encoding;
+      last.signature = i32[w + 5];
       Atomics.store(i32, ring.headIdx, (head + FRAME_HEADER + pad8(length)) | 0);
       if (Atomics.load(i32, ring.fullWaitIdx) !== 0) {
         Atomics.store(i32, ring.fullWaitIdx, 0);
@@ -310,7 +316,7 @@ export class ShmTransport implements Transport {
       if (u.context === context && (source === ANY_SOURCE || u.source === source) && (tag === ANY_TAG || u.tag === tag)) {
         if (!this.fits(req, u.bytes, u.encoding)) return req;
         list.splice(i, 1);
-        this.deliver(req, u.source, u.tag, u.encoding, u.bytes, u.data, u.sendId, u.address);
+        this.deliver(req, u.source, u.tag, u.encoding, u.bytes, u.data, u.sendId, u.address, u.signature);
         return req;
       }
     }
@@ -339,7 +345,8 @@ export class ShmTransport implements Transport {
 
   /** Completes a receive with a matched message (eager bytes, or rendezvous by address). */
   private deliver(req: Request, source: number, tag: number, encoding: Encoding, bytes: number,
-    data: Uint8Array | null, sendId: number, address: number): void {
+    data: Uint8Array | null, sendId: number, address: number, signature: number): void {
+    req.signature = signature;
     req.source = source;
     req.tag = tag;
     req.encoding = encoding;
@@ -381,30 +388,36 @@ export class ShmTransport implements Transport {
 
   /** Routes a message that just arrived: to the first matching posted receive, else queue it. */
   private arrive(source: number, tag: number, context: number, encoding: Encoding, data: Uint8Array | null,
-    sendId: number, address: number, bytes = data !== null ? data.byteLength : 0): void {
+    sendId: number, address: number, bytes: number, signature: number): void {
     const posted = this.posted;
     for (let i = 0; i < posted.length; i++) {
       const req = posted[i];
       if (req.context === context && (req.peer === ANY_SOURCE || req.peer === source) && (req.tag === ANY_TAG || req.tag === tag)) {
         posted.splice(i, 1);
         if (this.fits(req, bytes, encoding)) {
-          this.deliver(req, source, tag, encoding, bytes, data, sendId, address);
+          this.deliver(req, source, tag, encoding, bytes, data, sendId, address, signature);
           return;
         }
         break;
       }
     }
-    this.unexpected.push({ source, tag, context, encoding, bytes, data, sendId, address });
+    this.unexpected.push({ source, tag, context, encoding, bytes, data, sendId, address, signature });
   }
 
   iprobe(source: number, tag: number, context: number): Envelope | null {
     this.progress();
     for (const u of this.unexpected) {
       if (u.context === context && (source === ANY_SOURCE || u.source === source) && (tag === ANY_TAG || u.tag === tag)) {
-        return { source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding };
+        return { source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding, signature: u.signature };
       }
     }
     return null;
+  }
+
+  queued(context: number): Envelope[] {
+    this.progress();
+    return this.unexpected.filter((u) => u.context === context)
+      .map((u) => ({ source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding, signature: u.signature }));
   }
 
   // ---------------------------------------------------------------- progress
@@ -452,13 +465,13 @@ export class ShmTransport implements Transport {
     switch (kind) {
       case Kind.EAGER: {
         const data = u8.slice(start, start + length);
-        this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, data, 0, 0);
+        this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, data, 0, 0, length, i32[w + 5]);
         break;
       }
       case Kind.RTS: {
         this.addrBytes.set(u8.subarray(start, start + 8));
         const total = (i32[w + 6] >>> 0) + (i32[w + 7] >>> 0) * 4294967296;
-        this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, null, i32[w + 4], this.addrScratch[0], total);
+        this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, null, i32[w + 4], this.addrScratch[0], total, i32[w + 5]);
         break;
       }
       case Kind.FIN: {
@@ -545,7 +558,7 @@ export class ShmTransport implements Transport {
   describe(request: TransportRequest | null = this.blocked): string {
     const ctx = (c: number) => (this.hooks.contextName ? this.hooks.contextName(c) : `context ${c}`);
     const parts: string[] = [];
-    if (this.activity !== null) parts.push(this.activity);
+    if (this.activity !== null) parts.push(String(this.activity));
     if (request !== null) {
       const peer = request.peer === ANY_SOURCE ? 'ANY_SOURCE' : String(request.peer);
       const tag = request.tag === ANY_TAG ? 'ANY_TAG' : String(request.tag);
@@ -555,7 +568,7 @@ export class ShmTransport implements Transport {
     return parts.join(' → ');
   }
 
-  setActivity(describe: string | null): void {
+  setActivity(describe: { toString(): string } | null): void {
     this.activity = describe;
   }
 

@@ -1,0 +1,518 @@
+/**
+ * Collective algorithms, written once as generators over the transport's nonblocking calls:
+ * the blocking forms run them to completion, the nonblocking forms (ibarrier, ibcast, ...) step
+ * them from a Request. Every collective has its own tag (the communicator's collective count)
+ * on the communicator's collective context, so collectives never match point-to-point traffic
+ * or each other, and its messages carry the call's signature (see collectiveCheck).
+ *
+ * Algorithms (p ranks): dissemination barrier (log p rounds); binomial-tree bcast, reduce,
+ * gather, scatter (log p); recursive-doubling allreduce for small values and power-of-two p;
+ * ring reduce-scatter + allgather for large typed arrays (bandwidth-optimal); Hillis-Steele
+ * scan (log p); pairwise alltoall (p - 1 rounds).
+ */
+import { ArgumentError, describe } from '../errors.js';
+import { OBJECT_ENCODING, typedArrayEncoding } from '../transport/encoding.js';
+import type { Transport, TransportRequest } from '../transport/transport.js';
+import { ANY_TAG } from '../transport/transport.js';
+import { mismatch, signature, type CallName } from './collectiveCheck.js';
+import type { Comm } from './comm.js';
+import { bytesOf, decode, encode } from './codec.js';
+import { Op } from './ops.js';
+import { Request } from './request.js';
+
+/** Any typed array simdeck sends raw. */
+export type TypedArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array
+  | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+type Step<T> = Generator<TransportRequest, T, void>;
+
+/** Typed arrays at least this large take the bandwidth-optimal allreduce. */
+const LARGE_REDUCE_BYTES = 64 * 1024;
+
+/** One collective call in progress: its tag, signature and messaging helpers. */
+export class Coll {
+  readonly t: Transport;
+  readonly ctx: number;
+  readonly tag: number;
+  readonly sig: number;
+  readonly p: number;
+  readonly r: number;
+  private description: string | null = null;
+
+  constructor(readonly comm: Comm, readonly call: CallName, readonly root: number, length: number) {
+    this.t = comm.transport;
+    this.ctx = comm.context + 1;
+    this.tag = comm.nextCollective();
+    this.sig = signature(call, root, length);
+    this.p = comm.size;
+    this.r = comm.rank;
+    comm.history.note(this.tag, this.toString());
+  }
+
+  /** `bcast(root=0) on world [collective #3]`, for hang reports and mismatch errors. */
+  toString(): string {
+    if (this.description === null) {
+      this.description = `${this.call}(${this.root >= 0 ? `root=${this.root}` : ''}) on ${this.comm.name} [collective #${this.tag}]`;
+    }
+    return this.description;
+  }
+
+  /** Starts sending encoded bytes to local rank `to`. */
+  sendBytes(bytes: Uint8Array, encoding: number, to: number): TransportRequest {
+    return this.t.isend(bytes, encoding, this.comm.toWorld(to), this.tag, this.ctx, this.sig);
+  }
+
+  /** Starts sending a value (encoded here) to local rank `to`. */
+  send(value: unknown, to: number): TransportRequest {
+    const e = encode(value);
+    return this.sendBytes(e.bytes, e.encoding, to);
+  }
+
+  /** Posts a receive from local rank `from`, optionally into a buffer. */
+  irecv(from: number, into: Uint8Array | null = null, expect = -1): TransportRequest {
+    return this.t.irecv(this.comm.toWorld(from), this.tag, this.ctx, into, expect);
+  }
+
+  /** Waits for a receive, checks the sender's signature, and returns the request. */
+  *wait(req: TransportRequest): Step<TransportRequest> {
+    if (!req.done) yield req;
+    if (req.error) throw req.error;
+    if (req.kind === 'recv' && req.signature !== this.sig) {
+      throw mismatch(this.comm.name, this.tag, this.r, this.toString(), this.comm.toLocal(req.source), req.signature);
+    }
+    return req;
+  }
+
+  /** Receives and decodes a value from local rank `from`. */
+  *recv(from: number): Step<unknown> {
+    const req = yield* this.wait(this.irecv(from));
+    return decode(req.data!, req.encoding);
+  }
+
+  /** Receives raw bytes (and their encoding) from local rank `from`. */
+  *recvRaw(from: number): Step<TransportRequest> {
+    return yield* this.wait(this.irecv(from));
+  }
+
+  /** While waiting: fails fast when a message shows that ranks disagree (see collectiveCheck). */
+  checkQueued(): void {
+    for (const e of this.t.queued(this.ctx)) {
+      const live = this.comm.liveCollectives.has(e.tag);
+      if ((e.tag === this.tag && e.signature !== this.sig) || (!live && e.tag !== this.tag)) {
+        const peer = this.comm.toLocal(e.source);
+        const err = mismatch(this.comm.name, this.tag, this.r, this.comm.history.at(e.tag, this.tag), peer, e.signature, e.tag);
+        if (e.tag !== this.tag) err.message += ` (this rank is now in ${this.toString()})`;
+        throw err;
+      }
+    }
+  }
+}
+
+/** Runs a collective generator to completion, blocking. */
+export function run<T>(c: Coll, gen: Step<T>): T {
+  const t = c.t;
+  c.comm.liveCollectives.add(c.tag);
+  t.setActivity(c);
+  try {
+    let step = gen.next();
+    while (!step.done) {
+      const req = step.value;
+      if (!req.done) {
+        let polls = 0;
+        t.block(() => {
+          if (req.done) return true;
+          if ((++polls & 4095) === 0) c.checkQueued();
+          return false;
+        }, req);
+      }
+      step = gen.next();
+    }
+    return step.value;
+  } finally {
+    t.setActivity(null);
+    c.comm.liveCollectives.delete(c.tag);
+  }
+}
+
+/** Wraps a collective generator in a Request that steps it (nonblocking collectives). */
+export function start<T>(c: Coll, gen: Step<T>): Request<T> {
+  let step = { done: false, value: undefined } as unknown as IteratorResult<TransportRequest, T>;
+  let current: TransportRequest | null = null;
+  c.comm.liveCollectives.add(c.tag);
+  const advance = (): boolean => {
+    if (step.done) return true;
+    while (current === null || current.done) {
+      step = gen.next();
+      if (step.done) { c.comm.liveCollectives.delete(c.tag); current = null; return true; }
+      current = step.value;
+    }
+    return false;
+  };
+  advance();
+  return new Request<T>(c.t, { advance, result: () => step.value as T, pending: () => current });
+}
+
+// ------------------------------------------------------------------ helpers
+
+/** The typed-array encoding of `v`, or 0 for objects. */
+export function typedCode(v: unknown): number {
+  const code = typedArrayEncoding(v);
+  return code > 0 ? code : 0;
+}
+
+function lengthOf(v: unknown): number {
+  return typedCode(v) > 0 ? (v as TypedArray).length : -1;
+}
+
+/** Element-wise in-place combine of built-in ops on typed arrays (acc = op(acc, x) or op(x, acc)). */
+function combineInto(op: Op, acc: TypedArray, x: TypedArray, accFirst: boolean): void {
+  const n = acc.length;
+  if (x.length !== n) throw new ArgumentError(`${op.name}: ranks contributed typed arrays of different lengths (${n} and ${x.length})`);
+  const a = acc as unknown as { [i: number]: number };
+  const b = x as unknown as { [i: number]: number };
+  switch (op) {
+    case Op.SUM: for (let i = 0; i < n; i++) a[i] += b[i]; return;
+    case Op.PROD: for (let i = 0; i < n; i++) a[i] *= b[i]; return;
+    case Op.MAX: for (let i = 0; i < n; i++) if (b[i] > a[i]) a[i] = b[i]; return;
+    case Op.MIN: for (let i = 0; i < n; i++) if (b[i] < a[i]) a[i] = b[i]; return;
+    default: {
+      const out = (accFirst ? op.apply(acc, x) : op.apply(x, acc)) as TypedArray;
+      (acc as unknown as { set(v: ArrayLike<unknown>): void }).set(out as unknown as ArrayLike<unknown>);
+    }
+  }
+}
+
+function combine(op: Op, lower: unknown, higher: unknown): unknown {
+  return op.apply(lower, higher);
+}
+
+// ------------------------------------------------------------------ barrier
+
+/** Dissemination barrier: ceil(log2 p) rounds of zero-byte messages. */
+export function* barrier(c: Coll): Step<void> {
+  const { p, r } = c;
+  const empty = new Uint8Array(0);
+  for (let k = 1; k < p; k <<= 1) {
+    const s = c.sendBytes(empty, 2, (r + k) % p);
+    yield* c.wait(c.irecv((r - k + p) % p));
+    yield* c.wait(s);
+  }
+}
+
+// ------------------------------------------------------------------ bcast
+
+/** Binomial-tree broadcast of already-encoded bytes; returns the bytes and encoding every rank ends with. */
+function* bcastBytes(c: Coll, bytes: Uint8Array | null, encoding: number, root: number, into: Uint8Array | null): Step<{ bytes: Uint8Array; encoding: number }> {
+  const { p, r } = c;
+  const vr = (r - root + p) % p;
+  let mask = 1;
+  while (mask < p) {
+    if (vr & mask) {
+      const req = yield* c.wait(c.irecv((vr - mask + root) % p, into, into === null ? -1 : encoding));
+      bytes = req.data!;
+      encoding = req.encoding;
+      break;
+    }
+    mask <<= 1;
+  }
+  const sends: TransportRequest[] = [];
+  for (mask >>= 1; mask > 0; mask >>= 1) {
+    if (vr + mask < p) sends.push(c.sendBytes(bytes!, encoding, (vr + mask + root) % p));
+  }
+  for (const s of sends) yield* c.wait(s);
+  return { bytes: bytes!, encoding };
+}
+
+/** bcast: every rank returns root's value. */
+export function* bcast(c: Coll, value: unknown, root: number): Step<unknown> {
+  if (c.p === 1) return value;
+  let bytes: Uint8Array | null = null;
+  let encoding = 0;
+  if (c.r === root) {
+    const e = encode(value);
+    bytes = e.bytes;
+    encoding = e.encoding;
+  }
+  const got = yield* bcastBytes(c, bytes, encoding, root, null);
+  return c.r === root ? value : decode(got.bytes, got.encoding);
+}
+
+/** bcastInto: root's typed array lands in every rank's `buffer`. */
+export function* bcastInto(c: Coll, buffer: TypedArray, root: number): Step<TypedArray> {
+  if (c.p === 1) return buffer;
+  const code = typedCode(buffer);
+  yield* bcastBytes(c, c.r === root ? bytesOf(buffer) : null, code, root, c.r === root ? null : bytesOf(buffer));
+  return buffer;
+}
+
+// ------------------------------------------------------------------ reduce
+
+/** Binomial reduce of `value` to local rank 0 of the relative numbering starting at `root`. */
+function* reduceTree(c: Coll, value: unknown, op: Op, root: number): Step<unknown> {
+  const { p, r } = c;
+  const vr = (r - root + p) % p;
+  let acc = value;
+  let ownsAcc = false;
+  const typed = typedCode(value) > 0;
+  for (let mask = 1; mask < p; mask <<= 1) {
+    if (vr & mask) {
+      yield* c.wait(c.send(acc, (vr - mask + root) % p));
+      return undefined;
+    }
+    const child = vr | mask;
+    if (child < p) {
+      const got = yield* c.recv((child + root) % p);
+      if (typed && op.element !== null && ownsAcc) {
+        combineInto(op, acc as TypedArray, got as TypedArray, true);
+      } else if (typed && op.element !== null) {
+        acc = (acc as TypedArray).slice();
+        ownsAcc = true;
+        combineInto(op, acc as TypedArray, got as TypedArray, true);
+      } else {
+        acc = combine(op, acc, got); // the child's subtree holds higher ranks
+      }
+    }
+  }
+  return acc;
+}
+
+/** reduce: root returns the reduction in rank order; others return undefined. */
+export function* reduce(c: Coll, value: unknown, op: Op, root: number): Step<unknown> {
+  if (c.p === 1) return copyIfTyped(value);
+  if (op.commutative) {
+    const result = yield* reduceTree(c, value, op, root);
+    return c.r === root ? (result === value ? copyIfTyped(value) : result) : undefined;
+  }
+  // Rank order needs the tree rooted at rank 0; then rank 0 hands the result to root.
+  const result = yield* reduceTree(c, value, op, 0);
+  if (root === 0) return c.r === 0 ? (result === value ? copyIfTyped(value) : result) : undefined;
+  if (c.r === 0) yield* c.wait(c.send(result, root));
+  if (c.r === root) return yield* c.recv(0);
+  return undefined;
+}
+
+function copyIfTyped(v: unknown): unknown {
+  return typedCode(v) > 0 ? (v as TypedArray).slice() : v;
+}
+
+// ------------------------------------------------------------------ allreduce
+
+/** allreduce: every rank returns the same reduction, in rank order for non-commutative ops. */
+export function* allreduce(c: Coll, value: unknown, op: Op): Step<unknown> {
+  const { p, r } = c;
+  if (p === 1) return copyIfTyped(value);
+  const typed = typedCode(value) > 0;
+  if (typed && op.element !== null && (value as TypedArray).byteLength >= LARGE_REDUCE_BYTES && (value as TypedArray).length >= p) {
+    const acc = (value as TypedArray).slice();
+    yield* ringAllreduce(c, acc, op);
+    return acc;
+  }
+  if ((p & (p - 1)) === 0) {
+    // Recursive doubling: both partners combine (lower, higher), so every rank gets the same bits.
+    let acc = value;
+    for (let mask = 1; mask < p; mask <<= 1) {
+      const partner = r ^ mask;
+      const s = c.send(acc, partner);
+      const got = yield* c.recv(partner);
+      yield* c.wait(s);
+      acc = partner < r ? combine(op, got, acc) : combine(op, acc, got);
+    }
+    return acc === value ? copyIfTyped(value) : acc;
+  }
+  const result = yield* reduce(c, value, op, 0);
+  const got = yield* bcastBytesOf(c, result, 0);
+  return got;
+}
+
+function* bcastBytesOf(c: Coll, value: unknown, root: number): Step<unknown> {
+  let bytes: Uint8Array | null = null;
+  let encoding = 0;
+  if (c.r === root) { const e = encode(value); bytes = e.bytes; encoding = e.encoding; }
+  const got = yield* bcastBytes(c, bytes, encoding, root, null);
+  return c.r === root ? value : decode(got.bytes, got.encoding);
+}
+
+/** Ring reduce-scatter then ring allgather, in place on `acc` (bandwidth-optimal). */
+function* ringAllreduce(c: Coll, acc: TypedArray, op: Op): Step<void> {
+  const { p, r } = c;
+  const n = acc.length;
+  const code = typedCode(acc);
+  const start = (b: number) => Math.floor((b * n) / p);
+  const block = (b: number) => acc.subarray(start(b), start(b + 1)) as TypedArray;
+  const right = (r + 1) % p;
+  const left = (r - 1 + p) % p;
+  const scratch = new (acc.constructor as new (n: number) => TypedArray)(Math.ceil(n / p) + 1);
+  for (let s = 0; s < p - 1; s++) {
+    const sendB = (r - s + p) % p;
+    const recvB = (r - s - 1 + p) % p;
+    const target = block(recvB);
+    const tmp = scratch.subarray(0, target.length) as TypedArray;
+    const snd = c.sendBytes(bytesOf(block(sendB)), code, right);
+    yield* c.wait(c.irecv(left, bytesOf(tmp), code));
+    yield* c.wait(snd);
+    combineInto(op, target, tmp, false);
+  }
+  for (let s = 0; s < p - 1; s++) {
+    const sendB = (r + 1 - s + p) % p;
+    const recvB = (r - s + p) % p;
+    const snd = c.sendBytes(bytesOf(block(sendB)), code, right);
+    yield* c.wait(c.irecv(left, bytesOf(block(recvB)), code));
+    yield* c.wait(snd);
+  }
+}
+
+// ------------------------------------------------------------------ scan
+
+/** scan (inclusive) or exscan (exclusive; undefined on rank 0): Hillis-Steele, log p rounds. */
+export function* scan(c: Coll, value: unknown, op: Op, exclusive: boolean): Step<unknown> {
+  const { p, r } = c;
+  let partial = value;
+  let result: unknown = exclusive ? undefined : value;
+  for (let k = 1; k < p; k <<= 1) {
+    const s = r + k < p ? c.send(partial, r + k) : null;
+    if (r - k >= 0) {
+      const got = yield* c.recv(r - k); // covers ranks below ours
+      result = result === undefined ? got : combine(op, got, result);
+      partial = combine(op, got, partial);
+    }
+    if (s) yield* c.wait(s);
+  }
+  return result === value ? copyIfTyped(value) : result;
+}
+
+// ------------------------------------------------------------------ gather / scatter
+
+/** Binomial gather of values to `root`: root returns them in rank order. */
+export function* gather(c: Coll, value: unknown, root: number): Step<unknown[] | null> {
+  const { p, r } = c;
+  const vr = (r - root + p) % p;
+  let items: unknown[] = [value]; // values of relative ranks vr, vr + 1, ...
+  for (let mask = 1; mask < p; mask <<= 1) {
+    if (vr & mask) {
+      yield* c.wait(c.send(items, (vr - mask + root) % p));
+      return null;
+    }
+    if ((vr | mask) < p) items = items.concat((yield* c.recv(((vr | mask) + root) % p)) as unknown[]);
+  }
+  const out = new Array<unknown>(p);
+  for (let k = 0; k < p; k++) out[(k + root) % p] = items[k];
+  return out;
+}
+
+/** Binomial scatter: rank i returns `values[i]` of root's array. */
+export function* scatter(c: Coll, values: unknown[] | null, root: number): Step<unknown> {
+  const { p, r } = c;
+  const vr = (r - root + p) % p;
+  let items: unknown[]; // values of relative ranks vr .. vr + span - 1
+  let mask = 1;
+  if (vr === 0) {
+    items = new Array<unknown>(p);
+    for (let k = 0; k < p; k++) items[k] = values![(k + root) % p];
+    while (mask < p) mask <<= 1;
+  } else {
+    while (!(vr & mask)) mask <<= 1;
+    items = (yield* c.recv((vr - mask + root) % p)) as unknown[];
+  }
+  const sends: TransportRequest[] = [];
+  for (mask >>= 1; mask > 0; mask >>= 1) {
+    if (vr + mask < p) sends.push(c.send(items.slice(mask, mask * 2), (vr + mask + root) % p));
+  }
+  for (const s of sends) yield* c.wait(s);
+  return items[0];
+}
+
+/** Typed-array gather with per-rank lengths straight into one array on root (one copy each). */
+export function* gatherv(c: Coll, value: TypedArray, root: number, into: TypedArray | null):
+  Step<{ data: TypedArray; counts: number[]; displs: number[] } | null> {
+  const { p, r } = c;
+  const code = typedCode(value);
+  const counts = (yield* gather(c, value.length, root)) as number[] | null;
+  if (r !== root) {
+    yield* c.wait(c.sendBytes(bytesOf(value), code, root));
+    return null;
+  }
+  const displs = new Array<number>(p);
+  let total = 0;
+  for (let k = 0; k < p; k++) { displs[k] = total; total += counts![k]; }
+  const ctor = value.constructor as new (n: number) => TypedArray;
+  if (into !== null && into.length < total) {
+    throw new ArgumentError(`gatherInto: the result buffer holds ${into.length} elements but the ranks send ${total}`);
+  }
+  const data = into ?? new ctor(total);
+  const reqs: TransportRequest[] = [];
+  for (let k = 0; k < p; k++) {
+    const dest = data.subarray(displs[k], displs[k] + counts![k]) as TypedArray;
+    if (k === r) (dest as unknown as { set(v: TypedArray): void }).set(value);
+    else reqs.push(c.irecv(k, bytesOf(dest), code));
+  }
+  for (const q of reqs) yield* c.wait(q);
+  return { data, counts: counts!, displs };
+}
+
+/** Typed-array scatter with per-rank `counts` of root's `data`; each rank gets its block. */
+export function* scatterv(c: Coll, data: TypedArray | null, counts: number[] | null, root: number, into: TypedArray | null): Step<TypedArray> {
+  const { p, r } = c;
+  if (r === root) {
+    const code = typedCode(data);
+    const sends: TransportRequest[] = [];
+    let mine: TypedArray | null = null;
+    let offset = 0;
+    const myCounts = (yield* scatter(c, counts!.map((n) => [n, code]), root)) as [number, number];
+    void myCounts;
+    for (let k = 0; k < p; k++) {
+      const part = data!.subarray(offset, offset + counts![k]) as TypedArray;
+      offset += counts![k];
+      if (k === r) mine = part;
+      else sends.push(c.sendBytes(bytesOf(part), code, k));
+    }
+    const out = into ?? mine!.slice();
+    if (into !== null) (into as unknown as { set(v: TypedArray): void }).set(mine!);
+    for (const s of sends) yield* c.wait(s);
+    return into !== null ? into : out;
+  }
+  const [n, code] = (yield* scatter(c, null, root)) as [number, number];
+  if (into !== null && into.length < n) throw new ArgumentError(`scatterInto: the result buffer holds ${into.length} elements but this rank's block has ${n}`);
+  const req = yield* c.wait(c.irecv(root, into !== null ? bytesOf(into) : null, into !== null ? code : -1));
+  return into !== null ? into : (decode(req.data!, req.encoding) as TypedArray);
+}
+
+// ------------------------------------------------------------------ alltoall
+
+/** Pairwise exchange: rank i returns [values_0[i], values_1[i], ...]. */
+export function* alltoall(c: Coll, values: unknown[]): Step<unknown[]> {
+  const { p, r } = c;
+  const out = new Array<unknown>(p);
+  out[r] = values[r];
+  for (let k = 1; k < p; k++) {
+    const to = (r + k) % p;
+    const from = (r - k + p) % p;
+    const s = c.send(values[to], to);
+    out[from] = yield* c.recv(from);
+    yield* c.wait(s);
+  }
+  return out;
+}
+
+/** Neighbour exchange on a Cartesian communicator: sends values[i] to neighbours[i], receives from each. */
+export function* neighborExchange(c: Coll, values: unknown[], sendTo: number[], recvFrom: number[], proc_null: number): Step<unknown[]> {
+  const sends: TransportRequest[] = [];
+  const recvs: (TransportRequest | null)[] = [];
+  for (let i = 0; i < recvFrom.length; i++) recvs.push(recvFrom[i] === proc_null ? null : c.irecv(recvFrom[i]));
+  for (let i = 0; i < sendTo.length; i++) if (sendTo[i] !== proc_null) sends.push(c.send(values[i], sendTo[i]));
+  const out: unknown[] = [];
+  for (const q of recvs) {
+    if (q === null) { out.push(undefined); continue; }
+    const got = yield* c.wait(q);
+    out.push(decode(got.data!, got.encoding));
+  }
+  for (const s of sends) yield* c.wait(s);
+  return out;
+}
+
+/** Checks that `value` is a typed array for a typed-array collective. */
+export function checkTyped(value: unknown, what: string): TypedArray {
+  if (typedCode(value) <= 0) throw new ArgumentError(`${what} needs a typed array (Float64Array, Int32Array, ...), got ${describe(value)}`);
+  return value as TypedArray;
+}
+
+export { ANY_TAG, OBJECT_ENCODING, lengthOf };
