@@ -43,6 +43,7 @@ export function parseCSource(text: string, file: string): Bindings {
       continue;
     }
     if (/^(struct|union|enum)\b[^(]*\{\}\s*$/.test(t)) continue;
+    if (/^(struct|union|enum)\s+\w+$/.test(t)) continue;   // a forward declaration
     const isStatic = /(^|\s)static\s/.test(`${t} `);
     const fn = splitFunction(t);
     if (fn !== null) {
