@@ -66,13 +66,13 @@ function cChars(s: string): Buffer {
 
 function intCheck(type: ScalarName, v: string): string {
   switch (type) {
-    case 'int8': return `((${v} << 24 >> 24) === ${v})`;
-    case 'uint8': return `((${v} & 255) === ${v})`;
-    case 'char': return `((${v} | 0) === ${v} && ${v} >= -128 && ${v} <= 255)`;
-    case 'int16': return `((${v} << 16 >> 16) === ${v})`;
-    case 'uint16': return `((${v} & 65535) === ${v})`;
-    case 'int32': return `((${v} | 0) === ${v})`;
-    case 'uint32': return `((${v} >>> 0) === ${v})`;
+    case 'int8': return `(typeof ${v} === 'number' && (${v} << 24 >> 24) === ${v})`;
+    case 'uint8': return `(typeof ${v} === 'number' && (${v} & 255) === ${v})`;
+    case 'char': return `(typeof ${v} === 'number' && (${v} | 0) === ${v} && ${v} >= -128 && ${v} <= 255)`;
+    case 'int16': return `(typeof ${v} === 'number' && (${v} << 16 >> 16) === ${v})`;
+    case 'uint16': return `(typeof ${v} === 'number' && (${v} & 65535) === ${v})`;
+    case 'int32': return `(typeof ${v} === 'number' && (${v} | 0) === ${v})`;
+    case 'uint32': return `(typeof ${v} === 'number' && (${v} >>> 0) === ${v})`;
     case 'int64': return `(typeof ${v} === 'number' ? Number.isSafeInteger(${v}) : typeof ${v} === 'bigint' && BigInt.asIntN(64, ${v}) === ${v})`;
     case 'uint64': return `(typeof ${v} === 'number' ? Number.isSafeInteger(${v}) && ${v} >= 0 : typeof ${v} === 'bigint' && BigInt.asUintN(64, ${v}) === ${v})`;
     case 'float32': case 'float64': return `(typeof ${v} === 'number')`;
@@ -113,7 +113,8 @@ function generate(sig: Signature): Generated {
   const argList = `[${A.join(', ')}]`;
   const fail = (i: number): string => `fail(${i}, ${argList})`;
   const valueOf = new Map<string, string>();
-  const chk: string[] = [`if (arguments.length !== ${n}) fail(-1, Array.prototype.slice.call(arguments));`];
+  const chk: string[] = [];
+  const temps: string[] = [];
   const unc: string[] = [];
   const callArgs: string[] = [], uncArgs: string[] = [], hidden: string[] = [], uncHidden: string[] = [];
   // first pass: scalars (so that lengths can use their values)
@@ -124,7 +125,8 @@ function generate(sig: Signature): Generated {
       chk.push(`if (!${valueOk(p, a)}${isSize ? ` || ${a} < 0` : ''}) ${fail(i)};`);
       if (isSize) {
         const v = `v${i}`;
-        chk.push(`const ${v} = ${p.type === 'int64' || p.type === 'uint64' ? `Number(${a})` : a};`);
+        temps.push(v);
+        chk.push(`${v} = ${p.type === 'int64' || p.type === 'uint64' ? `Number(${a})` : a};`);
         valueOf.set(p.name, v);
       }
       const conv = p.logical ? `(${a} ? 1 : 0)` : a;
@@ -140,7 +142,7 @@ function generate(sig: Signature): Generated {
       const scalarJs = p.logical ? 'boolean' : 'number';
       const acceptScalar = p.intent !== 'out' && p.intent !== 'inout';
       const arrTest = ctorTest(info.arrays.map(ctorIndex), a);
-      chk.push(`let ${c};`);
+      temps.push(c);
       const branches: string[] = [];
       if (acceptScalar) {
         const extra = big ? ` || typeof ${a} === 'bigint'` : '';
@@ -151,7 +153,8 @@ function generate(sig: Signature): Generated {
       chk.push(`${branches.join(' else ')} else ${fail(i)};`);
       if (isSize) {
         const v = `v${i}`;
-        chk.push(`const ${v} = Number(typeof ${a} === 'object' ? ${a}[0] : ${a});`);
+        temps.push(v);
+        chk.push(`${v} = Number(typeof ${a} === 'object' ? ${a}[0] : ${a});`);
         valueOf.set(p.name, v);
       }
       callArgs[i] = c;
@@ -195,7 +198,7 @@ function generate(sig: Signature): Generated {
         const minLen = p.length !== null ? lenJs(p.length) : '0';
         const acceptString = p.intent !== 'out' && p.intent !== 'inout';
         const enc = p.hiddenLength ? `fchars(${a}, ${minLen})` : `cchars(${a})`;
-        chk.push(`let ${b};`);
+        temps.push(b);
         chk.push(`${acceptString ? `if (typeof ${a} === 'string') ${b} = ${enc}; else ` : ''}if (${a} instanceof Uint8Array && (${a}.length >= ${minLen} && ${a}.length !== 0 || emptyOk(${a}, ${minLen}))) ${b} = ${a};${p.optional ? ` else if (${a} === null) ${b} = null;` : ''} else ${fail(i)};`);
         callArgs[i] = b;
         uncArgs[i] = `(typeof ${a} === 'string' ? ${enc} : ${a})`;
@@ -210,9 +213,16 @@ function generate(sig: Signature): Generated {
   const epilogue = `if (hooks.watching) hooks.refresh();`;
   const checked = [
     `return function ${safeName(sig.name)}(${A.join(', ')}) {`,
+    `if (arguments.length !== ${n}) fail(-1, Array.prototype.slice.call(arguments));`,
+    ...(temps.length > 0 ? [`let ${temps.join(', ')};`] : []),
+    // an exotic object (a Proxy of a typed array, a throwing getter) may throw inside a check: that is a refusal too
+    'try {',
     ...chk,
+    `} catch (e) { if (e instanceof KAE) throw e; refused(e, ${argList}); }`,
     'enter(token);',
-    `const r = raw(${[...callArgs, ...hidden].join(', ')});`,
+    'let r;',
+    // koffi refusing a value the checks let through (a Proxy of a typed array, ...) becomes a typed error too
+    `try { r = raw(${[...callArgs, ...hidden].join(', ')}); } catch (e) { refused(e, ${argList}); }`,
     epilogue,
     `return r${resultConv};`,
     '};',
@@ -249,11 +259,20 @@ function safeName(name: string): string {
  */
 export function makeKernelFunction(sig: Signature, raw: (...args: unknown[]) => unknown, token: Uint8Array, hooks: CallHooks): KernelFunction {
   const g = generate(sig);
-  const names = ['raw', 'enter', 'token', 'hooks', 'fail', 'emptyOk', 'detached', 'fchars', 'cchars',
+  const names = ['raw', 'enter', 'token', 'hooks', 'fail', 'refused', 'KAE', 'emptyOk', 'detached', 'fchars', 'cchars',
     ...g.ctors.map((_, i) => `T${i}`), ...g.scratch.map((_, i) => `s${i}`)];
   const fail = (index: number, args: readonly unknown[]): never => diagnose(sig, args, index);
+  const refused = (error: unknown, args: readonly unknown[]): never => {
+    try {
+      diagnose(sig, args, 0);
+    } catch (e) {
+      if (e instanceof KernelArgumentError && !/was refused, got/.test(e.message)) throw e;
+    }
+    throw new KernelArgumentError(`${sig.name}(): an argument was refused by the FFI layer: ${(error as Error)?.message ?? String(error)}`,
+      sig.name, '', -1, 'type');
+  };
   const emptyOk = (a: ArrayBufferView, need: number): boolean => need === 0 && !isDetached(a);
-  const values: unknown[] = [raw, enterKernel, token, hooks, fail, emptyOk, isDetached, fortranChars, cChars, ...g.ctors, ...g.scratch];
+  const values: unknown[] = [raw, enterKernel, token, hooks, fail, refused, KernelArgumentError, emptyOk, isDetached, fortranChars, cChars, ...g.ctors, ...g.scratch];
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const checked = new Function(...names, g.checked)(...values) as (...args: unknown[]) => unknown;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
@@ -382,6 +401,9 @@ export function diagnose(sig: Signature, args: readonly unknown[], index: number
     if (p.optional && a === null) continue;
     if (p.kind === 'array') {
       const ctors = scalarInfo(p.type).arrays;
+      if (ctors.some((c) => a instanceof c) && !ArrayBuffer.isView(a)) {
+        throw argError(sig, i, 'type', `must be a ${typedArrayNames(p)}, got an object that only looks like one (a Proxy?)`);
+      }
       if (!ctors.some((c) => a instanceof c)) {
         let hint = '';
         if (Array.isArray(a)) hint = `: a plain Array would be copied, and whatever the kernel writes into it lost; pass new ${ctors[0]?.name ?? ''}(...)`;

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import { describe } from 'vitest';
 
 export const here = dirname(fileURLToPath(import.meta.url));
@@ -37,3 +38,19 @@ export const describeFortran: typeof describe = hasGfortran || process.env.CI ==
     console.warn(`skipping "${name}": gfortran is not installed (apt-get install gfortran)`);
     return (describe.skip as unknown as (...a: unknown[]) => unknown)(`${name} [needs gfortran: apt-get install gfortran]`, ...rest);
   }) as unknown as typeof describe);
+
+let bundled: string | null = null;
+/**
+ * src/kernels bundled into one ES module (esbuild), for child processes that cannot import
+ * TypeScript. Lives under node_modules/.cache so that `koffi` resolves. Built once per run.
+ */
+export function kernelsBundle(): string {
+  if (bundled !== null) return bundled;
+  const out = join(root, 'node_modules', '.cache', 'simdeck-test', `kernels-${process.pid}.mjs`);
+  buildSync({
+    entryPoints: [join(root, 'src', 'kernels', 'index.ts')], bundle: true, platform: 'node', format: 'esm',
+    external: ['koffi'], outfile: out, logLevel: 'error',
+  });
+  bundled = out;
+  return out;
+}
