@@ -16,7 +16,7 @@ import { enterKernel } from '../runtime/kernelTrace.js';
 import { type ParamSpec, type Signature, describeSignature } from './declarations.js';
 import { KernelArgumentError, type KernelArgumentProblem } from './errors.js';
 import { type Expr, evaluate, exprToJs, exprToString, identifiers } from './expr.js';
-import { type ScalarName, type TypedArrayConstructor, isIntegerType, scalarInfo } from './ctypes.js';
+import { type ScalarName, type TypedArrayConstructor, scalarInfo } from './ctypes.js';
 
 /** What the library tells every call: whether module-data views must be re-checked after it. */
 export interface CallHooks {
@@ -115,8 +115,7 @@ function generate(sig: Signature): Generated {
   const valueOf = new Map<string, string>();
   const chk: string[] = [];
   const temps: string[] = [];
-  const unc: string[] = [];
-  const callArgs: string[] = [], uncArgs: string[] = [], hidden: string[] = [], uncHidden: string[] = [];
+  const callArgs: string[] = [], uncArgs: string[] = [], hidden: string[] = [];
   // first pass: scalars (so that lengths can use their values)
   sig.params.forEach((p, i) => {
     const a = `a${i}`;
@@ -202,10 +201,7 @@ function generate(sig: Signature): Generated {
         chk.push(`${acceptString ? `if (typeof ${a} === 'string') ${b} = ${enc}; else ` : ''}if (${a} instanceof Uint8Array && (${a}.length >= ${minLen} && ${a}.length !== 0 || emptyOk(${a}, ${minLen}))) ${b} = ${a};${p.optional ? ` else if (${a} === null) ${b} = null;` : ''} else ${fail(i)};`);
         callArgs[i] = b;
         uncArgs[i] = `(typeof ${a} === 'string' ? ${enc} : ${a})`;
-        if (p.hiddenLength) {
-          hidden.push(`(${b} === null ? 0 : ${b}.length)`);
-          uncHidden.push(`(${a} === null ? 0 : typeof ${a} === 'string' ? Math.max(Buffer.byteLength(${a}), ${minLen === '0' ? 0 : minLen}) : ${a}.length)`);
-        }
+        if (p.hiddenLength) hidden.push(`(${b} === null ? 0 : ${b}.length)`);
       }
     }
   });
@@ -234,11 +230,9 @@ function generate(sig: Signature): Generated {
     const i = sig.params.indexOf(p);
     return `(u${i} === null ? 0 : u${i}.length)`;
   });
-  void uncHidden;
   const unchecked = [
     `return function ${safeName(sig.name)}_unchecked(${A.join(', ')}) {`,
     ...ub.filter((x) => x !== ''),
-    ...unc,
     'enter(token);',
     `const r = raw(${[...uArgs, ...uHidden].join(', ')});`,
     epilogue,
@@ -475,5 +469,3 @@ export function koffiTypes(sig: Signature): { result: string; params: string[] }
   return { result, params: [...params, ...hidden] };
 }
 
-/** True if the type takes integer values (re-exported for contract validation). */
-export { isIntegerType };

@@ -197,6 +197,9 @@ export function loadKernels<T = Record<string, KernelFunction>>(target: Target, 
     how = r.how;
   }
   const { lib, data } = openLibrary(path);
+  if (how === 'prebuilt' && (options.headers ?? []).length === 0 && Object.keys(declarations ?? {}).length === 0) {
+    throw new KernelDeclarationError(`${path}: a library has no source to read bindings from; give declarations or options.headers`, '');
+  }
 
   const headerFiles = (options.headers ?? []).map(toPath);
   for (const h of headerFiles) if (!existsSync(h)) throw new KernelLoadError(`header not found: ${h}`, h);

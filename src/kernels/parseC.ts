@@ -98,7 +98,7 @@ function preprocess(text: string): { code: string; constants: Map<string, number
   }
   s = out;
   const lines = s.split('\n').map((line) => {
-    const m = /^\s*#\s*define\s+([A-Za-z_]\w*)(?!\()\s*(.*)$/.exec(line);
+    const m = /^\s*#\s*define\s+([A-Za-z_]\w*)\b(?!\()\s*(.*)$/.exec(line);
     if (m) {
       const name = m[1] ?? '', body = (m[2] ?? '').trim();
       if (body === '') empties.add(name);

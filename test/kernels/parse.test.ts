@@ -186,3 +186,9 @@ describeFortran('Fortran parsing', () => {
     expect(b.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/__a_MOD_init and __b_MOD_init/), expect.stringMatching(/__a_MOD_init and __b_MOD_init/)]);
   });
 });
+
+test('a prebuilt library with nothing to read bindings from is an error that says what to give', () => {
+  const lib = buildKernels([fixture('ctypes.c')]).path;
+  expect(() => loadKernels(lib)).toThrow(/give declarations or options.headers/);
+  expect(parseCSource('#define MAX(a, b) ((a) > (b) ? (a) : (b))\n#define N 4\ndouble g[N];', 'x.h').variables[0]?.shape).toEqual([4]);
+});
