@@ -30,15 +30,16 @@ function exchange(a: Float64Array): void {
   if (down < size) a.set(world.sendrecv(a.subarray((nx - 2) * ny, (nx - 1) * ny), down, 2, down, 1) as Float64Array, (nx - 1) * ny);
 }
 
-function totalHeat(a: Float64Array): number {
-  let mine = 0;
-  for (let i = 1; i < nx - 1; i++) for (let j = 1; j < ny - 1; j++) mine += a[i * ny + j]!;
-  if (rank !== 0) { world.send(mine, 0, 9); return mine; }
-  for (let r = 1; r < size; r++) mine += world.recv(r, 9) as number;
-  return mine;
+/** Total heat and the sum of squares (which diffusion lowers), over all ranks, on rank 0. */
+function totals(a: Float64Array): [number, number] {
+  let heat = 0, sq = 0;
+  for (let i = 1; i < nx - 1; i++) for (let j = 1; j < ny - 1; j++) { const x = a[i * ny + j]!; heat += x; sq += x * x; }
+  if (rank !== 0) { world.send([heat, sq], 0, 9); return [heat, sq]; }
+  for (let r = 1; r < size; r++) { const [h, s] = world.recv(r, 9) as [number, number]; heat += h; sq += s; }
+  return [heat, sq];
 }
 
-const before = totalHeat(u);
+const before = totals(u);
 const t0 = performance.now();
 for (let step = 0; step < steps; step++) {
   exchange(u);
@@ -48,8 +49,9 @@ for (let step = 0; step < steps; step++) {
   [u, v] = [v, u];
 }
 const ms = performance.now() - t0;
-const after = totalHeat(u);
+const after = totals(u);
 if (rank === 0) {
   console.log(`${useFortran ? 'Fortran' : 'C'} kernel, ${NX}x${NY} on ${size} ranks, ${steps} steps in ${ms.toFixed(1)} ms`);
-  console.log(`total heat ${before.toFixed(3)} -> ${after.toFixed(3)} (conserved until it reaches the cold boundary)`);
+  console.log(`total heat ${before[0].toFixed(3)} -> ${after[0].toFixed(3)} (conserved until it reaches the cold boundary)`);
+  console.log(`sum of u^2 ${before[1].toFixed(6)} -> ${after[1].toFixed(6)} (diffusion smooths the square out)`);
 }

@@ -4,12 +4,21 @@ import { expect, test } from 'vitest';
 import { describeFortran, example } from './helpers.js';
 import { runDeck } from './launcher.js';
 
-test('heat2d deck with the C kernel', () => {
+const squares = (out: string): string => /sum of u\^2 (\S+ -> \S+)/.exec(out)?.[1] ?? `no result in: ${out}`;
+let serial = '';
+
+test('heat2d deck with the C kernel: the same field on 1, 2 and 3 ranks', () => {
+  const one = runDeck(example('heat2d/deck.ts'), 1);
+  expect(one.status).toBe(0);
+  serial = squares(one.stdout);
+  expect(serial).toBe('3969.000000 -> 2799.637506');
   const r = runDeck(example('heat2d/deck.ts'), 2);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/C kernel, 256x256 on 2 ranks, 200 steps/);
   expect(r.stdout).toMatch(/total heat 3969\.000 -> 3969\.000/);
+  expect(squares(r.stdout)).toBe(serial);
+  expect(squares(runDeck(example('heat2d/deck.ts'), 3).stdout)).toBe(serial);
 });
 
 describeFortran('Fortran decks', () => {
@@ -18,6 +27,7 @@ describeFortran('Fortran decks', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Fortran kernel, 256x256 on 2 ranks/);
     expect(r.stdout).toMatch(/total heat 3969\.000 -> 3969\.000/);
+    expect(squares(r.stdout)).toBe('3969.000000 -> 2799.637506');
   });
 
   test('advect deck: module array read between steps, reallocation seen', () => {
