@@ -28,10 +28,8 @@ export interface CallHooks {
 
 /** A callable kernel. Call it with plain numbers, booleans, strings and typed arrays. */
 export interface KernelFunction {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   (...args: any[]): any;
   /** The same kernel without argument checks (conversions only); faster, and a wrong call may crash the process. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly unchecked: (...args: any[]) => any;
   /** The contract the checks enforce. */
   readonly signature: Signature;
@@ -267,9 +265,7 @@ export function makeKernelFunction(sig: Signature, raw: (...args: unknown[]) => 
   };
   const emptyOk = (a: ArrayBufferView, need: number): boolean => need === 0 && !isDetached(a);
   const values: unknown[] = [raw, enterKernel, token, hooks, fail, refused, KernelArgumentError, emptyOk, isDetached, fortranChars, cChars, ...g.ctors, ...g.scratch];
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const checked = new Function(...names, g.checked)(...values) as (...args: unknown[]) => unknown;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const unchecked = new Function(...names, g.unchecked)(...values) as (...args: unknown[]) => unknown;
   Object.defineProperty(checked, 'unchecked', { value: unchecked, enumerable: false });
   Object.defineProperty(checked, 'signature', { value: sig, enumerable: false });

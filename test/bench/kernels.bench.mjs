@@ -41,11 +41,15 @@ const raw = {
   k6: k.$.handle.func('double k6(int nx, int ny, const double *u, double *v, double a, double b)'),
 };
 const x = new Float64Array([1, 2, 3, 4]), y = new Float64Array(4);
+// the same empty call, before and after a view of an allocatable module array is handed out
+const fmod = loadKernels(join(fixtures, 'bench_mod.f90'));
 
 const callers = {
   checked: { k0: k.k0, k3: k.k3, k6: k.k6 },
   unchecked: { k0: k.k0.unchecked, k3: k.k3.unchecked, k6: k.k6.unchecked },
   koffi: raw,
+  fortran: { k0: fmod.f0 },
+  watched: { k0: fmod.f0 },
 };
 // One loop function per (caller, kernel), each compiled from its own source text, so that every
 // call site stays monomorphic: a loop shared by several callers would measure V8's megamorphic
@@ -58,15 +62,14 @@ const bodies = {
 const loops = {};
 for (const w of Object.keys(callers)) {
   loops[w] = {};
-  for (const key of Object.keys(bodies)) {
-    // eslint-disable-next-line no-new-func
+  for (const key of Object.keys(callers[w])) {
     loops[w][key] = new Function('f', 'x', 'y', 'n', `/* ${w} ${key} */ ${bodies[key]}`);
   }
 }
 let sink = 0;
 function jsTrial(which) {
   const r = {};
-  for (const key of Object.keys(bodies)) {
+  for (const key of Object.keys(callers[which])) {
     const t0 = process.hrtime.bigint();
     sink += loops[which][key](callers[which][key], x, y, CALLS);
     r[key] = Number(process.hrtime.bigint() - t0) / CALLS;
@@ -99,6 +102,15 @@ function deckTrials() {
 
 if (sink === 42) log(sink);
 const acc = { c: { k0: [], k3: [], k6: [], heat: [] }, checked: { k0: [], k3: [], k6: [] }, unchecked: { k0: [], k3: [], k6: [] }, koffi: { k0: [], k3: [], k6: [] }, ts: [], cin: [], deck: [] };
+// measure f0 while nothing is watched first, then hand out a view: from then on every call of
+// that library re-checks the descriptor
+const fortranPlain = [];
+for (let t = 0; t < 2 * TRIALS; t++) fortranPlain.push(jsTrial('fortran').k0);
+fmod.alloc_field(100);
+const view = fmod.$.module('bench_mod').field;
+if (view.length !== 10000) throw new Error('bench_mod.field view');
+const fortranWatched = [];
+for (let t = 0; t < 2 * TRIALS; t++) fortranWatched.push(jsTrial('watched').k0);
 // warm the JIT before measuring
 for (const w of ['checked', 'unchecked', 'koffi']) jsTrial(w);
 for (let round = 0; round < ROUNDS; round++) {
@@ -133,6 +145,15 @@ function, no simdeck. Kernels: \`k0()\`, \`k3(int n, const double x[n], double a
 | kernel | args | C driver | simdeck checked | simdeck unchecked | bare koffi | cost of checks | checked − C |
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
+
+Re-checking module arrays after a call: once a view of an allocatable module array has been handed out, every call
+into that library compares the array's descriptor (address, bounds) with the last one seen, so a reallocation is noticed
+at once. Empty \`bind(C)\` Fortran kernel, ns per call, median of ${2 * TRIALS} trials:
+
+| call | ns per call |
+|---|---|
+| \`f0()\`, no view handed out | ${f1(median(fortranPlain))} |
+| \`f0()\`, a view of a 2-D allocatable out | ${f1(median(fortranWatched))} |
 
 1000×1000 five-point heat stencil (\`native-examples/heat2d/heat.c\`, ${STEPS} steps per trial), ms per step over ${n} trials;
 speed is C time ÷ simdeck time (1.00 = as fast as C; target ≥ 0.95). The kernel is memory-bound, so where its two arrays

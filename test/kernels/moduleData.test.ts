@@ -124,9 +124,14 @@ describeFortran('module data', () => {
 
   test('pointer arrays: contiguous targets are viewed, strided ones refused with a typed error', () => {
     f.point_at!(6, 1);
-    expect([...(m.pview as Float64Array)]).toEqual([1, 2, 3, 4, 5, 6]);
-    f.point_at!(6, 2);
+    const view = m.pview as Float64Array;
+    expect([...view]).toEqual([1, 2, 3, 4, 5, 6]);
+    f.point_at!(6, 2);                    // the refresh after this call finds a strided target
+    expect(view.length).toBe(0);          // the old view (of freed memory) is detached
     expect(() => m.pview).toThrow(/non-contiguous/);
+    expect(() => m.pview).toThrow(/non-contiguous/);
+    f.point_at!(4, 1);
+    expect([...(m.pview as Float64Array)]).toEqual([1, 2, 3, 4]);
   });
 
   test('detachBuffer detaches without freeing', () => {
