@@ -125,6 +125,24 @@ describeFortran('Fortran kernels', () => {
     expect(() => f.flip!(1, b)).toThrow(/must be a boolean/);
   });
 
+  test('unchecked twins still convert: by-reference numbers, strings with hidden lengths, logicals', () => {
+    const k = new Int32Array(1);
+    f.greet!.unchecked('hello  ', k);
+    expect(k[0]).toBe(5);
+    f.concat_len!.unchecked('abc', 'de', k);
+    expect(k[0]).toBe(302);
+    f.fixed8!.unchecked('abc', k);
+    expect(k[0]).toBe(3);
+    const res = new Float64Array(1);
+    f.scal!.unchecked(1, 2, 3, 4n, 5.5, 6.25, res);
+    expect(res[0]).toBe(21.75);
+    expect(f.both!.unchecked(true, true)).toBe(true);
+    const b = new Int32Array(1);
+    f.flip!.unchecked(false, b);
+    expect(b[0]).toBe(1);
+    expect(f.cstr_len!.unchecked('abcd')).toBe(4);
+  });
+
   test('functions return numbers', () => {
     expect(f.dot!(2, new Float64Array([1, 2]), new Float64Array([3, 4]))).toBe(11);
     expect(f.isum!(3, new Int32Array([1, 2, 3]))).toBe(6);
