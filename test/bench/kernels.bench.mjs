@@ -131,7 +131,7 @@ for (let round = 0; round < ROUNDS; round++) {
 const n = ROUNDS * TRIALS;
 const rows = [['k0', 0], ['k3', 3], ['k6', 6]].map(([key, args]) => {
   const cm = median(acc.c[key]), ch = median(acc.checked[key]), un = median(acc.unchecked[key]), kr = median(acc.koffi[key]);
-  return `| \`${key}\` | ${args} | ${f1(cm)} | ${f1(ch)} | ${f1(un)} | ${f1(kr)} | ${f1(ch - un)} | ${f1(ch - cm)} |`;
+  return `| \`${key}\` | ${args} | ${f1(cm)} | ${f1(ch)} | ${f1(un)} | ${f1(kr)} | ${f1(Math.abs(ch - un) < 0.05 ? 0 : ch - un)} | ${f1(ch - cm)} |`;
 });
 const cHeat = median(acc.c.heat), tsHeat = median(acc.ts), deckHeat = median(acc.deck);
 const cMin = Math.min(...acc.c.heat), tsMin = Math.min(...acc.ts), deckMin = Math.min(...acc.deck);
