@@ -6,7 +6,7 @@
  */
 import { KernelDeclarationError } from './errors.js';
 import { type Expr, exprToString, identifiers, parseExpr } from './expr.js';
-import { type ScalarName, isIntegerType, isScalarName, scalarInfo } from './ctypes.js';
+import { type ScalarName, isIntegerType, isScalarName } from './ctypes.js';
 
 /** Data flow of a pointer argument. `null`: not stated (treated as inout, but numbers are accepted for by-reference scalars). */
 export type Intent = 'in' | 'out' | 'inout';
@@ -241,9 +241,4 @@ export function describeSignature(sig: Signature): string {
     }
   });
   return `${sig.name}(${params.join(', ')})`;
-}
-
-/** The element size in bytes of a parameter's type. */
-export function elementSize(p: ParamSpec): number {
-  return scalarInfo(p.type).size;
 }

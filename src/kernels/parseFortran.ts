@@ -10,7 +10,7 @@
  * with the reason in `skipped`, never guessed.
  */
 import { type Bindings, type Intent, type ParamSpec, type ResultSpec, type Signature, type Skipped, type VariableSpec } from './declarations.js';
-import { type Expr, exprToString, extent, identifiers, parseExpr, product, substitute } from './expr.js';
+import { type Expr, extent, identifiers, parseExpr, product, substitute } from './expr.js';
 import { type ScalarName } from './ctypes.js';
 import { mangleFortran } from './fortran.js';
 
@@ -766,9 +766,4 @@ export function parseFortranDeclaration(text: string, module?: string): Signatur
     throw new FortranParseError(why?.reason ?? `'${text.split('\n')[0] ?? ''}' is not a Fortran subroutine or function`);
   }
   return k;
-}
-
-/** For messages: a dimension list as written. */
-export function describeDims(e: Expr | null): string {
-  return e === null ? 'unchecked' : exprToString(e);
 }
