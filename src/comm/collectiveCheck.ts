@@ -38,7 +38,7 @@ export function describeSignature(sig: number): string {
   const n = (sig >>> 18) & 16383;
   const parts: string[] = [];
   if (r !== 0) parts.push(`root=${r - 1}`);
-  if (n !== 0) parts.push(`${n - 1} elements (mod 16383)`);
+  if (n !== 0) parts.push(`${n - 1} elements`); // lengths are compared modulo 16383
   return `${CALLS[code] || `call ${code}`}(${parts.join(', ')})`;
 }
 

@@ -39,7 +39,7 @@ export class Coll {
   readonly r: number;
   private description: string | null = null;
 
-  constructor(readonly comm: Comm, readonly call: CallName, readonly root: number, length: number) {
+  constructor(readonly comm: Comm, readonly call: CallName, readonly root: number, readonly length: number) {
     this.t = comm.transport;
     this.ctx = comm.context + 1;
     this.tag = comm.nextCollective();
@@ -52,7 +52,8 @@ export class Coll {
   /** `bcast(root=0) on world [collective #3]`, for hang reports and mismatch errors. */
   toString(): string {
     if (this.description === null) {
-      this.description = `${this.call}(${this.root >= 0 ? `root=${this.root}` : ''}) on ${this.comm.name} [collective #${this.tag}]`;
+      const args = [this.root >= 0 ? `root=${this.root}` : '', this.length >= 0 ? `${this.length} elements` : ''].filter((a) => a !== '');
+      this.description = `${this.call}(${args.join(', ')}) on ${this.comm.name} [collective #${this.tag}]`;
     }
     return this.description;
   }

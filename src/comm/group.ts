@@ -38,12 +38,12 @@ export class Group {
     return i < 0 ? UNDEFINED : i;
   }
 
-  private checkRanks(ranks: unknown, what: string): number[] {
+  private checkRanks(ranks: unknown, what: string, unique = true): number[] {
     const m = this.live(what);
     if (!Array.isArray(ranks) || ranks.some((r) => !Number.isInteger(r) || r < 0 || r >= m.length)) {
       throw new ArgumentError(`${what}: ranks must be an array of integers from 0 to ${m.length - 1}, got ${describe(ranks)}`);
     }
-    if (new Set(ranks).size !== ranks.length) throw new ArgumentError(`${what}: ranks must not repeat, got [${ranks.join(', ')}]`);
+    if (unique && new Set(ranks).size !== ranks.length) throw new ArgumentError(`${what}: ranks must not repeat, got [${ranks.join(', ')}]`);
     return ranks as number[];
   }
 
@@ -79,7 +79,7 @@ export class Group {
 
   /** For each listed rank of this group, its rank in `other` (UNDEFINED when absent). */
   translateRanks(ranks: readonly number[], other: Group): number[] {
-    const r = this.checkRanks(ranks, 'Group.translateRanks');
+    const r = this.checkRanks(ranks, 'Group.translateRanks', false);
     const theirs = checkGroup(other);
     return r.map((i) => {
       const j = theirs.indexOf(this.members[i]);

@@ -1,0 +1,77 @@
+// Collectives, communicators, groups, intercommunicators and topologies on 1 to 5 ranks (more
+// than the cores), each checked against the serial computation; and collective-mismatch
+// diagnosis: every kind of disagreement fails the job with a message naming ranks and calls.
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { root, runDeck, simdeck } from '../helpers/job.js';
+
+const deck = (name: string) => join(root, 'test', 'decks', name);
+
+describe('collectives', () => {
+  it.each([1, 2, 3, 4, 5])('every collective × root × value kind matches the serial result on %i ranks', (n) => {
+    const r = simdeck(['run', '--hang-timeout', '60', '-n', String(n), deck('collectives.ts')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const p = n > 1 ? '[0] ' : '';
+    expect(r.stdout).toContain(`${p}OK world: every collective on ${n} ranks matches the serial result`);
+    expect(r.stdout).toContain(`${p}OK split: every collective on`);
+    expect(r.stdout).toContain(`${p}OK dup: every collective on ${n} ranks matches the serial result`);
+  });
+});
+
+describe('communicators, groups and topologies', () => {
+  it.each([1, 2, 3, 4, 5])('pass every check on %i ranks', (n) => {
+    const r = simdeck(['run', '--hang-timeout', '60', '-n', String(n), deck('communicators.ts')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const p = n > 1 ? '[0] ' : '';
+    for (const c of [
+      'dup, split, slice and subset make isolated communicators with the right members',
+      'groups: incl, excl, union, intersection, difference, translateRanks, compare, free',
+      'intercommunicator send/recv across groups and merge',
+      'Cartesian topologies in 1-D, 2-D and 3-D, periodic or not, with PROC_NULL edges',
+    ]) expect(r.stdout).toContain(`${p}OK ${c}`);
+  });
+});
+
+describe('collective-mismatch diagnosis', () => {
+  const mismatch = (body: string, n: number) => {
+    const r = runDeck(`import { world, Op } from 'simdeck';\n${body}\n`, n, ['--hang-timeout', '30']);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toContain('CollectiveMismatchError: collective mismatch on world');
+    return r.stderr;
+  };
+
+  it('names the ranks and calls when ranks enter different collectives', () => {
+    const err = mismatch(`if (world.rank === 0) world.bcast(1, 0); else world.reduce(1, Op.SUM, 0);`, 3);
+    expect(err).toMatch(/rank \d called (bcast|reduce)\(root=0\) but rank \d called (bcast|reduce)\(root=0\)/);
+    expect(err).toContain('bcast(root=0)');
+    expect(err).toContain('reduce(root=0)');
+  });
+
+  it('catches a disagreement that nothing waits on (found when the deck ends)', () => {
+    const err = mismatch(`if (world.rank === 0) world.bcast(1, 0); else world.reduce(1, Op.SUM, 0);`, 2);
+    expect(err).toMatch(/rank 1 called reduce\(root=0\) but rank 0 called bcast\(root=0\)/);
+  });
+
+  it('catches ranks that disagree on the root', () => {
+    const err = mismatch(`world.bcast('x', world.rank === 1 ? 1 : 0); world.barrier();`, 4);
+    expect(err).toMatch(/called bcast\(root=1\) but rank \d called bcast\(root=0\)|called bcast\(root=0\) but rank \d called bcast\(root=1\)/);
+  });
+
+  it('catches typed-array lengths that differ where they must agree', () => {
+    const err = mismatch(`world.allreduce(new Float64Array(world.rank === 2 ? 4 : 3));`, 3);
+    expect(err).toMatch(/allreduce\(3 elements.*\) but rank \d called allreduce\(4 elements|allreduce\(4 elements.*\) but rank \d called allreduce\(3 elements/);
+  });
+
+  it('catches a rank that skipped a collective', () => {
+    const err = mismatch(`if (world.rank !== 1) world.barrier(); world.allreduce(world.rank);`, 3);
+    expect(err).toMatch(/barrier|allreduce/);
+  });
+
+  it('does not slow correct programs into errors: the check can be switched off', () => {
+    const r = runDeck(`import { world } from 'simdeck';\nconsole.log(world.allreduce(world.rank));\n`, 2, [], { SIMDECK_COLLECTIVE_CHECK: '0' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('[0] 1');
+  });
+});
