@@ -18,7 +18,7 @@ export class ArgumentError extends SimdeckError {}
 /** A value cannot be encoded as a message (functions, symbols, ...). */
 export class EncodeError extends SimdeckError {}
 
-/** A receive buffer is smaller than the message, or of another element type. The message stays queued. */
+/** A receive buffer is smaller than the message. The message stays queued. */
 export class TruncationError extends SimdeckError {}
 
 /** The job is being torn down because another rank failed; thrown out of blocked calls. */

@@ -19,7 +19,7 @@ export interface RunOptions {
   apps: AppSpec[];
   output: OutputMode | null;
   hangTimeout: number | null;
-  wait: 'auto' | 'spin' | 'block';
+  wait: 'auto' | 'spin' | 'block' | null;
   transport: 'shm' | 'mpi' | 'auto';
 }
 
@@ -41,7 +41,7 @@ function positiveInt(value: string | undefined, flag: string): number {
 
 /** Parses the arguments after `run`. Throws ArgumentError with the usage on bad input. */
 export function parseRunArgs(argv: string[]): RunOptions {
-  const opts: RunOptions = { apps: [], output: null, hangTimeout: null, wait: 'auto', transport: 'auto' };
+  const opts: RunOptions = { apps: [], output: null, hangTimeout: null, wait: null, transport: 'auto' };
   let i = 0;
   let ranks: number | null = null;
   const value = (flag: string): string => {
@@ -60,26 +60,26 @@ export function parseRunArgs(argv: string[]): RunOptions {
         break;
       case '--output': {
         const v = take();
-        if (v !== 'prefixed' && v !== 'rank0' && v !== 'raw') throw new ArgumentError(`--output must be prefixed, rank0 or raw, got ${JSON.stringify(v)}`);
+        if (v !== 'prefixed' && v !== 'rank0' && v !== 'raw') throw new ArgumentError(`--output must be prefixed, rank0 or raw, got ${JSON.stringify(v)}\n${USAGE}`);
         opts.output = v;
         break;
       }
       case '--hang-timeout': {
         const v = take();
         const s = Number(v);
-        if (!Number.isFinite(s) || s <= 0) throw new ArgumentError(`--hang-timeout needs a positive number of seconds, got ${JSON.stringify(v)}`);
+        if (!Number.isFinite(s) || s <= 0) throw new ArgumentError(`--hang-timeout needs a positive number of seconds, got ${JSON.stringify(v)}\n${USAGE}`);
         opts.hangTimeout = s;
         break;
       }
       case '--wait': {
         const v = take();
-        if (v !== 'auto' && v !== 'spin' && v !== 'block') throw new ArgumentError(`--wait must be auto, spin or block, got ${JSON.stringify(v)}`);
+        if (v !== 'auto' && v !== 'spin' && v !== 'block') throw new ArgumentError(`--wait must be auto, spin or block, got ${JSON.stringify(v)}\n${USAGE}`);
         opts.wait = v;
         break;
       }
       case '--transport': {
         const v = take();
-        if (v !== 'shm' && v !== 'mpi' && v !== 'auto') throw new ArgumentError(`--transport must be shm or mpi, got ${JSON.stringify(v)}`);
+        if (v !== 'shm' && v !== 'mpi' && v !== 'auto') throw new ArgumentError(`--transport must be auto, shm or mpi, got ${JSON.stringify(v)}\n${USAGE}`);
         opts.transport = v;
         break;
       }

@@ -16,6 +16,7 @@ import {
 } from '../transport/shm/segment.js';
 import { futexWakeAll } from '../transport/shm/libc.js';
 import type { RunOptions } from './args.js';
+import { ArgumentError } from '../errors.js';
 import { routeLines, type OutputMode } from './output.js';
 
 const rankMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'rankMain.js');
@@ -43,10 +44,13 @@ function signalNumber(signal: NodeJS.Signals): number {
 export async function runJob(opts: RunOptions): Promise<number> {
   sweepStale();
   const size = opts.apps.reduce((n, a) => n + a.ranks, 0);
-  const output: OutputMode = opts.output ?? (process.env[USER_ENV.OUTPUT] as OutputMode | undefined) ?? (size > 1 ? 'prefixed' : 'raw');
-  const hangEnv = process.env[USER_ENV.HANG_TIMEOUT];
-  const hangTimeout = opts.hangTimeout ?? (hangEnv ? Number(hangEnv) : null);
-  const waitMode = opts.wait !== 'auto' ? opts.wait : ((process.env[USER_ENV.WAIT] as string | undefined) ?? 'auto');
+  const env = environmentOptions();
+  const output: OutputMode = opts.output ?? env.output ?? (size > 1 ? 'prefixed' : 'raw');
+  const hangTimeout = opts.hangTimeout ?? env.hangTimeout;
+  const waitMode = opts.wait ?? env.wait ?? 'auto';
+  if (opts.transport === 'mpi') {
+    throw new ArgumentError('--transport mpi: the MPI transport is not part of this version yet; use the default shared-memory transport (--transport shm)');
+  }
   const spin = waitMode === 'spin' || (waitMode === 'auto' && size <= availableParallelism());
 
   // Read and transpile every deck once, before any rank starts.
@@ -55,7 +59,7 @@ export async function runJob(opts: RunOptions): Promise<number> {
   try {
     for (let i = 0; i < opts.apps.length; i++) {
       const file = join(jobDir, `deck${i}.mjs`);
-      writeFileSync(file, await bundleDeck(opts.apps[i].deck));
+      writeFileSync(file, await bundleDeck(opts.apps[i].deck, file));
       bundles.push(file);
     }
   } catch (e) {
@@ -152,7 +156,8 @@ export async function runJob(opts: RunOptions): Promise<number> {
         p.code = code;
         p.signal = signal;
         const ok = code === 0;
-        if (!ok && failure === null && !hung && interrupted === null && code !== EXIT_ABORTED) {
+        const quietAbort = code === EXIT_ABORTED && Atomics.load(seg.i32, H.ABORT) !== Abort.NONE;
+        if (!ok && failure === null && !hung && interrupted === null && !quietAbort) {
           const status = signal ? 128 + signalNumber(signal) : code ?? 1;
           let report = signal
             ? `simdeck: rank ${p.rank} was killed by signal ${signal}`
@@ -192,6 +197,25 @@ export async function runJob(opts: RunOptions): Promise<number> {
       }
     };
   });
+}
+
+/** The user's SIMDECK_* settings, checked. Throws ArgumentError naming the variable. */
+function environmentOptions(): { output: OutputMode | null; hangTimeout: number | null; wait: 'auto' | 'spin' | 'block' | null } {
+  const e = process.env;
+  const output = e[USER_ENV.OUTPUT] || null;
+  if (output !== null && output !== 'prefixed' && output !== 'rank0' && output !== 'raw') {
+    throw new ArgumentError(`${USER_ENV.OUTPUT} must be prefixed, rank0 or raw, got ${JSON.stringify(output)}`);
+  }
+  const hang = e[USER_ENV.HANG_TIMEOUT] || null;
+  const hangTimeout = hang === null ? null : Number(hang);
+  if (hangTimeout !== null && !(hangTimeout > 0 && Number.isFinite(hangTimeout))) {
+    throw new ArgumentError(`${USER_ENV.HANG_TIMEOUT} must be a positive number of seconds, got ${JSON.stringify(hang)}`);
+  }
+  const wait = e[USER_ENV.WAIT] || null;
+  if (wait !== null && wait !== 'auto' && wait !== 'spin' && wait !== 'block') {
+    throw new ArgumentError(`${USER_ENV.WAIT} must be auto, spin or block, got ${JSON.stringify(wait)}`);
+  }
+  return { output: output as OutputMode | null, hangTimeout, wait: wait as 'auto' | 'spin' | 'block' | null };
 }
 
 function wakeAll(seg: Segment): void {

@@ -22,7 +22,7 @@ import { checkOp, Op } from './ops.js';
 import { Group } from './group.js';
 
 type Step<T> = Generator<TransportRequest, T, void>;
-import { encodingName } from '../transport/encoding.js';
+import { elementBytes, encodingName } from '../transport/encoding.js';
 
 const contextNames = new Map<number, string>();
 /** The lowest context id this process has not used (ids 0-3 belong to world and app). */
@@ -156,6 +156,7 @@ export class Comm {
     status.tag = tx.tag;
     status.bytes = tx.bytes;
     status.type = tx.encoding === 0 ? 'object' : encodingName(tx.encoding);
+    status.elementBytes = elementBytes(tx.encoding);
   }
 
   // ------------------------------------------------------------ point-to-point
@@ -244,6 +245,7 @@ export class Comm {
     status.tag = e.tag;
     status.bytes = e.bytes;
     status.type = e.encoding === 0 ? 'object' : encodingName(e.encoding);
+    status.elementBytes = elementBytes(e.encoding);
     return status;
   }
 
@@ -259,6 +261,7 @@ export class Comm {
       status.tag = e.tag;
       status.bytes = e.bytes;
       status.type = e.encoding === 0 ? 'object' : encodingName(e.encoding);
+      status.elementBytes = elementBytes(e.encoding);
     }
     return true;
   }

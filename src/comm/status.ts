@@ -9,8 +9,14 @@ export class Status {
   /** For typed-array messages, the element type's name ('Float64Array', ...); 'object' otherwise. */
   type = '';
 
-  /** The number of elements of `BYTES_PER_ELEMENT` bytes in the message (bytes for objects). */
-  count(elementBytes = 1): number {
+  /** @internal bytes per element of a typed-array message (1 for objects). */
+  elementBytes = 1;
+
+  /**
+   * The number of elements in the message: of its own typed-array type by default (bytes for
+   * objects), or of `elementBytes` bytes each when given.
+   */
+  count(elementBytes: number = this.elementBytes): number {
     return Math.floor(this.bytes / elementBytes);
   }
 }

@@ -77,10 +77,10 @@ function formatMessages(messages: Message[]): string {
 
 /**
  * Transpiles and bundles the deck at `deckPath` into one ES module (with an inline source map,
- * so stacks name the deck's own lines) and returns its text. Blocks the launcher only.
+ * so stacks name the deck's own files and lines) and returns its text, to be written to `outfile`. Blocks the launcher only.
  * Throws DeckError for a missing file or a syntax error (with file:line:column).
  */
-export async function bundleDeck(deckPath: string): Promise<string> {
+export async function bundleDeck(deckPath: string, outfile: string): Promise<string> {
   const abs = resolve(deckPath);
   if (!existsSync(abs) || !statSync(abs).isFile()) {
     throw new DeckError(`deck file not found: ${deckPath} (looked for ${abs})`);
@@ -90,6 +90,7 @@ export async function bundleDeck(deckPath: string): Promise<string> {
       entryPoints: [abs],
       bundle: true,
       write: false,
+      outfile, // source-map paths are relative to where the bundle will live
       format: 'esm',
       platform: 'node',
       target: 'node20',

@@ -30,3 +30,14 @@ export function typedArrayEncoding(value: unknown): number {
 }
 
 const CODES = new Map<unknown, number>(TYPED_ARRAY_CLASSES.map((cls, i) => [cls, i] as [unknown, number]).slice(1));
+
+/** Whether a message of encoding `sent` may be received into a buffer of encoding `buffer` (Buffer and Uint8Array mix freely). */
+export function compatibleEncodings(sent: number, buffer: number): boolean {
+  return sent === buffer || ((sent === 2 || sent === 12) && (buffer === 2 || buffer === 12));
+}
+
+/** Bytes per element of an encoding (1 for objects). */
+export function elementBytes(code: number): number {
+  const cls = TYPED_ARRAY_CLASSES[code] as { BYTES_PER_ELEMENT?: number } | null | undefined;
+  return cls?.BYTES_PER_ELEMENT ?? 1;
+}

@@ -209,6 +209,14 @@ ok('probe and iprobe');
   world.recvInto(dest.subarray(5, 30_005), prev, 61);
   assert.ok(sameBytes(dest.subarray(5, 30_005), pattern(Float64Array, 30_000, prev)));
   assert.throws(() => world.recvInto([1, 2] as never, prev, 62), ArgumentError);
+  // Buffer and Uint8Array carry the same bytes: either receives the other.
+  world.send(Buffer.from('abc'), next, 63);
+  const u = new Uint8Array(8);
+  assert.equal(world.recvInto(u, prev, 63).bytes, 3);
+  assert.equal(Buffer.from(u.subarray(0, 3)).toString(), 'abc');
+  world.send(new Float64Array(6), next, 64);
+  assert.equal(world.probe(prev, 64).count(), 6);
+  assert.equal(world.recvInto(new Float64Array(6), prev, 64).count(), 6);
 }
 ok('recvInto, truncation and type mismatch');
 

@@ -13,7 +13,7 @@ async function runToEnd(deck: string, n: number, args: string[] = []) {
   const dir = writeDecks({ 'deck.ts': deck });
   const job = startSimdeck(['run', ...args, '-n', String(n), join(dir, 'deck.ts')]);
   const { code, signal } = await job.exited;
-  return { code, signal, ...job.out, launcher: job.child.pid! };
+  return { code, signal, ...job.out, launcher: job.child.pid!, dir };
 }
 
 function expectNothingLeft(launcher: number, pids: number[]) {
@@ -36,7 +36,7 @@ world.recv(world.rank === 0 ? 3 : 0, 99);
 `, 4);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('[rank 2] Error: boom on rank two');
-    expect(r.stderr).toMatch(/\[rank 2\]\s+at explode \(.*deck\.ts:\d+:\d+\)/);
+    expect(r.stderr).toContain(`[rank 2]     at explode (${join(r.dir, 'deck.ts')}:5:`); // the deck's own file and line
     expect(r.stderr).toContain('simdeck: rank 2 failed with exit status 1');
     expect(r.stderr).not.toMatch(/\[rank [013]\]/);
     await until(() => pidsIn(r.stdout).every((p) => !alive(p)));
@@ -63,6 +63,12 @@ world.recv(world.rank === 0 ? 2 : 0, 5);
     expect(r.stderr).toContain('simdeck: rank 1 was killed by signal SIGSEGV');
     await until(() => pidsIn(r.stdout).every((p) => !alive(p)));
     expectNothingLeft(r.launcher, pidsIn(r.stdout));
+  });
+
+  it('a deck exiting with 70 (the status of ranks stopped by a peer\'s failure) still counts as failing', async () => {
+    const r = await runToEnd(`${blockAll}\nif (world.rank === 1) process.exit(70);\nworld.recv(1, 5);\n`, 2);
+    expect(r.code).toBe(70);
+    expect(r.stderr).toContain('simdeck: rank 1 failed with exit status 70');
   });
 
   it('the failing rank\'s exit status becomes the job\'s', async () => {

@@ -74,6 +74,16 @@ process.stderr.write('err from ' + world.rank + '\\n');
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(message);
     }
+    const envCases: Array<[Record<string, string>, RegExp]> = [
+      [{ SIMDECK_HANG_TIMEOUT: 'soon' }, /SIMDECK_HANG_TIMEOUT must be a positive number of seconds, got "soon"/],
+      [{ SIMDECK_OUTPUT: 'loud' }, /SIMDECK_OUTPUT must be prefixed, rank0 or raw/],
+      [{ SIMDECK_WAIT: 'fast' }, /SIMDECK_WAIT must be auto, spin or block/],
+    ];
+    for (const [env, message] of envCases) {
+      const r = simdeck(['run', '-n', '2', hello], env);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
   });
 
   it('reports a deck with a syntax error by file, line and column, and starts no rank', () => {

@@ -13,8 +13,14 @@ const O_CREAT = 0o100;
 const O_EXCL = 0o200;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
-const SYS_FUTEX = 202; // x86-64
-const SYS_PROCESS_VM_READV = 310; // x86-64
+/** System call numbers differ by architecture (x86-64, arm64). */
+const SYSCALLS: Record<string, { futex: number; vmreadv: number }> = {
+  x64: { futex: 202, vmreadv: 310 },
+  arm64: { futex: 98, vmreadv: 270 },
+};
+const numbers = SYSCALLS[process.arch];
+const SYS_FUTEX = numbers?.futex ?? -1;
+const SYS_PROCESS_VM_READV = numbers?.vmreadv ?? -1;
 const FUTEX_WAIT = 0;
 const FUTEX_WAKE = 1;
 const PR_SET_PDEATHSIG = 1;
@@ -39,6 +45,9 @@ let bound: Bindings | null = null;
 
 function libc(): Bindings {
   if (bound !== null) return bound;
+  if (numbers === undefined || process.platform !== 'linux') {
+    throw new Error(`the shared-memory transport needs Linux on x86-64 or arm64; this is ${process.platform} on ${process.arch}`);
+  }
   const lib = koffi.load('libc.so.6');
   bound = {
     shm_open: lib.func('int shm_open(const char *name, int oflag, uint32_t mode)'),

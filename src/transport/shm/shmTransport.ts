@@ -9,7 +9,7 @@
  * dead peer.
  */
 import { JobAbortedError, MessageTypeError, TruncationError, TransportError } from '../../errors.js';
-import { encodingName } from '../encoding.js';
+import { compatibleEncodings, encodingName } from '../encoding.js';
 import {
   ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type Transport, type TransportRequest,
 } from '../transport.js';
@@ -272,7 +272,7 @@ export class ShmTransport implements Transport {
       let data: Uint8Array;
       const start = at + FRAME_HEADER;
       if (into !== null) {
-        if (length > into.byteLength || (expect >= 0 && expect !== encoding)) return null;
+        if (length > into.byteLength || (expect >= 0 && !compatibleEncodings(encoding, expect))) return null;
         const u8 = ring.u8;
         if (length <= 64) for (let k = 0; k < length; k++) into[k] = u8[start + k];
         else into.set(u8.subarray(start, start + length));
@@ -329,7 +329,7 @@ export class ShmTransport implements Transport {
   private fits(req: Request, bytes: number, encoding: Encoding): boolean {
     const into = req.data;
     if (into === null) return true;
-    if (req.encoding >= 0 && encoding !== req.encoding) {
+    if (req.encoding >= 0 && !compatibleEncodings(encoding, req.encoding)) {
       req.error = new MessageTypeError(`the message holds ${encodingName(encoding)} but the receive buffer is ${encodingName(req.encoding)}; receive it with recv() or into a buffer of its type (the message stays queued)`);
     } else if (bytes > into.byteLength) {
       req.error = new TruncationError(`message of ${bytes} bytes does not fit the ${into.byteLength}-byte receive buffer; ` +
