@@ -298,16 +298,26 @@ function copyIfTyped(v: unknown): unknown {
 
 // ------------------------------------------------------------------ allreduce
 
-/** allreduce: every rank returns the same reduction, in rank order for non-commutative ops. */
-export function* allreduce(c: Coll, value: unknown, op: Op): Step<unknown> {
+/**
+ * allreduce: every rank returns the same reduction, in rank order for non-commutative ops.
+ * With `into` (a typed array as long as `value`, possibly `value` itself) large reductions run
+ * in place there, allocating nothing.
+ */
+export function* allreduce(c: Coll, value: unknown, op: Op, into: TypedArray | null = null): Step<unknown> {
   const { p, r } = c;
-  if (p === 1) return copyIfTyped(value);
   const typed = typedCode(value) > 0;
   if (typed && op.element !== null && (value as TypedArray).byteLength >= LARGE_REDUCE_BYTES && (value as TypedArray).length >= p) {
-    const acc = (value as TypedArray).slice();
+    let acc: TypedArray;
+    if (into !== null) {
+      acc = into.length === (value as TypedArray).length ? into : into.subarray(0, (value as TypedArray).length) as TypedArray;
+      if (acc !== value) (acc as unknown as { set(v: TypedArray): void }).set(value as TypedArray);
+    } else {
+      acc = (value as TypedArray).slice();
+    }
     yield* ringAllreduce(c, acc, op);
     return acc;
   }
+  if (p === 1) return copyIfTyped(value);
   if ((p & (p - 1)) === 0) {
     // Recursive doubling: both partners combine (lower, higher), so every rank gets the same bits.
     let acc = value;
@@ -342,7 +352,7 @@ function* ringAllreduce(c: Coll, acc: TypedArray, op: Op): Step<void> {
   const block = (b: number) => acc.subarray(start(b), start(b + 1)) as TypedArray;
   const right = (r + 1) % p;
   const left = (r - 1 + p) % p;
-  const scratch = new (acc.constructor as new (n: number) => TypedArray)(Math.ceil(n / p) + 1);
+  const scratch = c.comm.scratch(acc, Math.ceil(n / p) + 1);
   for (let s = 0; s < p - 1; s++) {
     const sendB = (r - s + p) % p;
     const recvB = (r - s - 1 + p) % p;

@@ -113,6 +113,19 @@ export class Comm {
     return this.localRanks === null ? w : this.localRanks[w];
   }
 
+  private scratchBuffers = new Map<unknown, TypedArray>();
+
+  /** @internal A reusable scratch typed array of `like`'s class with at least `n` elements (fresh pages are slow to fault in). */
+  scratch(like: TypedArray, n: number): TypedArray {
+    const ctor = like.constructor as new (n: number) => TypedArray;
+    let buf = this.scratchBuffers.get(ctor);
+    if (buf === undefined || buf.length < n) {
+      buf = new ctor(n);
+      this.scratchBuffers.set(ctor, buf);
+    }
+    return buf.subarray(0, n) as TypedArray;
+  }
+
   /** @internal Starts a collective: its sequence number (its tag). */
   nextCollective(): number {
     const n = this.collectiveCount;
@@ -529,8 +542,12 @@ export class Comm {
     checkTyped(value, 'allreduceInto');
     checkTyped(result, 'allreduceInto');
     if (result.length < value.length) throw new ArgumentError(`allreduceInto: result holds ${result.length} elements, value ${value.length}`);
-    const got = this.allreduce(value, op) as TypedArray;
-    (result as unknown as { set(v: TypedArray): void }).set(got);
+    if (result.constructor !== value.constructor) throw new ArgumentError(`allreduceInto: result is a ${result.constructor.name} but value a ${value.constructor.name}; use the same type`);
+    checkOp(op, 'allreduceInto');
+    this.intraOnly('allreduceInto');
+    const c = new Coll(this, 'allreduce', -1, value.length);
+    const got = run(c, coll.allreduce(c, value, op, result)) as TypedArray;
+    if (got !== result) (result as unknown as { set(v: TypedArray): void }).set(got);
     return result;
   }
 

@@ -1,0 +1,50 @@
+// Collectives on 2 and 4 ranks: simdeck on shared memory next to C + Open MPI, C + MPICH and
+// mpi4py in this one run; and the cost of simdeck's collective-mismatch check.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { buildPeers, fmt, markdownTable, runCCollectives, runMpi4pyCollectives, watchOthersLoad } from './peers.mjs';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+const NAMES = ['barrier', 'bcast_8B', 'bcast_1MiB', 'allreduce_8B', 'allreduce_1MiB', 'allgather_8B', 'allgather_1MiB'];
+const OBJECTS = ['bcast_obj_small', 'allreduce_obj_8B', 'allgather_obj_8B'];
+
+function simdeck(n, names, env = {}) {
+  const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', String(n), join(import.meta.dirname, 'decks', 'collectives.ts'), ...names],
+    { encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`simdeck collectives failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+const us = (res, name, path) => res?.results.find((x) => x.name === name && (path === undefined || x.path === path))?.us;
+
+buildPeers();
+const load = watchOthersLoad();
+for (const n of [2, 4]) {
+  const sd = simdeck(n, [...NAMES, ...OBJECTS]);
+  const ompi = await runCCollectives('openmpi', n);
+  const mpich = await runCCollectives('mpich', n);
+  const py = await runMpi4pyCollectives(n);
+  const rows = [...NAMES, ...OBJECTS].map((name) => {
+    const s = us(sd, name);
+    const isObj = OBJECTS.includes(name);
+    const o = isObj ? undefined : us(ompi, name);
+    const m = isObj ? undefined : us(mpich, name);
+    const q = us(py, name, isObj ? 'object' : 'buffer');
+    return [name, fmt(s), fmt(o), fmt(m), fmt(q), o ? fmt(s / o) + '×' : '—', q ? fmt(s / q) + '×' : '—'];
+  });
+  console.log(`### ${n} ranks${n > 2 ? ' (more ranks than the 2 cores: every implementation is oversubscribed)' : ''}\n`);
+  console.log('µs per call, median of 15 trials (slowest rank). Buffer forms: `bcastInto`, `allreduceInto`, `allgatherInto` on');
+  console.log('Float64Arrays for simdeck, `MPI_Bcast`/`MPI_Allreduce`/`MPI_Allgather` for C, `Bcast`/`Allreduce`/`Allgather` for');
+  console.log('mpi4py; `_obj_` rows are object forms (`bcast`, `allreduce`, `allgather` of plain values; mpi4py pickles).\n');
+  console.log(markdownTable(['collective', 'simdeck shm', 'C + Open MPI', 'C + MPICH', 'mpi4py', 'simdeck ÷ C+OMPI', 'simdeck ÷ mpi4py'], rows));
+  if (n === 2) {
+    const on = simdeck(2, ['allreduce_8B', 'barrier', 'bcast_8B']);
+    const off = simdeck(2, ['allreduce_8B', 'barrier', 'bcast_8B'], { SIMDECK_COLLECTIVE_CHECK: '0' });
+    console.log('\nCost of the collective-mismatch check (2 ranks, µs per call):\n');
+    console.log(markdownTable(['collective', 'check on (default)', 'check off', 'difference'],
+      ['allreduce_8B', 'barrier', 'bcast_8B'].map((name) => [name, fmt(us(on, name)), fmt(us(off, name)), fmt(us(on, name) - us(off, name))])));
+  }
+  console.log('');
+}
+const l = load.stop();
+console.log(`Other processes used ${fmt(l.others_cores)} cores on average during this benchmark (0 = quiet machine).`);
