@@ -128,6 +128,15 @@ function checkComm(comm: Comm, tag: string) {
   const inplace = contrib(Float64Array, r, 9);
   comm.allreduceInto(inplace, inplace, Op.SUM);
   assert.deepStrictEqual(inplace, ranks.map((k) => contrib(Float64Array, k, 9)).reduce((a: any, b: any) => a.map((x: number, i: number) => x + b[i])));
+  for (const n of [9, 20_000]) {
+    const expSum = ranks.map((k) => contrib(Int32Array, k, n)).reduce((a: any, b: any) => a.map((x: number, i: number) => x + b[i]));
+    const same = contrib(Int32Array, r, n);
+    assert.deepStrictEqual(comm.allreduceInto(same, same, Op.SUM), expSum); // in place
+    const other = new Int32Array(n + 3);
+    comm.allreduceInto(contrib(Int32Array, r, n), other, Op.SUM);
+    assert.deepStrictEqual(other.subarray(0, n), expSum);
+    assert.deepStrictEqual(Array.from(other.subarray(n)), [0, 0, 0]);
+  }
   const reqs = [comm.iallreduce(r), comm.iallreduce(new Float64Array([r, 2])), comm.ibcast('z', p - 1)];
   assert.deepStrictEqual(Request.waitAll(reqs as Request<unknown>[]), [(p * (p - 1)) / 2, new Float64Array([(p * (p - 1)) / 2, 2 * p]), 'z']);
 
