@@ -253,12 +253,7 @@ export class Comm {
       const probeInfo = { kind: 'recv', peer: worldSource, tag, context: this.context } as unknown as TransportRequest;
       this.transport.block(() => (found = this.transport.iprobe(worldSource, tag, this.context)) !== null, probeInfo);
     }
-    const e = found!;
-    status.source = this.toLocal(e.source);
-    status.tag = e.tag;
-    status.bytes = e.bytes;
-    status.type = e.encoding === 0 ? 'object' : encodingName(e.encoding);
-    status.elementBytes = elementBytes(e.encoding);
+    this.fill(status, found!);
     return status;
   }
 
@@ -269,13 +264,7 @@ export class Comm {
     if (worldSource === PROC_NULL) { nullReceive(status); return true; }
     const e = this.transport.iprobe(worldSource, tag, this.context);
     if (e === null) return false;
-    if (status) {
-      status.source = this.toLocal(e.source);
-      status.tag = e.tag;
-      status.bytes = e.bytes;
-      status.type = e.encoding === 0 ? 'object' : encodingName(e.encoding);
-      status.elementBytes = elementBytes(e.encoding);
-    }
+    this.fill(status, e);
     return true;
   }
 

@@ -286,12 +286,7 @@ export class ShmTransport implements Transport {
       last.bytes = length;
       last.encoding = encoding;
       last.signature = i32[w + 5];
-      Atomics.store(i32, ring.headIdx, (head + FRAME_HEADER + pad8(length)) | 0);
-      if (Atomics.load(i32, ring.fullWaitIdx) !== 0) {
-        Atomics.store(i32, ring.fullWaitIdx, 0);
-        Atomics.add(i32, this.bellIdx[source], 1);
-        futexWakeAll(this.bellAddr[source]);
-      }
+      this.consumed(source, ring, (head + FRAME_HEADER + pad8(length)) | 0);
       return data;
     }
     return null;
@@ -501,13 +496,19 @@ export class ShmTransport implements Transport {
       default:
         throw new TransportError(`corrupt frame kind ${kind} in the ring from rank ${source}`);
     }
-    Atomics.store(i32, ring.headIdx, (head + FRAME_HEADER + pad8(length)) | 0);
+    this.consumed(source, ring, (head + FRAME_HEADER + pad8(length)) | 0);
+    return true;
+  }
+
+  /** Consumer: publishes the new head and wakes the producer if it waits for room. */
+  private consumed(source: number, ring: Ring, head: number): void {
+    const i32 = ring.i32;
+    Atomics.store(i32, ring.headIdx, head);
     if (Atomics.load(i32, ring.fullWaitIdx) !== 0) {
       Atomics.store(i32, ring.fullWaitIdx, 0);
       Atomics.add(i32, this.bellIdx[source], 1);
       futexWakeAll(this.bellAddr[source]);
     }
-    return true;
   }
 
   // ---------------------------------------------------------------- waiting
