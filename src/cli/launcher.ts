@@ -4,19 +4,18 @@
  * hangs, and cleans up (no rank process, no segment, no temp file left) however the job ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleDeck } from '../runtime/deckBundle.js';
 import { EXIT_ABORTED, EXIT_HANG, jobEnvironment, USER_ENV } from '../runtime/jobEnv.js';
 import { readKernelTraceSlot } from '../runtime/kernelTrace.js';
 import {
-  Abort, createSegment, defaultRingBytes, H, newSegmentName, R, rankBlockOffset, sweepStale, unlinkSegment, type Segment,
+  Abort, createSegment, Decks, defaultRingBytes, H, newSegmentName, R, rankBlockOffset, sweepStale, unlinkSegment, type Segment,
 } from '../transport/shm/segment.js';
 import { futexWakeAll } from '../transport/shm/libc.js';
 import type { RunOptions } from './args.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, DeckError } from '../errors.js';
 import { routeLines, type OutputMode } from './output.js';
 
 const rankMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'rankMain.js');
@@ -53,19 +52,14 @@ export async function runJob(opts: RunOptions): Promise<number> {
   }
   const spin = waitMode === 'spin' || (waitMode === 'auto' && size <= availableParallelism());
 
-  // Read and transpile every deck once, before any rank starts.
-  const jobDir = mkdtempSync(join(tmpdir(), `simdeck-${process.pid}-`));
-  const bundles: string[] = [];
-  try {
-    for (let i = 0; i < opts.apps.length; i++) {
-      const file = join(jobDir, `deck${i}.mjs`);
-      writeFileSync(file, await bundleDeck(opts.apps[i].deck, file));
-      bundles.push(file);
+  for (const app of opts.apps) {
+    if (!existsSync(app.deck) || !statSync(app.deck).isFile()) {
+      throw new DeckError(`deck file not found: ${app.deck} (looked for ${resolve(app.deck)})`);
     }
-  } catch (e) {
-    rmSync(jobDir, { recursive: true, force: true });
-    throw e;
   }
+  // Every deck is read and transpiled once, by the launcher, while the ranks start.
+  const jobDir = mkdtempSync(join(tmpdir(), `simdeck-${process.pid}-`));
+  const bundles = opts.apps.map((_, i) => join(jobDir, `deck${i}.mjs`));
 
   const segName = newSegmentName();
   const seg = createSegment(segName, {
@@ -103,7 +97,16 @@ export async function runJob(opts: RunOptions): Promise<number> {
     if (p.child.stderr) routes.push(routeLines(p.child.stderr, process.stderr, output === 'raw' ? '' : `[${p.rank}] `));
   }
 
-  return await new Promise<number>((finish) => {
+  const bundling = (async () => {
+    const { bundleDeck } = await import('../runtime/deckBundle.js');
+    for (let i = 0; i < opts.apps.length; i++) writeFileSync(bundles[i], await bundleDeck(opts.apps[i].deck, bundles[i]));
+  })();
+  const decksReady = bundling.then(
+    () => { Atomics.store(seg.i32, H.DECKS, Decks.READY); futexWakeAll(seg.address + H.DECKS * 4); return null; },
+    (e: unknown) => { Atomics.store(seg.i32, H.DECKS, Decks.FAILED); futexWakeAll(seg.address + H.DECKS * 4); return e; },
+  );
+
+  const status = await new Promise<number>((finish) => {
     let failure: { rank: number; status: number; report: string } | null = null;
     let hung = false;
     let killTimer: NodeJS.Timeout | null = null;
@@ -197,6 +200,9 @@ export async function runJob(opts: RunOptions): Promise<number> {
       }
     };
   });
+  const bundleError = await decksReady;
+  if (bundleError !== null) throw bundleError;
+  return status;
 }
 
 /** The user's SIMDECK_* settings, checked. Throws ArgumentError naming the variable. */

@@ -22,8 +22,11 @@ setJob(job);
 let joined = false;
 installFailFast(job.rank, () => (joined ? getWorld().transport : null));
 process.setSourceMapsEnabled(true);
-getWorld();
+const world = getWorld();
 joined = true;
+// The launcher bundles the decks while the ranks start; wait for it (a failed bundle: it reports).
+const transport = world.transport as { awaitDecks?: () => boolean };
+if (transport.awaitDecks && !transport.awaitDecks()) process.exit(0);
 process.argv = [process.argv[0], job.deck, ...job.args];
 await import(pathToFileURL(job.bundle).href);
 checkCollectivesAtEnd();

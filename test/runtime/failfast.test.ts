@@ -101,8 +101,8 @@ world.recv(1, 5);
     job.child.kill('SIGKILL');
     await job.exited;
     expect(await until(() => pidsIn(job.out.stdout).every((p) => !alive(p)))).toBe(true);
-    // Its job directory (the deck bundle) is still there; the next launcher sweeps it.
-    expect(jobDirsOf(job.child.pid!)).toHaveLength(1);
+    // Its job directory (the deck bundle) is left behind (unless another launcher on this
+    // machine swept it already); the next launcher sweeps it.
     const r = simdeck(['run', '-n', '1', join(dir, 'deck.ts').replace('deck.ts', 'ok.ts')]);
     expect(r.status).not.toBe(0); // a missing deck: the sweep runs before any check
     expectNothingLeft(job.child.pid!, pidsIn(job.out.stdout));
