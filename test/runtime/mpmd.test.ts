@@ -121,4 +121,21 @@ console.log(appIndex, app.rank, app.size, s, world.size, app === world);` });
       ['1 0 3 30 5 false'], ['1 1 3 30 5 false'], ['1 2 3 30 5 false'],
     ]);
   });
+
+  it('runs the coupled example of docs/mpmd.md with the values the page shows', () => {
+    const ex = (name: string) => join(root, 'docs', 'examples', 'coupled', name);
+    const r = simdeck(['run', '-n', '2', ex('ocean.ts'), ':', '-n', '1', ex('coupler.ts'), ':', '-n', '3', ex('atmosphere.ts')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(linesOf(r.stdout, 2)).toEqual([
+      'coupler: app 1, world rank 2 of 6, app size 1',
+      'coupler step 0: ocean 19.750, air 9.375 -> flux 5.188',
+      'coupler step 1: ocean 19.231, air 9.894 -> flux 4.669',
+      'coupler step 2: ocean 18.764, air 10.361 -> flux 4.202',
+    ]);
+    expect(linesOf(r.stdout, 0)).toContain('ocean: 5 ranks in the merged communicator, mean temperature 13.806');
+    expect(linesOf(r.stdout, 3)).toContain('atmosphere: merged rank 2 of 5, mean temperature 13.806');
+    expect(linesOf(r.stdout, 4)).toEqual(['atmosphere rank 1: 4 ocean cells from ocean rank 1, first 18.594']);
+    expect(linesOf(r.stdout, 5)).toEqual([]);
+  });
 });
