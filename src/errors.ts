@@ -55,3 +55,6 @@ export function describe(value: unknown): string {
 
 /** A message's element type differs from the receive buffer's. The message stays queued. */
 export class MessageTypeError extends SimdeckError {}
+
+/** A blocked call can never complete: the rank it waits for has finished its deck. */
+export class DeadlockError extends SimdeckError {}

@@ -131,7 +131,7 @@ export class CartComm extends Comm {
     const to: number[] = [];
     for (let d = 0; d < this.dims.length; d++) { const { source, dest } = this.shift(d, 1); to.push(source, dest); }
     const c = new Coll(this, 'neighborAlltoall', -1, -1);
-    return run(c, coll.neighborExchange(c, values as unknown[], to, to, PROC_NULL)) as (T | undefined)[];
+    return run(c, coll.neighborExchange(c, values as unknown[], to, PROC_NULL)) as (T | undefined)[];
   }
 }
 

@@ -10,7 +10,7 @@
  * ring reduce-scatter + allgather for large typed arrays (bandwidth-optimal); Hillis-Steele
  * scan (log p); pairwise alltoall (p - 1 rounds).
  */
-import { ArgumentError, describe } from '../errors.js';
+import { ArgumentError, CollectiveMismatchError, DeadlockError, describe } from '../errors.js';
 import { OBJECT_ENCODING, typedArrayEncoding } from '../transport/encoding.js';
 import type { Transport, TransportRequest } from '../transport/transport.js';
 import { ANY_TAG } from '../transport/transport.js';
@@ -129,6 +129,12 @@ export function run<T>(c: Coll, gen: Step<T>): T {
       step = gen.next();
     }
     return step.value;
+  } catch (e) {
+    if (e instanceof DeadlockError) {
+      throw new CollectiveMismatchError(`collective mismatch on ${c.comm.name}: this rank (${c.r}) waits in ${c.toString()} but ${e.message.replace(/^.* can never complete: /, '')}; ` +
+        'the ranks made different collective calls (every rank of a communicator must make the same calls in the same order)');
+    }
+    throw e;
   } finally {
     t.setActivity(null);
     c.comm.liveCollectives.delete(c.tag);
@@ -504,12 +510,19 @@ export function* alltoall(c: Coll, values: unknown[]): Step<unknown[]> {
   return out;
 }
 
-/** Neighbour exchange on a Cartesian communicator: sends values[i] to neighbours[i], receives from each. */
-export function* neighborExchange(c: Coll, values: unknown[], sendTo: number[], recvFrom: number[], proc_null: number): Step<unknown[]> {
+/**
+ * Neighbour exchange on a Cartesian communicator. Slots come in pairs per dimension: 2d is the
+ * neighbour below (receives what it sent upward), 2d+1 the one above. Sends go upward first in
+ * each dimension and receives are posted below first, so that a rank that is both neighbours
+ * (a periodic dimension of size 1 or 2) still lands each value in its slot.
+ */
+export function* neighborExchange(c: Coll, values: unknown[], neighbours: number[], procNull: number): Step<unknown[]> {
+  const recvs: (TransportRequest | null)[] = neighbours.map((n) => (n === procNull ? null : c.irecv(n)));
   const sends: TransportRequest[] = [];
-  const recvs: (TransportRequest | null)[] = [];
-  for (let i = 0; i < recvFrom.length; i++) recvs.push(recvFrom[i] === proc_null ? null : c.irecv(recvFrom[i]));
-  for (let i = 0; i < sendTo.length; i++) if (sendTo[i] !== proc_null) sends.push(c.send(values[i], sendTo[i]));
+  for (let d = 0; d < neighbours.length; d += 2) {
+    if (neighbours[d + 1] !== procNull) sends.push(c.send(values[d + 1], neighbours[d + 1]));
+    if (neighbours[d] !== procNull) sends.push(c.send(values[d], neighbours[d]));
+  }
   const out: unknown[] = [];
   for (const q of recvs) {
     if (q === null) { out.push(undefined); continue; }

@@ -126,12 +126,14 @@ ok('intercommunicator send/recv across groups and merge');
         assert.equal(dest, edgeUp && !periodic ? PROC_NULL : cart.rankOf(wrap(up)));
         assert.equal(source, edgeDown && !periodic ? PROC_NULL : cart.rankOf(wrap(down)));
       }
-      // neighborAlltoall: every neighbour answers with its own rank; PROC_NULL sides give undefined.
-      const got = cart.neighborAlltoall(Array(2 * ndims).fill(rank));
+      // neighborAlltoall: slot 2d gets what the neighbour below sent upward (its slot 2d+1),
+      // slot 2d+1 what the one above sent downward; PROC_NULL sides give undefined. Values name
+      // sender and slot, so a swap shows even where both neighbours are one rank (size 1 or 2).
+      const got = cart.neighborAlltoall([...Array(2 * ndims).keys()].map((slot) => `${rank}:${slot}`));
       for (let d = 0; d < ndims; d++) {
         const { source, dest } = cart.shift(d, 1);
-        assert.equal(got[2 * d], source === PROC_NULL ? undefined : source);
-        assert.equal(got[2 * d + 1], dest === PROC_NULL ? undefined : dest);
+        assert.equal(got[2 * d], source === PROC_NULL ? undefined : `${source}:${2 * d + 1}`);
+        assert.equal(got[2 * d + 1], dest === PROC_NULL ? undefined : `${dest}:${2 * d}`);
       }
       // Halo-like exchange with PROC_NULL edges: sendrecv to PROC_NULL is a no-op.
       const { source, dest } = cart.shift(0, 1);

@@ -69,6 +69,17 @@ describe('collective-mismatch diagnosis', () => {
     expect(err).toMatch(/barrier|allreduce/);
   });
 
+  it('catches a rank that skipped a collective and finished its deck while the others wait', () => {
+    const err = mismatch(`if (world.rank !== 1) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); world.barrier(); }`, 3);
+    expect(err).toMatch(/waits in barrier\(\) on world \[collective #0\] but rank 1 has finished its deck/);
+  });
+
+  it('a receive from a rank that has finished its deck fails instead of hanging', () => {
+    const r = runDeck(`import { world } from 'simdeck';\nif (world.rank === 0) world.recv(1, 5);\n`, 2);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('[rank 0] DeadlockError: recv(source=1, tag=5, comm=world) can never complete: rank 1 has finished its deck');
+  });
+
   it('does not slow correct programs into errors: the check can be switched off', () => {
     const r = runDeck(`import { world } from 'simdeck';\nconsole.log(world.allreduce(world.rank));\n`, 2, [], { SIMDECK_COLLECTIVE_CHECK: '0' });
     expect(r.status).toBe(0);

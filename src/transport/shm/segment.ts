@@ -33,7 +33,7 @@ export const Decks = { PENDING: 0, READY: 1, FAILED: 2 } as const;
 export const Abort = { NONE: 0, ERROR: 1, HANG: 2, KILLED: 3, INTERRUPTED: 4 } as const;
 
 /** Byte offsets inside a rank block. */
-export const R = { DOORBELL: 0, SLEEPERS: 64, BLOCKED_SINCE: 128, PID: 136, KERNEL: 256 } as const;
+export const R = { DOORBELL: 0, SLEEPERS: 64, BLOCKED_SINCE: 128, PID: 136, FINISHED: 140, KERNEL: 256 } as const;
 
 /** What a segment is built for. */
 export interface SegmentShape {

@@ -8,7 +8,7 @@
  * a while); every sleep is timed and checks the job's abort word, so no rank waits forever on a
  * dead peer.
  */
-import { JobAbortedError, MessageTypeError, TruncationError, TransportError } from '../../errors.js';
+import { DeadlockError, JobAbortedError, MessageTypeError, TruncationError, TransportError } from '../../errors.js';
 import { compatibleEncodings, encodingName } from '../encoding.js';
 import {
   ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type Transport, type TransportRequest,
@@ -550,6 +550,12 @@ export class ShmTransport implements Transport {
         futexWait(this.bellAddr[me], bell, SLEEP_MS);
         Atomics.sub(i32, this.sleepersIdx[me], 1);
         if (Atomics.load(i32, H.ABORT) !== 0) this.aborted(request);
+        if (request !== null && !request.done && this.peerGone(request)) {
+          this.progress();
+          if (isDone()) return;
+          throw new DeadlockError(`${this.describe(request)} can never complete: ` +
+            (request.peer === ANY_SOURCE ? 'every other rank has finished its deck' : `rank ${request.peer} has finished its deck`));
+        }
         // Spin a little after a wake-up: the next message often follows closely.
         for (let k = SPIN_POLLS_SHARED; k > 0; k--) {
           this.progress();
@@ -560,6 +566,15 @@ export class ShmTransport implements Transport {
       f64[this.blockedSinceIdx] = 0;
       this.blocked = null;
     }
+  }
+
+  /** True when the rank(s) a request depends on have finished their decks. */
+  private peerGone(request: TransportRequest): boolean {
+    const finished = (r: number) => r !== this.rank && Atomics.load(this.seg.i32, (rankBlockOffset(r) + R.FINISHED) >> 2) !== 0;
+    if (request.peer >= 0) return finished(request.peer);
+    if (request.peer !== ANY_SOURCE || this.size === 1) return false;
+    for (let r = 0; r < this.size; r++) if (r !== this.rank && !finished(r)) return false;
+    return true;
   }
 
   private aborted(request: TransportRequest | null): never {
@@ -605,6 +620,11 @@ export class ShmTransport implements Transport {
       return true;
     };
     if (!pending()) this.block(pending, null);
-    Atomics.add(this.seg.i32, H.FINISHED, 1);
+    const i32 = this.seg.i32;
+    Atomics.store(i32, (rankBlockOffset(this.rank) + R.FINISHED) >> 2, 1);
+    Atomics.add(i32, H.FINISHED, 1);
+    for (let r = 0; r < this.size; r++) {
+      if (r !== this.rank && Atomics.load(i32, this.sleepersIdx[r]) !== 0) { Atomics.add(i32, this.bellIdx[r], 1); futexWakeAll(this.bellAddr[r]); }
+    }
   }
 }
