@@ -16,6 +16,7 @@ import {
 import { futexWakeAll } from '../transport/shm/libc.js';
 import type { RunOptions } from './args.js';
 import { ArgumentError, DeckError } from '../errors.js';
+import { runMpiJob } from './mpiLauncher.js';
 import { routeLines, type OutputMode } from './output.js';
 
 const rankMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'rankMain.js');
@@ -47,9 +48,8 @@ export async function runJob(opts: RunOptions): Promise<number> {
   const output: OutputMode = opts.output ?? env.output ?? (size > 1 ? 'prefixed' : 'raw');
   const hangTimeout = opts.hangTimeout ?? env.hangTimeout;
   const waitMode = opts.wait ?? env.wait ?? 'auto';
-  if (opts.transport === 'mpi') {
-    throw new ArgumentError('--transport mpi: the MPI transport is not part of this version yet; use the default shared-memory transport (--transport shm)');
-  }
+  const transport = opts.transport === 'auto' && process.env.SIMDECK_TRANSPORT === 'mpi' ? 'mpi' : opts.transport;
+  if (transport === 'mpi') return runMpiJob(opts, output, hangTimeout, waitMode);
   const spin = waitMode === 'spin' || (waitMode === 'auto' && size <= availableParallelism());
 
   for (const app of opts.apps) {
@@ -71,6 +71,8 @@ export async function runJob(opts: RunOptions): Promise<number> {
     rmSync(jobDir, { recursive: true, force: true });
   };
 
+  // Extra Node options for every rank (--cpu-prof, --max-old-space-size=..., --inspect=0, ...).
+  const nodeArgs = (process.env[USER_ENV.NODE_ARGS] ?? '').split(/\s+/).filter((a) => a !== '');
   const ranks: RankProcess[] = [];
   let rank = 0;
   opts.apps.forEach((app, appIndex) => {
@@ -85,7 +87,7 @@ export async function runJob(opts: RunOptions): Promise<number> {
       };
       const out = output === 'raw' || (output === 'rank0' && rank === 0) ? 'inherit' : output === 'rank0' ? 'ignore' : 'pipe';
       const err = output === 'raw' ? 'inherit' : 'pipe';
-      const child = spawn(process.execPath, [rankMain], { env, stdio: [rank === 0 ? 'inherit' : 'ignore', out, err] });
+      const child = spawn(process.execPath, [...nodeArgs, rankMain], { env, stdio: [rank === 0 ? 'inherit' : 'ignore', out, err] });
       const p: RankProcess = { rank, child, exited: false, code: null, signal: null };
       ranks.push(p);
     }

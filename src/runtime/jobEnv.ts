@@ -37,6 +37,8 @@ export const USER_ENV = {
   WAIT: 'SIMDECK_WAIT',
   CMA: 'SIMDECK_SHM_CMA',
   OUTPUT: 'SIMDECK_OUTPUT',
+  /** Extra Node options for every rank process, space-separated (e.g. `--cpu-prof`). */
+  NODE_ARGS: 'SIMDECK_NODE_ARGS',
 } as const;
 
 /** Exit status of a rank that stopped because another rank failed (not reported as a failure). */

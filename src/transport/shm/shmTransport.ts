@@ -128,7 +128,7 @@ export class ShmTransport implements Transport {
     this.blockedSinceIdx = (rankBlockOffset(rank) + R.BLOCKED_SINCE) >> 3;
     const spin = seg.i32[H.SPIN] === 1;
     this.spinPolls = spin ? SPIN_POLLS_DEDICATED : SPIN_POLLS_SHARED;
-    this.eagerLimit = Math.min(ringBytes / 8, 32 * 1024);
+    this.eagerLimit = Number(process.env.SIMDECK_SHM_EAGER) || Math.min(ringBytes / 8, 32 * 1024);
     this.cma = seg.i32[H.CMA] === 1;
     if (this.cma) allowPeerReads();
     seg.i32[(rankBlockOffset(rank) + R.PID) >> 2] = process.pid;
