@@ -335,3 +335,24 @@ export function markdownTable(headers, rows) {
     ...rows.map((r) => line(headers.map((_, j) => cell(r[j])))),
   ].join('\n');
 }
+
+/**
+ * C + MPI heat2d (test/bench/peers/heat2d_mpi.c linked with native-examples/heat2d/heat.c, both
+ * -O2, compiled into test/bench/out/heat2d.<mpi> when a source is newer) on `nranks` ranks;
+ * async. `args` go to the program (-n N -t trials -k steps_per_trial -w warmup -h halo_calls).
+ * Resolves to null if `mpi` is not installed, else { mpi, impl:'c', library, nranks, n, trials,
+ * steps_per_trial, halo_calls, warmup, step, overlap, kernel, halo: { us (median of the trials'
+ * slowest-rank µs per call), trial_us:[...] }, total (global sum of the final field) }.
+ */
+export async function runCHeat2d(mpi, nranks = 2, args = [], opts = {}) {
+  if (unavailable(mpi)) return null;
+  const srcs = [join(PEERS_DIR, 'heat2d_mpi.c'), join(here, '..', '..', 'native-examples', 'heat2d', 'heat.c')];
+  const bin = join(OUT_DIR, `heat2d.${mpi}`);
+  if (!existsSync(bin) || srcs.some((s) => statSync(s).mtimeMs > statSync(bin).mtimeMs)) {
+    const r = spawnSync(MPIS[mpi].cc, ['-O2', '-Wall', '-o', bin, ...srcs], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${MPIS[mpi].cc} ${srcs.join(' ')} failed:\n${r.stderr}`);
+  }
+  const { cmd, args: launch } = mpiLaunch(mpi, nranks);
+  const out = await job(cmd, [...launch, bin, ...args.map(String)], opts);
+  return { mpi, ...parseJson(out, `heat2d.${mpi}`) };
+}
