@@ -48,3 +48,22 @@ describe('heat2d on a Grid', () => {
     expect(viaEnv.fp).toBe(c.fp);
   });
 });
+
+describe('coupling.ts: a Redistribution between two components', () => {
+  it('gives the same analysis on 2, 4 and 5 ranks (other solver and analysis decompositions)', () => {
+    const lines = (n: number) => {
+      const r = simdeck(['run', '-n', String(n), example('coupling.ts')], env);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      return r.stdout.split('\n').filter((l) => / step \d+: /.test(l)).map((l) => l.replace(/^\[\d+\] /, ''));
+    };
+    const two = lines(2);
+    expect(two).toEqual([
+      'step 100: hottest column j=64 peaks at 0.867108; total heat 529.000000',
+      'step 200: hottest column j=64 peaks at 0.642369; total heat 529.000000',
+      'step 300: hottest column j=64 peaks at 0.498657; total heat 528.999826',
+    ]);
+    expect(lines(4)).toEqual(two);
+    expect(lines(5)).toEqual(two);
+  });
+});
