@@ -256,13 +256,18 @@ export function redistribute<A extends TypedArray>(source: DistributedArray<A> |
   }
 }
 
+/** Plans of the method form, per source grid and target grid (held only while both grids live). */
+const plans = new WeakMap<Grid, WeakMap<Grid, Redistribution>>();
+
 /** The method form: `a.redistribute(gridOrArray)` over the processes of a's grid. */
 export function redistributeTo<A extends TypedArray>(a: DistributedArray<A>, target: Grid | DistributedArray<A>): DistributedArray<A> {
   const g = a.grid;
   const tg = target instanceof Grid ? target : (target as DistributedArray<A> | null)?.grid;
   if (!(tg instanceof Grid)) throw new ArgumentError(`redistribute: pass the target Grid or a DistributedArray on it, got ${describe(target)}`);
   checkCompatible(blocksOf(g), blocksOf(tg), 'redistribute');
-  let plan = g.cache.get(tg) as Redistribution | undefined;
+  let mine = plans.get(g);
+  if (mine === undefined) { mine = new WeakMap(); plans.set(g, mine); }
+  let plan = mine.get(tg);
   if (plan === undefined) {
     // both grids on the same processes: map the target's ranks onto this grid's by groups (no messages)
     const translated = tg.comm.size === g.comm.size
@@ -274,7 +279,7 @@ export function redistributeTo<A extends TypedArray>(a: DistributedArray<A>, tar
     plan = new Redistribution(g, tg, g.channel, {
       fromRanks: Array.from({ length: g.comm.size }, (_, i) => i), toRanks: translated, toBlocks: blocksOf(tg),
     });
-    g.cache.set(tg, plan);
+    mine.set(tg, plan);
   }
   const out = target instanceof Grid ? target.zeros(a.data.constructor as TypedArrayClass<A>) : target;
   plan.run(a, out);
