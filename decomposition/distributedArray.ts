@@ -7,7 +7,7 @@
 import { ArgumentError, describe, type TypedArray } from '../src/index.js';
 import { ExchangeStateError } from './errors.js';
 import { gather, gatherRegion, scatter } from './gather.js';
-import type { Corners, Grid, Region, TypedArrayClass } from './grid.js';
+import type { Corners, Grid, Region } from './grid.js';
 import { Halo } from './halo.js';
 import { copyArray, dot, extremum, fill, sum, sumOfSquares } from './reduce.js';
 import { redistributeTo } from './redistribute.js';
@@ -272,4 +272,3 @@ export class DistributedArray<A extends TypedArray = Float64Array> {
   }
 }
 
-export type { TypedArrayClass };

@@ -53,9 +53,11 @@ export interface Corners {
 /** A typed-array class: Float64Array, Int32Array, ... */
 export type TypedArrayClass<A extends TypedArray = TypedArray> = { new(length: number): A; readonly BYTES_PER_ELEMENT: number; readonly name: string };
 
-/** Tag ranges of the grid's private communicator, one per operation so that they never match each other. */
+/** @internal Tags on a grid's private communicator: halo exchange, one per direction (0..26). */
 export const TAG_EXCHANGE = 0;
+/** @internal Tags of accumulateGhosts, one per direction (32..58): never matched by an exchange. */
 export const TAG_ACCUMULATE = 32;
+/** @internal The tag of a redistribution's messages. */
 export const TAG_REDISTRIBUTE = 64;
 
 /** A global structured grid split into blocks, one per rank of a communicator. */
@@ -296,6 +298,11 @@ export class Grid {
       (other.comm === this.comm || other.comm.group.compare(this.comm.group) === 'ident') && other.dof === this.dof && other.layout === this.layout &&
       other.shape.every((n, d) => n === this.shape[d]) && other.ndim === this.ndim &&
       other.offsets.every((o, d) => o.length === this.offsets[d].length && o.every((x, k) => x === this.offsets[d][k])));
+  }
+
+  /** Releases the grid's private communicator (local). The grid and its arrays must not exchange, reduce or gather afterwards. */
+  free(): void {
+    this.channel.free();
   }
 
   // ------------------------------------------------------------ arrays
