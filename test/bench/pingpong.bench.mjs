@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  buildPeers, fmt, markdownTable, median, PINGPONG_SIZES, runCPingPong, runMpi4pyPingPong, timeMpi4pyStartup,
+  buildPeers, fmt, markdownTable, median, PINGPONG_SIZES, runCPingPong, runMpi4pyPingPong, timeMpi4pyStartup, watchOthersLoad,
 } from './peers.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -27,6 +27,7 @@ function timeSimdeckStartup(n, repeats) {
 }
 
 buildPeers();
+const load = watchOthersLoad();
 const sd = simdeckJson('pingpong.ts', 2, PINGPONG_SIZES.map(String));
 const ompi = await runCPingPong('openmpi');
 const mpich = await runCPingPong('mpich');
@@ -61,3 +62,5 @@ console.log(markdownTable(['command', 'ms', 'ratio'], [
   ['`simdeck run -n 2 empty.ts`', fmt(sdStart.median_ms), pyStart ? fmt(sdStart.median_ms / pyStart.median_ms) + '×' : '—'],
   ["`mpirun -np 2 python3 -c 'from mpi4py import MPI'`", pyStart ? fmt(pyStart.median_ms) : '—', '1×'],
 ]));
+const l = load.stop();
+console.log(`\nOther processes used ${fmt(l.others_cores)} cores on average during this benchmark (0 = quiet machine).`);
