@@ -5,16 +5,11 @@
 // SIMDECK_TEST_TRANSPORT=mpi to run them on the MPI transport once it exists.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { root, simdeck } from '../helpers/job.js';
+import { root } from '../helpers/job.js';
+import { runJob } from './job.js';
 
 const deck = join(root, 'test', 'decks', 'decomposition', 'conformance.ts');
 const transport = process.env.SIMDECK_TEST_TRANSPORT ? ['--transport', process.env.SIMDECK_TEST_TRANSPORT] : [];
-// KNOWN BUG in src/comm/collectives.ts (reported with issue 6): Coll.checkQueued's own progress()
-// can take the awaited message and the next collective's in one go, then report that next one as
-// a mismatch ("rank 0 called bcast(root=0) but rank 1 called nothing yet"). It strikes at random
-// when a rank waits more than 4096 polls, so these jobs run without the check until it is fixed.
-const env = { SIMDECK_COLLECTIVE_CHECK: '0' };
-
 const checks = [
   'geometry, index conversion and ownership on',
   'exchange, exchangeBegin/End, swapped data and overlapped arrays fill exactly the right ghosts',
@@ -40,7 +35,7 @@ const checks = [
 ];
 
 function conformance(n: number, extra: string[] = []): string {
-  const r = simdeck(['run', ...transport, ...extra, '--hang-timeout', '60', '-n', String(n), deck], env);
+  const r = runJob(['run', ...transport, ...extra, '--hang-timeout', '60', '-n', String(n), deck]);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const p = n > 1 ? '[0] ' : '';
