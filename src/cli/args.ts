@@ -21,10 +21,12 @@ export interface RunOptions {
   hangTimeout: number | null;
   wait: 'auto' | 'spin' | 'block' | null;
   transport: 'shm' | 'mpi' | 'auto';
+  /** Which MPI runs `--transport mpi` jobs: 'openmpi', 'mpich' (null: SIMDECK_MPI, else the first found). */
+  mpi: string | null;
 }
 
 const USAGE = 'usage: simdeck run [--output prefixed|rank0|raw] [--hang-timeout SECONDS] [--wait auto|spin|block] ' +
-  '[--transport shm|mpi] -n N deck.ts [args...] [: -n M other.ts [args...]]';
+  '[--transport shm|mpi] [--mpi openmpi|mpich] -n N deck.ts [args...] [: -n M other.ts [args...]]';
 
 /** The usage line of `simdeck run`. */
 export function runUsage(): string {
@@ -41,7 +43,7 @@ function positiveInt(value: string | undefined, flag: string): number {
 
 /** Parses the arguments after `run`. Throws ArgumentError with the usage on bad input. */
 export function parseRunArgs(argv: string[]): RunOptions {
-  const opts: RunOptions = { apps: [], output: null, hangTimeout: null, wait: null, transport: 'auto' };
+  const opts: RunOptions = { apps: [], output: null, hangTimeout: null, wait: null, transport: 'auto', mpi: null };
   let i = 0;
   let ranks: number | null = null;
   const value = (flag: string): string => {
@@ -83,6 +85,12 @@ export function parseRunArgs(argv: string[]): RunOptions {
         opts.transport = v;
         break;
       }
+      case '--mpi': {
+        const v = take();
+        if (v !== 'openmpi' && v !== 'mpich') throw new ArgumentError(`--mpi must be openmpi or mpich, got ${JSON.stringify(v)}\n${USAGE}`);
+        opts.mpi = v;
+        break;
+      }
       case ':':
         throw new ArgumentError(`':' must follow a deck: -n N deck.ts : -n M other.ts\n${USAGE}`);
       default: {
@@ -100,5 +108,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     i++;
   }
   if (opts.apps.length === 0) throw new ArgumentError(`no deck given\n${USAGE}`);
+  if (opts.mpi !== null && opts.transport === 'auto') opts.transport = 'mpi';
+  if (opts.mpi !== null && opts.transport === 'shm') throw new ArgumentError(`--mpi chooses the MPI library of --transport mpi; it makes no sense with --transport shm\n${USAGE}`);
   return opts;
 }

@@ -1,6 +1,9 @@
 /** `simdeck info`: which transports are usable on this machine, and why not. */
 import { availableParallelism } from 'node:os';
 import { createSegment, newSegmentName, unlinkSegment } from '../transport/shm/segment.js';
+import { probeAll } from '../transport/mpi/library.js';
+import { shortVersion } from '../transport/mpi/mpiTransport.js';
+import { findLauncher } from './mpiLauncher.js';
 
 /** Prints the usable transports; returns the exit status (0). */
 export function printInfo(): number {
@@ -12,6 +15,19 @@ export function printInfo(): number {
     lines.push('shm: usable (POSIX shared memory in /dev/shm) — the default transport');
   } catch (e) {
     lines.push(`shm: NOT usable: ${(e as Error).message}`);
+  }
+  for (const p of probeAll()) {
+    const label = `mpi (${p.abi.id}, ${p.abi.title} ABI)`;
+    if (!p.ok) {
+      lines.push(`${label}: NOT usable: ${p.why}`);
+      continue;
+    }
+    const launcher = findLauncher(p.abi.id);
+    lines.push(`${label}: usable — ${p.path}: ${shortVersion({ abi: p.abi, version: p.version! })}`);
+    lines.push(`    version: ${p.version!.split('\n')[0].trim()}`);
+    lines.push(launcher.cmd !== null
+      ? `    launcher: ${launcher.cmd} (simdeck run --transport mpi --mpi ${p.abi.id} -n N deck.ts, or ${launcher.cmd} -n N npx simdeck deck.ts)`
+      : `    launcher: none found (${launcher.why}); decks still run under a site launcher such as srun`);
   }
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

@@ -1,21 +1,31 @@
 #!/usr/bin/env node
 /**
  * The `simdeck` command: `simdeck run ...` launches a job, `simdeck info` tells which transports
- * are usable here, `simdeck deck.ts` (under an MPI launcher, later) runs one rank directly.
+ * are usable here, `simdeck deck.ts` runs one rank in this process (under an MPI launcher:
+ * `mpirun -np 4 npx simdeck deck.ts`).
  */
 import { SimdeckError } from '../errors.js';
 import { parseRunArgs, runUsage } from './args.js';
 import { runJob } from './launcher.js';
 import { printInfo } from './info.js';
+import { runDeckHere } from './direct.js';
 
 const HELP = `simdeck — SPMD input decks in TypeScript
 
   simdeck run -n N deck.ts [args...]        run deck.ts on N ranks of this machine
   simdeck run -n 2 a.ts : -n 1 b.ts         MPMD: several decks in one job (world spans them)
   simdeck info                              what transports are usable here
+  mpirun -np N simdeck deck.ts [args...]    one rank per process under an MPI launcher (mpirun, mpiexec, srun)
+  simdeck run --transport mpi -n N deck.ts  the same, with the system MPI's launcher started for you
 
 ${runUsage()}
-Environment: SIMDECK_HANG_TIMEOUT (seconds), SIMDECK_OUTPUT, SIMDECK_WAIT (auto|spin|block), SIMDECK_SHM_CMA=0`;
+Environment: SIMDECK_HANG_TIMEOUT (seconds), SIMDECK_OUTPUT, SIMDECK_WAIT (auto|spin|block), SIMDECK_SHM_CMA=0,
+  SIMDECK_TRANSPORT (auto|shm|mpi), SIMDECK_MPI (openmpi|mpich|path to libmpi), SIMDECK_MPIRUN (launcher command)`;
+
+/** True when `arg` names a deck file rather than a command. */
+function isDeck(arg: string): boolean {
+  return /\.(m|c)?(t|j)sx?$/.test(arg);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -28,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP + '\n');
       return command === undefined ? 2 : 0;
     default:
+      if (isDeck(command)) return runDeckHere(command, rest);
       process.stderr.write(`simdeck: unknown command ${JSON.stringify(command)}\n\n${HELP}\n`);
       return 2;
   }

@@ -6,10 +6,10 @@
  * Values are anything msgpackr encodes; a bare typed array travels raw and arrives as the same
  * typed-array class. Messages between a pair of ranks on one communicator are not overtaken.
  */
-import { ArgumentError, describe } from '../errors.js';
+import { ArgumentError, describe, TransportError } from '../errors.js';
 import { typedArrayEncoding } from '../transport/encoding.js';
 import {
-  ANY_SOURCE, ANY_TAG, PROC_NULL, type Envelope, type Transport, type TransportRequest,
+  ANY_SOURCE, ANY_TAG, PROC_NULL, type Envelope, type NativeComm, type Transport, type TransportRequest,
 } from '../transport/transport.js';
 import { bytesOf, decode, encode } from './codec.js';
 import { TAG_UB } from './constants.js';
@@ -669,6 +669,35 @@ export class Comm {
     const ranks: number[] = [];
     for (let i = at(start); i < at(end); i++) ranks.push(i);
     return this.subset(ranks);
+  }
+
+  // ------------------------------------------------------------ native code
+
+  /**
+   * The C `MPI_Comm` of this communicator, for a C kernel that calls MPI itself: an int
+   * (number) in the MPICH ABI, the communicator's address (bigint) in Open MPI — declare the
+   * kernel's parameter `int` or `intptr_t` accordingly (docs/mpi.md). MPI ranks in it equal
+   * this communicator's ranks. Collective the first time it is read on a communicator (every
+   * member must read it). Throws TransportError when the job does not run on MPI, and
+   * ArgumentError on an intercommunicator.
+   */
+  get handle(): number | bigint {
+    return this.native('handle').handle;
+  }
+
+  /** The Fortran handle (`MPI_Comm_c2f`) of {@link handle}, an integer for `use mpi` code. Collective the first time, as `handle`. */
+  get fortranHandle(): number {
+    return this.native('fortranHandle').fortran;
+  }
+
+  private native(what: string): NativeComm {
+    this.intraOnly(what);
+    const t = this.transport;
+    if (!t.nativeComm) {
+      throw new TransportError(`${what} needs the MPI transport, but this job runs on '${t.name}'; start the deck with ` +
+        '`simdeck run --transport mpi`, or under mpirun/mpiexec/srun');
+    }
+    return t.nativeComm(this.context, this.worldRanks);
   }
 
   /** Marks this communicator as no longer used (local). */

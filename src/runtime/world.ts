@@ -1,13 +1,18 @@
 /**
- * The job's world: created once per process from what the launcher said (or, for a deck run
- * with plain `node`, a world of one rank), with the transport chosen for it.
+ * The job's world: created once per process from what the launcher said, with the transport
+ * chosen for it: shared memory under `simdeck run`, MPI when an MPI launcher (mpirun, mpiexec,
+ * srun) started the process or SIMDECK_TRANSPORT=mpi, and otherwise (a deck run with plain
+ * `node`) a shared-memory world of one rank.
  */
+import { availableParallelism } from 'node:os';
 import { Comm, contextName } from '../comm/comm.js';
 import { SimdeckError } from '../errors.js';
 import { ShmTransport } from '../transport/shm/shmTransport.js';
 import { Abort, attachSegment, createSegment, H, newSegmentName, unlinkSegment } from '../transport/shm/segment.js';
 import type { Transport } from '../transport/transport.js';
-import { EXIT_ABORTED, EXIT_HANG, takeJobEnvironment, type JobConfig } from './jobEnv.js';
+import { loadMpi } from '../transport/mpi/library.js';
+import { MpiTransport } from '../transport/mpi/mpiTransport.js';
+import { EXIT_ABORTED, EXIT_HANG, takeJobEnvironment, USER_ENV, type JobConfig } from './jobEnv.js';
 import { attachKernelTraceSlot } from './kernelTrace.js';
 
 let job: JobConfig | null | undefined;
@@ -19,9 +24,10 @@ export function setJob(config: JobConfig | null): void {
   job = config;
 }
 
-/** The job this process belongs to (null when run standalone). */
+/** The job this process belongs to (null when run standalone). Joins an MPI job first when one started this process. */
 export function currentJob(): JobConfig | null {
   if (job === undefined) job = takeJobEnvironment();
+  if (job === null && worldComm === null && mpiRequested()) getWorld();
   return job;
 }
 
@@ -49,13 +55,52 @@ function createTransport(config: JobConfig | null): Transport & { kernelSlot?: (
   return transport;
 }
 
-/** The world communicator of this process (created on first use). Throws SimdeckError when the job's segment is gone. */
+/** Variables that MPI launchers set in the processes they start (Open MPI, Hydra/PMI, PMIx, Slurm's PMI-2). */
+const MPI_LAUNCHER_VARS = ['OMPI_COMM_WORLD_SIZE', 'PMI_RANK', 'PMI_SIZE', 'PMIX_RANK', 'MPI_LOCALNRANKS'];
+
+/**
+ * Whether this process should join an MPI job: SIMDECK_TRANSPORT=mpi, or (unless
+ * SIMDECK_TRANSPORT=shm) an MPI launcher's variables. Throws ArgumentError-like SimdeckError for a bad value.
+ */
+export function mpiRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  const t = env.SIMDECK_TRANSPORT;
+  if (t === 'mpi') return true;
+  if (t === 'shm') return false;
+  if (t !== undefined && t !== '' && t !== 'auto') {
+    throw new SimdeckError(`SIMDECK_TRANSPORT must be auto, shm or mpi, got ${JSON.stringify(t)}`);
+  }
+  return MPI_LAUNCHER_VARS.some((v) => env[v] !== undefined);
+}
+
+/** How many ranks of this job share this node, from the MPI launcher's variables (null when unknown). */
+function localRanks(env: NodeJS.ProcessEnv = process.env): number | null {
+  for (const v of ['OMPI_COMM_WORLD_LOCAL_SIZE', 'MPI_LOCALNRANKS', 'SLURM_NTASKS_PER_NODE']) {
+    const n = Number(env[v]);
+    if (Number.isInteger(n) && n > 0) return n;
+  }
+  return null;
+}
+
+/** Starts MPI and its transport; the job's shape (rank, app) comes from MPI. */
+function createMpiTransport(): MpiTransport {
+  const lib = loadMpi();
+  const wait = process.env[USER_ENV.WAIT];
+  const local = localRanks();
+  const spin = wait === 'spin' || (wait !== 'block' && local !== null && local <= availableParallelism());
+  const hang = Number(process.env[USER_ENV.HANG_TIMEOUT]);
+  const transport = MpiTransport.start(lib, { spin, hangTimeout: hang > 0 ? hang : null, contextName });
+  const { rank, appIndex, appRanks } = transport.info;
+  job = { segment: '', rank, launcherPid: 0, bundle: '', deck: '', args: [], appIndex, appRanks };
+  return transport;
+}
+
+/** The world communicator of this process (created on first use). Throws SimdeckError when the job's segment is gone or MPI cannot start. */
 export function getWorld(): Comm {
   if (worldComm !== null) return worldComm;
-  const config = currentJob();
-  let transport;
+  if (job === undefined) job = takeJobEnvironment();
+  let transport: Transport & { kernelSlot?: () => Uint8Array };
   try {
-    transport = createTransport(config);
+    transport = job === null && mpiRequested() ? createMpiTransport() : createTransport(job);
   } catch (e) {
     throw new SimdeckError(`cannot join the job: ${(e as Error).message}`);
   }

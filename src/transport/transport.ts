@@ -46,6 +46,16 @@ export interface TransportRequest {
   readonly context: number;
 }
 
+/**
+ * The native (MPI) communicator behind a simdeck communicator, for C and Fortran code that
+ * calls MPI itself. `handle` is the C `MPI_Comm`: an int in the MPICH ABI (a number), the
+ * communicator's address in Open MPI (a bigint). `fortran` is its `MPI_Comm_c2f` value.
+ */
+export interface NativeComm {
+  handle: number | bigint;
+  fortran: number;
+}
+
 /** A description of what a blocked rank is doing, printed by hang diagnosis. */
 export type ActivityDescriber = (request: TransportRequest | null) => string;
 
@@ -108,4 +118,11 @@ export interface Transport {
 
   /** Completes pending sends and releases resources; collective over the world at job end. */
   finalize(): void;
+
+  /**
+   * Optional (transports over MPI): the native communicator of the simdeck communicator with
+   * this context and these world ranks (null: the whole world), created on first use —
+   * collective over those ranks then. Absent on transports without a native library.
+   */
+  nativeComm?(context: number, worldRanks: Int32Array | null): NativeComm;
 }

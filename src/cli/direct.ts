@@ -1,0 +1,125 @@
+/**
+ * `simdeck deck.ts [args]`: runs one rank of a deck in this process. Under an MPI launcher
+ * (`mpirun -np 4 npx simdeck deck.ts`, `mpiexec -n 4 ...`, `srun ...`) the rank joins the MPI
+ * job; started any other way it is a job of one rank.
+ *
+ * The deck is read and transpiled once per app, not once per rank: the first rank of each app
+ * (in MPMD launches, each `:`-separated part is an app) bundles it — or reads the bundle
+ * `simdeck run --transport mpi` made before launching — and broadcasts the text to the app's
+ * other ranks, which write it to their own temporary directory (so nodes need not share /tmp)
+ * and import it. A deck that does not compile fails on every rank with the compiler's message
+ * (printed once, by the first rank of the app).
+ *
+ * Fail-fast as under `simdeck run`: an uncaught error prints `[rank r]`, the message and the
+ * stack, then calls MPI_Abort, which ends every rank of the job.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { checkCollectivesAtEnd } from '../comm/endCheck.js';
+import { ArgumentError, SimdeckError } from '../errors.js';
+import { bundleDeck } from '../runtime/deckBundle.js';
+import { formatRankError, installFailFast } from '../runtime/failFast.js';
+import { Abort } from '../transport/shm/segment.js';
+import { USER_ENV } from '../runtime/jobEnv.js';
+import { getApp, getAppIndex, getWorld } from '../runtime/world.js';
+
+/** Environment of ranks started by `simdeck run --transport mpi`: the bundle of each app, as a JSON array of paths. */
+export const BUNDLES_ENV = 'SIMDECK_MPI_BUNDLES';
+
+/** Runs `deck` with `args` as one rank of the job that started this process; resolves to the exit status. */
+export async function runDeckHere(deck: string, args: string[]): Promise<number> {
+  const world = getWorld(); // joins the MPI job (collective), or makes a world of one; throws SimdeckError
+  const rank = world.rank;
+  installFailFast(rank, () => world.transport);
+  routeOutput(rank);
+  process.setSourceMapsEnabled(true);
+
+  const app = getApp();
+  const appIndex = getAppIndex();
+  const dir = mkdtempSync(join(tmpdir(), `simdeck-${process.pid}-`));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, `deck${appIndex}.mjs`);
+  let text: string | null = null;
+  let failure: string | null = null;
+  if (app.rank === 0) {
+    try {
+      text = prebuilt(appIndex) ?? await bundleDeck(deck, file);
+    } catch (e) {
+      if (!(e instanceof SimdeckError)) throw e;
+      failure = `simdeck: ${e.name}: ${e.message}`;
+    }
+  }
+  const got = app.size > 1 ? app.bcast(failure === null ? { text } : { failure }, 0) as { text?: string; failure?: string } : { text: text ?? undefined, failure: failure ?? undefined };
+  if (got.failure !== undefined) {
+    if (app.rank === 0) process.stderr.write(got.failure + '\n');
+    world.transport.finalize();
+    return 2;
+  }
+  writeFileSync(file, got.text!);
+  process.argv = [process.argv[0], resolve(deck), ...args];
+  try {
+    await import(pathToFileURL(file).href);
+    checkCollectivesAtEnd();
+  } catch (e) {
+    // As an uncaught error: `[rank r]`, message and stack, then the whole job ends.
+    process.stderr.write(formatRankError(rank, e));
+    try { world.transport.abort(Abort.ERROR, 'rank failed'); } catch { /* abort() throws on shared memory */ }
+    process.exit(1);
+  }
+  world.transport.finalize();
+  return 0;
+}
+
+/** The bundle `simdeck run --transport mpi` wrote for app `index`, when this node can read it. */
+function prebuilt(index: number): string | null {
+  const list = process.env[BUNDLES_ENV];
+  if (!list) return null;
+  try {
+    const path = (JSON.parse(list) as string[])[index];
+    return path && existsSync(path) ? readFileSync(path, 'utf8') : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Output as `simdeck run` shows it, chosen by SIMDECK_OUTPUT: `prefixed` puts `[r] ` before
+ * every line (whole lines are written at once), `rank0` keeps rank 0's stdout only, `raw`
+ * (the default for a bare MPI launch, as for any MPI program) changes nothing.
+ */
+function routeOutput(rank: number): void {
+  const mode = process.env[USER_ENV.OUTPUT];
+  if (!mode || mode === 'raw') return;
+  if (mode !== 'prefixed' && mode !== 'rank0') {
+    throw new ArgumentError(`${USER_ENV.OUTPUT} must be prefixed, rank0 or raw, got ${JSON.stringify(mode)}`);
+  }
+  if (mode === 'rank0') {
+    if (rank !== 0) process.stdout.write = (() => true) as typeof process.stdout.write;
+    else return;
+    prefixLines(process.stderr, `[${rank}] `);
+    return;
+  }
+  prefixLines(process.stdout, `[${rank}] `);
+  prefixLines(process.stderr, `[${rank}] `);
+}
+
+function prefixLines(stream: NodeJS.WriteStream, prefix: string): void {
+  const write = stream.write.bind(stream) as (chunk: string, cb?: (e?: Error | null) => void) => boolean;
+  let pending = '';
+  stream.write = ((chunk: string | Uint8Array, encoding?: unknown, cb?: unknown) => {
+    const done = (typeof encoding === 'function' ? encoding : cb) as ((e?: Error | null) => void) | undefined;
+    const text = pending + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const cut = text.lastIndexOf('\n');
+    if (cut < 0) {
+      pending = text;
+      done?.();
+      return true;
+    }
+    pending = text.slice(cut + 1);
+    const lines = text.slice(0, cut).split('\n').map((l) => (l.startsWith('[rank ') ? l : prefix + l));
+    return write(lines.join('\n') + '\n', done);
+  }) as typeof stream.write;
+  process.on('exit', () => { if (pending !== '') write(prefix + pending + '\n'); });
+}

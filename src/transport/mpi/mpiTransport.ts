@@ -1,0 +1,1035 @@
+/**
+ * The MPI transport: simdeck's messages over the system MPI library, called through koffi.
+ *
+ * Channels. All traffic of all simdeck communicators travels on two duplicates of
+ * MPI_COMM_WORLD; simdeck's context and tag ride in a header, so no MPI communicator has to be
+ * created when a simdeck one is, and MPI's tag space (2^28 in MPICH) never limits simdeck's
+ * 2^31 tags.
+ *
+ * - `env`, envelopes: every message starts as one MPI_BYTE message of a {@link HEADER}-byte
+ *   header (kind, payload encoding, context, tag, signature, byte count, ...) followed, for
+ *   payloads up to {@link EAGER_PAYLOAD} bytes, by the payload itself. A few standing
+ *   MPI_Irecv(ANY_SOURCE, ANY_TAG) on `env` take every envelope; receives are matched here, in
+ *   MPI's order (per sender and context never overtaken; posted receives in posting order),
+ *   and unmatched messages wait in a queue here. That is what lets a receive into a
+ *   too-small or wrongly typed buffer fail with the message left queued, lets probe report
+ *   encoding and signature, and lets collective-mismatch checks see queued messages.
+ * - `bulk`: a larger message sends a header of kind RTS on `env`, and its payload with
+ *   MPI_Isend of the typed array's own MPI datatype, zero-copy, on `bulk` with the MPI tag set
+ *   to a per-destination sequence number; the receiver posts MPI_Irecv straight into the
+ *   destination buffer once a receive matches the header. Payloads past 1 GiB go as several
+ *   MPI messages (counts stay below INT_MAX; MPI-4's `_c` calls are not needed, and Open MPI 4
+ *   lacks them).
+ *
+ * Flow control. MPI buffers only a few dozen unreceived small messages per pair of ranks
+ * (both Open MPI 4.1 and MPICH 4.0 block the 65th to 100th MPI_Send to a rank that is busy
+ * elsewhere). simdeck promises that small sends return at once, so each sender holds
+ * {@link creditsFor} credits per destination: an envelope costs one, the receiver gives them back
+ * as it takes envelopes out of MPI (on its own envelopes to the sender, or in a CREDIT
+ * envelope), and messages without credit wait in a queue here (copied, up to
+ * {@link BUFFER_LIMIT} bytes per destination, so the send still returns). MPI_Send of an
+ * envelope therefore never waits for the receiver.
+ *
+ * Fairness. MPI does not make ANY_SOURCE receives fair; simdeck does: a receive from
+ * ANY_SOURCE takes the sender next in turn (round-robin) among those with a matching message.
+ * A sender whose messages wait in its queue for credit announces that (BACKLOG envelopes, and
+ * each envelope says how many of the same communicator follow), and a turn owed to such a
+ * sender waits for its next message, so backlogs held at the senders are still taken in turn.
+ *
+ * Waiting polls MPI_Test; it spins while every rank on the node has a core, and otherwise (or
+ * after a while) yields the core and then sleeps briefly between polls. A rank that finishes
+ * its deck tells the others (FIN), so a receive that can never complete fails with a
+ * DeadlockError instead of hanging (jobs up to {@link FIN_LIMIT} ranks).
+ *
+ * Costs at 8 bytes: one MPI_Send on the sender; on the receiver the MPI_Test that finds a
+ * standing receive complete (posting it again happens at the next poll, after this rank's
+ * reply has gone out).
+ */
+import koffi from 'koffi';
+import { ArgumentError, DeadlockError, MessageTypeError, TruncationError } from '../../errors.js';
+import { compatibleEncodings, elementBytes, encodingName } from '../encoding.js';
+import {
+  ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type NativeComm, type Transport, type TransportRequest,
+} from '../transport.js';
+import { MpiError } from './errors.js';
+import type { MpiLibrary } from './library.js';
+import { Block, SlotPool, type Slot } from './memory.js';
+
+/** Header bytes in front of every envelope (10 int32 words). */
+const HEADER = 40;
+/**
+ * Largest payload sent inside its envelope. Header plus payload stay under Open MPI's
+ * shared-memory eager limit (4 KiB less its own header), so MPI_Send never takes MPI's
+ * rendezvous path for an envelope.
+ */
+export const EAGER_PAYLOAD = 4000 - HEADER;
+const ENVELOPE_MAX = HEADER + EAGER_PAYLOAD;
+/** Standing receives on the envelope communicator. */
+const RECV_SLOTS = 4;
+const SLOT_STRIDE = 64 + ((ENVELOPE_MAX + 63) & ~63);
+/** Largest bulk MPI message: 1 GiB. */
+const CHUNK_BYTES = 1 << 30;
+/**
+ * Envelopes a sender may have in MPI towards one receiver. MPI blocks a sender once about 64
+ * envelopes wait at a receiver that is busy elsewhere — MPICH 4.0 (UCX) counts them over all
+ * senders together, Open MPI 4.1 per pair — so the budget of {@link RECEIVER_BUDGET} is split
+ * among the senders: 16 each up to 3 ranks, down to 2 each from 20 ranks (past ~20 senders
+ * flooding one busy rank, MPI_Send may again wait for it, as plain MPI would).
+ */
+export function creditsFor(size: number): number {
+  return Math.max(2, Math.min(16, Math.floor(RECEIVER_BUDGET / Math.max(1, size - 1)) - 1));
+}
+const RECEIVER_BUDGET = 40;
+/** Bytes of small messages buffered per destination while waiting for credit (sends return at once). */
+export const BUFFER_LIMIT = 1 << 20;
+/** Ranks that announce the end of their deck to every other rank (O(size) messages each). */
+export const FIN_LIMIT = 512;
+
+/** Envelope kinds. Data: EAGER, RTS. Control (no credit): CREDIT, BACKLOG, FIN. */
+const EAGER = 1;
+const RTS = 2;
+const CREDIT = 3;
+const BACKLOG = 4;
+const FIN = 5;
+
+/** Header words. */
+const W_KIND = 0; // kind | encoding << 8
+const W_CONTEXT = 1;
+const W_TAG = 2;
+const W_SIGNATURE = 3;
+const W_BYTES_LO = 4;
+const W_BYTES_HI = 5;
+const W_SEQ = 6;
+const W_BEHIND = 7; // messages of the same context queued behind this one at the sender
+const W_CREDITS = 8; // credits given back to the receiver of this envelope
+
+/** Polls before yielding: dedicated cores, oversubscribed. */
+const SPIN_DEDICATED = 20000;
+const SPIN_SHARED = 64;
+/** findMatch: a receive from ANY_SOURCE must wait for a sender's announced message. */
+const STALL = -2;
+
+class Req implements TransportRequest {
+  done = false;
+  error: Error | null = null;
+  data: Uint8Array | null;
+  source: number;
+  tag: number;
+  encoding: Encoding;
+  bytes = 0;
+  signature = 0;
+  /** Bulk transfer: the MPI requests still outstanding. */
+  mpi: Slot[] = [];
+  constructor(readonly kind: 'send' | 'recv', readonly peer: number, readonly context: number,
+    tag: number, encoding: Encoding, data: Uint8Array | null) {
+    this.source = peer;
+    this.tag = tag;
+    this.encoding = encoding;
+    this.data = data;
+  }
+}
+
+/** A message whose envelope arrived before any receive matched it. */
+interface Unexpected {
+  source: number;
+  tag: number;
+  context: number;
+  encoding: Encoding;
+  bytes: number;
+  signature: number;
+  /** Eager: the payload. Bulk: null (it waits on the sender until a receive matches). */
+  data: Uint8Array | null;
+  seq: number;
+}
+
+/** An envelope waiting for credit. */
+interface Outgoing {
+  kind: number;
+  req: Req;
+  /** The payload (a copy when `buffered`). */
+  data: Uint8Array;
+  buffered: boolean;
+}
+
+/** A standing receive on the envelope communicator. */
+interface RecvSlot {
+  req: number;
+  status: number;
+  /** Byte offset of the envelope in the arena. */
+  at: number;
+  data: number;
+  /** int32 index of MPI_SOURCE in the arena. */
+  sourceIdx: number;
+}
+
+/** Settings the runtime passes in. */
+export interface MpiTransportOptions {
+  /** Spin while waiting (every rank has a core); otherwise yield and sleep. */
+  spin: boolean;
+  /** Seconds a rank may stay blocked before it reports what it waits for and aborts the job; null for never. */
+  hangTimeout: number | null;
+  /** Names of contexts for diagnostics. */
+  contextName?: (context: number) => string;
+}
+
+/** What MPI told about this process at start-up. */
+export interface MpiWorldInfo {
+  rank: number;
+  size: number;
+  /** MPI_APPNUM: the index of this process's executable in an MPMD launch (0 otherwise). */
+  appIndex: number;
+  /** World ranks running the same app, in order. */
+  appRanks: number[];
+  /** MPI_TAG_UB of the library. */
+  tagUb: number;
+}
+
+let libc: { sched_yield: () => number } | null = null;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** The MPI transport of one rank. Create with {@link MpiTransport.start}. */
+export class MpiTransport implements Transport {
+  readonly name: string;
+  readonly rank: number;
+  readonly size: number;
+  readonly info: MpiWorldInfo;
+  readonly last: Envelope = { source: 0, tag: 0, bytes: 0, encoding: 0, signature: 0 };
+
+  private readonly fn: MpiLibrary['fn'];
+  private readonly BYTE: number;
+  private readonly TYPES: number[];
+  private readonly ANY_SRC: number;
+  private readonly env: number;
+  private readonly bulk: number;
+  private readonly arena: Block;
+  private readonly u8: Uint8Array;
+  private readonly i32: Int32Array;
+  private readonly flagAddr: number;
+  private readonly statusAddr: number;
+  private readonly sendAddr: number;
+  private readonly sendAt: number;
+  /** Standing receives in the order they were posted (MPI matches them in this order). */
+  private readonly postedSlots: RecvSlot[] = [];
+  /** Consumed standing receives waiting to be posted again. */
+  private readonly idleSlots: RecvSlot[] = [];
+  private readonly pool: SlotPool;
+  private readonly posted: Req[] = [];
+  private readonly unexpected: Unexpected[] = [];
+  /** Requests with bulk MPI transfers in flight. */
+  private readonly active: Req[] = [];
+  private readonly nextSeq: Int32Array;
+  private readonly seqMask: number;
+  // flow control, per peer
+  private readonly credits: Int32Array;
+  private readonly returned: Int32Array;
+  /** A receiver gives credits back once it holds this many (sooner to a sender with a backlog). */
+  private readonly returnAt: number;
+  private readonly queues: Outgoing[][];
+  private readonly queuedBytes: Float64Array;
+  /** Per destination: how many queued messages each context has; contexts whose backlog was announced. */
+  private readonly queuedByContext: (Map<number, number> | null)[];
+  private readonly announced: (Set<number> | null)[];
+  private backlogged = 0;
+  /** Per context: the senders that announced more messages on it. */
+  private readonly owed = new Map<number, Set<number>>();
+  private readonly owing: (Set<number> | null)[];
+  private readonly finished: Uint8Array;
+  private finishedCount = 0;
+  /** Envelopes sent to / taken from each rank (finalize drains until every envelope sent here is taken). */
+  private readonly sentTo: Int32Array;
+  private readonly takenFrom: Int32Array;
+  /** Set once finalize has made sure no rank needs credit any more: nothing is sent after that. */
+  private silent = false;
+  private rotor = 0;
+  private readonly spinPolls: number;
+  private readonly hangMs: number | null;
+  private activity: { toString(): string } | null = null;
+  private blocked: TransportRequest | null = null;
+  private finalized = false;
+  private aborting = false;
+  private readonly natives = new Map<number, { members: Int32Array | null; value: NativeComm }>();
+
+  private constructor(private readonly lib: MpiLibrary, info: MpiWorldInfo, comms: { env: number; bulk: number },
+    private readonly opts: MpiTransportOptions) {
+    this.info = info;
+    this.rank = info.rank;
+    this.size = info.size;
+    this.fn = lib.fn;
+    this.BYTE = lib.h.BYTE;
+    this.TYPES = lib.h.DATATYPES;
+    this.ANY_SRC = lib.abi.ANY_SOURCE;
+    this.env = comms.env;
+    this.bulk = comms.bulk;
+    this.name = `mpi:${shortVersion(lib)}`;
+    this.arena = new Block(256 + SLOT_STRIDE * (RECV_SLOTS + 1), lib.addressOf);
+    this.u8 = this.arena.u8;
+    this.i32 = this.arena.i32;
+    this.flagAddr = this.arena.address;
+    this.statusAddr = this.arena.address + 64;
+    this.sendAt = 256;
+    this.sendAddr = this.arena.address + this.sendAt;
+    for (let k = 0; k < RECV_SLOTS; k++) {
+      const base = 256 + SLOT_STRIDE * (k + 1);
+      this.idleSlots.push({
+        req: this.arena.address + base, status: this.arena.address + base + 16,
+        at: base + 64, data: this.arena.address + base + 64, sourceIdx: (base + 16 + lib.abi.status.source) >> 2,
+      });
+    }
+    this.pool = new SlotPool(lib.addressOf);
+    const n = this.size;
+    this.nextSeq = new Int32Array(n);
+    // Sequence numbers are MPI tags on the bulk communicator: keep them within MPI_TAG_UB.
+    let mask = 1;
+    while (mask * 2 - 1 <= info.tagUb && mask < 2 ** 30) mask *= 2;
+    this.seqMask = mask - 1;
+    const credits = creditsFor(n);
+    this.credits = new Int32Array(n).fill(credits);
+    this.returnAt = Math.ceil(credits / 2);
+    this.returned = new Int32Array(n);
+    this.queues = Array.from({ length: n }, () => []);
+    this.queuedBytes = new Float64Array(n);
+    this.queuedByContext = new Array<Map<number, number> | null>(n).fill(null);
+    this.announced = new Array<Set<number> | null>(n).fill(null);
+    this.owing = new Array<Set<number> | null>(n).fill(null);
+    this.finished = new Uint8Array(n);
+    this.sentTo = new Int32Array(n);
+    this.takenFrom = new Int32Array(n);
+    this.spinPolls = opts.spin ? SPIN_DEDICATED : SPIN_SHARED;
+    this.hangMs = opts.hangTimeout === null ? null : opts.hangTimeout * 1000;
+    this.repost();
+    process.on('exit', (code) => this.atExit(code));
+  }
+
+  /**
+   * Initializes MPI (MPI_Init_thread, FUNNELED: only the main thread calls MPI) unless the
+   * process already did, and creates the transport. Collective over MPI_COMM_WORLD.
+   * Throws MpiError when an MPI call fails.
+   */
+  static start(lib: MpiLibrary, opts: MpiTransportOptions): MpiTransport {
+    const { fn, abi, h } = lib;
+    const flag = new Int32Array(1);
+    check(lib, fn.Initialized(flag), 'MPI_Initialized');
+    if (flag[0] === 0) {
+      const provided = new Int32Array(1);
+      check(lib, fn.Init_thread(null, null, abi.THREAD_FUNNELED, provided), 'MPI_Init_thread');
+    }
+    const out = new Int32Array(1);
+    check(lib, fn.Comm_rank(h.COMM_WORLD, out), 'MPI_Comm_rank');
+    const rank = out[0];
+    check(lib, fn.Comm_size(h.COMM_WORLD, out), 'MPI_Comm_size');
+    const size = out[0];
+    const tagUb = attribute(lib, h.COMM_WORLD, abi.KEY_TAG_UB) ?? 32767;
+    const appnum = attribute(lib, h.COMM_WORLD, abi.KEY_APPNUM);
+    const appIndex = appnum === null || appnum < 0 ? 0 : appnum;
+    const all = new Int32Array(size);
+    check(lib, fn.Allgather(Int32Array.of(appIndex), 1, h.DATATYPES[6], all, 1, h.DATATYPES[6], h.COMM_WORLD), 'MPI_Allgather');
+    const appRanks: number[] = [];
+    all.forEach((a, r) => { if (a === appIndex) appRanks.push(r); });
+    const dup = () => {
+      const cell = lib.abi.handleBytes === 8 ? new BigInt64Array(1) : new Int32Array(1);
+      check(lib, fn.Comm_dup(h.COMM_WORLD, cell), 'MPI_Comm_dup');
+      const comm = Number(cell[0]);
+      check(lib, fn.Comm_set_errhandler(comm, h.ERRORS_RETURN), 'MPI_Comm_set_errhandler');
+      return comm;
+    };
+    const comms = { env: dup(), bulk: dup() };
+    return new MpiTransport(lib, { rank, size, appIndex, appRanks, tagUb }, comms, opts);
+  }
+
+  /** The library this transport runs on. */
+  get library(): MpiLibrary {
+    return this.lib;
+  }
+
+  private fail(what: string, rc: number): never {
+    throw new MpiError(`${what} failed: ${errorString(this.lib, rc)}`, rc);
+  }
+
+  private checkPeer(r: number): void {
+    if (!Number.isInteger(r) || r < 0 || r >= this.size) throw new ArgumentError(`rank ${r} is not a world rank (0 to ${this.size - 1})`);
+  }
+
+  // ---------------------------------------------------------------- envelopes
+
+  /** Posts every consumed standing receive again (behind those still posted). */
+  private repost(): void {
+    const idle = this.idleSlots;
+    while (idle.length !== 0) {
+      const s = idle.shift()!;
+      const rc = this.fn.Irecv(s.data, ENVELOPE_MAX, this.BYTE, this.ANY_SRC, -1, this.env, s.req);
+      if (rc !== 0) this.fail('MPI_Irecv', rc);
+      this.postedSlots.push(s);
+    }
+  }
+
+  /** The oldest standing receive if it has completed (its envelope is then at `slot.at`), else null. */
+  private testHead(): RecvSlot | null {
+    if (this.idleSlots.length !== 0) this.repost();
+    const s = this.postedSlots[0];
+    const rc = this.fn.Test(s.req, this.flagAddr, s.status);
+    if (rc !== 0) this.fail('MPI_Test', rc);
+    return this.i32[0] !== 0 ? s : null;
+  }
+
+  /** Marks the head standing receive consumed; it is posted again at the next poll. */
+  private consumeHead(): void {
+    this.idleSlots.push(this.postedSlots.shift()!);
+  }
+
+  /** Writes an envelope (header and eager payload) and sends it with MPI_Send; gives back the credits `dest` is owed. */
+  private sendEnvelope(kind: number, encoding: number, dest: number, tag: number, context: number, signature: number,
+    bytes: number, seq: number, behind: number, payload: Uint8Array | null): void {
+    const i32 = this.i32;
+    const w = this.sendAt >> 2;
+    i32[w + W_KIND] = kind | (encoding << 8);
+    i32[w + W_CONTEXT] = context;
+    i32[w + W_TAG] = tag;
+    i32[w + W_SIGNATURE] = signature;
+    i32[w + W_BYTES_LO] = bytes % 4294967296;
+    i32[w + W_BYTES_HI] = Math.floor(bytes / 4294967296);
+    i32[w + W_SEQ] = seq;
+    i32[w + W_BEHIND] = behind;
+    i32[w + W_CREDITS] = this.returned[dest];
+    this.returned[dest] = 0;
+    let n = 0;
+    if (payload !== null) {
+      n = payload.byteLength;
+      const at = this.sendAt + HEADER;
+      if (n <= 64) {
+        const u8 = this.u8;
+        for (let k = 0; k < n; k++) u8[at + k] = payload[k];
+      } else {
+        this.u8.set(payload, at);
+      }
+    }
+    const rc = this.fn.Send(this.sendAddr, HEADER + n, this.BYTE, dest, 0, this.env);
+    if (rc !== 0) this.fail(`MPI_Send to rank ${dest}`, rc);
+    this.sentTo[dest]++;
+  }
+
+  private sendControl(kind: number, dest: number, context = 0): void {
+    if (this.finished[dest] === 0 && !this.silent) this.sendEnvelope(kind, 0, dest, 0, context, 0, 0, 0, 0, null);
+  }
+
+  /**
+   * Reads the flow-control words of a data or control envelope from `source` (credits given
+   * back, announced backlogs, the end of its deck). Returns the envelope kind.
+   */
+  private control(source: number, w: number): number {
+    const i32 = this.i32;
+    const kind = i32[w + W_KIND] & 0xff;
+    const back = i32[w + W_CREDITS];
+    this.takenFrom[source]++;
+    if (kind <= RTS) {
+      this.returned[source]++;
+      const ctx = i32[w + W_CONTEXT];
+      if (i32[w + W_BEHIND] > 0) this.owe(source, ctx);
+      else if (this.owing[source] !== null) this.paid(source, ctx);
+    } else if (kind === BACKLOG) {
+      this.owe(source, i32[w + W_CONTEXT]);
+    } else if (kind === FIN) {
+      this.peerFinished(source);
+    }
+    if (back !== 0) {
+      this.credits[source] += back;
+      if (this.queues[source].length !== 0) this.flush(source);
+    }
+    return kind;
+  }
+
+  private owe(source: number, ctx: number): void {
+    let set = this.owed.get(ctx);
+    if (set === undefined) this.owed.set(ctx, set = new Set());
+    set.add(source);
+    (this.owing[source] ??= new Set()).add(ctx);
+  }
+
+  private paid(source: number, ctx: number): void {
+    this.owed.get(ctx)?.delete(source);
+    const mine = this.owing[source];
+    if (mine !== null) {
+      mine.delete(ctx);
+      if (mine.size === 0) this.owing[source] = null;
+    }
+  }
+
+  /** Gives credits back to senders: those with a backlog at once, others once enough have gathered. */
+  private giveBack(source: number): void {
+    const r = this.returned[source];
+    if (r >= this.returnAt || (r > 0 && this.owing[source] !== null)) this.sendControl(CREDIT, source);
+  }
+
+  private peerFinished(source: number): void {
+    if (this.finished[source] !== 0) return;
+    this.finished[source] = 1;
+    this.finishedCount++;
+    const mine = this.owing[source];
+    if (mine !== null) for (const ctx of [...mine]) this.paid(source, ctx);
+    // Messages still waiting for credit can never be received: drop them (as a send into a finished rank's ring).
+    for (const o of this.queues[source]) o.req.done = true;
+    if (this.queues[source].length !== 0) this.backlogged--;
+    this.queues[source].length = 0;
+    this.queuedBytes[source] = 0;
+    this.queuedByContext[source] = null;
+    this.announced[source] = null;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number, signature = 0): TransportRequest {
+    const req = new Req('send', dest, context, tag, encoding, data);
+    const bytes = data.byteLength;
+    req.bytes = bytes;
+    req.signature = signature;
+    if (dest === this.rank) {
+      this.unexpected.push({ source: dest, tag, context, encoding, bytes, signature, data: data.slice(), seq: 0 });
+      this.matchPosted();
+      req.done = true;
+      return req;
+    }
+    this.checkPeer(dest);
+    if (this.finished[dest] !== 0) {
+      req.done = true;
+      return req;
+    }
+    const kind = bytes <= EAGER_PAYLOAD ? EAGER : RTS;
+    const queue = this.queues[dest];
+    if (queue.length === 0 && this.credits[dest] > 0) {
+      this.credits[dest]--;
+      this.emit(kind, req, data, 0);
+      return req;
+    }
+    // No credit: wait in the queue (small messages copied, so the send completes now).
+    const buffered = kind === EAGER && this.queuedBytes[dest] + bytes <= BUFFER_LIMIT;
+    if (buffered) {
+      this.queuedBytes[dest] += bytes;
+      req.done = true;
+    }
+    if (queue.length === 0) this.backlogged++;
+    queue.push({ kind, req, data: buffered ? data.slice() : data, buffered });
+    const counts = this.queuedByContext[dest] ??= new Map();
+    counts.set(context, (counts.get(context) ?? 0) + 1);
+    const told = this.announced[dest] ??= new Set();
+    if (!told.has(context)) {
+      told.add(context);
+      this.sendControl(BACKLOG, dest, context);
+    }
+    return req;
+  }
+
+  /** Sends a message that has its credit: an eager envelope, or an RTS header and the bulk payload. */
+  private emit(kind: number, req: Req, data: Uint8Array, behind: number): void {
+    const dest = req.peer;
+    if (kind === EAGER) {
+      this.sendEnvelope(EAGER, req.encoding, dest, req.tag, req.context, req.signature, req.bytes, 0, behind, data);
+      req.done = true;
+      return;
+    }
+    const seq = this.nextSeq[dest];
+    this.nextSeq[dest] = (seq + 1) & this.seqMask;
+    this.sendEnvelope(RTS, req.encoding, dest, req.tag, req.context, req.signature, req.bytes, seq, behind, null);
+    this.startBulk(req, true, data, req.encoding, dest, seq);
+  }
+
+  /** Sends queued messages to `dest` while credit lasts. */
+  private flush(dest: number): void {
+    const queue = this.queues[dest];
+    const counts = this.queuedByContext[dest]!;
+    while (queue.length !== 0 && this.credits[dest] > 0) {
+      const o = queue.shift()!;
+      this.credits[dest]--;
+      const ctx = o.req.context;
+      const left = counts.get(ctx)! - 1;
+      if (left === 0) {
+        counts.delete(ctx);
+        this.announced[dest]!.delete(ctx);
+      } else {
+        counts.set(ctx, left);
+      }
+      if (o.buffered) this.queuedBytes[dest] -= o.req.bytes;
+      this.emit(o.kind, o.req, o.data, left);
+    }
+    if (queue.length === 0) this.backlogged--;
+  }
+
+  trySend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number, signature = 0): boolean {
+    const bytes = data.byteLength;
+    if (bytes > EAGER_PAYLOAD || dest === this.rank || dest < 0 || dest >= this.size || this.credits[dest] <= 0 ||
+      this.queues[dest].length !== 0 || this.finished[dest] !== 0) return false;
+    this.credits[dest]--;
+    this.sendEnvelope(EAGER, encoding, dest, tag, context, signature, bytes, 0, 0, data);
+    return true;
+  }
+
+  /** Starts the bulk MPI transfers of a message (zero-copy, in chunks of at most 1 GiB). */
+  private startBulk(req: Req, send: boolean, buf: Uint8Array, encoding: number, peer: number, seq: number): void {
+    const per = elementBytes(encoding);
+    const exact = buf.byteLength % per === 0;
+    const unit = exact ? per : 1;
+    const dtype = exact ? (this.TYPES[encoding] ?? this.BYTE) : this.BYTE;
+    const chunk = Math.floor(CHUNK_BYTES / unit);
+    let address = this.lib.addressOf(buf);
+    let left = buf.byteLength / unit;
+    while (left > 0) {
+      const n = Math.min(left, chunk);
+      const slot = this.pool.take();
+      const rc = send
+        ? this.fn.Isend(address, n, dtype, peer, seq, this.bulk, slot.address)
+        : this.fn.Irecv(address, n, dtype, peer, seq, this.bulk, slot.address);
+      if (rc !== 0) {
+        this.pool.give(slot);
+        this.fail(`${send ? 'MPI_Isend to' : 'MPI_Irecv from'} rank ${peer}`, rc);
+      }
+      req.mpi.push(slot);
+      address += n * unit;
+      left -= n;
+    }
+    if (req.mpi.length === 0) req.done = true;
+    else this.active.push(req);
+  }
+
+  /** Tests the bulk transfers in flight; completes requests whose every part is done. True if any completed. */
+  private testBulk(): boolean {
+    const active = this.active;
+    let completed = false;
+    for (let i = 0; i < active.length; i++) {
+      const req = active[i];
+      const parts = req.mpi;
+      while (parts.length !== 0) {
+        const slot = parts[0];
+        const rc = this.fn.Test(slot.address, this.flagAddr, this.statusAddr);
+        if (rc !== 0) {
+          req.error = new MpiError(`bulk ${req.kind} ${req.kind === 'send' ? 'to' : 'from'} rank ${req.peer} failed: ${errorString(this.lib, rc)}`, rc);
+          break;
+        }
+        if (this.i32[0] === 0) break;
+        parts.shift();
+        this.pool.give(slot);
+      }
+      if (parts.length === 0 || req.error !== null) {
+        req.done = true;
+        completed = true;
+        active.splice(i--, 1);
+      }
+    }
+    return completed;
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  tryRecv(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): Uint8Array | null {
+    if (source < 0 || source === this.rank || this.unexpected.length !== 0 || this.posted.length !== 0 ||
+      this.active.length !== 0 || this.backlogged !== 0) return null;
+    const i32 = this.i32;
+    for (let polls = this.spinPolls; polls > 0; polls--) {
+      const s = this.testHead();
+      if (s === null) continue;
+      const w = s.at >> 2;
+      const word = i32[w];
+      const from = i32[s.sourceIdx];
+      if ((word & 0xff) > RTS) {
+        this.control(from, w);
+        this.consumeHead();
+        this.giveBack(from);
+        if (this.unexpected.length !== 0 || this.backlogged !== 0) return null;
+        continue;
+      }
+      const length = i32[w + W_BYTES_LO];
+      const encoding = word >>> 8;
+      if ((word & 0xff) !== EAGER || from !== source || i32[w + W_CONTEXT] !== context || (tag !== ANY_TAG && i32[w + W_TAG] !== tag) ||
+        (into !== null && (length > into.byteLength || (expect >= 0 && !compatibleEncodings(encoding, expect))))) {
+        this.takeEnvelopes(s);
+        return null;
+      }
+      this.control(from, w);
+      const start = s.at + HEADER;
+      let data: Uint8Array;
+      if (into !== null) {
+        const u8 = this.u8;
+        if (length <= 64) for (let k = 0; k < length; k++) into[k] = u8[start + k];
+        else into.set(u8.subarray(start, start + length));
+        data = length === into.byteLength ? into : into.subarray(0, length);
+      } else {
+        data = this.u8.slice(start, start + length);
+      }
+      const last = this.last;
+      last.source = from;
+      last.tag = i32[w + W_TAG];
+      last.bytes = length;
+      last.encoding = encoding;
+      last.signature = i32[w + W_SIGNATURE];
+      this.consumeHead();
+      if (this.returned[from] >= this.returnAt || this.owing[from] !== null) this.giveBack(from);
+      return data;
+    }
+    return null;
+  }
+
+  irecv(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): TransportRequest {
+    const req = new Req('recv', source, context, tag, expect, into);
+    this.posted.push(req);
+    this.matchPosted();
+    if (!req.done) this.progress();
+    return req;
+  }
+
+  /** Checks a receive buffer against a message; on mismatch fails the request and returns false. */
+  private fits(req: Req, bytes: number, encoding: Encoding): boolean {
+    const into = req.data;
+    if (into === null) return true;
+    if (req.encoding >= 0 && !compatibleEncodings(encoding, req.encoding)) {
+      req.error = new MessageTypeError(`the message holds ${encodingName(encoding)} but the receive buffer is ${encodingName(req.encoding)}; receive it with recv() or into a buffer of its type (the message stays queued)`);
+    } else if (bytes > into.byteLength) {
+      req.error = new TruncationError(`message of ${bytes} bytes does not fit the ${into.byteLength}-byte receive buffer; ` +
+        'pass a larger buffer (the message stays queued)');
+    } else {
+      return true;
+    }
+    req.source = -1;
+    req.bytes = bytes;
+    req.done = true;
+    return false;
+  }
+
+  /** Completes a receive with a matched message: copies an eager payload, or starts the bulk receive. */
+  private deliver(req: Req, u: Unexpected): void {
+    req.signature = u.signature;
+    req.source = u.source;
+    req.tag = u.tag;
+    req.encoding = u.encoding;
+    req.bytes = u.bytes;
+    if (u.data !== null) {
+      if (req.data !== null) {
+        req.data.set(u.data);
+        req.data = req.data.subarray(0, u.bytes);
+      } else {
+        req.data = u.data;
+      }
+      req.done = true;
+      return;
+    }
+    const dest = req.data !== null ? req.data.subarray(0, u.bytes) : new Uint8Array(u.bytes);
+    req.data = dest;
+    this.startBulk(req, false, dest, u.encoding, u.source, u.seq);
+  }
+
+  /**
+   * The queued message a receive takes: for a given source, its first message on the context
+   * with a matching tag; for ANY_SOURCE, the first such message of the sender next in turn
+   * after the one last taken, or STALL when a sender before it in turn announced messages it
+   * has not sent yet. -1 when none.
+   */
+  private findMatch(source: number, tag: number, context: number): number {
+    const list = this.unexpected;
+    if (source !== ANY_SOURCE) {
+      for (let j = 0; j < list.length; j++) {
+        const u = list[j];
+        if (u.source === source && u.context === context && (tag === ANY_TAG || u.tag === tag)) return j;
+      }
+      return -1;
+    }
+    const n = this.size;
+    let best = -1;
+    let bestTurn = n;
+    let seen: number[] | null = null;
+    for (let j = 0; j < list.length; j++) {
+      const u = list[j];
+      if (u.context !== context || (tag !== ANY_TAG && u.tag !== tag)) continue;
+      const turn = (u.source - this.rotor + n) % n;
+      if (turn < bestTurn) { best = j; bestTurn = turn; }
+      (seen ??= []).push(u.source);
+    }
+    const owed = this.owed.get(context);
+    if (owed !== undefined && owed.size !== 0) {
+      for (const s of owed) {
+        if ((s - this.rotor + n) % n < bestTurn && (seen === null || !seen.includes(s))) return STALL;
+      }
+    }
+    return best;
+  }
+
+  /** Matches posted receives against queued messages, in posting order. */
+  private matchPosted(): void {
+    const posted = this.posted;
+    let stalled: number[] | null = null;
+    for (let i = 0; i < posted.length; i++) {
+      const req = posted[i];
+      if (stalled !== null && stalled.includes(req.context)) continue; // an earlier receive may take its message
+      const j = this.findMatch(req.peer, req.tag, req.context);
+      if (j === STALL) { (stalled ??= []).push(req.context); continue; }
+      if (j < 0) continue;
+      const u = this.unexpected[j];
+      posted.splice(i--, 1);
+      if (!this.fits(req, u.bytes, u.encoding)) continue;
+      this.unexpected.splice(j, 1);
+      if (req.peer === ANY_SOURCE) this.rotor = (u.source + 1) % this.size;
+      this.deliver(req, u);
+    }
+  }
+
+  /** Takes every envelope that has arrived (starting with the completed standing receive `first`), then matches. True if there was any. */
+  private takeEnvelopes(first: RecvSlot | null): boolean {
+    let s = first ?? this.testHead();
+    if (s === null) return false;
+    const i32 = this.i32;
+    let senders: number[] | null = null;
+    for (let n = 0; s !== null && n < 100000; n++) {
+      const w = s.at >> 2;
+      const source = i32[s.sourceIdx];
+      const kind = this.control(source, w);
+      if (kind <= RTS) {
+        const lo = i32[w + W_BYTES_LO] >>> 0;
+        const start = s.at + HEADER;
+        this.unexpected.push({
+          source, tag: i32[w + W_TAG], context: i32[w + W_CONTEXT], encoding: i32[w] >>> 8,
+          bytes: lo + (i32[w + W_BYTES_HI] >>> 0) * 4294967296, signature: i32[w + W_SIGNATURE],
+          data: kind === EAGER ? this.u8.slice(start, start + lo) : null, seq: i32[w + W_SEQ],
+        });
+      }
+      this.consumeHead();
+      if (senders === null) senders = [source];
+      else if (!senders.includes(source)) senders.push(source);
+      s = this.testHead();
+    }
+    if (this.posted.length !== 0) this.matchPosted();
+    if (senders !== null) for (const r of senders) this.giveBack(r);
+    return true;
+  }
+
+  iprobe(source: number, tag: number, context: number): Envelope | null {
+    this.progress();
+    const j = this.findMatch(source, tag, context);
+    if (j < 0) return null;
+    const u = this.unexpected[j];
+    return { source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding, signature: u.signature };
+  }
+
+  queued(context: number): Envelope[] {
+    this.progress();
+    return this.unexpected.filter((u) => u.context === context)
+      .map((u) => ({ source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding, signature: u.signature }));
+  }
+
+  // ---------------------------------------------------------------- progress and waiting
+
+  progress(): void {
+    this.pump();
+  }
+
+  /** One round of progress; true when anything arrived or completed (only then can a waiter's condition change). */
+  private pump(): boolean {
+    const took = this.takeEnvelopes(null);
+    return (this.active.length !== 0 && this.testBulk()) || took;
+  }
+
+  /**
+   * Polls until `isDone()`. The condition is evaluated when something arrived or completed,
+   * and at least once a millisecond otherwise (it may run periodic checks of its own, such as
+   * the collective-mismatch scan, which should see time pass rather than count polls).
+   */
+  block(isDone: () => boolean, request: TransportRequest | null): void {
+    if (isDone()) return;
+    for (let polls = this.spinPolls; polls > 0; polls--) {
+      if ((this.pump() || (polls & 1023) === 0) && isDone()) return;
+    }
+    const since = Date.now();
+    let checked = since;
+    this.blocked = request;
+    try {
+      for (;;) {
+        const moved = this.pump();
+        const now = Date.now();
+        if (moved || now !== checked) {
+          checked = now;
+          if (isDone()) return;
+        }
+        if (request !== null && !request.done && this.finishedCount !== 0 && this.peerGone(request)) {
+          throw new DeadlockError(`${this.describe(request)} can never complete: ` +
+            (request.peer === ANY_SOURCE ? 'every other rank has finished its deck' : `rank ${request.peer} has finished its deck`));
+        }
+        const waited = now - since;
+        if (this.hangMs !== null && waited > this.hangMs) this.hang(request);
+        if (waited < 20) yieldCore();
+        else Atomics.wait(sleepCell, 0, 0, waited < 1000 ? 0.05 : 0.5);
+      }
+    } finally {
+      this.blocked = null;
+    }
+  }
+
+  /** True when the rank(s) a receive depends on have finished their decks (their every message has been taken out of MPI). */
+  private peerGone(request: TransportRequest): boolean {
+    if (request.kind !== 'recv') return false;
+    if (request.peer >= 0) return request.peer !== this.rank && this.finished[request.peer] !== 0;
+    return request.peer === ANY_SOURCE && this.size > 1 && this.finishedCount === this.size - 1;
+  }
+
+  /** Hang diagnosis: says what this rank waits for, lets other ranks say theirs, then aborts the job. */
+  private hang(request: TransportRequest | null): never {
+    process.stderr.write(`[rank ${this.rank}] hang: blocked in ${this.describe(request)} for more than ${this.opts.hangTimeout} s; aborting the job\n`);
+    const end = Date.now() + 1000;
+    while (Date.now() < end) { this.progress(); Atomics.wait(sleepCell, 0, 0, 1); }
+    this.aborting = true;
+    this.fn.Abort(this.lib.h.COMM_WORLD, 124);
+    process.exit(124);
+  }
+
+  /** What this rank is blocked in, for hang reports. */
+  describe(request: TransportRequest | null = this.blocked): string {
+    const ctx = (c: number) => (this.opts.contextName ? this.opts.contextName(c) : `context ${c}`);
+    const parts: string[] = [];
+    if (this.activity !== null) parts.push(String(this.activity));
+    if (request !== null) {
+      const peer = request.peer === ANY_SOURCE ? 'ANY_SOURCE' : String(request.peer);
+      const tag = request.tag === ANY_TAG ? 'ANY_TAG' : String(request.tag);
+      parts.push(`${request.kind}(${request.kind === 'send' ? 'dest' : 'source'}=${peer}, tag=${tag}, comm=${ctx(request.context)})`);
+    }
+    if (parts.length === 0) parts.push('a simdeck call');
+    return parts.join(' → ');
+  }
+
+  setActivity(describe: { toString(): string } | null): void {
+    this.activity = describe;
+  }
+
+  // ---------------------------------------------------------------- native communicators
+
+  /**
+   * The MPI communicator of a simdeck communicator, created the first time it is asked for:
+   * MPI_Comm_dup of MPI_COMM_WORLD for the world, MPI_Comm_create_group over the members (in
+   * simdeck rank order, so MPI ranks equal simdeck ranks) otherwise. Collective over the
+   * members the first time. Native communicators keep MPI's default error handler (errors
+   * are fatal), as C and Fortran code expects.
+   */
+  nativeComm(context: number, worldRanks: Int32Array | null): NativeComm {
+    const known = this.natives.get(context);
+    if (known !== undefined && sameMembers(known.members, worldRanks)) return known.value;
+    const { fn, h, abi } = this.lib;
+    const cell = () => (abi.handleBytes === 8 ? new BigInt64Array(1) : new Int32Array(1));
+    const out = cell();
+    if (worldRanks === null) {
+      check(this.lib, fn.Comm_dup(h.COMM_WORLD, out), 'MPI_Comm_dup');
+    } else {
+      const worldGroup = cell();
+      check(this.lib, fn.Comm_group(h.COMM_WORLD, worldGroup), 'MPI_Comm_group');
+      const group = cell();
+      check(this.lib, fn.Group_incl(Number(worldGroup[0]), worldRanks.length, worldRanks, group), 'MPI_Group_incl');
+      check(this.lib, fn.Comm_create_group(h.COMM_WORLD, Number(group[0]), context % (this.info.tagUb + 1), out), 'MPI_Comm_create_group');
+      fn.Group_free(group);
+      fn.Group_free(worldGroup);
+    }
+    const handle = Number(out[0]);
+    const value: NativeComm = {
+      handle: abi.handleBytes === 8 ? BigInt(handle) : handle,
+      fortran: this.lib.c2f(handle),
+    };
+    this.natives.set(context, { members: worldRanks, value });
+    return value;
+  }
+
+  // ---------------------------------------------------------------- ending
+
+  abort(code: number, message: string): never {
+    void message;
+    this.aborting = true;
+    const status = code > 0 && code < 256 ? code : 1;
+    this.fn.Abort(this.lib.h.COMM_WORLD, status);
+    process.exit(status);
+  }
+
+  /**
+   * Ends this rank's part: sends what waits for credit and completes pending sends, tells the
+   * other ranks this one is done (FIN), waits until every rank has done the same (MPI_Ibarrier,
+   * still giving credits back meanwhile), then takes every envelope still addressed to this
+   * rank (counts exchanged with MPI_Ialltoall), so that MPI_Finalize finds no stray message.
+   */
+  finalize(): void {
+    if (this.finalized) return;
+    this.setActivity('finalize (waiting for the other ranks to finish their decks)');
+    const flushed = () => this.backlogged === 0 && !this.active.some((r) => r.kind === 'send');
+    if (!flushed()) this.block(flushed, null);
+    this.finalized = true;
+    if (this.size <= FIN_LIMIT) {
+      for (let r = 0; r < this.size; r++) if (r !== this.rank) this.sendControl(FIN, r);
+    }
+    const slot = this.pool.take();
+    const waitFor = (what: string, rc: number) => {
+      if (rc !== 0) this.fail(what, rc);
+      this.block(() => {
+        const t = this.fn.Test(slot.address, this.flagAddr, this.statusAddr);
+        if (t !== 0) this.fail(what, t);
+        return this.i32[0] !== 0;
+      }, null);
+    };
+    waitFor('MPI_Ibarrier', this.fn.Ibarrier(this.env, slot.address));
+    this.silent = true; // every rank has flushed: nobody needs credit now
+    const expected = new Int32Array(this.size);
+    waitFor('MPI_Ialltoall', this.fn.Ialltoall(this.lib.addressOf(this.sentTo), 1, this.TYPES[6], this.lib.addressOf(expected), 1, this.TYPES[6], this.env, slot.address));
+    const drained = () => { for (let r = 0; r < this.size; r++) if (this.takenFrom[r] < expected[r]) return false; return true; };
+    if (!drained()) this.block(drained, null);
+    this.pool.give(slot);
+    this.setActivity(null);
+    for (const s of this.postedSlots) {
+      this.fn.Cancel(s.req);
+      this.fn.Wait(s.req, this.statusAddr);
+    }
+    this.postedSlots.length = 0;
+    const flag = new Int32Array(1);
+    this.fn.Finalized(flag);
+    if (flag[0] === 0) {
+      const rc = this.fn.Finalize();
+      if (rc !== 0) this.fail('MPI_Finalize', rc);
+    }
+  }
+
+  /** A process leaving without finalize: finalize on a clean exit, abort the job otherwise (no rank left hanging). */
+  private atExit(code: number): void {
+    if (this.finalized || this.aborting) return;
+    if (code === 0) {
+      try { this.finalize(); } catch { /* exiting anyway */ }
+    } else {
+      this.aborting = true;
+      this.fn.Abort(this.lib.h.COMM_WORLD, code > 0 && code < 256 ? code : 1);
+    }
+  }
+}
+
+function sameMembers(a: Int32Array | null, b: Int32Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** MPI_Error_string of an error code. */
+export function errorString(lib: MpiLibrary, code: number): string {
+  const buf = new Uint8Array(lib.abi.MAX_ERROR_STRING + 1);
+  const len = new Int32Array(1);
+  if (lib.fn.Error_string(code, buf, len) !== 0) return `MPI error ${code}`;
+  return `${Buffer.from(buf.subarray(0, Math.max(0, Math.min(len[0], buf.length)))).toString('utf8').replace(/\0.*$/s, '').trim()} (MPI error ${code})`;
+}
+
+function check(lib: MpiLibrary, rc: number, what: string): void {
+  if (rc !== 0) throw new MpiError(`${what} failed: ${errorString(lib, rc)}`, rc);
+}
+
+/** A predefined integer attribute of a communicator (MPI_TAG_UB, MPI_APPNUM), or null when not set. */
+function attribute(lib: MpiLibrary, comm: number, key: number): number | null {
+  const value = new BigInt64Array(1);
+  const flag = new Int32Array(1);
+  check(lib, lib.fn.Comm_get_attr(comm, key, value, flag), 'MPI_Comm_get_attr');
+  if (flag[0] === 0 || value[0] === 0n) return null;
+  return koffi.decode(value[0], 'int') as number;
+}
+
+/** "Open MPI 4.1.4" or "MPICH 4.0.2" from the library's version text. */
+export function shortVersion(lib: { abi: { title: string }; version: string }): string {
+  const v = lib.version;
+  const m = /Open MPI v?([\d.]+\w*)/.exec(v) ?? /MPICH Version:\s*([\w.]+)/.exec(v) ?? /Version\s+([\w.]+)/i.exec(v);
+  return m ? `${lib.abi.title} ${m[1]}` : v.slice(0, 40);
+}
+
+function yieldCore(): void {
+  if (libc === null) libc = { sched_yield: koffi.load('libc.so.6').func('int sched_yield()') as () => number };
+  libc.sched_yield();
+}
