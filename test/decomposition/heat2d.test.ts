@@ -67,3 +67,12 @@ describe('coupling.ts: a Redistribution between two components', () => {
     expect(lines(5)).toEqual(two);
   });
 });
+
+describe('the deck of DESIGN.md', () => {
+  it('runs as written on 4 ranks (2048x2048, 500 steps, sum and gather)', () => {
+    const r = runJob(['run', '-n', '4', join(root, 'test', 'decks', 'decomposition', 'design.ts')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('[0] total heat 0');
+  });
+});
