@@ -11,15 +11,24 @@ import { cpuBusy, fmt, markdownTable, median, runCHeat2d, watchOthersLoad } from
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const deck = join(import.meta.dirname, 'decks', 'heat2d.ts');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const N = Number(process.env.BENCH_N ?? 2048);
 const VARIANTS = ['step', 'overlap', 'kernel', 'halo'];
 const log = (...a) => console.error(...a);
 
+// Known src bug (reported with issue 6): Coll.checkQueued can report the next collective's early
+// message as a mismatch ("... but rank 0 called nothing yet (it has not reached that
+// collective)") although both ranks make the same calls. A run that fails with exactly that is
+// run again (at most twice, said on stderr); any other failure ends the benchmark.
+const FALSE_MISMATCH = /collective mismatch on \S+ at collective #(\d+) \(this rank is at #(\d+)\): rank \d+ called [^\n]* but rank \d+ called nothing yet/;
 function simdeck(args) {
-  const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', '2', deck, ...args.map(String)], { encoding: 'utf8', cwd: root });
-  if (r.status !== 0) throw new Error(`simdeck heat2d failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', '2', deck, ...args.map(String)], { encoding: 'utf8', cwd: root });
+    if (r.status === 0) return JSON.parse(r.stdout.trim().split('\n').pop());
+    const m = FALSE_MISMATCH.exec(r.stderr);
+    if (attempt > 2 || m === null || Number(m[1]) !== Number(m[2]) + 1) throw new Error(`simdeck heat2d failed: ${r.stderr}`);
+    log(`heat2d: rerunning after the known false collective mismatch: ${m[0]}`);
+  }
 }
 
 /** Runs every implementation `rounds` times on an n×n field; returns medians per variant and the runs. */
@@ -39,7 +48,12 @@ async function compare(n, rounds) {
   if (totals.size !== 1) throw new Error(`heat2d ${n}: the implementations computed different fields (totals ${[...totals].join(', ')})`);
   const us = (impl, v) => (runs[impl].length ? median(runs[impl].flatMap((r) => r[v].trial_us)) : null);
   const med = (impl) => Object.fromEntries(VARIANTS.map((v) => [v, us(impl, v)]));
-  return { n, rounds, total: [...totals][0], s: med('simdeck'), o: med('openmpi'), m: med('mpich'), library: runs.openmpi[0]?.library?.split(',')[0] ?? 'Open MPI' };
+  // the spread between rounds: each round's median, smallest and largest
+  const spread = (impl, v) => {
+    const per = runs[impl].map((r) => median(r[v].trial_us));
+    return per.length ? `${fmt(Math.min(...per))}–${fmt(Math.max(...per))}` : '—';
+  };
+  return { n, rounds, runs, spread, total: [...totals][0], s: med('simdeck'), o: med('openmpi'), m: med('mpich'), library: runs.openmpi[0]?.library?.split(',')[0] ?? 'Open MPI' };
 }
 
 const what = {
@@ -54,6 +68,9 @@ function table(r) {
   const rowBytes = (r.n + 2) * 8;
   console.log(markdownTable(['µs per call', 'simdeck', 'C + Open MPI', 'C + MPICH', 'simdeck ÷ C+OMPI', 'simdeck ÷ C+MPICH'],
     VARIANTS.map((v) => [v === 'halo' ? `${what[v]} (one ${fmt(rowBytes / 1024)} KiB row each way)` : what[v], r.s[v], r.o[v], r.m[v], ratio(r.s[v], r.o[v]), ratio(r.s[v], r.m[v])])));
+  console.log('');
+  console.log(markdownTable(['per-round medians, smallest–largest (µs)', 'simdeck', 'C + Open MPI', 'C + MPICH'],
+    ['step', 'halo'].map((v) => [what[v], r.spread('simdeck', v), r.spread('openmpi', v), r.spread('mpich', v)])));
   console.log('');
   console.log(markdownTable(['overlap', 'simdeck', 'C + Open MPI', 'C + MPICH'], [
     ['gain per step (blocking − overlapped), µs', gain(r.s), gain(r.o), gain(r.m)],
@@ -80,8 +97,10 @@ console.log(markdownTable(['target (2048×2048, 2 ranks)', 'measured', 'met'], [
   ['time step ≤ 1.05 × C + Open MPI', `${fmt(ratio(big.s.step, big.o.step))}×`, big.o.step != null ? (big.s.step / big.o.step <= 1.05 ? 'yes' : 'no') : '—'],
   ['halo exchange ≤ 1.5 × C + Open MPI', `${fmt(ratio(big.s.halo, big.o.halo))}×`, big.o.halo != null ? (big.s.halo / big.o.halo <= 1.5 ? 'yes' : 'no') : '—'],
 ]));
-console.log(`\nAt this size the halo is ${fmt((100 * big.s.halo) / big.s.step)} % of a step, so overlap can hide at most that; run-to-run`);
-console.log('noise of the kernel (memory bandwidth shared by the two ranks) is larger than the exchange itself.\n');
+console.log(`\nAt this size the halo is ${fmt((100 * big.s.halo) / big.s.step)} % of a step, so overlap can hide at most that; the`);
+console.log('step ratio is the kernel\'s, whose run-to-run spread (memory bandwidth shared by the two ranks) is larger');
+console.log('than the exchange itself. The halo exchange alone varies between runs too (some runs of either');
+console.log('implementation settle at about twice their usual time), hence the per-round spread above.\n');
 console.log(`### ${small.n}×${small.n} (${small.rounds} rounds): more communication per unit of work\n`);
 table(small);
 const busy = before ? `${fmt(before.busy_cores)} of ${before.cores} cores busy just before` : 'load unknown';
