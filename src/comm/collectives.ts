@@ -95,17 +95,38 @@ export class Coll {
     return yield* this.wait(this.irecv(from));
   }
 
-  /** While waiting: fails fast when a message shows that ranks disagree (see collectiveCheck). */
-  checkQueued(): void {
+  /**
+   * While a blocking collective waits for `waiting` (a receive from one peer): fails fast when
+   * the queue proves that the ranks disagree (see collectiveCheck):
+   * - a message of this collective with another signature (another call, root or length);
+   * - a message of a collective this rank has finished or skipped (an older tag, not in flight);
+   * - from the peer we wait for, a message of a later collective and none of this one: the peer
+   *   sends in order and completes a blocking collective before starting the next, so what we
+   *   wait for will never come.
+   * Messages of later collectives from other peers are legitimate: those ranks are just ahead.
+   */
+  checkQueued(waiting: TransportRequest): void {
+    let peerAhead: { tag: number; signature: number } | null = null;
+    let peerHasThis = false;
     for (const e of this.t.queued(this.ctx)) {
-      const live = this.comm.liveCollectives.has(e.tag);
-      if ((e.tag === this.tag && e.signature !== this.sig) || (!live && e.tag !== this.tag)) {
-        const peer = this.comm.toLocal(e.source);
-        const err = mismatch(this.comm.name, this.tag, this.r, this.comm.history.at(e.tag, this.tag), peer, e.signature, e.tag);
-        if (e.tag !== this.tag) err.message += ` (this rank is now in ${this.toString()})`;
-        throw err;
+      const stale = e.tag < this.tag && !this.comm.liveCollectives.has(e.tag);
+      if ((e.tag === this.tag && e.signature !== this.sig) || stale) {
+        throw this.mismatchWith(e.source, e.tag, e.signature);
+      }
+      if (e.source === waiting.peer) {
+        if (e.tag === this.tag) peerHasThis = true;
+        else if (e.tag > this.tag && peerAhead === null) peerAhead = e;
       }
     }
+    if (peerAhead !== null && !peerHasThis && waiting.kind === 'recv' && this.comm.liveCollectives.size === 1) {
+      throw this.mismatchWith(waiting.peer, peerAhead.tag, peerAhead.signature);
+    }
+  }
+
+  private mismatchWith(worldSource: number, tag: number, sig: number): Error {
+    const err = mismatch(this.comm.name, this.tag, this.r, this.comm.history.at(tag, this.tag), this.comm.toLocal(worldSource), sig, tag);
+    if (tag !== this.tag) err.message += ` (this rank is now in ${this.toString()})`;
+    return err;
   }
 }
 
@@ -119,10 +140,15 @@ export function run<T>(c: Coll, gen: Step<T>): T {
     while (!step.done) {
       const req = step.value;
       if (!req.done) {
+        // Look at the queue for proof of a mismatch every few milliseconds of waiting.
         let polls = 0;
+        let nextCheck = performance.now() + 2;
         t.block(() => {
           if (req.done) return true;
-          if ((++polls & 4095) === 0) c.checkQueued();
+          if ((++polls & 63) === 0 && performance.now() > nextCheck) {
+            c.checkQueued(req);
+            nextCheck = performance.now() + 2;
+          }
           return false;
         }, req);
       }

@@ -69,6 +69,24 @@ describe('collective-mismatch diagnosis', () => {
     expect(err).toMatch(/barrier|allreduce/);
   });
 
+  it('does not mistake ranks that are ahead, by a collective or more, for a mismatch', () => {
+    // Rank 3 waits in bcast #k for rank 2 (slow) while rank 1, already in bcast #k+1, sends it
+    // that collective's message: legitimate, and must not be reported.
+    const r = runDeck(`import { world } from 'simdeck';
+const nap = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+let sum = 0;
+for (let k = 0; k < 6; k++) {
+  if (world.rank === 2) nap(150);
+  sum += world.bcast(world.rank === 0 ? k : null, 0) as number;
+  sum += world.bcast(world.rank === 1 ? 10 * k : null, 1) as number;
+}
+console.log('sum', sum);
+`, 4, ['--wait', 'spin']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (let k = 0; k < 4; k++) expect(r.stdout).toContain(`[${k}] sum 165`);
+  });
+
   it('catches a rank that skipped a collective and finished its deck while the others wait', () => {
     const err = mismatch(`if (world.rank !== 1) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); world.barrier(); }`, 3);
     expect(err).toMatch(/waits in barrier\(\) on world \[collective #0\] but rank 1 has finished its deck/);
