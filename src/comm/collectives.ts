@@ -14,7 +14,7 @@ import { ArgumentError, CollectiveMismatchError, DeadlockError, describe } from 
 import { OBJECT_ENCODING, typedArrayEncoding } from '../transport/encoding.js';
 import type { Transport, TransportRequest } from '../transport/transport.js';
 import { ANY_TAG } from '../transport/transport.js';
-import { mismatch, signature, type CallName } from './collectiveCheck.js';
+import { checking, mismatch, signature, type CallName } from './collectiveCheck.js';
 import type { Comm } from './comm.js';
 import { bytesOf, decode, encode } from './codec.js';
 import { Op } from './ops.js';
@@ -106,9 +106,12 @@ export class Coll {
    * Messages of later collectives from other peers are legitimate: those ranks are just ahead.
    */
   checkQueued(waiting: TransportRequest): void {
+    if (!checking) return;
+    const queued = this.t.queued(this.ctx); // makes progress: may complete what we wait for
+    if (waiting.done) return;
     let peerAhead: { tag: number; signature: number } | null = null;
     let peerHasThis = false;
-    for (const e of this.t.queued(this.ctx)) {
+    for (const e of queued) {
       const stale = e.tag < this.tag && !this.comm.liveCollectives.has(e.tag);
       if ((e.tag === this.tag && e.signature !== this.sig) || stale) {
         throw this.mismatchWith(e.source, e.tag, e.signature);

@@ -16,19 +16,10 @@ const N = Number(process.env.BENCH_N ?? 2048);
 const VARIANTS = ['step', 'overlap', 'kernel', 'halo'];
 const log = (...a) => console.error(...a);
 
-// Known src bug (reported with issue 6): Coll.checkQueued can report the next collective's early
-// message as a mismatch ("... but rank 0 called nothing yet (it has not reached that
-// collective)") although both ranks make the same calls. A run that fails with exactly that is
-// run again (at most twice, said on stderr); any other failure ends the benchmark.
-const FALSE_MISMATCH = /collective mismatch on \S+ at collective #(\d+) \(this rank is at #(\d+)\): rank \d+ called [^\n]* but rank \d+ called nothing yet/;
 function simdeck(args) {
-  for (let attempt = 1; ; attempt++) {
-    const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', '2', deck, ...args.map(String)], { encoding: 'utf8', cwd: root });
-    if (r.status === 0) return JSON.parse(r.stdout.trim().split('\n').pop());
-    const m = FALSE_MISMATCH.exec(r.stderr);
-    if (attempt > 2 || m === null || Number(m[1]) !== Number(m[2]) + 1) throw new Error(`simdeck heat2d failed: ${r.stderr}`);
-    log(`heat2d: rerunning after the known false collective mismatch: ${m[0]}`);
-  }
+  const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', '2', deck, ...args.map(String)], { encoding: 'utf8', cwd: root });
+  if (r.status !== 0) throw new Error(`simdeck heat2d failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 /** Runs every implementation `rounds` times on an n×n field; returns medians per variant and the runs. */
