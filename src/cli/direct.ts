@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Comm } from '../comm/comm.js';
 import { checkCollectivesAtEnd } from '../comm/endCheck.js';
 import { ArgumentError, SimdeckError } from '../errors.js';
 import { bundleDeck } from '../runtime/deckBundle.js';
@@ -25,11 +26,17 @@ import { Abort } from '../transport/shm/segment.js';
 import { USER_ENV } from '../runtime/jobEnv.js';
 import { getApp, getAppIndex, getWorld } from '../runtime/world.js';
 
+/** The transport context of the communicator that hands the bundle around (outside the range decks use). */
+const LOADER_CONTEXT = -4;
+
 /** Environment of ranks started by `simdeck run --transport mpi`: the bundle of each app, as a JSON array of paths. */
 export const BUNDLES_ENV = 'SIMDECK_MPI_BUNDLES';
 
 /** Runs `deck` with `args` as one rank of the job that started this process; resolves to the exit status. */
 export async function runDeckHere(deck: string, args: string[]): Promise<number> {
+  // Open MPI gives every rank a pseudo-terminal as stdout whatever the user's stdout is, which
+  // would make console.log colour numbers in logs and pipes: no colours unless FORCE_COLOR asks.
+  if (process.env.OMPI_COMM_WORLD_SIZE !== undefined && process.env.FORCE_COLOR === undefined) process.env.NODE_DISABLE_COLORS = '1';
   const world = getWorld(); // joins the MPI job (collective), or makes a world of one; throws SimdeckError
   const rank = world.rank;
   installFailFast(rank, () => world.transport);
@@ -51,7 +58,14 @@ export async function runDeckHere(deck: string, args: string[]): Promise<number>
       failure = `simdeck: ${e.name}: ${e.message}`;
     }
   }
-  const got = app.size > 1 ? app.bcast(failure === null ? { text } : { failure }, 0) as { text?: string; failure?: string } : { text: text ?? undefined, failure: failure ?? undefined };
+  let got: { text?: string; failure?: string } = failure === null ? { text: text! } : { failure };
+  if (app.size > 1) {
+    // On a communicator of its own (contexts -4/-3, never used by decks), so the deck's first
+    // collective on world or app is still collective #0.
+    const loader = new Comm(world.transport, LOADER_CONTEXT, app.worldRanks ?? null, 'deck loader');
+    got = loader.bcast(got, 0);
+    loader.free();
+  }
   if (got.failure !== undefined) {
     if (app.rank === 0) process.stderr.write(got.failure + '\n');
     world.transport.finalize();
@@ -61,6 +75,8 @@ export async function runDeckHere(deck: string, args: string[]): Promise<number>
   process.argv = [process.argv[0], resolve(deck), ...args];
   try {
     await import(pathToFileURL(file).href);
+    // Let a promise the deck left rejected surface (fail-fast) before finalize, which waits for the other ranks.
+    await new Promise((done) => setImmediate(done));
     checkCollectivesAtEnd();
   } catch (e) {
     // As an uncaught error: `[rank r]`, message and stack, then the whole job ends.

@@ -79,6 +79,7 @@ const loaded = new Map<string, LibraryHandle>();
 function tryLoad(name: string): { lib: LibraryHandle | null; error: string } {
   const known = loaded.get(name);
   if (known) return { lib: known, error: '' };
+  prepareEnvironment();
   try {
     const lib = koffi.load(name, { global: true });
     loaded.set(name, lib);
@@ -175,6 +176,19 @@ export function loadMpi(env: NodeJS.ProcessEnv = process.env): MpiLibrary {
   }
   current = bind(found.abi, found.lib, found.path!, found.version!);
   return current;
+}
+
+/**
+ * Settings made before MPI_Init. UCX (MPICH's ch4:ucx device, and Open MPI's UCX PML on
+ * InfiniBand clusters) patches mmap/munmap/brk in the running process for its memory-event
+ * hooks; in Node, whose V8 threads map and unmap memory concurrently, that crashes the
+ * process now and then during start-up (SIGSEGV in V8's compiler: 1 in 20-40 starts of
+ * `node` + MPICH 4.0.2 here, none in 60 with the hooks off). simdeck turns them off unless
+ * the user chose (UCX then runs without its registration cache, which shared memory does not
+ * use).
+ */
+function prepareEnvironment(): void {
+  if (process.env.UCX_MEM_EVENTS === undefined) process.env.UCX_MEM_EVENTS = 'no';
 }
 
 function bind(abi: MpiAbi, lib: LibraryHandle, path: string, version: string): MpiLibrary {

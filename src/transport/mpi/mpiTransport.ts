@@ -201,6 +201,12 @@ export class MpiTransport implements Transport {
   private readonly ANY_SRC: number;
   private readonly env: number;
   private readonly bulk: number;
+  /**
+   * The transport's own collectives (at finalize). Not on `env`: MPICH 4.0.2 lets the standing
+   * MPI_Irecv(ANY_SOURCE, ANY_TAG) on a communicator swallow a nonblocking collective's
+   * message to self there (a 1-rank MPI_Ialltoall then never completes).
+   */
+  private readonly coll: number;
   private readonly arena: Block;
   private readonly u8: Uint8Array;
   private readonly i32: Int32Array;
@@ -249,7 +255,7 @@ export class MpiTransport implements Transport {
   private aborting = false;
   private readonly natives = new Map<number, { members: Int32Array | null; value: NativeComm }>();
 
-  private constructor(private readonly lib: MpiLibrary, info: MpiWorldInfo, comms: { env: number; bulk: number },
+  private constructor(private readonly lib: MpiLibrary, info: MpiWorldInfo, comms: { env: number; bulk: number; coll: number },
     private readonly opts: MpiTransportOptions) {
     this.info = info;
     this.rank = info.rank;
@@ -260,6 +266,7 @@ export class MpiTransport implements Transport {
     this.ANY_SRC = lib.abi.ANY_SOURCE;
     this.env = comms.env;
     this.bulk = comms.bulk;
+    this.coll = comms.coll;
     this.name = `mpi:${shortVersion(lib)}`;
     this.arena = new Block(256 + SLOT_STRIDE * (RECV_SLOTS + 1), lib.addressOf);
     this.u8 = this.arena.u8;
@@ -332,7 +339,7 @@ export class MpiTransport implements Transport {
       check(lib, fn.Comm_set_errhandler(comm, h.ERRORS_RETURN), 'MPI_Comm_set_errhandler');
       return comm;
     };
-    const comms = { env: dup(), bulk: dup() };
+    const comms = { env: dup(), bulk: dup(), coll: dup() };
     return new MpiTransport(lib, { rank, size, appIndex, appRanks, tagUb }, comms, opts);
   }
 
@@ -961,10 +968,10 @@ export class MpiTransport implements Transport {
         return this.i32[0] !== 0;
       }, null);
     };
-    waitFor('MPI_Ibarrier', this.fn.Ibarrier(this.env, slot.address));
+    waitFor('MPI_Ibarrier', this.fn.Ibarrier(this.coll, slot.address));
     this.silent = true; // every rank has flushed: nobody needs credit now
     const expected = new Int32Array(this.size);
-    waitFor('MPI_Ialltoall', this.fn.Ialltoall(this.lib.addressOf(this.sentTo), 1, this.TYPES[6], this.lib.addressOf(expected), 1, this.TYPES[6], this.env, slot.address));
+    waitFor('MPI_Ialltoall', this.fn.Ialltoall(this.lib.addressOf(this.sentTo), 1, this.TYPES[6], this.lib.addressOf(expected), 1, this.TYPES[6], this.coll, slot.address));
     const drained = () => { for (let r = 0; r < this.size; r++) if (this.takenFrom[r] < expected[r]) return false; return true; };
     if (!drained()) this.block(drained, null);
     this.pool.give(slot);

@@ -1,0 +1,56 @@
+// Point-to-point conformance on MPI: the shared-memory suite's deck (test/decks/p2p.ts) on Open
+// MPI and MPICH, through `simdeck run --transport mpi` and through the bare MPI launcher
+// (`mpirun -np N node simdeck deck.ts`), on 1 to 5 ranks (more ranks than the 2 cores
+// included), spinning and sleeping; and messages past 2 GiB.
+import { expect, it } from 'vitest';
+import { join } from 'node:path';
+import { root, type JobResult } from '../helpers/job.js';
+import { describeMpi, MPIS, runLauncher, runMpi } from './helpers.js';
+
+const deck = join(root, 'test', 'decks', 'p2p.ts');
+const checks = [
+  'typed arrays of every element type round-trip bit for bit',
+  'subarray views keep their window',
+  'objects with nested typed arrays, Map, Date, BigInt',
+  'zero-byte messages',
+  'messages between a pair are not overtaken',
+  'ANY_SOURCE receives are fair',
+  'isend/irecv with waitAll, waitAny and test',
+  'probe and iprobe',
+  'recvInto, truncation and type mismatch',
+  'PROC_NULL and messages to self',
+  'bad input raises typed errors',
+  'process.argv holds the deck arguments',
+];
+
+function expectAllChecks(r: JobResult, n: number, prefixed = true) {
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const prefix = prefixed && n > 1 ? '[0] ' : '';
+  for (const c of checks) expect(r.stdout).toContain(`${prefix}OK ${c}`);
+  for (let k = 0; k < n; k++) expect(r.stdout).toContain(`DONE rank ${k}`);
+}
+
+for (const mpi of MPIS) {
+  describeMpi(mpi, 'point-to-point', () => {
+    it.each([1, 2, 3, 4])('passes every check on %i ranks (simdeck run --transport mpi)', (n) => {
+      expectAllChecks(runMpi(mpi, ['-n', String(n), deck, 'alpha', '--beta=2']), n);
+    });
+    it('passes on 5 ranks of 2 cores, sleeping between polls', () => {
+      expectAllChecks(runMpi(mpi, ['--wait', 'block', '-n', '5', deck, 'alpha', '--beta=2']), 5);
+    });
+    it('passes with spinning forced on an oversubscribed machine', () => {
+      expectAllChecks(runMpi(mpi, ['--wait', 'spin', '-n', '4', deck, 'alpha', '--beta=2']), 4);
+    });
+    it('passes under the bare MPI launcher (each rank runs `simdeck deck.ts`)', () => {
+      expectAllChecks(runLauncher(mpi, [[3, deck, 'alpha', '--beta=2']]), 3, false);
+    });
+    it('moves a message larger than 2 GiB, as a value and into a buffer', () => {
+      const r = runMpi(mpi, ['-n', '2', join(root, 'test', 'decks', 'huge.ts')], {}, 300_000);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('[0] OK sent');
+      expect(r.stdout).toContain('[1] OK received');
+    });
+  });
+}
