@@ -16,7 +16,6 @@ import {
 import { futexWakeAll } from '../transport/shm/libc.js';
 import type { RunOptions } from './args.js';
 import { ArgumentError, DeckError } from '../errors.js';
-import { runMpiJob } from './mpiLauncher.js';
 import { routeLines, type OutputMode } from './output.js';
 
 const rankMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'rankMain.js');
@@ -49,7 +48,7 @@ export async function runJob(opts: RunOptions): Promise<number> {
   const hangTimeout = opts.hangTimeout ?? env.hangTimeout;
   const waitMode = opts.wait ?? env.wait ?? 'auto';
   const transport = opts.transport === 'auto' && process.env.SIMDECK_TRANSPORT === 'mpi' ? 'mpi' : opts.transport;
-  if (transport === 'mpi') return runMpiJob(opts, output, hangTimeout, waitMode);
+  if (transport === 'mpi') return (await import('./mpiLauncher.js')).runMpiJob(opts, output, hangTimeout, waitMode);
   const spin = waitMode === 'spin' || (waitMode === 'auto' && size <= availableParallelism());
 
   for (const app of opts.apps) {

@@ -6,9 +6,8 @@
  */
 import { SimdeckError } from '../errors.js';
 import { parseRunArgs, runUsage } from './args.js';
-import { runJob } from './launcher.js';
-import { printInfo } from './info.js';
-import { runDeckHere } from './direct.js';
+// Commands load what they need on demand: `simdeck run` starts ranks sooner without the MPI
+// and in-process deck machinery, which only `simdeck deck.ts` and `--transport mpi` use.
 
 const HELP = `simdeck — SPMD input decks in TypeScript
 
@@ -30,15 +29,17 @@ function isDeck(arg: string): boolean {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'run':
-      return runJob(parseRunArgs(rest));
+    case 'run': {
+      const opts = parseRunArgs(rest);
+      return (await import('./launcher.js')).runJob(opts);
+    }
     case 'info':
-      return printInfo();
+      return (await import('./info.js')).printInfo();
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(HELP + '\n');
       return command === undefined ? 2 : 0;
     default:
-      if (isDeck(command)) return runDeckHere(command, rest);
+      if (isDeck(command)) return (await import('./direct.js')).runDeckHere(command, rest);
       process.stderr.write(`simdeck: unknown command ${JSON.stringify(command)}\n\n${HELP}\n`);
       return 2;
   }
