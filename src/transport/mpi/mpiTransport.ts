@@ -70,16 +70,19 @@ const SLOT_STRIDE = 64 + ((ENVELOPE_MAX + 63) & ~63);
 /** Largest bulk MPI message: 1 GiB. */
 const CHUNK_BYTES = 1 << 30;
 /**
- * Envelopes a sender may have in MPI towards one receiver. MPI blocks a sender once about 64
- * envelopes wait at a receiver that is busy elsewhere — MPICH 4.0 (UCX) counts them over all
- * senders together, Open MPI 4.1 per pair — so the budget of {@link RECEIVER_BUDGET} is split
- * among the senders: 16 each up to 3 ranks, down to 2 each from 20 ranks (past ~20 senders
- * flooding one busy rank, MPI_Send may again wait for it, as plain MPI would).
+ * Envelopes a sender may have in MPI towards one receiver. MPI blocks a sender once a few dozen
+ * envelopes wait at a receiver that is busy elsewhere: MPICH 4.0 (UCX shared memory) counts
+ * them over all senders together, and frees its queue in halves, so that as few as ~32 fit
+ * (measured: a sender blocked at the 37th with 4 senders), Open MPI 4.1 counts per pair. So a
+ * budget of {@link RECEIVER_BUDGET} data envelopes per receiver, leaving room for control
+ * envelopes, is split among the senders: 16 each for 2 ranks, 9 for 3, 5 for 4, 4 for 5, 2 from
+ * 8 ranks on (past ~12 senders flooding one busy rank, MPI_Send may again wait for it, as with
+ * plain MPI).
  */
 export function creditsFor(size: number): number {
   return Math.max(2, Math.min(16, Math.floor(RECEIVER_BUDGET / Math.max(1, size - 1)) - 1));
 }
-const RECEIVER_BUDGET = 40;
+const RECEIVER_BUDGET = 20;
 /** Bytes of small messages buffered per destination while waiting for credit (sends return at once). */
 export const BUFFER_LIMIT = 1 << 20;
 /** Ranks that announce the end of their deck to every other rank (O(size) messages each). */
@@ -214,15 +217,22 @@ export class MpiTransport implements Transport {
   private readonly statusAddr: number;
   private readonly sendAddr: number;
   private readonly sendAt: number;
-  /** Standing receives in the order they were posted (MPI matches them in this order). */
-  private readonly postedSlots: RecvSlot[] = [];
-  /** Consumed standing receives waiting to be posted again. */
-  private readonly idleSlots: RecvSlot[] = [];
+  /**
+   * The standing receives, posted and consumed in cyclic order: the posted ones are
+   * `slots[head .. head + live)` (MPI matches them in that order); the others wait to be posted
+   * again. (Persistent requests, MPI_Recv_init + MPI_Start, measured no faster than MPI_Irecv
+   * at 8 bytes on either library, so each post is a plain MPI_Irecv.)
+   */
+  private readonly slots: RecvSlot[] = [];
+  private head = 0;
+  private live = 0;
   private readonly pool: SlotPool;
   private readonly posted: Req[] = [];
   private readonly unexpected: Unexpected[] = [];
   /** Requests with bulk MPI transfers in flight. */
   private readonly active: Req[] = [];
+  /** Sends to ranks that finished without receiving them (kept so their buffers stay alive). */
+  private readonly abandoned: Req[] = [];
   private readonly nextSeq: Int32Array;
   private readonly seqMask: number;
   // flow control, per peer
@@ -236,6 +246,10 @@ export class MpiTransport implements Transport {
   private readonly queuedByContext: (Map<number, number> | null)[];
   private readonly announced: (Set<number> | null)[];
   private backlogged = 0;
+  /** Destinations whose credit ran out and may not have come back yet (see settle()). */
+  private readonly starved = new Set<number>();
+  /** True while this rank waits (it then gives credits back at once: a sender may be waiting for them). */
+  private waiting = false;
   /** Per context: the senders that announced more messages on it. */
   private readonly owed = new Map<number, Set<number>>();
   private readonly owing: (Set<number> | null)[];
@@ -277,10 +291,11 @@ export class MpiTransport implements Transport {
     this.sendAddr = this.arena.address + this.sendAt;
     for (let k = 0; k < RECV_SLOTS; k++) {
       const base = 256 + SLOT_STRIDE * (k + 1);
-      this.idleSlots.push({
+      const slot: RecvSlot = {
         req: this.arena.address + base, status: this.arena.address + base + 16,
         at: base + 64, data: this.arena.address + base + 64, sourceIdx: (base + 16 + lib.abi.status.source) >> 2,
-      });
+      };
+      this.slots.push(slot);
     }
     this.pool = new SlotPool(lib.addressOf);
     const n = this.size;
@@ -360,27 +375,28 @@ export class MpiTransport implements Transport {
 
   /** Posts every consumed standing receive again (behind those still posted). */
   private repost(): void {
-    const idle = this.idleSlots;
-    while (idle.length !== 0) {
-      const s = idle.shift()!;
+    const n = RECV_SLOTS;
+    while (this.live < n) {
+      const s = this.slots[(this.head + this.live) % n];
       const rc = this.fn.Irecv(s.data, ENVELOPE_MAX, this.BYTE, this.ANY_SRC, -1, this.env, s.req);
       if (rc !== 0) this.fail('MPI_Irecv', rc);
-      this.postedSlots.push(s);
+      this.live++;
     }
   }
 
   /** The oldest standing receive if it has completed (its envelope is then at `slot.at`), else null. */
   private testHead(): RecvSlot | null {
-    if (this.idleSlots.length !== 0) this.repost();
-    const s = this.postedSlots[0];
+    if (this.live !== RECV_SLOTS) this.repost();
+    const s = this.slots[this.head];
     const rc = this.fn.Test(s.req, this.flagAddr, s.status);
     if (rc !== 0) this.fail('MPI_Test', rc);
     return this.i32[0] !== 0 ? s : null;
   }
 
-  /** Marks the head standing receive consumed; it is posted again at the next poll. */
+  /** Marks the oldest standing receive consumed; it is started again at the next poll. */
   private consumeHead(): void {
-    this.idleSlots.push(this.postedSlots.shift()!);
+    this.head = this.head + 1 === RECV_SLOTS ? 0 : this.head + 1;
+    this.live--;
   }
 
   /** Writes an envelope (header and eager payload) and sends it with MPI_Send; gives back the credits `dest` is owed. */
@@ -463,7 +479,7 @@ export class MpiTransport implements Transport {
   /** Gives credits back to senders: those with a backlog at once, others once enough have gathered. */
   private giveBack(source: number): void {
     const r = this.returned[source];
-    if (r >= this.returnAt || (r > 0 && this.owing[source] !== null)) this.sendControl(CREDIT, source);
+    if (r >= this.returnAt || (r > 0 && (this.owing[source] !== null || this.waiting))) this.sendControl(CREDIT, source);
   }
 
   private peerFinished(source: number): void {
@@ -479,6 +495,16 @@ export class MpiTransport implements Transport {
     this.queuedBytes[source] = 0;
     this.queuedByContext[source] = null;
     this.announced[source] = null;
+    // Large messages it will never receive: stop waiting for them (their memory stays referenced).
+    for (let i = 0; i < this.active.length; i++) {
+      const r = this.active[i];
+      if (r.kind !== 'send' || r.peer !== source) continue;
+      for (const part of r.mpi) this.fn.Request_free(part.address);
+      r.mpi.length = 0;
+      r.done = true;
+      this.abandoned.push(r);
+      this.active.splice(i--, 1);
+    }
   }
 
   // ---------------------------------------------------------------- sending
@@ -502,7 +528,7 @@ export class MpiTransport implements Transport {
     const kind = bytes <= EAGER_PAYLOAD ? EAGER : RTS;
     const queue = this.queues[dest];
     if (queue.length === 0 && this.credits[dest] > 0) {
-      this.credits[dest]--;
+      this.spend(dest);
       this.emit(kind, req, data, 0);
       return req;
     }
@@ -513,6 +539,7 @@ export class MpiTransport implements Transport {
       req.done = true;
     }
     if (queue.length === 0) this.backlogged++;
+    this.starved.add(dest);
     queue.push({ kind, req, data: buffered ? data.slice() : data, buffered });
     const counts = this.queuedByContext[dest] ??= new Map();
     counts.set(context, (counts.get(context) ?? 0) + 1);
@@ -522,6 +549,11 @@ export class MpiTransport implements Transport {
       this.sendControl(BACKLOG, dest, context);
     }
     return req;
+  }
+
+  /** Uses one credit towards `dest`; a destination left without credit is settled before the next blocking call returns. */
+  private spend(dest: number): void {
+    if (--this.credits[dest] === 0) this.starved.add(dest);
   }
 
   /** Sends a message that has its credit: an eager envelope, or an RTS header and the bulk payload. */
@@ -544,7 +576,7 @@ export class MpiTransport implements Transport {
     const counts = this.queuedByContext[dest]!;
     while (queue.length !== 0 && this.credits[dest] > 0) {
       const o = queue.shift()!;
-      this.credits[dest]--;
+      this.spend(dest);
       const ctx = o.req.context;
       const left = counts.get(ctx)! - 1;
       if (left === 0) {
@@ -563,7 +595,7 @@ export class MpiTransport implements Transport {
     const bytes = data.byteLength;
     if (bytes > EAGER_PAYLOAD || dest === this.rank || dest < 0 || dest >= this.size || this.credits[dest] <= 0 ||
       this.queues[dest].length !== 0 || this.finished[dest] !== 0) return false;
-    this.credits[dest]--;
+    this.spend(dest);
     this.sendEnvelope(EAGER, encoding, dest, tag, context, signature, bytes, 0, 0, data);
     return true;
   }
@@ -833,15 +865,22 @@ export class MpiTransport implements Transport {
    * Polls until `isDone()`. The condition is evaluated when something arrived or completed,
    * and at least once a millisecond otherwise (it may run periodic checks of its own, such as
    * the collective-mismatch scan, which should see time pass rather than count polls).
+   * Before returning, waits until no message of this rank still waits for credit (see settle).
    */
   block(isDone: () => boolean, request: TransportRequest | null): void {
-    if (isDone()) return;
+    if (!isDone()) this.poll(isDone, request);
+    if (this.starved.size !== 0) this.settle();
+  }
+
+  private poll(isDone: () => boolean, request: TransportRequest | null): void {
     for (let polls = this.spinPolls; polls > 0; polls--) {
       if ((this.pump() || (polls & 1023) === 0) && isDone()) return;
     }
     const since = Date.now();
     let checked = since;
     this.blocked = request;
+    this.waiting = true;
+    this.returnCredits();
     try {
       for (;;) {
         const moved = this.pump();
@@ -854,13 +893,55 @@ export class MpiTransport implements Transport {
           throw new DeadlockError(`${this.describe(request)} can never complete: ` +
             (request.peer === ANY_SOURCE ? 'every other rank has finished its deck' : `rank ${request.peer} has finished its deck`));
         }
-        const waited = now - since;
-        if (this.hangMs !== null && waited > this.hangMs) this.hang(request);
-        if (waited < 20) yieldCore();
-        else Atomics.wait(sleepCell, 0, 0, waited < 1000 ? 0.05 : 0.5);
+        this.pause(now - since, request);
       }
     } finally {
       this.blocked = null;
+      this.waiting = false;
+    }
+  }
+
+  /** Between polls of a wait that has lasted `waited` ms: hang check, then yield or sleep. */
+  private pause(waited: number, request: TransportRequest | null): void {
+    if (this.hangMs !== null && waited > this.hangMs) this.hang(request);
+    if (waited < 20) yieldCore();
+    else Atomics.wait(sleepCell, 0, 0, waited < 1000 ? 0.05 : 0.5);
+  }
+
+  /** Gives back every credit this rank holds (it is about to wait, so its senders should not). */
+  private returnCredits(): void {
+    const returned = this.returned;
+    for (let r = 0; r < this.size; r++) if (returned[r] !== 0) this.sendControl(CREDIT, r);
+  }
+
+  /**
+   * Before a blocking call returns to the deck: messages still queued for lack of credit, and
+   * the next message to a destination left without credit, would wait for this rank's next simdeck call
+   * (which may be long in coming: the deck may compute, or wait on a file another rank writes
+   * after receiving). So keep making progress until every such destination has its messages
+   * in MPI and a credit for the next one — receivers give credits back at once while they
+   * wait — or has finished its deck. Sends themselves still return at once (buffered). The
+   * price: a blocking call that follows a burst of sends to a rank that is busy outside simdeck
+   * returns once that rank takes some of them.
+   */
+  private settle(): void {
+    const clear = () => {
+      for (const d of this.starved) {
+        if (this.finished[d] !== 0 || (this.queues[d].length === 0 && this.credits[d] > 0)) this.starved.delete(d);
+      }
+      return this.starved.size === 0;
+    };
+    if (clear()) return;
+    const since = Date.now();
+    this.waiting = true;
+    this.returnCredits();
+    try {
+      while (!clear()) {
+        this.pump();
+        this.pause(Date.now() - since, null);
+      }
+    } finally {
+      this.waiting = false;
     }
   }
 
@@ -976,11 +1057,14 @@ export class MpiTransport implements Transport {
     if (!drained()) this.block(drained, null);
     this.pool.give(slot);
     this.setActivity(null);
-    for (const s of this.postedSlots) {
-      this.fn.Cancel(s.req);
-      this.fn.Wait(s.req, this.statusAddr);
+    for (let k = 0; k < RECV_SLOTS; k++) {
+      const s = this.slots[(this.head + k) % RECV_SLOTS];
+      if (k < this.live) {
+        this.fn.Cancel(s.req);
+        this.fn.Wait(s.req, this.statusAddr);
+      }
     }
-    this.postedSlots.length = 0;
+    this.live = 0;
     const flag = new Int32Array(1);
     this.fn.Finalized(flag);
     if (flag[0] === 0) {

@@ -1,0 +1,103 @@
+// simdeck on MPI: ping-pong and collectives of simdeck on Open MPI and on MPICH, next to C on the
+// same MPI and mpi4py (Open MPI), all in this one run with the same method (decks/pingpong.ts,
+// decks/collectives.ts; see peers.mjs for the peers). Targets (issue 4): 8 B latency <= 2x C on
+// the same MPI and <= 0.6x mpi4py's buffer path; 4 MiB bandwidth >= 0.95x C; 8 B allreduce <= 2x C.
+//   node test/bench/run.mjs mpi      (writes the section into docs/benchmarks.md)
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildPeers, fmt, markdownTable, runCCollectives, runCPingPong, runMpi4pyCollectives, runMpi4pyPingPong, watchOthersLoad,
+} from './peers.mjs';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+const SIZES = [8, 1024, 64 << 10, 1 << 20, 4 << 20];
+const COLLECTIVES = ['barrier', 'bcast_8B', 'allreduce_8B', 'allreduce_1MiB', 'allgather_8B'];
+const MPIS = [['openmpi', 'Open MPI'], ['mpich', 'MPICH']];
+
+// The machine is shared: wait (up to 10 minutes) for the 1-minute load average to drop below 0.5.
+const loadBefore = loadavg()[0];
+let loadAtStart = loadBefore;
+for (let waited = 0; loadAtStart > 0.5 && waited < 600; waited += 15) {
+  process.stderr.write(`mpi bench: load average ${loadAtStart.toFixed(2)} > 0.5, waiting...\n`);
+  spawnSync('sleep', ['15']);
+  loadAtStart = loadavg()[0];
+}
+
+function simdeckJson(mpi, deck, n, args) {
+  const r = spawnSync(process.execPath, [cli, 'run', '--transport', 'mpi', '--mpi', mpi, '--output', 'rank0', '-n', String(n),
+    join(import.meta.dirname, 'decks', deck), ...args], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`simdeck ${deck} on ${mpi} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const avail = buildPeers();
+for (const [mpi] of MPIS) if (!avail[mpi]) throw new Error(`${mpi} is not installed: ${avail.reasons[mpi]}`);
+const load = watchOthersLoad();
+const res = {};
+for (const [mpi] of MPIS) {
+  res[mpi] = {
+    sd: simdeckJson(mpi, 'pingpong.ts', 2, SIZES.map(String)),
+    c: await runCPingPong(mpi, SIZES),
+    sdColl: simdeckJson(mpi, 'collectives.ts', 2, COLLECTIVES),
+    cColl: await runCCollectives(mpi, 2, { names: COLLECTIVES }),
+  };
+}
+const py = await runMpi4pyPingPong(SIZES, { object: true });
+const pyColl = await runMpi4pyCollectives(2, { names: COLLECTIVES });
+const others = load.stop();
+
+const at = (r, bytes, path = 'buffer') => r?.results.find((x) => x.path === path && x.bytes === bytes);
+const label = (b) => (b >= 1 << 20 ? `${b / (1 << 20)} MiB` : b >= 1024 ? `${b / 1024} KiB` : `${b} B`);
+const ratio = (a, b) => (a !== undefined && b !== undefined ? fmt(a / b) + '×' : '—');
+
+console.log('Two ranks on two cores. simdeck: `send` + `recvInto` of a Uint8Array (decks/pingpong.ts) run with');
+console.log('`simdeck run --transport mpi --mpi openmpi|mpich`; C: `MPI_Send`/`MPI_Recv` on the same MPI; mpi4py 3.1');
+console.log('(Open MPI): `Send`/`Recv` of a buffer. Latency in µs per half round trip (lower is better), bandwidth');
+console.log('in GB/s (higher is better); ratios are simdeck ÷ peer.\n');
+const rows = SIZES.map((bytes) => {
+  const lat = bytes <= 1024;
+  const v = (x) => (x ? (lat ? fmt(x.half_rtt_us) : fmt(x.gbps)) : '—');
+  const rr = (s, p) => (s && p ? (lat ? ratio(s.half_rtt_us, p.half_rtt_us) : ratio(s.gbps, p.gbps)) : '—');
+  const so = at(res.openmpi.sd, bytes), co = at(res.openmpi.c, bytes);
+  const sm = at(res.mpich.sd, bytes), cm = at(res.mpich.c, bytes);
+  const p = at(py, bytes);
+  return [label(bytes), lat ? 'µs' : 'GB/s', v(so), v(co), rr(so, co), v(sm), v(cm), rr(sm, cm), v(p), rr(so, p)];
+});
+const so = res.openmpi.sd.results.find((x) => x.path === 'object');
+const sm = res.mpich.sd.results.find((x) => x.path === 'object');
+const po = py?.results.find((x) => x.path === 'object' && x.object === 'small');
+rows.push(['small object `{step, name, values}`', 'µs', fmt(so?.half_rtt_us), '—', '—', fmt(sm?.half_rtt_us), '—', '—',
+  fmt(po?.half_rtt_us), po && so ? ratio(so.half_rtt_us, po.half_rtt_us) : '—']);
+console.log(markdownTable(['message', 'unit', 'simdeck on Open MPI', 'C + Open MPI', 'ratio', 'simdeck on MPICH', 'C + MPICH', 'ratio',
+  'mpi4py (Open MPI)', 'simdeck OMPI ÷ mpi4py'], rows));
+
+console.log('\nCollectives on 2 ranks, µs per call (median of 15 trials, slowest rank): simdeck `barrier`, `bcastInto`,');
+console.log('`allreduceInto`, `allgatherInto` on Float64Arrays (simdeck\'s own algorithms over the MPI transport\'s');
+console.log('point-to-point); C `MPI_Barrier`, `MPI_Bcast`, `MPI_Allreduce`, `MPI_Allgather`; mpi4py the same buffer calls.\n');
+const us = (r, name) => r?.results.find((x) => x.name === name && (x.path === undefined || x.path === 'buffer'))?.us;
+console.log(markdownTable(['collective', 'simdeck on Open MPI', 'C + Open MPI', 'ratio', 'simdeck on MPICH', 'C + MPICH', 'ratio', 'mpi4py (Open MPI)'],
+  COLLECTIVES.map((name) => {
+    const a = us(res.openmpi.sdColl, name), b = us(res.openmpi.cColl, name), c = us(res.mpich.sdColl, name), d = us(res.mpich.cColl, name);
+    return [name, fmt(a), fmt(b), ratio(a, b), fmt(c), fmt(d), ratio(c, d), fmt(us(pyColl, name))];
+  })));
+
+// The issue's targets, met or not, with the figures.
+const check = (ok) => (ok ? 'met' : '**not met**');
+const lines = [];
+for (const [mpi, title] of MPIS) {
+  const s8 = at(res[mpi].sd, 8)?.half_rtt_us, c8 = at(res[mpi].c, 8)?.half_rtt_us;
+  const s4 = at(res[mpi].sd, 4 << 20)?.gbps, c4 = at(res[mpi].c, 4 << 20)?.gbps;
+  const sa = us(res[mpi].sdColl, 'allreduce_8B'), ca = us(res[mpi].cColl, 'allreduce_8B');
+  lines.push([`8 B latency ≤ 2× C (${title})`, `${fmt(s8)} µs vs ${fmt(c8)} µs: ${ratio(s8, c8)}`, check(s8 <= 2 * c8)]);
+  lines.push([`4 MiB bandwidth ≥ 0.95× C (${title})`, `${fmt(s4)} vs ${fmt(c4)} GB/s: ${ratio(s4, c4)}`, check(s4 >= 0.95 * c4)]);
+  lines.push([`8 B allreduce ≤ 2× C (${title})`, `${fmt(sa)} µs vs ${fmt(ca)} µs: ${ratio(sa, ca)}`, check(sa <= 2 * ca)]);
+}
+const p8 = at(py, 8)?.half_rtt_us, s8o = at(res.openmpi.sd, 8)?.half_rtt_us;
+lines.push(['8 B latency ≤ 0.6× mpi4py buffer path (Open MPI)', `${fmt(s8o)} µs vs ${fmt(p8)} µs: ${ratio(s8o, p8)}`, check(s8o <= 0.6 * p8)]);
+console.log('\nTargets of the MPI transport:\n');
+console.log(markdownTable(['target', 'measured', 'status'], lines));
+console.log(`\nLoad: 1-minute load average ${loadBefore.toFixed(2)} when the benchmark started` +
+  `${loadAtStart !== loadBefore ? ` (${loadAtStart.toFixed(2)} after waiting)` : ''}; other processes used ` +
+  `${fmt(others?.others_cores)} cores on average during the runs (0 = quiet machine).`);
