@@ -7,10 +7,12 @@ import { world } from 'simdeck';
 const argv = process.argv.slice(2);
 let trials = 15;
 let targetMs = 30;
+let warmupMs = 300;
 const sizes: number[] = [];
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === '--trials') trials = Number(argv[++i]);
   else if (argv[i] === '--target-ms') targetMs = Number(argv[++i]);
+  else if (argv[i] === '--warmup-ms') warmupMs = Number(argv[++i]);
   else sizes.push(Number(argv[i]));
 }
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
@@ -23,8 +25,21 @@ function roundTrips(k: number, step: () => void): number {
   return performance.now() - t0;
 }
 
-/** Runs `step` (one round trip on rank 0, its mirror on rank 1) for T calibrated trials. */
+/**
+ * Runs `step` (one round trip on rank 0, its mirror on rank 1) for T calibrated trials, after a
+ * warm-up long enough for V8 to finish compiling the path (its compiler threads otherwise
+ * compete with the two spinning ranks for the two cores).
+ */
 function measure(step: () => void): number[] {
+  const warmUntil = performance.now() + warmupMs;
+  let warm = 0;
+  for (;;) {
+    const more = me === 0 ? performance.now() < warmUntil || warm < 1000 : (world.recv(0, 97) as boolean);
+    if (me === 0) world.send(more, 1, 97);
+    if (!more) break;
+    for (let i = 0; i < 100; i++) step();
+    warm += 100;
+  }
   let k = 1;
   // Warm up and calibrate on rank 0; rank 1 learns each K from rank 0.
   for (;;) {
