@@ -16,6 +16,8 @@ export const CALLS = [
   'intercomm', 'cart',
 ] as const;
 
+const CALL_CODES = new Map<string, number>(CALLS.map((c, i) => [c, i]));
+
 /** A collective's name. */
 export type CallName = Exclude<(typeof CALLS)[number], ''>;
 
@@ -25,7 +27,7 @@ export const checking = process.env.SIMDECK_COLLECTIVE_CHECK !== '0';
 /** Packs a call, its root (-1 for none) and a length (-1 for none) into a signature word. */
 export function signature(call: CallName, root: number, length: number): number {
   if (!checking) return 0;
-  const code = CALLS.indexOf(call);
+  const code = CALL_CODES.get(call)!;
   const r = root < 0 ? 0 : (root % 4095) + 1;
   const n = length < 0 ? 0 : (length % 16383) + 1;
   return (code | (r << 6) | (n << 18)) | 0;
@@ -44,15 +46,20 @@ export function describeSignature(sig: number): string {
 
 /** Remembers a communicator's recent collectives by sequence number, for error messages. */
 export class CallHistory {
-  private readonly calls = new Map<number, string>();
-  /** Records collective `seq`'s description. */
-  note(seq: number, description: string): void {
-    this.calls.set(seq, description);
-    if (this.calls.size > 512) this.calls.delete(this.calls.keys().next().value as number);
+  private static readonly SIZE = 512;
+  private readonly seqs = new Int32Array(CallHistory.SIZE).fill(-1);
+  private readonly calls = new Array<{ toString(): string } | null>(CallHistory.SIZE).fill(null);
+  /** Records collective `seq`; its description is only built if an error needs it. */
+  note(seq: number, description: { toString(): string }): void {
+    const i = seq & (CallHistory.SIZE - 1);
+    this.seqs[i] = seq;
+    this.calls[i] = description;
   }
   /** What this rank called as collective `seq` ('nothing yet' when it has not reached it). */
   at(seq: number, current: number): string {
-    return this.calls.get(seq) ?? (seq >= current ? 'nothing yet (it has not reached that collective)' : 'an older collective');
+    const i = seq & (CallHistory.SIZE - 1);
+    if (this.seqs[i] === seq && this.calls[i] !== null) return String(this.calls[i]);
+    return seq >= current ? 'nothing yet (it has not reached that collective)' : 'an older collective';
   }
 }
 

@@ -46,7 +46,7 @@ export class Coll {
     this.sig = signature(call, root, length);
     this.p = comm.size;
     this.r = comm.rank;
-    comm.history.note(this.tag, this.toString());
+    comm.history.note(this.tag, this);
   }
 
   /** `bcast(root=0) on world [collective #3]`, for hang reports and mismatch errors. */
