@@ -125,4 +125,15 @@ export interface Transport {
    * collective over those ranks then. Absent on transports without a native library.
    */
   nativeComm?(context: number, worldRanks: Int32Array | null): NativeComm;
+
+  /**
+   * Optional (transports over MPI): the library's own allreduce of a typed array (`encoding`
+   * 1..12) with a built-in operator on that communicator's native communicator, from `send`
+   * into `recv` (the same memory for in place). Collective and blocking; no collective-mismatch
+   * signature travels. Returns false, doing nothing, when the library cannot take it (unknown
+   * operator or element type, more than 2^31-1 elements). Not used by comm/ yet: the comm
+   * layer may call it for allreduceInto of typed arrays with Op.SUM/PROD/MAX/MIN.
+   */
+  nativeAllreduce?(context: number, worldRanks: Int32Array | null, send: Uint8Array, recv: Uint8Array,
+    encoding: Encoding, op: 'SUM' | 'PROD' | 'MAX' | 'MIN'): boolean;
 }

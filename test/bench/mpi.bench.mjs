@@ -4,7 +4,8 @@
 // the same MPI and <= 0.6x mpi4py's buffer path; 4 MiB bandwidth >= 0.95x C; 8 B allreduce <= 2x C.
 //   node test/bench/run.mjs mpi      (writes the section into docs/benchmarks.md)
 import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildPeers, fmt, markdownTable, runCCollectives, runCPingPong, runMpi4pyCollectives, runMpi4pyPingPong, watchOthersLoad,
@@ -25,9 +26,28 @@ for (let waited = 0; loadAtStart > 0.5 && waited < 600; waited += 15) {
   loadAtStart = loadavg()[0];
 }
 
+// The MPI library's own allreduce through the transport (transport.nativeAllreduce, which Comm
+// does not call yet), timed like decks/collectives.ts times allreduce_8B.
+const NATIVE_DECK = `import { world } from 'simdeck';
+const t = world.transport;
+const d8 = new Float64Array([world.rank]), out8 = new Float64Array(1);
+const b = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const f = () => t.nativeAllreduce(0, null, b(d8), b(out8), 9, 'SUM');
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const time = (k) => { const t0 = performance.now(); for (let i = 0; i < k; i++) f(); return performance.now() - t0; };
+let k = 1;
+for (;;) { const ms = world.allreduce(time(k), (a, b) => Math.max(a, b)); if (ms >= 15 || k >= 1 << 22) break; k = Math.min(1 << 22, Math.ceil(k * Math.max(2, 30 / Math.max(ms, 0.01)))); }
+const per = [];
+for (let i = 0; i < 15; i++) { world.barrier(); per.push(world.allreduce(time(k), (a, b) => Math.max(a, b)) / k * 1000); }
+if (world.rank === 0) console.log(JSON.stringify({ results: [{ name: 'allreduce_8B', us: median(per), trial_us: per, iters: k }] }));
+`;
+const nativeDir = mkdtempSync(join(tmpdir(), 'simdeck-mpi-bench-'));
+writeFileSync(join(nativeDir, 'native.ts'), NATIVE_DECK.replaceAll('(a, b) => Math.max(a, b)', 'Op.MAX').replace("import { world } from 'simdeck';", "import { world, Op } from 'simdeck';"));
+
 function simdeckJson(mpi, deck, n, args) {
+  const path = deck.startsWith('/') ? deck : join(import.meta.dirname, 'decks', deck);
   const r = spawnSync(process.execPath, [cli, 'run', '--transport', 'mpi', '--mpi', mpi, '--output', 'rank0', '-n', String(n),
-    join(import.meta.dirname, 'decks', deck), ...args], { encoding: 'utf8', timeout: 600_000 });
+    path, ...args], { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`simdeck ${deck} on ${mpi} failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -42,11 +62,13 @@ for (const [mpi] of MPIS) {
     c: await runCPingPong(mpi, SIZES),
     sdColl: simdeckJson(mpi, 'collectives.ts', 2, COLLECTIVES),
     cColl: await runCCollectives(mpi, 2, { names: COLLECTIVES }),
+    native: simdeckJson(mpi, join(nativeDir, 'native.ts'), 2, []),
   };
 }
 const py = await runMpi4pyPingPong(SIZES, { object: true });
 const pyColl = await runMpi4pyCollectives(2, { names: COLLECTIVES });
 const others = load.stop();
+rmSync(nativeDir, { recursive: true, force: true });
 
 const at = (r, bytes, path = 'buffer') => r?.results.find((x) => x.path === path && x.bytes === bytes);
 const label = (b) => (b >= 1 << 20 ? `${b / (1 << 20)} MiB` : b >= 1024 ? `${b / 1024} KiB` : `${b} B`);
@@ -81,7 +103,11 @@ console.log(markdownTable(['collective', 'simdeck on Open MPI', 'C + Open MPI', 
   COLLECTIVES.map((name) => {
     const a = us(res.openmpi.sdColl, name), b = us(res.openmpi.cColl, name), c = us(res.mpich.sdColl, name), d = us(res.mpich.cColl, name);
     return [name, fmt(a), fmt(b), ratio(a, b), fmt(c), fmt(d), ratio(c, d), fmt(us(pyColl, name))];
-  })));
+  }).concat([(() => {
+    const a = us(res.openmpi.native, 'allreduce_8B'), b = us(res.openmpi.cColl, 'allreduce_8B');
+    const c = us(res.mpich.native, 'allreduce_8B'), d = us(res.mpich.cColl, 'allreduce_8B');
+    return ['allreduce_8B, MPI_Allreduce through `transport.nativeAllreduce` (not yet used by `allreduceInto`)', fmt(a), fmt(b), ratio(a, b), fmt(c), fmt(d), ratio(c, d), '—'];
+  })()])));
 
 // The issue's targets, met or not, with the figures.
 const check = (ok) => (ok ? 'met' : '**not met**');

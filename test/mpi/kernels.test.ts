@@ -45,3 +45,14 @@ try { world.fortranHandle; } catch (e) { console.log(e instanceof TransportError
   expect(r.stdout).toContain("true handle needs the MPI transport, but this job runs on 'shm'");
   expect(r.stdout).toContain('--transport mpi');
 });
+
+for (const mpi of MPIS) {
+  describeMpi(mpi, 'the library\'s own allreduce (transport.nativeAllreduce)', () => {
+    it('matches simdeck\'s allreduce for every element type and built-in operator, in place or not', () => {
+      const r = runMpi(mpi, ['-n', '3', join(root, 'test', 'mpi', 'fixtures', 'native-allreduce.ts')]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      for (let w = 0; w < 3; w++) expect(JSON.parse(linesOf(r.stdout, w)[0])).toEqual({ rank: w, checked: 80 });
+    });
+  });
+}

@@ -2,7 +2,8 @@
  * The MPI transport: simdeck's messages over the system MPI library, called through koffi.
  *
  * Channels. All traffic of all simdeck communicators travels on two duplicates of
- * MPI_COMM_WORLD; simdeck's context and tag ride in a header, so no MPI communicator has to be
+ * MPI_COMM_WORLD (a third carries the transport's own collectives at finalize); simdeck's
+ * context and tag ride in a header, so no MPI communicator has to be
  * created when a simdeck one is, and MPI's tag space (2^28 in MPICH) never limits simdeck's
  * 2^31 tags.
  *
@@ -21,14 +22,16 @@
  *   MPI messages (counts stay below INT_MAX; MPI-4's `_c` calls are not needed, and Open MPI 4
  *   lacks them).
  *
- * Flow control. MPI buffers only a few dozen unreceived small messages per pair of ranks
- * (both Open MPI 4.1 and MPICH 4.0 block the 65th to 100th MPI_Send to a rank that is busy
- * elsewhere). simdeck promises that small sends return at once, so each sender holds
- * {@link creditsFor} credits per destination: an envelope costs one, the receiver gives them back
- * as it takes envelopes out of MPI (on its own envelopes to the sender, or in a CREDIT
- * envelope), and messages without credit wait in a queue here (copied, up to
- * {@link BUFFER_LIMIT} bytes per destination, so the send still returns). MPI_Send of an
- * envelope therefore never waits for the receiver.
+ * Flow control. MPI buffers only a few dozen unreceived small messages per receiver (Open MPI
+ * 4.1 per pair, MPICH 4.0 over all senders — as few as ~32); past that MPI_Send blocks until
+ * the receiver calls MPI. simdeck promises that small sends return at once, so each sender
+ * holds {@link creditsFor} credits per destination: an envelope costs one, the receiver gives
+ * them back as it takes envelopes out of MPI (on its own envelopes to the sender, or in a CREDIT
+ * envelope; at once while it waits), and messages without credit wait in a queue here (copied,
+ * up to {@link BUFFER_LIMIT} bytes per destination, so the send still returns). MPI_Send of an
+ * envelope therefore does not wait for the receiver. A queued message moves on at its sender's
+ * next simdeck call, so a blocking call settles first (see settle()): it returns to the deck
+ * once every queued message is in MPI and each destination that ran out of credit has one.
  *
  * Fairness. MPI does not make ANY_SOURCE receives fair; simdeck does: a receive from
  * ANY_SOURCE takes the sender next in turn (round-robin) among those with a matching message.
@@ -1013,6 +1016,27 @@ export class MpiTransport implements Transport {
     };
     this.natives.set(context, { members: worldRanks, value });
     return value;
+  }
+
+  /**
+   * MPI_Allreduce of a typed array with a built-in operator on the native communicator of a
+   * simdeck communicator (created on first use, collectively). Blocking inside MPI.
+   */
+  nativeAllreduce(context: number, worldRanks: Int32Array | null, send: Uint8Array, recv: Uint8Array,
+    encoding: Encoding, op: 'SUM' | 'PROD' | 'MAX' | 'MIN'): boolean {
+    // Uint8ClampedArray would wrap where JavaScript clamps; a Buffer reduces as uint8 (MPI_BYTE is not numeric).
+    const type = encoding === 3 ? undefined : this.TYPES[encoding === 12 ? 2 : encoding];
+    const mpiOp = this.lib.h.OPS[op];
+    const per = elementBytes(encoding);
+    const count = send.byteLength / per;
+    if (encoding < 1 || type === undefined || mpiOp === undefined || !Number.isInteger(count) || count > 0x7fffffff ||
+      recv.byteLength < send.byteLength) return false;
+    if (count === 0) return true;
+    const comm = Number(this.nativeComm(context, worldRanks).handle);
+    const inPlace = send.buffer === recv.buffer && send.byteOffset === recv.byteOffset;
+    const rc = this.fn.Allreduce(inPlace ? this.lib.abi.IN_PLACE : this.lib.addressOf(send), this.lib.addressOf(recv), count, type, mpiOp, comm);
+    if (rc !== 0) this.fail('MPI_Allreduce', rc);
+    return true;
   }
 
   // ---------------------------------------------------------------- ending

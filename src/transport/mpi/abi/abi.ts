@@ -40,6 +40,8 @@ export interface MpiAbi {
   readonly status: { bytes: number; source: number; tag: number; error: number };
   /** MPI_STATUS_IGNORE as an address. */
   readonly STATUS_IGNORE: number;
+  /** MPI_IN_PLACE as an address. */
+  readonly IN_PLACE: number;
   readonly ANY_SOURCE: number;
   readonly ANY_TAG: number;
   readonly PROC_NULL: number;

@@ -18,6 +18,7 @@ export const mpich: MpiAbi = {
   handleType: 'int',
   handleBytes: 4,
   status: { bytes: 20, source: 8, tag: 12, error: 16 },
+  IN_PLACE: -1,
   STATUS_IGNORE: 1,
   ANY_SOURCE: -2,
   ANY_TAG: -1,

@@ -19,6 +19,7 @@ export const openmpi: MpiAbi = {
   handleType: 'intptr_t',
   handleBytes: 8,
   status: { bytes: 24, source: 0, tag: 4, error: 8 },
+  IN_PLACE: 1,
   STATUS_IGNORE: 0,
   ANY_SOURCE: -1,
   ANY_TAG: -1,
