@@ -4,7 +4,7 @@
  * srun) started the process or SIMDECK_TRANSPORT=mpi, and otherwise (a deck run with plain
  * `node`) a shared-memory world of one rank.
  */
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { Comm, contextName } from '../comm/comm.js';
 import { SimdeckError } from '../errors.js';
 import { ShmTransport } from '../transport/shm/shmTransport.js';
@@ -86,7 +86,9 @@ function createMpiTransport(): MpiTransport {
   const lib = loadMpi();
   const wait = process.env[USER_ENV.WAIT];
   const local = localRanks();
-  const spin = wait === 'spin' || (wait !== 'block' && local !== null && local <= availableParallelism());
+  // The machine's cores, not this process's affinity: MPI launchers bind each rank to a core of
+  // its own (availableParallelism() is then 1), which is exactly when spinning is right.
+  const spin = wait === 'spin' || (wait !== 'block' && local !== null && local <= cpus().length);
   const hang = Number(process.env[USER_ENV.HANG_TIMEOUT]);
   const transport = MpiTransport.start(lib, { spin, hangTimeout: hang > 0 ? hang : null, contextName });
   const { rank, appIndex, appRanks } = transport.info;
