@@ -4,11 +4,11 @@
 // the same MPI and <= 0.6x mpi4py's buffer path; 4 MiB bandwidth >= 0.95x C; 8 B allreduce <= 2x C.
 //   node test/bench/run.mjs mpi      (writes the section into docs/benchmarks.md)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  buildPeers, fmt, markdownTable, runCCollectives, runCPingPong, runMpi4pyCollectives, runMpi4pyPingPong, watchOthersLoad,
+  buildPeers, fmt, markdownTable, mpiLaunch, runCCollectives, runCPingPong, runMpi4pyCollectives, runMpi4pyPingPong, watchOthersLoad,
 } from './peers.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -41,7 +41,46 @@ const per = [];
 for (let i = 0; i < 15; i++) { world.barrier(); per.push(world.allreduce(time(k), (a, b) => Math.max(a, b)) / k * 1000); }
 if (world.rank === 0) console.log(JSON.stringify({ results: [{ name: 'allreduce_8B', us: median(per), trial_us: per, iters: k }] }));
 `;
+// The floor under simdeck: Node calling MPI_Send/MPI_Recv through koffi, nothing else (the same
+// calibrated trials as decks/pingpong.ts). Run with the MPI launcher; prints one JSON line.
+const BARE = `import koffi from 'koffi';
+const ompi = process.argv[2] === 'openmpi';
+const lib = koffi.load(ompi ? 'libmpi.so.40' : 'libmpich.so.12', { global: true });
+const H = ompi ? 'intptr_t' : 'int';
+const f = (s) => lib.func(s.replaceAll('H', H));
+f('int MPI_Init_thread(void *, void *, int, _Out_ int *)')(null, null, 1, [0]);
+const WORLD = ompi ? Number(lib.symbol('ompi_mpi_comm_world')) : 0x44000000;
+const BYTE = ompi ? Number(lib.symbol('ompi_mpi_byte')) : 0x4c00010d;
+const Send = f('int MPI_Send(void *buf, int n, H dt, int dest, int tag, H comm)');
+const Recv = f('int MPI_Recv(void *buf, int n, H dt, int src, int tag, H comm, void *st)');
+const r = [0]; f('int MPI_Comm_rank(H, _Out_ int *)')(WORLD, r);
+const me = r[0], peer = 1 - me, st = new Uint8Array(64);
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const results = [];
+for (const bytes of process.argv.slice(3).map(Number)) {
+  const buf = new Uint8Array(bytes);
+  const step = me === 0 ? () => { Send(buf, bytes, BYTE, peer, 1, WORLD); Recv(buf, bytes, BYTE, peer, 1, WORLD, st); }
+    : () => { Recv(buf, bytes, BYTE, peer, 1, WORLD, st); Send(buf, bytes, BYTE, peer, 1, WORLD); };
+  const k = bytes <= 1024 ? 20000 : bytes <= 65536 ? 5000 : bytes <= 1 << 20 ? 400 : 100;
+  for (let i = 0; i < k / 5; i++) step();
+  const per = [];
+  for (let t = 0; t < 15; t++) { const t0 = performance.now(); for (let i = 0; i < k; i++) step(); per.push((performance.now() - t0) / k / 2 * 1000); }
+  results.push({ path: 'buffer', bytes, half_rtt_us: median(per), gbps: bytes / median(per) / 1e3 });
+}
+if (me === 0) console.log(JSON.stringify({ impl: 'node-koffi', results }));
+f('int MPI_Finalize()')();
+`;
 const nativeDir = mkdtempSync(join(tmpdir(), 'simdeck-mpi-bench-'));
+const bareDir = join(root, 'node_modules', '.cache', 'simdeck-bench');
+mkdirSync(bareDir, { recursive: true });
+const barePath = join(bareDir, `mpi-bare-${process.pid}.mjs`);
+writeFileSync(barePath, BARE);
+function bareJson(mpi) {
+  const { cmd, args } = mpiLaunch(mpi, 2);
+  const r = spawnSync(cmd, [...args, process.execPath, barePath, mpi, ...SIZES.map(String)], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`bare koffi ping-pong on ${mpi} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop());
+}
 writeFileSync(join(nativeDir, 'native.ts'), NATIVE_DECK.replaceAll('(a, b) => Math.max(a, b)', 'Op.MAX').replace("import { world } from 'simdeck';", "import { world, Op } from 'simdeck';"));
 
 function simdeckJson(mpi, deck, n, args) {
@@ -52,14 +91,31 @@ function simdeckJson(mpi, deck, n, args) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
+/**
+ * Runs `run` three times and keeps, per message size, the run with the median time: large
+ * messages through Node are bimodal here (some runs copy at a third of the speed, bare koffi
+ * included), and one run decides too much.
+ */
+function medianOf3(run) {
+  const runs = [run(), run(), run()];
+  const out = { ...runs[0], results: [] };
+  for (const r0 of runs[0].results) {
+    const same = runs.map((r) => r.results.find((x) => x.path === r0.path && x.bytes === r0.bytes && x.object === r0.object)).filter(Boolean);
+    same.sort((a, b) => a.half_rtt_us - b.half_rtt_us);
+    out.results.push(same[same.length >> 1]);
+  }
+  return out;
+}
+
 const avail = buildPeers();
 for (const [mpi] of MPIS) if (!avail[mpi]) throw new Error(`${mpi} is not installed: ${avail.reasons[mpi]}`);
 const load = watchOthersLoad();
 const res = {};
 for (const [mpi] of MPIS) {
   res[mpi] = {
-    sd: simdeckJson(mpi, 'pingpong.ts', 2, SIZES.map(String)),
+    sd: medianOf3(() => simdeckJson(mpi, 'pingpong.ts', 2, SIZES.map(String))),
     c: await runCPingPong(mpi, SIZES),
+    bare: medianOf3(() => bareJson(mpi)),
     sdColl: simdeckJson(mpi, 'collectives.ts', 2, COLLECTIVES),
     cColl: await runCCollectives(mpi, 2, { names: COLLECTIVES }),
     native: simdeckJson(mpi, join(nativeDir, 'native.ts'), 2, []),
@@ -69,6 +125,7 @@ const py = await runMpi4pyPingPong(SIZES, { object: true });
 const pyColl = await runMpi4pyCollectives(2, { names: COLLECTIVES });
 const others = load.stop();
 rmSync(nativeDir, { recursive: true, force: true });
+rmSync(barePath, { force: true });
 
 const at = (r, bytes, path = 'buffer') => r?.results.find((x) => x.path === path && x.bytes === bytes);
 const label = (b) => (b >= 1 << 20 ? `${b / (1 << 20)} MiB` : b >= 1024 ? `${b / 1024} KiB` : `${b} B`);
@@ -76,24 +133,26 @@ const ratio = (a, b) => (a !== undefined && b !== undefined ? fmt(a / b) + '×' 
 
 console.log('Two ranks on two cores. simdeck: `send` + `recvInto` of a Uint8Array (decks/pingpong.ts) run with');
 console.log('`simdeck run --transport mpi --mpi openmpi|mpich`; C: `MPI_Send`/`MPI_Recv` on the same MPI; mpi4py 3.1');
-console.log('(Open MPI): `Send`/`Recv` of a buffer. Latency in µs per half round trip (lower is better), bandwidth');
-console.log('in GB/s (higher is better); ratios are simdeck ÷ peer.\n');
+console.log('(Open MPI): `Send`/`Recv` of a buffer; *bare*: Node calling `MPI_Send`/`MPI_Recv` through koffi with nothing');
+console.log('else (the floor for any JavaScript layer). Latency in µs per half round trip (lower is better), bandwidth in GB/s');
+console.log('(higher is better); ratios are simdeck ÷ peer. simdeck and bare: the median of three runs per size (through Node,');
+console.log('large messages are bimodal on this VM: some runs copy at a third of the speed, bare koffi included).\n');
 const rows = SIZES.map((bytes) => {
   const lat = bytes <= 1024;
   const v = (x) => (x ? (lat ? fmt(x.half_rtt_us) : fmt(x.gbps)) : '—');
   const rr = (s, p) => (s && p ? (lat ? ratio(s.half_rtt_us, p.half_rtt_us) : ratio(s.gbps, p.gbps)) : '—');
-  const so = at(res.openmpi.sd, bytes), co = at(res.openmpi.c, bytes);
-  const sm = at(res.mpich.sd, bytes), cm = at(res.mpich.c, bytes);
+  const so = at(res.openmpi.sd, bytes), co = at(res.openmpi.c, bytes), bo = at(res.openmpi.bare, bytes);
+  const sm = at(res.mpich.sd, bytes), cm = at(res.mpich.c, bytes), bm = at(res.mpich.bare, bytes);
   const p = at(py, bytes);
-  return [label(bytes), lat ? 'µs' : 'GB/s', v(so), v(co), rr(so, co), v(sm), v(cm), rr(sm, cm), v(p), rr(so, p)];
+  return [label(bytes), lat ? 'µs' : 'GB/s', v(so), v(bo), v(co), rr(so, co), v(sm), v(bm), v(cm), rr(sm, cm), v(p), rr(so, p)];
 });
 const so = res.openmpi.sd.results.find((x) => x.path === 'object');
 const sm = res.mpich.sd.results.find((x) => x.path === 'object');
 const po = py?.results.find((x) => x.path === 'object' && x.object === 'small');
-rows.push(['small object `{step, name, values}`', 'µs', fmt(so?.half_rtt_us), '—', '—', fmt(sm?.half_rtt_us), '—', '—',
+rows.push(['small object `{step, name, values}`', 'µs', fmt(so?.half_rtt_us), '—', '—', '—', fmt(sm?.half_rtt_us), '—', '—', '—',
   fmt(po?.half_rtt_us), po && so ? ratio(so.half_rtt_us, po.half_rtt_us) : '—']);
-console.log(markdownTable(['message', 'unit', 'simdeck on Open MPI', 'C + Open MPI', 'ratio', 'simdeck on MPICH', 'C + MPICH', 'ratio',
-  'mpi4py (Open MPI)', 'simdeck OMPI ÷ mpi4py'], rows));
+console.log(markdownTable(['message', 'unit', 'simdeck on Open MPI', 'Node+koffi, bare MPI_Send/Recv', 'C + Open MPI', 'simdeck ÷ C',
+  'simdeck on MPICH', 'Node+koffi, bare', 'C + MPICH', 'simdeck ÷ C', 'mpi4py (Open MPI)', 'simdeck OMPI ÷ mpi4py'], rows));
 
 console.log('\nCollectives on 2 ranks, µs per call (median of 15 trials, slowest rank): simdeck `barrier`, `bcastInto`,');
 console.log('`allreduceInto`, `allgatherInto` on Float64Arrays (simdeck\'s own algorithms over the MPI transport\'s');
