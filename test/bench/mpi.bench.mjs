@@ -92,12 +92,12 @@ function simdeckJson(mpi, deck, n, args) {
 }
 
 /**
- * Runs `run` three times and keeps, per message size, the run with the median time: large
- * messages through Node are bimodal here (some runs copy at a third of the speed, bare koffi
- * included), and one run decides too much.
+ * Runs `run` five times and keeps, per message size, the run with the median time: runs
+ * through Node are bimodal on this VM (a whole run, bare koffi included, sometimes copies at a
+ * third of the speed and answers 40 % slower), and one run decides too much.
  */
-function medianOf3(run) {
-  const runs = [run(), run(), run()];
+function medianOf5(run) {
+  const runs = [run(), run(), run(), run(), run()];
   const out = { ...runs[0], results: [] };
   for (const r0 of runs[0].results) {
     const same = runs.map((r) => r.results.find((x) => x.path === r0.path && x.bytes === r0.bytes && x.object === r0.object)).filter(Boolean);
@@ -113,9 +113,9 @@ const load = watchOthersLoad();
 const res = {};
 for (const [mpi] of MPIS) {
   res[mpi] = {
-    sd: medianOf3(() => simdeckJson(mpi, 'pingpong.ts', 2, SIZES.map(String))),
+    sd: medianOf5(() => simdeckJson(mpi, 'pingpong.ts', 2, SIZES.map(String))),
     c: await runCPingPong(mpi, SIZES),
-    bare: medianOf3(() => bareJson(mpi)),
+    bare: medianOf5(() => bareJson(mpi)),
     sdColl: simdeckJson(mpi, 'collectives.ts', 2, COLLECTIVES),
     cColl: await runCCollectives(mpi, 2, { names: COLLECTIVES }),
     native: simdeckJson(mpi, join(nativeDir, 'native.ts'), 2, []),
@@ -135,8 +135,8 @@ console.log('Two ranks on two cores. simdeck: `send` + `recvInto` of a Uint8Arra
 console.log('`simdeck run --transport mpi --mpi openmpi|mpich`; C: `MPI_Send`/`MPI_Recv` on the same MPI; mpi4py 3.1');
 console.log('(Open MPI): `Send`/`Recv` of a buffer; *bare*: Node calling `MPI_Send`/`MPI_Recv` through koffi with nothing');
 console.log('else (the floor for any JavaScript layer). Latency in µs per half round trip (lower is better), bandwidth in GB/s');
-console.log('(higher is better); ratios are simdeck ÷ peer. simdeck and bare: the median of three runs per size (through Node,');
-console.log('large messages are bimodal on this VM: some runs copy at a third of the speed, bare koffi included).\n');
+console.log('(higher is better); ratios are simdeck ÷ peer. simdeck and bare: the median of five runs per size (runs through');
+console.log('Node are bimodal on this VM: a whole run, bare koffi included, sometimes copies at a third of the speed).\n');
 const rows = SIZES.map((bytes) => {
   const lat = bytes <= 1024;
   const v = (x) => (x ? (lat ? fmt(x.half_rtt_us) : fmt(x.gbps)) : '—');
