@@ -35,7 +35,7 @@ describe('heat2d on a Grid', () => {
     }
   });
 
-  it.skipIf(!hasGfortran)('the Fortran deck on layout F gives the C deck\'s field bit for bit (1x2, 1x3, 2x2 and uneven 5 ranks)', () => {
+  it.skipIf(!hasGfortran && process.env.CI !== 'true')('the Fortran deck on layout F gives the C deck\'s field bit for bit (1x2, 1x3, 2x2 and uneven 5 ranks)', () => {
     const c = run('deck.ts', 1);
     for (const n of [1, 2, 3, 4, 5]) {
       const f = run('fortran.ts', n);

@@ -3,25 +3,13 @@
 // (`mpirun -np N node simdeck deck.ts`), on 1 to 5 ranks (more ranks than the 2 cores
 // included), spinning and sleeping; and messages past 2 GiB.
 import { expect, it } from 'vitest';
+import { P2P_CHECKS } from '../decks/checks.js';
 import { join } from 'node:path';
 import { root, type JobResult } from '../helpers/job.js';
 import { describeMpi, MPIS, runLauncher, runMpi } from './helpers.js';
 
 const deck = join(root, 'test', 'decks', 'p2p.ts');
-const checks = [
-  'typed arrays of every element type round-trip bit for bit',
-  'subarray views keep their window',
-  'objects with nested typed arrays, Map, Date, BigInt',
-  'zero-byte messages',
-  'messages between a pair are not overtaken',
-  'ANY_SOURCE receives are fair',
-  'isend/irecv with waitAll, waitAny and test',
-  'probe and iprobe',
-  'recvInto, truncation and type mismatch',
-  'PROC_NULL and messages to self',
-  'bad input raises typed errors',
-  'process.argv holds the deck arguments',
-];
+const checks = P2P_CHECKS;
 
 function expectAllChecks(r: JobResult, n: number, prefixed = true) {
   expect(r.stderr).toBe('');

@@ -1,24 +1,12 @@
 // Point-to-point conformance: the same deck on 1 to 5 ranks (more ranks than cores included),
 // on both large-message paths (single-copy reads and ring streaming) and both wait strategies.
 import { describe, expect, it } from 'vitest';
+import { P2P_CHECKS } from '../decks/checks.js';
 import { join } from 'node:path';
 import { root, simdeck } from '../helpers/job.js';
 
 const deck = join(root, 'test', 'decks', 'p2p.ts');
-const checks = [
-  'typed arrays of every element type round-trip bit for bit',
-  'subarray views keep their window',
-  'objects with nested typed arrays, Map, Date, BigInt',
-  'zero-byte messages',
-  'messages between a pair are not overtaken',
-  'ANY_SOURCE receives are fair',
-  'isend/irecv with waitAll, waitAny and test',
-  'probe and iprobe',
-  'recvInto, truncation and type mismatch',
-  'PROC_NULL and messages to self',
-  'bad input raises typed errors',
-  'process.argv holds the deck arguments',
-];
+const checks = P2P_CHECKS;
 
 function expectAllChecks(n: number, extra: string[] = [], env: Record<string, string> = {}) {
   const r = simdeck(['run', ...extra, '-n', String(n), deck, 'alpha', '--beta=2'], env);

@@ -48,6 +48,7 @@
  * standing receive complete (posting it again happens at the next poll, after this rank's
  * reply has gone out).
  */
+import { BaseRequest } from '../request.js';
 import koffi from 'koffi';
 import { ArgumentError, DeadlockError, MessageTypeError, TruncationError } from '../../errors.js';
 import { compatibleEncodings, elementBytes, encodingName } from '../encoding.js';
@@ -115,24 +116,9 @@ const SPIN_SHARED = 64;
 /** findMatch: a receive from ANY_SOURCE must wait for a sender's announced message. */
 const STALL = -2;
 
-class Req implements TransportRequest {
-  done = false;
-  error: Error | null = null;
-  data: Uint8Array | null;
-  source: number;
-  tag: number;
-  encoding: Encoding;
-  bytes = 0;
-  signature = 0;
+class Req extends BaseRequest {
   /** Bulk transfer: the MPI requests still outstanding. */
   mpi: Slot[] = [];
-  constructor(readonly kind: 'send' | 'recv', readonly peer: number, readonly context: number,
-    tag: number, encoding: Encoding, data: Uint8Array | null) {
-    this.source = peer;
-    this.tag = tag;
-    this.encoding = encoding;
-    this.data = data;
-  }
 }
 
 /** A message whose envelope arrived before any receive matched it. */

@@ -15,6 +15,7 @@ import {
 } from '../transport.js';
 import { addressOf, allowPeerReads, futexWait, futexWakeAll, readFromProcess } from './libc.js';
 import { FRAME_HEADER, Kind, Ring, pad8 } from './ring.js';
+import { BaseRequest } from '../request.js';
 import { Abort, Decks, H, R, RING_CTRL_BYTES, rankBlockOffset, ringOffset, type Segment } from './segment.js';
 
 /** Polls before sleeping when every rank has its own core (~1-2 ms), and when oversubscribed. */
@@ -23,27 +24,12 @@ const SPIN_POLLS_SHARED = 64;
 /** Longest single futex sleep: bounds how late a rank notices an abort. */
 const SLEEP_MS = 50;
 
-class Request implements TransportRequest {
-  done = false;
-  error: Error | null = null;
-  data: Uint8Array | null = null;
-  source: number;
-  tag: number;
-  encoding: Encoding;
-  bytes = 0;
-  signature = 0;
+class Request extends BaseRequest {
   /** send: 0 queued, 1 waiting for FIN/CTS, 2 streaming; recv: bytes streamed so far. */
   state = 0;
   id = 0;
   /** send: the receiver's id for streamed DATA frames. */
   aux = 0;
-  constructor(readonly kind: 'send' | 'recv', readonly peer: number, readonly context: number,
-    tag: number, encoding: Encoding, data: Uint8Array | null) {
-    this.source = peer;
-    this.tag = tag;
-    this.encoding = encoding;
-    this.data = data;
-  }
 }
 
 /** A message taken off a ring before any receive matched it. */
