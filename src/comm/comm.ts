@@ -175,8 +175,10 @@ export class Comm {
   // ------------------------------------------------------------ point-to-point
 
   /**
-   * Sends `value` to rank `dest` with `tag`. Blocks until the value may be reused: small
-   * messages are buffered at once; large ones wait for the receiver (as MPI_Send may).
+   * Sends `value` to rank `dest` with `tag`. Blocks until the value may be reused and the
+   * message is on its way: small messages are buffered at once while the receiver's share of
+   * buffer space lasts (otherwise send waits until the receiver takes some, in any simdeck call
+   * it makes); large ones wait for the receiver (as MPI_Send may).
    * Throws ArgumentError for a bad rank or tag, EncodeError for a value that cannot travel.
    */
   send(value: unknown, dest: number, tag = 0): void {
@@ -186,7 +188,10 @@ export class Comm {
     const { bytes, encoding } = encode(value);
     if (this.transport.trySend(bytes, encoding, worldDest, tag, this.context)) return;
     const tx = this.transport.isend(bytes, encoding, worldDest, tag, this.context);
-    if (!tx.done) this.transport.block(() => tx.done, tx);
+    // Even when the request is done (the message was copied), block: a transport that queued
+    // it at this rank (no buffer space at the receiver yet) hands it over before send returns,
+    // so it never waits on this rank's next call while the deck computes.
+    this.transport.block(() => tx.done, tx);
     if (tx.error) throw tx.error;
   }
 

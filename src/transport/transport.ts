@@ -105,8 +105,10 @@ export interface Transport {
   progress(): void;
 
   /**
-   * Blocks until `isDone()` holds, making progress meanwhile. `request` (or the describer)
-   * explains the wait for hang diagnosis. Throws JobAbortedError when the job is torn down.
+   * Blocks until `isDone()` holds, making progress meanwhile; before returning, hands over any
+   * message this rank still holds for lack of buffer space at its receiver (so nothing waits on
+   * this rank's next call). `request` (or the describer) explains the wait for hang diagnosis.
+   * Throws JobAbortedError when the job is torn down.
    */
   block(isDone: () => boolean, request: TransportRequest | null): void;
 

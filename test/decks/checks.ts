@@ -9,6 +9,7 @@ export const P2P_CHECKS = [
   'zero-byte messages',
   'messages between a pair are not overtaken',
   'ANY_SOURCE receives are fair',
+  "a sent message never waits for its sender's next call",
   'isend/irecv with waitAll, waitAny and test',
   'probe and iprobe',
   'recvInto, truncation and type mismatch',

@@ -121,7 +121,9 @@ if (size > 2) {
     for (let r = 1; r < size; r++) world.send(dir, r, 29);
     const deadline = Date.now() + 60_000;
     while (readdirSync(dir).length < size - 1 && Date.now() < deadline) { /* no simdeck call meanwhile */ }
+    const done = readdirSync(dir).length;
     rmSync(dir, { recursive: true });
+    assert.equal(done, size - 1, 'every sender posts its backlog while rank 0 stays out of simdeck');
     const order: number[] = [];
     for (let i = 0; i < M * (size - 1); i++) order.push((world.recv(ANY_SOURCE, 30) as number[])[0]);
     for (let k = 1; k <= M; k++) {
@@ -129,12 +131,39 @@ if (size > 2) {
       for (let r = 1; r < size; r++) assert.equal(window.filter((s) => s === r).length, k, `round ${k}: ${order.slice(0, 12)}`);
     }
   } else {
+    // isend: a blocking send may wait for the receiver once its buffer share is used up (on
+    // MPI after a few credits), and rank 0 calls nothing until every backlog is complete.
     const dir = world.recv(0, 29) as string;
-    for (let i = 0; i < M; i++) world.send([rank, i], 0, 30);
+    const sends: Request[] = [];
+    for (let i = 0; i < M; i++) sends.push(world.isend([rank, i], 0, 30));
     writeFileSync(join(dir, `sent-${rank}`), '');
+    Request.waitAll(sends);
   }
 }
 ok('ANY_SOURCE receives are fair');
+
+// --- a message handed to send() never waits at its sender while the sender stays out of simdeck
+// (MPI: rank 0 has spent its credits towards rank 1 on isends, so the send must hand over the queue)
+if (size > 1) {
+  const K = 40; // more than any credit count
+  if (rank === 0) {
+    const dir = mkdtempSync(join(tmpdir(), 'simdeck-handover-'));
+    world.send(dir, 1, 31);
+    for (let i = 0; i < K; i++) world.isend(i, 1, 32);
+    world.send('last', 1, 33);
+    const deadline = Date.now() + 30_000;
+    while (readdirSync(dir).length === 0 && Date.now() < deadline) { /* no simdeck call meanwhile */ }
+    const done = readdirSync(dir).length;
+    rmSync(dir, { recursive: true });
+    assert.equal(done, 1, 'rank 1 got every message while rank 0 stayed out of simdeck');
+  } else if (rank === 1) {
+    const dir = world.recv(0, 31) as string;
+    for (let i = 0; i < K; i++) assert.equal(world.recv(0, 32), i);
+    assert.equal(world.recv(0, 33), 'last');
+    writeFileSync(join(dir, 'received'), '');
+  }
+}
+ok('a sent message never waits for its sender\'s next call');
 
 // --- nonblocking: isend/irecv with waitAll, waitAny, test
 {

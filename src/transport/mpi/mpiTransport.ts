@@ -24,14 +24,17 @@
  *
  * Flow control. MPI buffers only a few dozen unreceived small messages per receiver (Open MPI
  * 4.1 per pair, MPICH 4.0 over all senders — as few as ~32); past that MPI_Send blocks until
- * the receiver calls MPI. simdeck promises that small sends return at once, so each sender
- * holds {@link creditsFor} credits per destination: an envelope costs one, the receiver gives
- * them back as it takes envelopes out of MPI (on its own envelopes to the sender, or in a CREDIT
- * envelope; at once while it waits), and messages without credit wait in a queue here (copied,
- * up to {@link BUFFER_LIMIT} bytes per destination, so the send still returns). MPI_Send of an
- * envelope therefore does not wait for the receiver. A queued message moves on at its sender's
- * next simdeck call, so a blocking call settles first (see settle()): it returns to the deck
- * once every queued message is in MPI and each destination that ran out of credit has one.
+ * the receiver calls MPI, and a sender blocked inside MPI_Send makes no simdeck progress. So each
+ * sender holds {@link creditsFor} credits per destination: an envelope costs one, the receiver
+ * gives them back as it takes envelopes out of MPI (on its own envelopes to the sender, or in a
+ * CREDIT envelope; at once while it waits), and messages without credit wait in a queue here
+ * (copied, up to {@link BUFFER_LIMIT} bytes per destination, so an isend still completes). MPI_Send
+ * of an envelope therefore never waits for the receiver. A queued message moves on at its
+ * sender's next simdeck call, so every blocking call, a blocking send included, settles first
+ * (see settle()): it returns to the deck once every queued message is in MPI and each
+ * destination that ran out of credit has one. A blocking send to a rank that is busy outside
+ * simdeck thus returns at once for the first credits' worth of messages, then waits for that
+ * rank, as MPI_Send waits once MPI's eager buffers are full.
  *
  * Fairness. MPI does not make ANY_SOURCE receives fair; simdeck does: a receive from
  * ANY_SOURCE takes the sender next in turn (round-robin) among those with a matching message.
