@@ -6,9 +6,14 @@
  * or each other, and its messages carry the call's signature (see collectiveCheck).
  *
  * Algorithms (p ranks): dissemination barrier (log p rounds); binomial-tree bcast, reduce,
- * gather, scatter (log p); recursive-doubling allreduce for small values and power-of-two p;
- * ring reduce-scatter + allgather for large typed arrays (bandwidth-optimal); Hillis-Steele
- * scan (log p); pairwise alltoall (p - 1 rounds).
+ * gather, scatter (log p); recursive-doubling allreduce for small values (any p: the ranks past
+ * a power of two fold in first); ring reduce-scatter + allgather for large typed arrays
+ * (bandwidth-optimal); Bruck allgather of values and typed blocks (log p); Hillis-Steele scan
+ * (log p); pairwise alltoall (p - 1 rounds).
+ *
+ * Blocking collectives send and receive through the transport's try-paths when they can
+ * (trySend; tryRecv, which polls the peer directly), so a small collective allocates no
+ * request objects on the way; see Coll.blocking.
  */
 import { ArgumentError, CollectiveMismatchError, DeadlockError, describe } from '../errors.js';
 import { OBJECT_ENCODING, typedArrayEncoding } from '../transport/encoding.js';
@@ -29,6 +34,13 @@ type Step<T> = Generator<TransportRequest, T, void>;
 /** Typed arrays at least this large take the bandwidth-optimal allreduce. */
 const LARGE_REDUCE_BYTES = 64 * 1024;
 
+/** What a send that went out at once (through trySend) returns: a request that is already complete. */
+const SENT: TransportRequest = {
+  kind: 'send', done: true, error: null, data: null, source: -1, tag: -1, encoding: 0, bytes: 0, signature: 0, peer: -1, context: -1,
+};
+/** The buffer zero-byte messages (barrier) are received into. */
+const NOTHING = new Uint8Array(0);
+
 /** One collective call in progress: its tag, signature and messaging helpers. */
 export class Coll {
   readonly t: Transport;
@@ -37,6 +49,14 @@ export class Coll {
   readonly sig: number;
   readonly p: number;
   readonly r: number;
+  /**
+   * True while a blocking call runs this collective (set by {@link run}): its messages then take
+   * the transport's try-paths first (trySend, and tryRecv, which polls a while before giving up),
+   * skipping request objects. A nonblocking collective must not poll, so it leaves this false.
+   */
+  blocking = false;
+  /** The encoding of the message {@link take} returned last. */
+  encoding = 0;
   private description: string | null = null;
 
   constructor(readonly comm: Comm, readonly call: CallName, readonly root: number, readonly length: number) {
@@ -58,9 +78,11 @@ export class Coll {
     return this.description;
   }
 
-  /** Starts sending encoded bytes to local rank `to`. */
+  /** Starts sending encoded bytes to local rank `to` (a blocking collective sends small ones at once). */
   sendBytes(bytes: Uint8Array, encoding: number, to: number): TransportRequest {
-    return this.t.isend(bytes, encoding, this.comm.toWorld(to), this.tag, this.ctx, this.sig);
+    const dest = this.comm.toWorld(to);
+    if (this.blocking && this.t.trySend(bytes, encoding, dest, this.tag, this.ctx, this.sig)) return SENT;
+    return this.t.isend(bytes, encoding, dest, this.tag, this.ctx, this.sig);
   }
 
   /** Starts sending a value (encoded here) to local rank `to`. */
@@ -84,15 +106,43 @@ export class Coll {
     return req;
   }
 
-  /** Receives and decodes a value from local rank `from`. */
-  *recv(from: number): Step<unknown> {
-    const req = yield* this.wait(this.irecv(from));
-    return decode(req.data!, req.encoding);
+  /**
+   * Receives a message from local rank `from` (into `into` when given, which must then take
+   * `expect`'s encoding) and returns its bytes; their encoding is left in {@link encoding}.
+   * Checks the sender's signature. A blocking collective first tries the transport's tryRecv.
+   */
+  *take(from: number, into: Uint8Array | null = null, expect = -1): Step<Uint8Array> {
+    return this.tryTake(from, into, expect) ?? (yield* this.takeSlow(from, into, expect));
   }
 
-  /** Receives raw bytes (and their encoding) from local rank `from`. */
-  *recvRaw(from: number): Step<TransportRequest> {
-    return yield* this.wait(this.irecv(from));
+  /**
+   * The first half of {@link take}, without a generator (hot paths call it inline): in a
+   * blocking collective, the message if the transport's tryRecv finds it; otherwise null.
+   */
+  tryTake(from: number, into: Uint8Array | null, expect: number): Uint8Array | null {
+    if (!this.blocking) return null;
+    const got = this.t.tryRecv(this.comm.toWorld(from), this.tag, this.ctx, into, expect);
+    if (got === null) return null;
+    const last = this.t.last;
+    if (last.signature !== this.sig) {
+      throw mismatch(this.comm.name, this.tag, this.r, this.toString(), this.comm.toLocal(last.source), last.signature);
+    }
+    this.encoding = last.encoding;
+    return got;
+  }
+
+  /** The second half of {@link take}: a posted receive, waited for. */
+  *takeSlow(from: number, into: Uint8Array | null, expect: number): Step<Uint8Array> {
+    const req = yield* this.wait(this.irecv(from, into, expect));
+    this.encoding = req.encoding;
+    return req.data!;
+  }
+
+
+  /** Receives and decodes a value from local rank `from`. */
+  *recv(from: number): Step<unknown> {
+    const data = yield* this.take(from);
+    return decode(data, this.encoding);
   }
 
   /**
@@ -138,6 +188,7 @@ export function run<T>(c: Coll, gen: Step<T>): T {
   const t = c.t;
   c.comm.liveCollectives.add(c.tag);
   t.setActivity(c);
+  c.blocking = true;
   try {
     let step = gen.next();
     while (!step.done) {
@@ -196,6 +247,15 @@ export function typedCode(v: unknown): number {
   return code > 0 ? code : 0;
 }
 
+/**
+ * Working space of `like`'s class: the communicator's reusable scratch for a blocking collective
+ * (no two run at once), a fresh array for a nonblocking one (it may overlap another collective).
+ */
+function scratchFor(c: Coll, like: TypedArray, n: number): TypedArray {
+  if (c.blocking) return c.comm.scratch(like, n);
+  return new (like.constructor as new (n: number) => TypedArray)(n);
+}
+
 function lengthOf(v: unknown): number {
   return typedCode(v) > 0 ? (v as TypedArray).length : -1;
 }
@@ -229,9 +289,10 @@ export function* barrier(c: Coll): Step<void> {
   const { p, r } = c;
   const empty = new Uint8Array(0);
   for (let k = 1; k < p; k <<= 1) {
+    const from = (r - k + p) % p;
     const s = c.sendBytes(empty, 2, (r + k) % p);
-    yield* c.wait(c.irecv((r - k + p) % p));
-    yield* c.wait(s);
+    if (c.tryTake(from, NOTHING, -1) === null) yield* c.takeSlow(from, NOTHING, -1);
+    if (s !== SENT) yield* c.wait(s);
   }
 }
 
@@ -244,18 +305,22 @@ function* bcastBytes(c: Coll, bytes: Uint8Array | null, encoding: number, root: 
   let mask = 1;
   while (mask < p) {
     if (vr & mask) {
-      const req = yield* c.wait(c.irecv((vr - mask + root) % p, into, into === null ? -1 : encoding));
-      bytes = req.data!;
-      encoding = req.encoding;
+      const from = (vr - mask + root) % p;
+      const expect = into === null ? -1 : encoding;
+      bytes = c.tryTake(from, into, expect) ?? (yield* c.takeSlow(from, into, expect));
+      encoding = c.encoding;
       break;
     }
     mask <<= 1;
   }
-  const sends: TransportRequest[] = [];
+  let sends: TransportRequest[] | null = null;
   for (mask >>= 1; mask > 0; mask >>= 1) {
-    if (vr + mask < p) sends.push(c.sendBytes(bytes!, encoding, (vr + mask + root) % p));
+    if (vr + mask < p) {
+      const s = c.sendBytes(bytes!, encoding, (vr + mask + root) % p);
+      if (s !== SENT) (sends ??= []).push(s);
+    }
   }
-  for (const s of sends) yield* c.wait(s);
+  if (sends !== null) for (const s of sends) yield* c.wait(s);
   return { bytes: bytes!, encoding };
 }
 
@@ -342,40 +407,102 @@ export function* allreduce(c: Coll, value: unknown, op: Op, into: TypedArray | n
   const { p, r } = c;
   const typed = typedCode(value) > 0;
   if (typed && op.element !== null && (value as TypedArray).byteLength >= LARGE_REDUCE_BYTES && (value as TypedArray).length >= p) {
-    let acc: TypedArray;
-    if (into !== null) {
-      acc = into.length === (value as TypedArray).length ? into : into.subarray(0, (value as TypedArray).length) as TypedArray;
-      if (acc !== value) (acc as unknown as { set(v: TypedArray): void }).set(value as TypedArray);
-    } else {
-      acc = (value as TypedArray).slice();
-    }
+    const acc = into !== null ? copyInto(value as TypedArray, into) : (value as TypedArray).slice();
     yield* ringAllreduce(c, acc, op);
     return acc;
   }
-  if (p === 1) return copyIfTyped(value);
-  if ((p & (p - 1)) === 0) {
-    // Recursive doubling: both partners combine (lower, higher), so every rank gets the same bits.
-    let acc = value;
-    for (let mask = 1; mask < p; mask <<= 1) {
-      const partner = r ^ mask;
+  if (p === 1) return into !== null && typed ? copyInto(value as TypedArray, into) : copyIfTyped(value);
+  if (typed && op.element !== null) return yield* doublingInPlace(c, value as TypedArray, op, into);
+  // Recursive doubling over the largest power of two ranks, pof2. With p = pof2 + rem, the first
+  // 2 rem ranks fold in pairs first (even into odd) and get the result back last. Partners
+  // combine (lower, higher): rank order holds for non-commutative ops, and every rank ends with
+  // the same bits.
+  let pof2 = 1;
+  while (pof2 * 2 <= p) pof2 *= 2;
+  const rem = p - pof2;
+  let acc = value;
+  let vr = r - rem; // rank among the pof2 that take part in the doubling; -1 for those folded away
+  if (r < 2 * rem) {
+    if ((r & 1) === 0) {
+      yield* c.wait(c.send(acc, r + 1));
+      vr = -1;
+    } else {
+      acc = combine(op, yield* c.recv(r - 1), acc);
+      vr = r >> 1;
+    }
+  }
+  if (vr >= 0) {
+    for (let mask = 1; mask < pof2; mask <<= 1) {
+      const vp = vr ^ mask;
+      const partner = vp < rem ? 2 * vp + 1 : vp + rem;
       const s = c.send(acc, partner);
       const got = yield* c.recv(partner);
       yield* c.wait(s);
-      acc = partner < r ? combine(op, got, acc) : combine(op, acc, got);
+      acc = vp < vr ? combine(op, got, acc) : combine(op, acc, got);
     }
-    return acc === value ? copyIfTyped(value) : acc;
   }
-  const result = yield* reduce(c, value, op, 0);
-  const got = yield* bcastBytesOf(c, result, 0);
-  return got;
+  if (r < 2 * rem) {
+    if ((r & 1) === 1) yield* c.wait(c.send(acc, r - 1));
+    else acc = yield* c.recv(r + 1);
+  }
+  return acc === value ? copyIfTyped(value) : acc;
 }
 
-function* bcastBytesOf(c: Coll, value: unknown, root: number): Step<unknown> {
-  let bytes: Uint8Array | null = null;
-  let encoding = 0;
-  if (c.r === root) { const e = encode(value); bytes = e.bytes; encoding = e.encoding; }
-  const got = yield* bcastBytes(c, bytes, encoding, root, null);
-  return c.r === root ? value : decode(got.bytes, got.encoding);
+/** Copies `value` into the start of `into` (unless it is `value` itself) and returns that part. */
+function copyInto(value: TypedArray, into: TypedArray): TypedArray {
+  const acc = into.length === value.length ? into : into.subarray(0, value.length) as TypedArray;
+  if (acc !== value) (acc as unknown as { set(v: TypedArray): void }).set(value);
+  return acc;
+}
+
+/**
+ * The recursive doubling of {@link allreduce} for typed arrays and built-in ops, in place: the
+ * result grows in `into` (or a copy of `value`), partners' values land raw in scratch space,
+ * and nothing is encoded or allocated on the way.
+ */
+function* doublingInPlace(c: Coll, value: TypedArray, op: Op, into: TypedArray | null): Step<TypedArray> {
+  const { p, r } = c;
+  const code = typedCode(value);
+  const acc = into !== null ? copyInto(value, into) : value.slice();
+  const accBytes = bytesOf(acc);
+  const tmp = scratchFor(c, acc, acc.length);
+  const tmpBytes = bytesOf(tmp);
+  let pof2 = 1;
+  while (pof2 * 2 <= p) pof2 *= 2;
+  const rem = p - pof2;
+  let vr = r - rem;
+  if (r < 2 * rem) {
+    if ((r & 1) === 0) {
+      yield* c.wait(c.sendBytes(accBytes, code, r + 1));
+      vr = -1;
+    } else {
+      checkWhole(op, tmpBytes, c.tryTake(r - 1, tmpBytes, code) ?? (yield* c.takeSlow(r - 1, tmpBytes, code)));
+      combineInto(op, acc, tmp, false);
+      vr = r >> 1;
+    }
+  }
+  if (vr >= 0) {
+    for (let mask = 1; mask < pof2; mask <<= 1) {
+      const vp = vr ^ mask;
+      const partner = vp < rem ? 2 * vp + 1 : vp + rem;
+      const s = c.sendBytes(accBytes, code, partner);
+      checkWhole(op, tmpBytes, c.tryTake(partner, tmpBytes, code) ?? (yield* c.takeSlow(partner, tmpBytes, code)));
+      if (s !== SENT) yield* c.wait(s); // acc changes next: its bytes must be on their way
+      combineInto(op, acc, tmp, vp > vr);
+    }
+  }
+  if (r < 2 * rem) {
+    if ((r & 1) === 1) yield* c.wait(c.sendBytes(accBytes, code, r - 1));
+    else checkWhole(op, accBytes, c.tryTake(r + 1, accBytes, code) ?? (yield* c.takeSlow(r + 1, accBytes, code)));
+  }
+  return acc;
+}
+
+/** Checks that a partner's array received into `bytes` filled it exactly (ranks' lengths agree). */
+function checkWhole(op: Op, bytes: Uint8Array, got: Uint8Array): void {
+  if (got.byteLength !== bytes.byteLength) {
+    throw new ArgumentError(`${op.name}: ranks contributed typed arrays of different lengths (${bytes.byteLength} and ${got.byteLength} bytes)`);
+  }
 }
 
 /** Ring reduce-scatter then ring allgather, in place on `acc` (bandwidth-optimal). */
@@ -387,14 +514,14 @@ function* ringAllreduce(c: Coll, acc: TypedArray, op: Op): Step<void> {
   const block = (b: number) => acc.subarray(start(b), start(b + 1)) as TypedArray;
   const right = (r + 1) % p;
   const left = (r - 1 + p) % p;
-  const scratch = c.comm.scratch(acc, Math.ceil(n / p) + 1);
+  const scratch = scratchFor(c, acc, Math.ceil(n / p) + 1);
   for (let s = 0; s < p - 1; s++) {
     const sendB = (r - s + p) % p;
     const recvB = (r - s - 1 + p) % p;
     const target = block(recvB);
     const tmp = scratch.subarray(0, target.length) as TypedArray;
     const snd = c.sendBytes(bytesOf(block(sendB)), code, right);
-    yield* c.wait(c.irecv(left, bytesOf(tmp), code));
+    yield* c.take(left, bytesOf(tmp), code);
     yield* c.wait(snd);
     combineInto(op, target, tmp, false);
   }
@@ -402,7 +529,7 @@ function* ringAllreduce(c: Coll, acc: TypedArray, op: Op): Step<void> {
     const sendB = (r + 1 - s + p) % p;
     const recvB = (r - s + p) % p;
     const snd = c.sendBytes(bytesOf(block(sendB)), code, right);
-    yield* c.wait(c.irecv(left, bytesOf(block(recvB)), code));
+    yield* c.take(left, bytesOf(block(recvB)), code);
     yield* c.wait(snd);
   }
 }
@@ -442,6 +569,56 @@ export function* gather(c: Coll, value: unknown, root: number): Step<unknown[] |
   }
   const out = new Array<unknown>(p);
   for (let k = 0; k < p; k++) out[(k + root) % p] = items[k];
+  return out;
+}
+
+/**
+ * Bruck allgather of values: ceil(log2 p) rounds; in round k each rank sends the values it has
+ * gathered so far (up to k of them) to rank r - k and receives as many from rank r + k.
+ * Every rank returns all values in rank order (its own as given, the others decoded).
+ */
+export function* allgather(c: Coll, value: unknown): Step<unknown[]> {
+  const { p, r } = c;
+  let items: unknown[] = [value]; // values of ranks r, r + 1, ... (mod p)
+  for (let k = 1; k < p; k <<= 1) {
+    const m = Math.min(k, p - k);
+    const s = c.send(m === items.length ? items : items.slice(0, m), (r - k + p) % p);
+    items = items.concat((yield* c.recv((r + k) % p)) as unknown[]);
+    yield* c.wait(s);
+  }
+  const out = new Array<unknown>(p);
+  for (let k = 0; k < p; k++) out[(r + k) % p] = items[k];
+  return out;
+}
+
+/**
+ * Bruck allgather of typed arrays, `counts[i]` elements from rank i, into `out` (at least the
+ * total long) in rank order. Blocks travel raw, gathered in a scratch array in the order r,
+ * r + 1, ... (so each round sends and receives one contiguous range), then rotated into `out`.
+ */
+export function* allgatherTyped(c: Coll, value: TypedArray, counts: number[], out: TypedArray): Step<TypedArray> {
+  const { p, r } = c;
+  const code = typedCode(value);
+  const offset = new Array<number>(p + 1); // offset[j]: start of rank (r + j)'s block in the scratch order
+  offset[0] = 0;
+  for (let j = 0; j < p; j++) offset[j + 1] = offset[j] + counts[(r + j) % p];
+  const total = offset[p];
+  if (out.length < total) throw new ArgumentError(`allgatherInto: the result holds ${out.length} elements but the ranks send ${total}`);
+  const rel = p === 1 ? out : scratchFor(c, value, total);
+  (rel as unknown as { set(v: TypedArray): void }).set(value);
+  for (let k = 1; k < p; k <<= 1) {
+    const m = Math.min(k, p - k);
+    const s = c.sendBytes(bytesOf(rel.subarray(0, offset[m]) as TypedArray), code, (r - k + p) % p);
+    yield* c.take((r + k) % p, bytesOf(rel.subarray(offset[k], offset[k + m]) as TypedArray), code);
+    yield* c.wait(s);
+  }
+  if (p > 1) {
+    // rel holds ranks r .. p - 1, then 0 .. r - 1.
+    const head = offset[p - r];
+    const target = out as unknown as { set(v: TypedArray, at: number): void };
+    target.set(rel.subarray(0, head) as TypedArray, total - head);
+    target.set(rel.subarray(head, total) as TypedArray, 0);
+  }
   return out;
 }
 
@@ -518,8 +695,8 @@ export function* scatterv(c: Coll, data: TypedArray | null, counts: number[] | n
   }
   const [n, code] = (yield* scatter(c, null, root)) as [number, number];
   if (into !== null && into.length < n) throw new ArgumentError(`scatterInto: the result buffer holds ${into.length} elements but this rank's block has ${n}`);
-  const req = yield* c.wait(c.irecv(root, into !== null ? bytesOf(into) : null, into !== null ? code : -1));
-  return into !== null ? into : (decode(req.data!, req.encoding) as TypedArray);
+  const got = yield* c.take(root, into !== null ? bytesOf(into) : null, into !== null ? code : -1);
+  return into !== null ? into : (decode(got, c.encoding) as TypedArray);
 }
 
 // ------------------------------------------------------------------ alltoall

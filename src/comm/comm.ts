@@ -457,10 +457,7 @@ export class Comm {
   allgather<T = unknown>(value: T): T[] {
     this.intraOnly('allgather');
     const c = new Coll(this, 'allgather', -1, -1);
-    return run(c, (function* () {
-      const all = yield* coll.gather(c, value, 0);
-      return (yield* coll.bcast(c, all, 0)) as T[];
-    })());
+    return run(c, coll.allgather(c, value)) as T[];
   }
 
   /** Collective, blocking: typed arrays of any length per rank, concatenated on every rank with counts and displacements. */
@@ -469,8 +466,13 @@ export class Comm {
     this.intraOnly('allgatherv');
     const c = new Coll(this, 'allgatherv', -1, -1);
     return run(c, (function* () {
-      const got = yield* coll.gatherv(c, value, 0, null);
-      return (yield* coll.bcast(c, got, 0)) as { data: T; counts: number[]; displs: number[] };
+      const counts = (yield* coll.allgather(c, value.length)) as number[];
+      const displs = new Array<number>(counts.length);
+      let total = 0;
+      for (let k = 0; k < counts.length; k++) { displs[k] = total; total += counts[k]; }
+      const data = new (value.constructor as new (n: number) => T)(total);
+      yield* coll.allgatherTyped(c, value, counts, data);
+      return { data, counts, displs };
     })());
   }
 
@@ -479,14 +481,12 @@ export class Comm {
     checkTyped(value, 'allgatherInto');
     checkTyped(result, 'allgatherInto');
     this.intraOnly('allgatherInto');
+    if (result.constructor !== value.constructor) throw new ArgumentError(`allgatherInto: result is a ${result.constructor.name} but value a ${value.constructor.name}; use the same type`);
     if (result.length < value.length * this.size) {
       throw new ArgumentError(`allgatherInto: result holds ${result.length} elements but ${this.size} ranks × ${value.length} are coming`);
     }
     const c = new Coll(this, 'allgatherv', -1, value.length);
-    return run(c, (function* () {
-      yield* coll.gatherv(c, value, 0, c.r === 0 ? result : null);
-      return (yield* coll.bcastInto(c, result, 0)) as T;
-    })());
+    return run(c, coll.allgatherTyped(c, value, new Array<number>(this.size).fill(value.length), result)) as T;
   }
 
   /** Collective, blocking: rank i sends `values[j]` to rank j and returns what every rank sent it, in rank order. */

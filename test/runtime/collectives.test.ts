@@ -1,5 +1,6 @@
 // Collectives, communicators, groups, intercommunicators and topologies on 1 to 5 ranks (more
-// than the cores), each checked against the serial computation; and collective-mismatch
+// than the cores; collectives also on 6, where two ranks fold into the recursive doubling and
+// Bruck's allgather sends partial rounds), each checked against the serial computation; and collective-mismatch
 // diagnosis: every kind of disagreement fails the job with a message naming ranks and calls.
 import { describe, expect, it } from 'vitest';
 import { COMMUNICATOR_CHECKS } from '../decks/checks.js';
@@ -9,7 +10,7 @@ import { root, runDeck, simdeck } from '../helpers/job.js';
 const deck = (name: string) => join(root, 'test', 'decks', name);
 
 describe('collectives', () => {
-  it.each([1, 2, 3, 4, 5])('every collective × root × value kind matches the serial result on %i ranks', (n) => {
+  it.each([1, 2, 3, 4, 5, 6])('every collective × root × value kind matches the serial result on %i ranks', (n) => {
     const r = simdeck(['run', '--hang-timeout', '60', '-n', String(n), deck('collectives.ts')]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
