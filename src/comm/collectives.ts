@@ -96,10 +96,23 @@ export class Coll {
     return this.t.irecv(this.comm.toWorld(from), this.tag, this.ctx, into, expect);
   }
 
-  /** Waits for a receive, checks the sender's signature, and returns the request. */
+  /**
+   * Waits for a receive, checks the sender's signature, and returns the request. A receive
+   * that failed because the message does not fit (it stays queued) reports the mismatch of
+   * calls behind it rather than the truncation, when the message's signature differs.
+   */
   *wait(req: TransportRequest): Step<TransportRequest> {
     if (!req.done) yield req;
-    if (req.error) throw req.error;
+    if (req.error) {
+      if (req.kind === 'recv') {
+        for (const e of this.t.queued(this.ctx)) {
+          if (e.tag === this.tag && e.source === req.peer && e.signature !== this.sig) {
+            throw mismatch(this.comm.name, this.tag, this.r, this.toString(), this.comm.toLocal(e.source), e.signature);
+          }
+        }
+      }
+      throw req.error;
+    }
     if (req.kind === 'recv' && req.signature !== this.sig) {
       throw mismatch(this.comm.name, this.tag, this.r, this.toString(), this.comm.toLocal(req.source), req.signature);
     }
@@ -208,6 +221,7 @@ export function run<T>(c: Coll, gen: Step<T>): T {
       }
       step = gen.next();
     }
+    t.handOver(); // nothing this collective sent may wait for this rank's next call
     return step.value;
   } catch (e) {
     if (e instanceof DeadlockError) {

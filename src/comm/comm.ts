@@ -188,11 +188,11 @@ export class Comm {
     const { bytes, encoding } = encode(value);
     if (this.transport.trySend(bytes, encoding, worldDest, tag, this.context)) return;
     const tx = this.transport.isend(bytes, encoding, worldDest, tag, this.context);
-    // Even when the request is done (the message was copied), block: a transport that queued
-    // it at this rank (no buffer space at the receiver yet) hands it over before send returns,
-    // so it never waits on this rank's next call while the deck computes.
-    this.transport.block(() => tx.done, tx);
+    if (!tx.done) this.transport.block(() => tx.done, tx);
     if (tx.error) throw tx.error;
+    // The message may have been copied into a queue at this rank (no buffer space at the
+    // receiver yet): hand it over before returning, so it never waits while the deck computes.
+    this.transport.handOver();
   }
 
   /**

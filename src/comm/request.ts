@@ -36,12 +36,14 @@ export class Request<T = unknown> {
   /**
    * Blocks until the operation completes and returns its result: the received value for
    * receives, undefined for sends. A Status passed in is filled. Throws the operation's error.
+   * Before returning, hands over what this rank queued (see Transport.handOver).
    */
   wait(status?: Status): T {
     if (!this.finished) {
       const engine = this.engine;
       if (!engine.advance()) this.transport.block(() => engine.advance(), engine.pending());
       this.finish(status ?? null);
+      this.transport.handOver(); // a completed send may still sit in this rank's queue
     }
     return this.value_ as T;
   }

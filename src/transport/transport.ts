@@ -105,6 +105,14 @@ export interface Transport {
   progress(): void;
 
   /**
+   * Blocks until no message this rank has sent waits at this rank for its next call (one
+   * queued for lack of buffer space at its receiver). Every blocking call that may have queued
+   * a message calls it before returning to the deck, so a rank that then computes for a long
+   * time never holds back what others wait for. Returns at once when nothing is held.
+   */
+  handOver(): void;
+
+  /**
    * Blocks until `isDone()` holds, making progress meanwhile; before returning, hands over any
    * message this rank still holds for lack of buffer space at its receiver (so nothing waits on
    * this rank's next call). `request` (or the describer) explains the wait for hang diagnosis.
@@ -133,8 +141,9 @@ export interface Transport {
    * 1..12) with a built-in operator on that communicator's native communicator, from `send`
    * into `recv` (the same memory for in place). Collective and blocking; no collective-mismatch
    * signature travels. Returns false, doing nothing, when the library cannot take it (unknown
-   * operator or element type, more than 2^31-1 elements). Not used by comm/ yet: the comm
-   * layer may call it for allreduceInto of typed arrays with Op.SUM/PROD/MAX/MIN.
+   * operator or element type, more than 2^31-1 elements). comm/ does not call it: while a rank
+   * blocks inside MPI it cannot give flow-control credits back (a peer waiting for them would
+   * never reach the collective), and no mismatch signature travels (docs/mpi.md has the figures).
    */
   nativeAllreduce?(context: number, worldRanks: Int32Array | null, send: Uint8Array, recv: Uint8Array,
     encoding: Encoding, op: 'SUM' | 'PROD' | 'MAX' | 'MIN'): boolean;

@@ -1,6 +1,9 @@
 // Conformance deck: every collective, every root, objects and several typed-array types, each
 // result compared with the same computation done serially on every rank. Any size of world.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { world, Op, Request, ArgumentError, type Comm } from 'simdeck';
 
 const ok = (name: string) => { if (world.rank === 0) console.log(`OK ${name}`); };
@@ -172,4 +175,23 @@ world.send('p2p stays apart', world.rank, 4242);
 checkComm(half, 'split');
 checkComm(dup, 'dup');
 assert.equal(tagged.wait(), 'p2p stays apart');
+
+// A root that broadcasts more small values than any flow-control credit count allows and then
+// stays out of simdeck: every value still reaches every rank (none waits at the root for its
+// next call), which the others prove with files while the root only watches the directory.
+if (world.size > 1) {
+  const K = 40;
+  const dir = world.bcast(world.rank === 0 ? mkdtempSync(join(tmpdir(), 'simdeck-bcast-')) : null, 0) as string;
+  for (let i = 0; i < K; i++) assert.equal(world.bcast(world.rank === 0 ? i : null, 0), i);
+  if (world.rank === 0) {
+    const deadline = Date.now() + 30_000;
+    while (readdirSync(dir).length < world.size - 1 && Date.now() < deadline) { /* no simdeck call meanwhile */ }
+    const got = readdirSync(dir).length;
+    rmSync(dir, { recursive: true });
+    assert.equal(got, world.size - 1, 'every rank received every bcast while the root stayed out of simdeck');
+  } else {
+    writeFileSync(join(dir, `got-${world.rank}`), '');
+  }
+}
+ok('a root that stays out of simdeck after its bcasts holds none of them back');
 console.log(`DONE ${world.rank}`);

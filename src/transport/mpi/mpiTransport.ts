@@ -847,6 +847,10 @@ export class MpiTransport implements Transport {
     this.pump();
   }
 
+  handOver(): void {
+    if (this.starved.size !== 0) this.settle();
+  }
+
   /** One round of progress; true when anything arrived or completed (only then can a waiter's condition change). */
   private pump(): boolean {
     const took = this.takeEnvelopes(null);

@@ -418,6 +418,9 @@ export class ShmTransport implements Transport {
 
   // ---------------------------------------------------------------- progress
 
+  /** Nothing to do: a message is in its receiver's ring (or waits for a receive, which the receiver drives) once its send call returns. */
+  handOver(): void {}
+
   progress(): void {
     const n = this.size;
     if (n > 1) {
