@@ -27,7 +27,7 @@ for (let waited = 0; loadAtStart > 0.5 && waited < 600; waited += 15) {
 }
 
 // The MPI library's own allreduce through the transport (transport.nativeAllreduce, which Comm
-// does not call yet), timed like decks/collectives.ts times allreduce_8B.
+// does not call: see docs/mpi.md), timed like decks/collectives.ts times allreduce_8B.
 const NATIVE_DECK = `import { world } from 'simdeck';
 const t = world.transport;
 const d8 = new Float64Array([world.rank]), out8 = new Float64Array(1);
@@ -165,7 +165,7 @@ console.log(markdownTable(['collective', 'simdeck on Open MPI', 'C + Open MPI', 
   }).concat([(() => {
     const a = us(res.openmpi.native, 'allreduce_8B'), b = us(res.openmpi.cColl, 'allreduce_8B');
     const c = us(res.mpich.native, 'allreduce_8B'), d = us(res.mpich.cColl, 'allreduce_8B');
-    return ['allreduce_8B, MPI_Allreduce through `transport.nativeAllreduce` (not yet used by `allreduceInto`)', fmt(a), fmt(b), ratio(a, b), fmt(c), fmt(d), ratio(c, d), '—'];
+    return ['allreduce_8B, MPI_Allreduce through `transport.nativeAllreduce` (not used by `allreduceInto`: see docs/mpi.md)', fmt(a), fmt(b), ratio(a, b), fmt(c), fmt(d), ratio(c, d), '—'];
   })()])));
 
 // The issue's targets, met or not, with the figures.
