@@ -51,14 +51,15 @@
  * standing receive complete (posting it again happens at the next poll, after this rank's
  * reply has gone out).
  */
-import { BaseRequest } from '../request.js';
+import { BaseRequest, describeWait } from '../request.js';
 import koffi from 'koffi';
-import { ArgumentError, DeadlockError, MessageTypeError, TruncationError } from '../../errors.js';
-import { compatibleEncodings, elementBytes, encodingName } from '../encoding.js';
+import { ArgumentError, DeadlockError } from '../../errors.js';
+import { compatibleEncodings, elementBytes } from '../encoding.js';
 import {
   ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type NativeComm, type Transport, type TransportRequest,
 } from '../transport.js';
 import { MpiError } from './errors.js';
+import { drainOutput } from './outputDrain.js';
 import type { MpiLibrary } from './library.js';
 import { Block, SlotPool, type Slot } from './memory.js';
 
@@ -704,24 +705,6 @@ export class MpiTransport implements Transport {
     return req;
   }
 
-  /** Checks a receive buffer against a message; on mismatch fails the request and returns false. */
-  private fits(req: Req, bytes: number, encoding: Encoding): boolean {
-    const into = req.data;
-    if (into === null) return true;
-    if (req.encoding >= 0 && !compatibleEncodings(encoding, req.encoding)) {
-      req.error = new MessageTypeError(`the message holds ${encodingName(encoding)} but the receive buffer is ${encodingName(req.encoding)}; receive it with recv() or into a buffer of its type (the message stays queued)`);
-    } else if (bytes > into.byteLength) {
-      req.error = new TruncationError(`message of ${bytes} bytes does not fit the ${into.byteLength}-byte receive buffer; ` +
-        'pass a larger buffer (the message stays queued)');
-    } else {
-      return true;
-    }
-    req.source = -1;
-    req.bytes = bytes;
-    req.done = true;
-    return false;
-  }
-
   /** Completes a receive with a matched message: copies an eager payload, or starts the bulk receive. */
   private deliver(req: Req, u: Unexpected): void {
     req.signature = u.signature;
@@ -791,7 +774,7 @@ export class MpiTransport implements Transport {
       if (j < 0) continue;
       const u = this.unexpected[j];
       posted.splice(i--, 1);
-      if (!this.fits(req, u.bytes, u.encoding)) continue;
+      if (!req.accepts(u.bytes, u.encoding)) continue;
       this.unexpected.splice(j, 1);
       if (req.peer === ANY_SOURCE) this.rotor = (u.source + 1) % this.size;
       this.deliver(req, u);
@@ -960,16 +943,7 @@ export class MpiTransport implements Transport {
 
   /** What this rank is blocked in, for hang reports. */
   describe(request: TransportRequest | null = this.blocked): string {
-    const ctx = (c: number) => (this.opts.contextName ? this.opts.contextName(c) : `context ${c}`);
-    const parts: string[] = [];
-    if (this.activity !== null) parts.push(String(this.activity));
-    if (request !== null) {
-      const peer = request.peer === ANY_SOURCE ? 'ANY_SOURCE' : String(request.peer);
-      const tag = request.tag === ANY_TAG ? 'ANY_TAG' : String(request.tag);
-      parts.push(`${request.kind}(${request.kind === 'send' ? 'dest' : 'source'}=${peer}, tag=${tag}, comm=${ctx(request.context)})`);
-    }
-    if (parts.length === 0) parts.push('a simdeck call');
-    return parts.join(' → ');
+    return describeWait(this.activity, request, this.opts.contextName);
   }
 
   setActivity(describe: { toString(): string } | null): void {
@@ -1038,6 +1012,7 @@ export class MpiTransport implements Transport {
     void message;
     this.aborting = true;
     const status = code > 0 && code < 256 ? code : 1;
+    drainOutput(); // the launcher stops forwarding output once it handles the abort
     this.fn.Abort(this.lib.h.COMM_WORLD, status);
     process.exit(status);
   }

@@ -8,14 +8,14 @@
  * a while); every sleep is timed and checks the job's abort word, so no rank waits forever on a
  * dead peer.
  */
-import { DeadlockError, JobAbortedError, MessageTypeError, TruncationError, TransportError } from '../../errors.js';
-import { compatibleEncodings, encodingName } from '../encoding.js';
+import { DeadlockError, JobAbortedError, TransportError } from '../../errors.js';
+import { compatibleEncodings } from '../encoding.js';
 import {
   ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type Transport, type TransportRequest,
 } from '../transport.js';
 import { addressOf, allowPeerReads, futexWait, futexWakeAll, readFromProcess } from './libc.js';
 import { FRAME_HEADER, Kind, Ring, pad8 } from './ring.js';
-import { BaseRequest } from '../request.js';
+import { BaseRequest, describeWait } from '../request.js';
 import { Abort, Decks, H, R, RING_CTRL_BYTES, rankBlockOffset, ringOffset, type Segment } from './segment.js';
 
 /** Polls before sleeping when every rank has its own core (~1-2 ms), and when oversubscribed. */
@@ -310,7 +310,7 @@ export class ShmTransport implements Transport {
     for (let i = 0; i < list.length; i++) {
       const u = list[i];
       if (u.context === context && (source === ANY_SOURCE || u.source === source) && (tag === ANY_TAG || u.tag === tag)) {
-        if (!this.fits(req, u.bytes, u.encoding)) return req;
+        if (!req.accepts(u.bytes, u.encoding)) return req;
         list.splice(i, 1);
         this.deliver(req, u.source, u.tag, u.encoding, u.bytes, u.data, u.sendId, u.address, u.signature);
         return req;
@@ -319,24 +319,6 @@ export class ShmTransport implements Transport {
     this.posted.push(req);
     this.progress();
     return req;
-  }
-
-  /** Checks a receive buffer against a message; on mismatch fails the request and returns false. */
-  private fits(req: Request, bytes: number, encoding: Encoding): boolean {
-    const into = req.data;
-    if (into === null) return true;
-    if (req.encoding >= 0 && !compatibleEncodings(encoding, req.encoding)) {
-      req.error = new MessageTypeError(`the message holds ${encodingName(encoding)} but the receive buffer is ${encodingName(req.encoding)}; receive it with recv() or into a buffer of its type (the message stays queued)`);
-    } else if (bytes > into.byteLength) {
-      req.error = new TruncationError(`message of ${bytes} bytes does not fit the ${into.byteLength}-byte receive buffer; ` +
-        'pass a larger buffer (the message stays queued)');
-    } else {
-      return true;
-    }
-    req.source = -1;
-    req.bytes = bytes;
-    req.done = true;
-    return false;
   }
 
   /** Completes a receive with a matched message (eager bytes, or rendezvous by address). */
@@ -390,7 +372,7 @@ export class ShmTransport implements Transport {
       const req = posted[i];
       if (req.context === context && (req.peer === ANY_SOURCE || req.peer === source) && (req.tag === ANY_TAG || req.tag === tag)) {
         posted.splice(i, 1);
-        if (this.fits(req, bytes, encoding)) {
+        if (req.accepts(bytes, encoding)) {
           this.deliver(req, source, tag, encoding, bytes, data, sendId, address, signature);
           return;
         }
@@ -576,16 +558,7 @@ export class ShmTransport implements Transport {
 
   /** What this rank is blocked in, for hang reports. */
   describe(request: TransportRequest | null = this.blocked): string {
-    const ctx = (c: number) => (this.hooks.contextName ? this.hooks.contextName(c) : `context ${c}`);
-    const parts: string[] = [];
-    if (this.activity !== null) parts.push(String(this.activity));
-    if (request !== null) {
-      const peer = request.peer === ANY_SOURCE ? 'ANY_SOURCE' : String(request.peer);
-      const tag = request.tag === ANY_TAG ? 'ANY_TAG' : String(request.tag);
-      parts.push(`${request.kind}(${request.kind === 'send' ? 'dest' : 'source'}=${peer}, tag=${tag}, comm=${ctx(request.context)})`);
-    }
-    if (parts.length === 0) parts.push('a simdeck call');
-    return parts.join(' → ');
+    return describeWait(this.activity, request, this.hooks.contextName);
   }
 
   setActivity(describe: { toString(): string } | null): void {
