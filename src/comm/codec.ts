@@ -25,14 +25,33 @@ export interface Encoded {
 const scratch: Encoded = { bytes: new Uint8Array(0), encoding: 0 };
 
 /**
+ * A byte view of a typed array, remembered for the array seen last at one call site: decks
+ * send from and receive into the same arrays step after step, and a fresh view per message
+ * costs an allocation. A Uint8Array is its own view.
+ */
+class ByteViews {
+  private view: ArrayBufferView | null = null;
+  private bytes: Uint8Array = new Uint8Array(0);
+  of(view: ArrayBufferView): Uint8Array {
+    if (view.constructor === Uint8Array) return view as Uint8Array;
+    if (view === this.view && view.byteLength !== 0 && this.bytes.byteLength === view.byteLength) return this.bytes;
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    this.view = view;
+    this.bytes = bytes;
+    return bytes;
+  }
+}
+const sendViews = new ByteViews();
+const receiveViews = new ByteViews();
+
+/**
  * Encodes `value`; the result object is reused by the next call, its bytes are not.
  * Throws EncodeError for values that cannot travel (functions, symbols, cycles).
  */
 export function encode(value: unknown): Encoded {
   const code = typedArrayEncoding(value);
   if (code > 0) {
-    const view = value as ArrayBufferView;
-    scratch.bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    scratch.bytes = sendViews.of(value as ArrayBufferView);
     scratch.encoding = code;
     return scratch;
   }
@@ -65,5 +84,5 @@ export function decode(bytes: Uint8Array, encoding: number): unknown {
 
 /** A byte view of any typed array (for receiving into it). */
 export function bytesOf(view: ArrayBufferView): Uint8Array {
-  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  return receiveViews.of(view);
 }
