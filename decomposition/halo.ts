@@ -125,6 +125,32 @@ export class Halo<A extends TypedArray> {
     return b;
   }
 
+  /**
+   * Posts a send of every face's `side` box of `data` to the neighbour across it (`inner`: the
+   * owned points next to the face, for an exchange; `outer`: the ghost points, for accumulate),
+   * packed unless contiguous, with tag `tag` plus the face's direction. Fills the request list
+   * from slot `k`; returns the next free slot.
+   */
+  private sendFaces(data: A, side: 'inner' | 'outer', tag: number, k: number): number {
+    const { faces } = this.plan;
+    const channel = this.grid.channel, dof = this.grid.dof;
+    const v = this.viewsOf(data);
+    for (let i = 0; i < faces.length; i++) {
+      const f = faces[i];
+      if (f.self) continue;
+      const box = f[side];
+      let out: A;
+      if (side === 'inner' ? f.innerContiguous : f.outerContiguous) {
+        out = v[2 * i + (side === 'inner' ? 0 : 1)]!;
+      } else {
+        out = this.buffer(this.sendBufs, i, data);
+        copyBox(data, box.offset, box.strides, out, 0, f.dense, box.counts, dof);
+      }
+      this.requests[k++] = channel.isend(out, f.peer, tag + f.dir);
+    }
+    return k;
+  }
+
   /** Starts an exchange on `data`: posts the receives, sends the owned faces, copies wraps onto this rank. */
   begin(data: A, what: string): void {
     if (this.pending !== null) throw new ExchangeStateError(`${what}: an exchange is already pending on this array; call exchangeEnd() first`);
@@ -139,18 +165,7 @@ export class Halo<A extends TypedArray> {
       const into = f.outerContiguous ? v[2 * i + 1]! : this.buffer(this.recvBufs, i, data);
       reqs[k++] = channel.irecvInto(into, f.peer, TAG_EXCHANGE + f.opp);
     }
-    for (let i = 0; i < faces.length; i++) {
-      const f = faces[i];
-      if (f.self) continue;
-      let out: A;
-      if (f.innerContiguous) {
-        out = v[2 * i]!;
-      } else {
-        out = this.buffer(this.sendBufs, i, data);
-        copyBox(data, f.inner.offset, f.inner.strides, out, 0, f.dense, f.inner.counts, dof);
-      }
-      reqs[k++] = channel.isend(out, f.peer, TAG_EXCHANGE + f.dir);
-    }
+    k = this.sendFaces(data, 'inner', TAG_EXCHANGE, k);
     reqs.length = k;
     for (const f of faces) {
       if (f.self) copyBox(data, f.source!.offset, f.source!.strides, data, f.outer.offset, f.outer.strides, f.outer.counts, dof);
@@ -186,7 +201,6 @@ export class Halo<A extends TypedArray> {
     if (this.pending !== null) throw new ExchangeStateError(`${what}: an exchange is pending on this array; call exchangeEnd() first`);
     const { faces } = this.plan;
     const channel = this.grid.channel, dof = this.grid.dof;
-    const v = this.viewsOf(data);
     const reqs = this.requests;
     let k = 0;
     for (let i = 0; i < faces.length; i++) {
@@ -194,18 +208,7 @@ export class Halo<A extends TypedArray> {
       if (f.self) continue;
       reqs[k++] = channel.irecvInto(this.buffer(this.recvBufs, i, data), f.peer, TAG_ACCUMULATE + f.opp);
     }
-    for (let i = 0; i < faces.length; i++) {
-      const f = faces[i];
-      if (f.self) continue;
-      let out: A;
-      if (f.outerContiguous) {
-        out = v[2 * i + 1]!;
-      } else {
-        out = this.buffer(this.sendBufs, i, data);
-        copyBox(data, f.outer.offset, f.outer.strides, out, 0, f.dense, f.outer.counts, dof);
-      }
-      reqs[k++] = channel.isend(out, f.peer, TAG_ACCUMULATE + f.dir);
-    }
+    k = this.sendFaces(data, 'outer', TAG_ACCUMULATE, k);
     reqs.length = k;
     this.pendingData = data;
     try {
