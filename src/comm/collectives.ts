@@ -35,9 +35,9 @@ type Step<T> = Generator<TransportRequest, T, void>;
 const LARGE_REDUCE_BYTES = 64 * 1024;
 
 /** What a send that went out at once (through trySend) returns: a request that is already complete. */
-const SENT: TransportRequest = {
+const SENT: TransportRequest = Object.freeze({
   kind: 'send', done: true, error: null, data: null, source: -1, tag: -1, encoding: 0, bytes: 0, signature: 0, peer: -1, context: -1,
-};
+}) as TransportRequest;
 /** The buffer zero-byte messages (barrier) are received into. */
 const NOTHING = new Uint8Array(0);
 
@@ -150,7 +150,6 @@ export class Coll {
     this.encoding = req.encoding;
     return req.data!;
   }
-
 
   /** Receives and decodes a value from local rank `from`. */
   *recv(from: number): Step<unknown> {
@@ -280,7 +279,7 @@ function combineInto(op: Op, acc: TypedArray, x: TypedArray, accFirst: boolean):
   if (x.length !== n) throw new ArgumentError(`${op.name}: ranks contributed typed arrays of different lengths (${n} and ${x.length})`);
   const a = acc as unknown as { [i: number]: number };
   const b = x as unknown as { [i: number]: number };
-  // Unrolled by four: V8 runs these loops about 1.5x faster so (1 MiB of float64: 87 -> 60 µs).
+  // Unrolled by four, which V8 runs about 1.45x faster (65536 float64 adds: 87 -> 60 µs).
   let i = 0;
   switch (op) {
     case Op.SUM:
@@ -435,13 +434,7 @@ export function* allreduce(c: Coll, value: unknown, op: Op, into: TypedArray | n
   }
   if (p === 1) return into !== null && typed ? copyInto(value as TypedArray, into) : copyIfTyped(value);
   if (typed && op.element !== null) return yield* doublingInPlace(c, value as TypedArray, op, into);
-  // Recursive doubling over the largest power of two ranks, pof2. With p = pof2 + rem, the first
-  // 2 rem ranks fold in pairs first (even into odd) and get the result back last. Partners
-  // combine (lower, higher): rank order holds for non-commutative ops, and every rank ends with
-  // the same bits.
-  let pof2 = 1;
-  while (pof2 * 2 <= p) pof2 *= 2;
-  const rem = p - pof2;
+  const { pof2, rem } = doubling(p);
   let acc = value;
   let vr = r - rem; // rank among the pof2 that take part in the doubling; -1 for those folded away
   if (r < 2 * rem) {
@@ -456,7 +449,7 @@ export function* allreduce(c: Coll, value: unknown, op: Op, into: TypedArray | n
   if (vr >= 0) {
     for (let mask = 1; mask < pof2; mask <<= 1) {
       const vp = vr ^ mask;
-      const partner = vp < rem ? 2 * vp + 1 : vp + rem;
+      const partner = doublingPartner(vp, rem);
       const s = c.send(acc, partner);
       const got = yield* c.recv(partner);
       yield* c.wait(s);
@@ -468,6 +461,23 @@ export function* allreduce(c: Coll, value: unknown, op: Op, into: TypedArray | n
     else acc = yield* c.recv(r + 1);
   }
   return acc === value ? copyIfTyped(value) : acc;
+}
+
+/**
+ * The shape of recursive doubling on p ranks: it runs over the largest power of two, pof2; with
+ * p = pof2 + rem, the first 2 rem ranks fold in pairs first (even into odd) and get the result
+ * back last. Partners combine (lower, higher): rank order holds for non-commutative operators,
+ * and every rank ends with the same bits.
+ */
+function doubling(p: number): { pof2: number; rem: number } {
+  let pof2 = 1;
+  while (pof2 * 2 <= p) pof2 *= 2;
+  return { pof2, rem: p - pof2 };
+}
+
+/** The rank behind position `vp` of the doubling (the odd rank of a folded pair, or one past them). */
+function doublingPartner(vp: number, rem: number): number {
+  return vp < rem ? 2 * vp + 1 : vp + rem;
 }
 
 /** Copies `value` into the start of `into` (unless it is `value` itself) and returns that part. */
@@ -489,9 +499,7 @@ function* doublingInPlace(c: Coll, value: TypedArray, op: Op, into: TypedArray |
   const accBytes = bytesOf(acc);
   const tmp = scratchFor(c, acc, acc.length);
   const tmpBytes = bytesOf(tmp);
-  let pof2 = 1;
-  while (pof2 * 2 <= p) pof2 *= 2;
-  const rem = p - pof2;
+  const { pof2, rem } = doubling(p);
   let vr = r - rem;
   if (r < 2 * rem) {
     if ((r & 1) === 0) {
@@ -506,7 +514,7 @@ function* doublingInPlace(c: Coll, value: TypedArray, op: Op, into: TypedArray |
   if (vr >= 0) {
     for (let mask = 1; mask < pof2; mask <<= 1) {
       const vp = vr ^ mask;
-      const partner = vp < rem ? 2 * vp + 1 : vp + rem;
+      const partner = doublingPartner(vp, rem);
       const s = c.sendBytes(accBytes, code, partner);
       checkWhole(op, tmpBytes, c.tryTake(partner, tmpBytes, code) ?? (yield* c.takeSlow(partner, tmpBytes, code)));
       if (s !== SENT) yield* c.wait(s); // acc changes next: its bytes must be on their way
