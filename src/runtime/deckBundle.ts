@@ -7,13 +7,17 @@
  * `simdeck` itself always resolves to the copy running the job, so the deck and the runtime
  * share one `world`. `import.meta.url` (and `dirname`/`filename`) keep pointing at each
  * module's original file, so decks find files next to them.
+ *
+ * A deck whose sources have not changed since it last ran is not compiled again (see
+ * bundleCache); esbuild is loaded only when a deck must be compiled.
  */
-import { build, type Message, type Plugin } from 'esbuild';
+import type { Message, Metafile, Plugin } from 'esbuild';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { DeckError } from '../errors.js';
+import { cachedBundle, storeBundle } from './bundleCache.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/src of the running simdeck (this file is dist/src/runtime/deckBundle.js). */
@@ -67,6 +71,13 @@ const externals: Plugin = {
   },
 };
 
+/** The source files a build read and the modules its bundle imports, from esbuild's metafile. */
+function buildInputs(meta: Metafile): { inputs: string[]; externals: string[]; workingDir: string } {
+  const externals = new Set<string>();
+  for (const out of Object.values(meta.outputs)) for (const i of out.imports) if (i.external) externals.add(i.path);
+  return { inputs: Object.keys(meta.inputs), externals: [...externals], workingDir: process.cwd() };
+}
+
 function formatMessages(messages: Message[]): string {
   return messages.map((m) => {
     const at = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
@@ -85,6 +96,9 @@ export async function bundleDeck(deckPath: string, outfile: string): Promise<str
   if (!existsSync(abs) || !statSync(abs).isFile()) {
     throw new DeckError(`deck file not found: ${deckPath} (looked for ${abs})`);
   }
+  const cached = cachedBundle(abs, outfile);
+  if (cached !== null) return cached;
+  const { build } = await import('esbuild');
   try {
     const result = await build({
       entryPoints: [abs],
@@ -98,8 +112,11 @@ export async function bundleDeck(deckPath: string, outfile: string): Promise<str
       sourcesContent: false,
       logLevel: 'silent',
       plugins: [externals],
+      metafile: true,
     });
-    return result.outputFiles[0].text;
+    const text = result.outputFiles[0].text;
+    storeBundle(abs, outfile, text, buildInputs(result.metafile));
+    return text;
   } catch (e) {
     const failure = e as { errors?: Message[] };
     if (failure.errors && failure.errors.length > 0) {

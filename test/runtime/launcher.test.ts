@@ -1,6 +1,8 @@
 // The launcher: decks in TypeScript with local and npm imports, bundled once per job; deck
 // arguments; output modes; bad command lines and bad decks.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { linesOf, root, runDeck, simdeck, writeDecks } from '../helpers/job.js';
@@ -20,6 +22,43 @@ describe('simdeck run', () => {
       expect(info.metaUrl).toBe(pathToFileURL(deck).href);
       // The code each rank runs is the launcher's single bundle, not the sources.
       expect(info.frame).toMatch(/simdeck-\d+-\w+\/deck0\.mjs/);
+    }
+  });
+
+  it('reuses a compiled deck while its sources are unchanged, and compiles it again when one changes', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'simdeck-test-cache-'));
+    const dir = writeDecks({
+      'deck.ts': "import { world } from 'simdeck';\nimport { label } from './part.ts';\nconsole.log(label, world.rank);\n" +
+        "if (world.rank === 1 && process.argv[2] === 'fail') throw new Error('from a cached deck');\n",
+      'part.ts': "export const label = 'first';\n",
+    });
+    const run = (args: string[] = [], env: Record<string, string> = {}) =>
+      simdeck(['run', '-n', '2', join(dir, 'deck.ts'), ...args], { SIMDECK_CACHE_DIR: cache, ...env });
+    const mark = (from: string, to: string) => {
+      const entries = readdirSync(join(cache, 'bundles'));
+      expect(entries).toHaveLength(1);
+      const file = join(cache, 'bundles', entries[0]);
+      writeFileSync(file, readFileSync(file, 'utf8').replace(from, to));
+    };
+    try {
+      expect(run().stdout).toContain('[0] first 0');
+      // Mark the stored bundle: a run that prints the mark ran it without compiling the deck.
+      mark('first', 'marked');
+      expect(run().stdout).toContain('[1] marked 1');
+      // From a stored bundle, a failure still names the deck's own file and line.
+      const failed = run(['fail']);
+      expect(failed.status).toBe(1);
+      expect(failed.stdout).toContain('[0] marked 0');
+      expect(failed.stderr).toMatch(/\[rank 1\] +at .*deck\.ts:4:/);
+      // A changed source is compiled again (its content, not its time stamp, decides).
+      writeFileSync(join(dir, 'part.ts'), "export const label = 'second';\n");
+      expect(run().stdout).toContain('[0] second 0');
+      // SIMDECK_BUNDLE_CACHE=0: the stored bundle is not used.
+      mark('second', 'marked');
+      expect(run([], { SIMDECK_BUNDLE_CACHE: '0' }).stdout).toContain('[0] second 0');
+      expect(run().stdout).toContain('[0] marked 0');
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
     }
   });
 
