@@ -5,16 +5,30 @@
  * any sender's bytes decode on any receiver). Caveat: in objects, -0 arrives as 0. Functions and symbols are refused with an EncodeError
  * instead of silently turning into `undefined`.
  */
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import { EncodeError } from '../errors.js';
 import { OBJECT_ENCODING, TYPED_ARRAY_CLASSES, typedArrayEncoding } from '../transport/encoding.js';
 
-const packr = new Packr({
-  moreTypes: true,
-  writeFunction: () => {
-    throw new EncodeError('a function cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead');
-  },
-} as ConstructorParameters<typeof Packr>[0]);
+let packrInstance: Packr | null = null;
+
+/**
+ * The msgpack encoder, loaded with the first object message (synchronously, through msgpackr's
+ * CommonJS build): loading it takes about 20 ms of CPU in every rank's start-up, which decks
+ * that send only typed arrays need not pay.
+ */
+function packr(): Packr {
+  if (packrInstance === null) {
+    const msgpackr = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
+    packrInstance = new msgpackr.Packr({
+      moreTypes: true,
+      writeFunction: () => {
+        throw new EncodeError('a function cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead');
+      },
+    } as ConstructorParameters<typeof msgpackr.Packr>[0]);
+  }
+  return packrInstance;
+}
 
 /** An encoded message: its bytes and encoding code. */
 export interface Encoded {
@@ -59,7 +73,7 @@ export function encode(value: unknown): Encoded {
     throw new EncodeError(`a ${typeof value} cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead`);
   }
   try {
-    scratch.bytes = packr.pack(value);
+    scratch.bytes = packr().pack(value);
   } catch (e) {
     if (e instanceof EncodeError) throw e;
     const why = (e as Error).message;
@@ -72,7 +86,7 @@ export function encode(value: unknown): Encoded {
 
 /** Decodes received bytes: a typed array of the encoded class (sharing `bytes`'s memory) or an object. */
 export function decode(bytes: Uint8Array, encoding: number): unknown {
-  if (encoding === OBJECT_ENCODING) return packr.unpack(bytes);
+  if (encoding === OBJECT_ENCODING) return packr().unpack(bytes);
   const cls = TYPED_ARRAY_CLASSES[encoding];
   if (!cls) throw new EncodeError(`unknown message encoding ${encoding}`);
   if (cls === Buffer) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
