@@ -5,8 +5,7 @@
 // SIMDECK_TEST_TRANSPORT=mpi to run them on the MPI transport once it exists.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { root } from '../helpers/job.js';
-import { runJob } from './job.js';
+import { root, simdeck } from '../helpers/job.js';
 
 const deck = join(root, 'test', 'decks', 'decomposition', 'conformance.ts');
 const transport = process.env.SIMDECK_TEST_TRANSPORT ? ['--transport', process.env.SIMDECK_TEST_TRANSPORT] : [];
@@ -35,7 +34,7 @@ const checks = [
 ];
 
 function conformance(n: number, extra: string[] = []): string {
-  const r = runJob(['run', ...transport, ...extra, '--hang-timeout', '60', '-n', String(n), deck]);
+  const r = simdeck(['run', ...transport, ...extra, '--hang-timeout', '60', '-n', String(n), deck]);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const p = n > 1 ? '[0] ' : '';

@@ -1,17 +1,15 @@
 // heat2d end to end (native-examples/heat2d): the C deck and the Fortran layout-'F' deck on 1 to
 // 5 ranks compute the same field bit for bit (same fingerprint of the gathered field) and the
 // same totals as the serial run.
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { root } from '../helpers/job.js';
-import { runJob } from './job.js';
+import { root, simdeck } from '../helpers/job.js';
+import { describeFortran } from '../kernels/helpers.js';
 
 const example = (name: string) => join(root, 'native-examples', 'heat2d', name);
-const hasGfortran = spawnSync('gfortran', ['--version']).status === 0;
 
 function run(deck: string, n: number, extra: Record<string, string> = {}) {
-  const r = runJob(['run', '-n', String(n), example(deck)], extra);   // retries only the known false mismatch
+  const r = simdeck(['run', '-n', String(n), example(deck)], extra);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const fp = /field fingerprint ([0-9a-f]{8})/.exec(r.stdout)?.[1];
@@ -34,8 +32,10 @@ describe('heat2d on a Grid', () => {
       expect(r.sq).toBe(one.sq);
     }
   });
+});
 
-  it.skipIf(!hasGfortran && process.env.CI !== 'true')('the Fortran deck on layout F gives the C deck\'s field bit for bit (1x2, 1x3, 2x2 and uneven 5 ranks)', () => {
+describeFortran('heat2d on a Grid with the Fortran kernel', () => {
+  it('the Fortran deck on layout F gives the C deck\'s field bit for bit (1x2, 1x3, 2x2 and uneven 5 ranks)', () => {
     const c = run('deck.ts', 1);
     for (const n of [1, 2, 3, 4, 5]) {
       const f = run('fortran.ts', n);
@@ -52,7 +52,7 @@ describe('heat2d on a Grid', () => {
 describe('coupling.ts: a Redistribution between two components', () => {
   it('gives the same analysis on 2, 4 and 5 ranks (other solver and analysis decompositions)', () => {
     const lines = (n: number) => {
-      const r = runJob(['run', '-n', String(n), example('coupling.ts')]);
+      const r = simdeck(['run', '-n', String(n), example('coupling.ts')]);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       return r.stdout.split('\n').filter((l) => / step \d+: /.test(l)).map((l) => l.replace(/^\[\d+\] /, ''));
@@ -70,7 +70,7 @@ describe('coupling.ts: a Redistribution between two components', () => {
 
 describe('the deck of DESIGN.md', () => {
   it('runs as written on 4 ranks (2048x2048, 500 steps, sum and gather)', () => {
-    const r = runJob(['run', '-n', '4', join(root, 'test', 'decks', 'decomposition', 'design.ts')]);
+    const r = simdeck(['run', '-n', '4', join(root, 'test', 'decks', 'decomposition', 'design.ts')]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('[0] total heat 0');
