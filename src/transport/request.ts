@@ -1,7 +1,7 @@
-/** The fields every transport's requests share; each transport extends it with its own progress state. */
+/** What both transports share: their requests (fields and the receive-buffer check), and the diagnostics of a wait (its description, the queue of unreceived messages). */
 import { MessageTypeError, TruncationError } from '../errors.js';
 import { compatibleEncodings, encodingName } from './encoding.js';
-import { ANY_SOURCE, ANY_TAG, type Encoding, type TransportRequest } from './transport.js';
+import { ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type TransportRequest } from './transport.js';
 
 /** A pending send or receive as the comm layer sees it (see TransportRequest). */
 export class BaseRequest implements TransportRequest {
@@ -59,4 +59,10 @@ export function describeWait(activity: { toString(): string } | null, request: T
   }
   if (parts.length === 0) parts.push('a simdeck call');
   return parts.join(' → ');
+}
+
+/** The envelopes (copies) of the arrived, unreceived messages in `list` that belong to `context`. */
+export function envelopesOn(list: readonly (Envelope & { context: number })[], context: number): Envelope[] {
+  return list.filter((u) => u.context === context)
+    .map((u) => ({ source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding, signature: u.signature }));
 }

@@ -51,7 +51,7 @@
  * standing receive complete (posting it again happens at the next poll, after this rank's
  * reply has gone out).
  */
-import { BaseRequest, describeWait } from '../request.js';
+import { BaseRequest, describeWait, envelopesOn } from '../request.js';
 import koffi from 'koffi';
 import { ArgumentError, DeadlockError } from '../../errors.js';
 import { compatibleEncodings, elementBytes } from '../encoding.js';
@@ -820,8 +820,7 @@ export class MpiTransport implements Transport {
 
   queued(context: number): Envelope[] {
     this.progress();
-    return this.unexpected.filter((u) => u.context === context)
-      .map((u) => ({ source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding, signature: u.signature }));
+    return envelopesOn(this.unexpected, context);
   }
 
   // ---------------------------------------------------------------- progress and waiting
@@ -936,9 +935,7 @@ export class MpiTransport implements Transport {
     process.stderr.write(`[rank ${this.rank}] hang: blocked in ${this.describe(request)} for more than ${this.opts.hangTimeout} s; aborting the job\n`);
     const end = Date.now() + 1000;
     while (Date.now() < end) { this.progress(); Atomics.wait(sleepCell, 0, 0, 1); }
-    this.aborting = true;
-    this.fn.Abort(this.lib.h.COMM_WORLD, 124);
-    process.exit(124);
+    this.abort(124, 'hang');
   }
 
   /** What this rank is blocked in, for hang reports. */
@@ -1010,11 +1007,19 @@ export class MpiTransport implements Transport {
 
   abort(code: number, message: string): never {
     void message;
+    process.exit(this.abortWorld(code));
+  }
+
+  /**
+   * MPI_Abort on the world with `code` (1 unless 1-255); returns the status used. First waits
+   * until the launcher has read this rank's output: it stops forwarding once it handles the abort.
+   */
+  private abortWorld(code: number): number {
     this.aborting = true;
     const status = code > 0 && code < 256 ? code : 1;
-    drainOutput(); // the launcher stops forwarding output once it handles the abort
+    drainOutput();
     this.fn.Abort(this.lib.h.COMM_WORLD, status);
-    process.exit(status);
+    return status;
   }
 
   /**
@@ -1071,8 +1076,7 @@ export class MpiTransport implements Transport {
     if (code === 0) {
       try { this.finalize(); } catch { /* exiting anyway */ }
     } else {
-      this.aborting = true;
-      this.fn.Abort(this.lib.h.COMM_WORLD, code > 0 && code < 256 ? code : 1);
+      this.abortWorld(code);
     }
   }
 }
