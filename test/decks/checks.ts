@@ -19,6 +19,16 @@ export const P2P_CHECKS = [
   'process.argv holds the deck arguments',
 ];
 
+/** Lines printed by test/decks/collectives.ts on `n` ranks (its split has fewer). */
+export function collectiveChecks(n: number): string[] {
+  return [
+    `world: every collective on ${n} ranks matches the serial result`,
+    'split: every collective on',
+    `dup: every collective on ${n} ranks matches the serial result`,
+    'a root that stays out of simdeck after its bcasts holds none of them back',
+  ];
+}
+
 /** Lines printed by test/decks/communicators.ts. */
 export const COMMUNICATOR_CHECKS = [
   'dup, split, slice and subset make isolated communicators with the right members',

@@ -1,7 +1,8 @@
 // Collectives, communicators, groups, intercommunicators and Cartesian topologies on MPI (the
 // shared-memory suite's decks), and collective-mismatch diagnosis, on Open MPI and MPICH.
 import { expect, it } from 'vitest';
-import { COMMUNICATOR_CHECKS, MISMATCH_CASES } from '../decks/checks.js';
+import { collectiveChecks, COMMUNICATOR_CHECKS } from '../decks/checks.js';
+import { expectChecks, itMismatchCases } from '../helpers/conformance.js';
 import { join } from 'node:path';
 import { root } from '../helpers/job.js';
 import { describeMpi, MPIS, runMpi, runMpiDeck, type Mpi } from './helpers.js';
@@ -11,24 +12,13 @@ const deck = (name: string) => join(root, 'test', 'decks', name);
 for (const mpi of MPIS) {
   describeMpi(mpi, 'collectives', () => {
     it.each([1, 2, 3, 4, 5])('every collective × root × value kind matches the serial result on %i ranks', (n) => {
-      const r = runMpi(mpi, ['--hang-timeout', '60', '-n', String(n), deck('collectives.ts')]);
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      const p = n > 1 ? '[0] ' : '';
-      expect(r.stdout).toContain(`${p}OK world: every collective on ${n} ranks matches the serial result`);
-      expect(r.stdout).toContain(`${p}OK split: every collective on`);
-      expect(r.stdout).toContain(`${p}OK dup: every collective on ${n} ranks matches the serial result`);
-      expect(r.stdout).toContain(`${p}OK a root that stays out of simdeck after its bcasts holds none of them back`);
+      expectChecks(runMpi(mpi, ['--hang-timeout', '60', '-n', String(n), deck('collectives.ts')]), n, collectiveChecks(n));
     });
   });
 
   describeMpi(mpi, 'communicators, groups and topologies', () => {
     it.each([1, 2, 3, 4, 5])('pass every check on %i ranks', (n) => {
-      const r = runMpi(mpi, ['--hang-timeout', '60', '-n', String(n), deck('communicators.ts')]);
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      const p = n > 1 ? '[0] ' : '';
-      for (const c of COMMUNICATOR_CHECKS) expect(r.stdout).toContain(`${p}OK ${c}`);
+      expectChecks(runMpi(mpi, ['--hang-timeout', '60', '-n', String(n), deck('communicators.ts')]), n, COMMUNICATOR_CHECKS);
     });
   });
 
@@ -36,19 +26,7 @@ for (const mpi of MPIS) {
 }
 
 function mismatchSuite(mpi: Mpi) {
-  const mismatch = (body: string, n: number) => {
-    const r = runMpiDeck(mpi, `import { world, Op } from 'simdeck';\n${body}\n`, n, ['--hang-timeout', '30']);
-    expect(r.status, r.stderr).not.toBe(0);
-    expect(r.stderr).toContain('CollectiveMismatchError: collective mismatch on world');
-    return r.stderr;
-  };
-
-  for (const c of MISMATCH_CASES) {
-    it(c.name, () => {
-      const err = mismatch(c.body, c.ranks);
-      for (const e of c.expect) expect(err).toMatch(e);
-    });
-  }
+  itMismatchCases((source, n) => runMpiDeck(mpi, source, n, ['--hang-timeout', '30']), (r) => expect(r.status, r.stderr).not.toBe(0));
 
   it('a receive from a rank that has finished its deck fails instead of hanging', () => {
     const r = runMpiDeck(mpi, `import { world } from 'simdeck';\nif (world.rank === 0) world.recv(1, 5);\n`, 2);

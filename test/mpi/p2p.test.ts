@@ -4,18 +4,15 @@
 // included), spinning and sleeping; and messages past 2 GiB.
 import { expect, it } from 'vitest';
 import { P2P_CHECKS } from '../decks/checks.js';
+import { expectChecks } from '../helpers/conformance.js';
 import { join } from 'node:path';
 import { root, type JobResult } from '../helpers/job.js';
 import { describeMpi, MPIS, runLauncher, runMpi } from './helpers.js';
 
 const deck = join(root, 'test', 'decks', 'p2p.ts');
-const checks = P2P_CHECKS;
 
 function expectAllChecks(r: JobResult, n: number, prefixed = true) {
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  const prefix = prefixed && n > 1 ? '[0] ' : '';
-  for (const c of checks) expect(r.stdout).toContain(`${prefix}OK ${c}`);
+  expectChecks(r, n, P2P_CHECKS, prefixed);
   for (let k = 0; k < n; k++) expect(r.stdout).toContain(`DONE rank ${k}`);
 }
 

@@ -3,7 +3,8 @@
 // Bruck's allgather sends partial rounds), each checked against the serial computation; and collective-mismatch
 // diagnosis: every kind of disagreement fails the job with a message naming ranks and calls.
 import { describe, expect, it } from 'vitest';
-import { COMMUNICATOR_CHECKS, MISMATCH_CASES } from '../decks/checks.js';
+import { collectiveChecks, COMMUNICATOR_CHECKS } from '../decks/checks.js';
+import { expectChecks, itMismatchCases } from '../helpers/conformance.js';
 import { join } from 'node:path';
 import { root, runDeck, simdeck } from '../helpers/job.js';
 
@@ -11,41 +12,18 @@ const deck = (name: string) => join(root, 'test', 'decks', name);
 
 describe('collectives', () => {
   it.each([1, 2, 3, 4, 5, 6])('every collective × root × value kind matches the serial result on %i ranks', (n) => {
-    const r = simdeck(['run', '--hang-timeout', '60', '-n', String(n), deck('collectives.ts')]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const p = n > 1 ? '[0] ' : '';
-    expect(r.stdout).toContain(`${p}OK world: every collective on ${n} ranks matches the serial result`);
-    expect(r.stdout).toContain(`${p}OK split: every collective on`);
-    expect(r.stdout).toContain(`${p}OK dup: every collective on ${n} ranks matches the serial result`);
-    expect(r.stdout).toContain(`${p}OK a root that stays out of simdeck after its bcasts holds none of them back`);
+    expectChecks(simdeck(['run', '--hang-timeout', '60', '-n', String(n), deck('collectives.ts')]), n, collectiveChecks(n));
   });
 });
 
 describe('communicators, groups and topologies', () => {
   it.each([1, 2, 3, 4, 5])('pass every check on %i ranks', (n) => {
-    const r = simdeck(['run', '--hang-timeout', '60', '-n', String(n), deck('communicators.ts')]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const p = n > 1 ? '[0] ' : '';
-    for (const c of COMMUNICATOR_CHECKS) expect(r.stdout).toContain(`${p}OK ${c}`);
+    expectChecks(simdeck(['run', '--hang-timeout', '60', '-n', String(n), deck('communicators.ts')]), n, COMMUNICATOR_CHECKS);
   });
 });
 
 describe('collective-mismatch diagnosis', () => {
-  const mismatch = (body: string, n: number) => {
-    const r = runDeck(`import { world, Op } from 'simdeck';\n${body}\n`, n, ['--hang-timeout', '30']);
-    expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toContain('CollectiveMismatchError: collective mismatch on world');
-    return r.stderr;
-  };
-
-  for (const c of MISMATCH_CASES) {
-    it(c.name, () => {
-      const err = mismatch(c.body, c.ranks);
-      for (const e of c.expect) expect(err).toMatch(e);
-    });
-  }
+  itMismatchCases((source, n) => runDeck(source, n, ['--hang-timeout', '30']), (r) => expect(r.status, r.stderr).toBe(1));
 
   it('does not mistake ranks that are ahead, by a collective or more, for a mismatch', () => {
     // Rank 3 waits in bcast #k for rank 2 (slow) while rank 1, already in bcast #k+1, sends it

@@ -2,18 +2,15 @@
 // on both large-message paths (single-copy reads and ring streaming) and both wait strategies.
 import { describe, expect, it } from 'vitest';
 import { P2P_CHECKS } from '../decks/checks.js';
+import { expectChecks } from '../helpers/conformance.js';
 import { join } from 'node:path';
 import { root, simdeck } from '../helpers/job.js';
 
 const deck = join(root, 'test', 'decks', 'p2p.ts');
-const checks = P2P_CHECKS;
 
 function expectAllChecks(n: number, extra: string[] = [], env: Record<string, string> = {}) {
   const r = simdeck(['run', ...extra, '-n', String(n), deck, 'alpha', '--beta=2'], env);
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  const prefix = n > 1 ? '[0] ' : '';
-  for (const c of checks) expect(r.stdout).toContain(`${prefix}OK ${c}`);
+  expectChecks(r, n, P2P_CHECKS);
   for (let k = 0; k < n; k++) expect(r.stdout).toContain(`DONE rank ${k}`);
 }
 
