@@ -61,8 +61,12 @@ export function describeWait(activity: { toString(): string } | null, request: T
   return parts.join(' → ');
 }
 
+/** A copy of a queued message's envelope (without the transport's own fields). */
+export function envelopeOf(u: Envelope): Envelope {
+  return { source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding, signature: u.signature };
+}
+
 /** The envelopes (copies) of the arrived, unreceived messages in `list` that belong to `context`. */
 export function envelopesOn(list: readonly (Envelope & { context: number })[], context: number): Envelope[] {
-  return list.filter((u) => u.context === context)
-    .map((u) => ({ source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding, signature: u.signature }));
+  return list.filter((u) => u.context === context).map(envelopeOf);
 }

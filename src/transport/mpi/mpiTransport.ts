@@ -51,7 +51,7 @@
  * standing receive complete (posting it again happens at the next poll, after this rank's
  * reply has gone out).
  */
-import { BaseRequest, describeWait, envelopesOn } from '../request.js';
+import { BaseRequest, describeWait, envelopeOf, envelopesOn } from '../request.js';
 import koffi from 'koffi';
 import { ArgumentError, DeadlockError } from '../../errors.js';
 import { compatibleEncodings, elementBytes } from '../encoding.js';
@@ -814,8 +814,7 @@ export class MpiTransport implements Transport {
     this.progress();
     const j = this.findMatch(source, tag, context);
     if (j < 0) return null;
-    const u = this.unexpected[j];
-    return { source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding, signature: u.signature };
+    return envelopeOf(this.unexpected[j]);
   }
 
   queued(context: number): Envelope[] {

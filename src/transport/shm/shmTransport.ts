@@ -15,7 +15,7 @@ import {
 } from '../transport.js';
 import { addressOf, allowPeerReads, futexWait, futexWakeAll, readFromProcess } from './libc.js';
 import { FRAME_HEADER, Kind, Ring, pad8 } from './ring.js';
-import { BaseRequest, describeWait, envelopesOn } from '../request.js';
+import { BaseRequest, describeWait, envelopeOf, envelopesOn } from '../request.js';
 import { Abort, Decks, H, R, RING_CTRL_BYTES, rankBlockOffset, ringOffset, type Segment } from './segment.js';
 
 /** Polls before sleeping when every rank has its own core (~1-2 ms), and when oversubscribed. */
@@ -386,7 +386,7 @@ export class ShmTransport implements Transport {
     this.progress();
     for (const u of this.unexpected) {
       if (u.context === context && (source === ANY_SOURCE || u.source === source) && (tag === ANY_TAG || u.tag === tag)) {
-        return { source: u.source, tag: u.tag, bytes: u.bytes, encoding: u.encoding, signature: u.signature };
+        return envelopeOf(u);
       }
     }
     return null;
