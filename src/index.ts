@@ -3,7 +3,7 @@
  * `app` is this deck's own ranks in an MPMD job (the world for a single deck).
  */
 import type { Comm } from './comm/comm.js';
-import { getApp, getAppIndex, getWorld } from './runtime/world.js';
+import { getApp, getAppIndex, getWorld, prepareTransport } from './runtime/world.js';
 
 export { Comm } from './comm/comm.js';
 export { Op } from './comm/ops.js';
@@ -15,6 +15,8 @@ export { Request } from './comm/request.js';
 export { Status } from './comm/status.js';
 export { ANY_SOURCE, ANY_TAG, PROC_NULL, TAG_UB } from './comm/constants.js';
 export * from './errors.js';
+
+await prepareTransport(); // an MPI job's ranks load the MPI transport here; others never do
 
 /** The communicator of every rank in the job. */
 export const world: Comm = getWorld();

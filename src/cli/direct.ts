@@ -24,7 +24,7 @@ import { bundleDeck } from '../runtime/deckBundle.js';
 import { formatRankError, installFailFast } from '../runtime/failFast.js';
 import { Abort } from '../transport/shm/segment.js';
 import { USER_ENV } from '../runtime/jobEnv.js';
-import { getApp, getAppIndex, getWorld } from '../runtime/world.js';
+import { getApp, getAppIndex, getWorld, prepareTransport } from '../runtime/world.js';
 
 /** The transport context of the communicator that hands the bundle around (outside the range decks use). */
 const LOADER_CONTEXT = -4;
@@ -37,6 +37,7 @@ export async function runDeckHere(deck: string, args: string[]): Promise<number>
   // Open MPI gives every rank a pseudo-terminal as stdout whatever the user's stdout is, which
   // would make console.log colour numbers in logs and pipes: no colours unless FORCE_COLOR asks.
   if (process.env.OMPI_COMM_WORLD_SIZE !== undefined && process.env.FORCE_COLOR === undefined) process.env.NODE_DISABLE_COLORS = '1';
+  await prepareTransport();
   const world = getWorld(); // joins the MPI job (collective), or makes a world of one; throws SimdeckError
   const rank = world.rank;
   installFailFast(rank, () => world.transport);

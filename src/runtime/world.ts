@@ -4,15 +4,12 @@
  * srun) started the process or SIMDECK_TRANSPORT=mpi, and otherwise (a deck run with plain
  * `node`) a shared-memory world of one rank.
  */
-import { cpus } from 'node:os';
 import { Comm, contextName } from '../comm/comm.js';
 import { SimdeckError } from '../errors.js';
 import { ShmTransport } from '../transport/shm/shmTransport.js';
 import { Abort, attachSegment, createSegment, H, newSegmentName, unlinkSegment } from '../transport/shm/segment.js';
 import type { Transport } from '../transport/transport.js';
-import { loadMpi } from '../transport/mpi/library.js';
-import { MpiTransport } from '../transport/mpi/mpiTransport.js';
-import { EXIT_ABORTED, EXIT_HANG, takeJobEnvironment, USER_ENV, type JobConfig } from './jobEnv.js';
+import { EXIT_ABORTED, EXIT_HANG, takeJobEnvironment, type JobConfig } from './jobEnv.js';
 import { attachKernelTraceSlot } from './kernelTrace.js';
 
 let job: JobConfig | null | undefined;
@@ -72,28 +69,26 @@ export function mpiRequested(env: NodeJS.ProcessEnv = process.env): boolean {
   return MPI_LAUNCHER_VARS.some((v) => env[v] !== undefined);
 }
 
-/** How many ranks of this job share this node, from the MPI launcher's variables (null when unknown). */
-function localRanks(env: NodeJS.ProcessEnv = process.env): number | null {
-  for (const v of ['OMPI_COMM_WORLD_LOCAL_SIZE', 'MPI_LOCALNRANKS', 'SLURM_NTASKS_PER_NODE']) {
-    const n = Number(env[v]);
-    if (Number.isInteger(n) && n > 0) return n;
-  }
-  return null;
+type MpiStart = () => { transport: Transport; job: JobConfig };
+let startMpi: MpiStart | null = null;
+
+/**
+ * Loads the MPI transport's code when this process is to join an MPI job (see mpiRequested), so
+ * that shared-memory ranks never load it. The package entry and `simdeck deck.ts` await it
+ * before their first getWorld(). Does not throw: a bad SIMDECK_TRANSPORT is reported by getWorld.
+ */
+export async function prepareTransport(): Promise<void> {
+  let wanted = false;
+  try { wanted = mpiRequested(); } catch { return; }
+  if (wanted && startMpi === null) startMpi = (await import('./mpiWorld.js')).startMpiWorld;
 }
 
-/** Starts MPI and its transport; the job's shape (rank, app) comes from MPI. */
-function createMpiTransport(): MpiTransport {
-  const lib = loadMpi();
-  const wait = process.env[USER_ENV.WAIT];
-  const local = localRanks();
-  // The machine's cores, not this process's affinity: MPI launchers bind each rank to a core of
-  // its own (availableParallelism() is then 1), which is exactly when spinning is right.
-  const spin = wait === 'spin' || (wait !== 'block' && local !== null && local <= cpus().length);
-  const hang = Number(process.env[USER_ENV.HANG_TIMEOUT]);
-  const transport = MpiTransport.start(lib, { spin, hangTimeout: hang > 0 ? hang : null, contextName });
-  const { rank, appIndex, appRanks } = transport.info;
-  job = { segment: '', rank, launcherPid: 0, bundle: '', deck: '', args: [], appIndex, appRanks };
-  return transport;
+/** Joins the MPI job through the code prepareTransport() loaded; the job's shape comes from MPI. */
+function joinMpi(): Transport {
+  if (startMpi === null) throw new Error('the MPI transport was not loaded: import simdeck before anything that needs the world');
+  const started = startMpi();
+  job = started.job;
+  return started.transport;
 }
 
 /** The world communicator of this process (created on first use). Throws SimdeckError when the job's segment is gone or MPI cannot start. */
@@ -102,7 +97,7 @@ export function getWorld(): Comm {
   if (job === undefined) job = takeJobEnvironment();
   let transport: Transport & { kernelSlot?: () => Uint8Array };
   try {
-    transport = job === null && mpiRequested() ? createMpiTransport() : createTransport(job);
+    transport = job === null && mpiRequested() ? joinMpi() : createTransport(job);
   } catch (e) {
     throw new SimdeckError(`cannot join the job: ${(e as Error).message}`);
   }
