@@ -60,6 +60,7 @@ import {
 } from '../transport.js';
 import { MpiError } from './errors.js';
 import { drainOutput } from './outputDrain.js';
+import { copyBytes, takePayload } from '../bytes.js';
 import type { MpiLibrary } from './library.js';
 import { Block, SlotPool, type Slot } from './memory.js';
 
@@ -407,17 +408,8 @@ export class MpiTransport implements Transport {
     i32[w + W_BEHIND] = behind;
     i32[w + W_CREDITS] = this.returned[dest];
     this.returned[dest] = 0;
-    let n = 0;
-    if (payload !== null) {
-      n = payload.byteLength;
-      const at = this.sendAt + HEADER;
-      if (n <= 64) {
-        const u8 = this.u8;
-        for (let k = 0; k < n; k++) u8[at + k] = payload[k];
-      } else {
-        this.u8.set(payload, at);
-      }
-    }
+    const n = payload === null ? 0 : payload.byteLength;
+    if (n !== 0) copyBytes(this.u8, this.sendAt + HEADER, payload!, 0, n);
     const rc = this.fn.Send(this.sendAddr, HEADER + n, this.BYTE, dest, 0, this.env);
     if (rc !== 0) this.fail(`MPI_Send to rank ${dest}`, rc);
     this.sentTo[dest]++;
@@ -674,16 +666,7 @@ export class MpiTransport implements Transport {
         return null;
       }
       this.control(from, w);
-      const start = s.at + HEADER;
-      let data: Uint8Array;
-      if (into !== null) {
-        const u8 = this.u8;
-        if (length <= 64) for (let k = 0; k < length; k++) into[k] = u8[start + k];
-        else into.set(u8.subarray(start, start + length));
-        data = length === into.byteLength ? into : into.subarray(0, length);
-      } else {
-        data = this.u8.slice(start, start + length);
-      }
+      const data = takePayload(this.u8, s.at + HEADER, length, into);
       const last = this.last;
       last.source = from;
       last.tag = i32[w + W_TAG];

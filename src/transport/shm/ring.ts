@@ -8,6 +8,7 @@
  * A frame never wraps: when the space left before the end is too small, the producer writes a
  * WRAP frame (or, with under 32 bytes left, nothing: the consumer skips such a tail by itself).
  */
+import { copyBytes } from '../bytes.js';
 import type { Segment } from './segment.js';
 
 export const FRAME_HEADER = 32;
@@ -94,15 +95,7 @@ export class Ring {
     i32[w + 5] = aux;
     i32[w + 6] = total % 4294967296;
     i32[w + 7] = Math.floor(total / 4294967296);
-    if (length !== 0 && payload !== null) {
-      const u8 = this.u8;
-      const to = at + FRAME_HEADER;
-      if (length <= 64) {
-        for (let k = 0; k < length; k++) u8[to + k] = payload[from + k]; // cheaper than set() for a few bytes
-      } else {
-        u8.set(length === payload.length && from === 0 ? payload : payload.subarray(from, from + length), to);
-      }
-    }
+    if (length !== 0 && payload !== null) copyBytes(this.u8, at + FRAME_HEADER, payload, from, length);
     Atomics.store(i32, this.tailIdx, (tail + skip + frame) | 0);
     return true;
   }

@@ -15,6 +15,7 @@ import {
 } from '../transport.js';
 import { addressOf, allowPeerReads, futexWait, futexWakeAll, readFromProcess } from './libc.js';
 import { FRAME_HEADER, Kind, Ring, pad8 } from './ring.js';
+import { takePayload } from '../bytes.js';
 import { BaseRequest, describeWait, envelopeOf, envelopesOn } from '../request.js';
 import { Abort, Decks, H, R, RING_CTRL_BYTES, rankBlockOffset, ringOffset, type Segment } from './segment.js';
 
@@ -270,17 +271,8 @@ export class ShmTransport implements Transport {
       const length = i32[w + 1];
       const encoding = word >>> 8;
       if ((word & 0xff) !== Kind.EAGER || i32[w + 3] !== context || (tag !== ANY_TAG && i32[w + 2] !== tag)) return null;
-      let data: Uint8Array;
-      const start = at + FRAME_HEADER;
-      if (into !== null) {
-        if (length > into.byteLength || (expect >= 0 && !compatibleEncodings(encoding, expect))) return null;
-        const u8 = ring.u8;
-        if (length <= 64) for (let k = 0; k < length; k++) into[k] = u8[start + k];
-        else into.set(u8.subarray(start, start + length));
-        data = length === into.byteLength ? into : into.subarray(0, length);
-      } else {
-        data = ring.u8.slice(start, start + length);
-      }
+      if (into !== null && (length > into.byteLength || (expect >= 0 && !compatibleEncodings(encoding, expect)))) return null;
+      const data = takePayload(ring.u8, at + FRAME_HEADER, length, into);
       const last = this.last;
       last.source = source;
       last.tag = i32[w + 2];
