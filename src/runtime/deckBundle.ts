@@ -31,6 +31,7 @@ function selfExport(spec: string): string | null {
     'simdeck/kernels': join(distSrc, 'kernels', 'index.js'),
     'simdeck/decomposition': join(distSrc, '..', 'decomposition', 'index.js'),
   };
+  for (const m of ['steer', 'graphics', 'io', 'farm', 'couple']) map[`simdeck/${m}`] = join(distSrc, m, 'index.js');
   return map[spec] ?? null;
 }
 
