@@ -24,8 +24,8 @@ import type { ParamDescription, SteerReply, SteerRequest, SteerStatus, SteeringL
 import { steeringRequested, startupLink } from './openLink.js';
 import { type ParamSchema, type ParamValue, type ParamValues, checkValue, describeParams, initialValues } from './params.js';
 import { ParameterError, ReplayError, SteeringUnavailableError } from './errors.js';
-import { StatusLine } from './statusLine.js';
-import { formatStatus } from './statusLine.js';
+import { type NativeLoopHost, runNativeLoop } from './nativeLoop.js';
+import { StatusLine, formatStatus } from './statusLine.js';
 import { PhaseTimers, formatTimers } from './timers.js';
 import { TimestepRule, type TimestepOptions } from './timestep.js';
 
@@ -87,7 +87,7 @@ export interface SimulationState {
 }
 
 /** Why the loop stopped. */
-export type StopReason = 'steps' | 'time' | 'wall' | 'when' | 'steering';
+export type StopReason = 'steps' | 'time' | 'wall' | 'when' | 'steering' | 'solver';
 
 /** Named points of the loop. */
 export type LoopPoint = 'beforeStep' | 'afterStep' | 'stop';
@@ -384,17 +384,28 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
 
   // ---- the loop's parts, shared with the native loop (nativeLoop.ts) ----
 
+  /**
+   * Collective, blocking: steers a time loop that lives in compiled code. `solve` calls the C or
+   * Fortran loop with the callback's address (pass it to a `void *` / `type(c_ptr), value`
+   * parameter); the loop calls it once per iteration (see nativeLoop.ts for the prototype).
+   * Returns why the loop stopped ('solver' when the compiled loop ended by itself).
+   */
+  runNative(solve: (callback: bigint) => void): StopReason {
+    runNativeLoop(this as unknown as NativeLoopHost, solve);
+    return this.stopReason ?? 'solver';
+  }
+
   /** @internal */
   landing = NaN;
 
   /** @internal Checks run-time requirements and starts the clocks. */
-  begin(): void {
+  begin(native = false): void {
     if (this.running) throw new ArgumentError('run() is already running on this Simulation');
     const timeBased = this.stopTime !== null || this.hooks.some((h) => h.kind === 'time');
-    if (timeBased && this.rule === null && this.fixedDt === null && !(this.dt > 0)) {
+    if (!native && timeBased && this.rule === null && this.fixedDt === null && !(this.dt > 0)) {
       throw new ArgumentError('a stop time or a time cadence needs a time step: give options.dt or call sim.timestep(fn)');
     }
-    if (this.stopSteps === null && this.stopTime === null && this.stopWall === null && this.when === null && !this.steered && this.replayEntries === null) {
+    if (!native && this.stopSteps === null && this.stopTime === null && this.stopWall === null && this.when === null && !this.steered && this.replayEntries === null) {
       throw new ArgumentError('the loop has no stop criterion: give stop: { steps, time, wall or when } (or steer it)');
     }
     this.perStep = this.comm.size > 1 && (this.rule !== null || this.when !== null);
@@ -668,6 +679,11 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       this.dt = target - this.time;
       this.landing = target;
     }
+    this.beforeStep();
+  }
+
+  /** @internal The 'beforeStep' hooks. */
+  beforeStep(): void {
     const before = this.points.beforeStep;
     for (let i = 0; i < before.length; i++) this.callHook(before[i]!.fn, before[i]!.slot);
   }
@@ -676,6 +692,11 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
   completeStep(landing: number): void {
     this.step++;
     this.time = Number.isNaN(landing) ? this.time + this.dt : landing;
+    this.afterStep();
+  }
+
+  /** @internal The 'afterStep' hooks, then the cadence hooks due at this step or time. */
+  afterStep(): void {
     const after = this.points.afterStep;
     for (let i = 0; i < after.length; i++) this.callHook(after[i]!.fn, after[i]!.slot);
     const hooks = this.hooks;
@@ -701,6 +722,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
 
   /** @internal At the stop: 'stop' hooks, the summary (collective when reporting), the final status. */
   end(): void {
+    this.stopReason ??= 'solver';
     for (const p of this.points.stop) this.callHook(p.fn, p.slot);
     const wall = (performance.now() - this.t0) / 1000;
     this.ctl[C_WALL] = wall;
@@ -781,6 +803,7 @@ function describeReason(r: StopReason): string {
     case 'time': return 'end time reached';
     case 'wall': return 'wall-clock budget used';
     case 'when': return 'stop condition met';
+    case 'solver': return 'the compiled loop ended';
     default: return 'stopped by steering';
   }
 }
