@@ -24,9 +24,11 @@ export function parseDuration(value: unknown, what: string): number {
 /** A number of seconds as people read it: `812 µs`, `12.3 ms`, `4.10 s`, `2 min 5 s`, `1 h 02 min`. */
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return String(s);
-  if (s < 1e-3) return `${(s * 1e6).toPrecision(3)} µs`;
-  if (s < 1) return `${(s * 1e3).toPrecision(3)} ms`;
-  if (s < 60) return `${s.toPrecision(3)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s === 0) return '0 s';
+  if (s < 0.9995e-3) return `${(s * 1e6).toPrecision(3)} µs`;
+  if (s < 0.9995) return `${(s * 1e3).toPrecision(3)} ms`;
+  if (s < 59.95) return `${s.toPrecision(3)} s`;
+  const r = Math.round(s);
+  if (r < 3600) return `${Math.floor(r / 60)} min ${r % 60} s`;
+  return `${Math.floor(r / 3600)} h ${String(Math.floor((r % 3600) / 60)).padStart(2, '0')} min`;
 }

@@ -451,7 +451,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     } else if (this.fixedDt !== null) {
       this.dt = this.fixedDt;
     }
-    if (this.status !== null) this.showStatus(false);
+    if (this.status !== null && this.step > this.rateStart) this.showStatus(false);
     return false;
   }
 
@@ -727,7 +727,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     const wall = (performance.now() - this.t0) / 1000;
     this.ctl[C_WALL] = wall;
     this.running = false;
-    if (this.status !== null) { this.showStatus(true); this.status.close(); this.status = null; }
+    if (this.status !== null) { this.showStatus(true, 'finished'); this.status.close(); this.status = null; }
     const report = this.options.report ?? true;
     const summary = report || this.steered ? this.timers.summarize(this.comm) : [];
     if (this.comm.rank === 0) {

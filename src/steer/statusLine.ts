@@ -17,7 +17,7 @@ export function formatStatus(s: SteerStatus, stopTime: number | null, stopSteps:
   const t = stopTime !== null ? `t ${fmt(s.time)}/${fmt(stopTime)}` : `t ${fmt(s.time)}`;
   const n = stopSteps !== null ? `step ${s.step}/${stopSteps}` : `step ${s.step}`;
   const rate = `${s.stepsPerSecond >= 100 ? Math.round(s.stepsPerSecond) : s.stepsPerSecond.toPrecision(3)} steps/s`;
-  const eta = s.eta === null ? '' : `  ETA ${formatSeconds(s.eta)}`;
+  const eta = s.eta === null || s.state === 'finished' || s.stepsPerSecond === 0 ? '' : `  ETA ${formatSeconds(s.eta)}`;
   const state = s.state === 'running' ? '' : `  [${s.state}]`;
   return `${n}  ${t}  dt ${fmt(s.dt)}  ${rate}${eta}${state}`;
 }
