@@ -27,7 +27,6 @@ export interface NativeLoopHost {
   dt: number;
   readonly params: Readonly<Record<string, ParamValue>>;
   readonly schema: readonly ParamDescription[];
-  readonly timers: { slot(name: string): number; add(slot: number, seconds: number): void };
   begin(native: boolean): void;
   boundary(): boolean;
   beforeStep(): void;
@@ -65,17 +64,13 @@ export function runNativeLoop(host: NativeLoopHost, solve: (callback: bigint) =>
   protoType ??= koffi.proto(STEER_CALLBACK_PROTO);
   const n = host.schema.length;
   const values = new Float64Array(Math.max(1, n));
-  const tSolver = host.timers.slot('step');
   let error: unknown = null;
   let stopped = false;
   let started = false;
-  let lastReturn = 0;
   const callback = (step: number, time: number, dt: number, params: unknown): number => {
-    const now = performance.now();
     try {
       if (error !== null || stopped) return 1;
       if (started) {
-        host.timers.add(tSolver, (now - lastReturn) / 1000);
         if (step > host.step) {
           host.step = step;
           host.time = time;
@@ -97,8 +92,6 @@ export function runNativeLoop(host: NativeLoopHost, solve: (callback: bigint) =>
     } catch (e) {
       error = e;
       return 1;
-    } finally {
-      lastReturn = performance.now();
     }
   };
   host.begin(true);
