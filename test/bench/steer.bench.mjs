@@ -1,0 +1,42 @@
+// The steering loop's cost on 2 ranks (shared memory), from test/bench/decks/steer.ts in one job:
+// per step, a bare `for` loop against Simulation with steering off and with steering on and no
+// client (idle link), on an empty step and on heat2d 512x512; the latency from a command to its
+// application on every rank; the CPU each rank uses while the run is paused. Rounds interleave
+// the variants; figures are medians over rounds of the slowest rank's time per step.
+//   npx tsc -p . && node test/bench/run.mjs steer      (BENCH_ROUNDS to change)
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fmt, markdownTable, median, watchOthersLoad } from './peers.mjs';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+const deck = join(import.meta.dirname, 'decks', 'steer.ts');
+
+const others = watchOthersLoad();
+const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', '2', deck], { encoding: 'utf8', cwd: root, env: { ...process.env } });
+if (r.status !== 0) { console.error(r.stderr); process.exit(1); }
+const res = JSON.parse(r.stdout.trim().split('\n').pop());
+const load = others.stop();
+
+const ns = (s) => s * 1e9;
+const row = (what, key, unit) => {
+  const b = median(res.results[key].bare), off = median(res.results[key].off), idle = median(res.results[key].idle);
+  const conv = unit === 'ns' ? ns : (s) => s * 1e6;
+  return [what, fmt(conv(b)), fmt(conv(off)), fmt(conv(idle)), fmt(conv(off - b)), fmt(conv(idle - b)), `${fmt(((idle - b) / b) * 100)} %`];
+};
+console.log(`Per step, 2 ranks on shared memory, median of ${res.rounds} interleaved rounds (the slowest rank's time per step). ` +
+  `"idle" is steering on with no client, through ${res.linkKind === 'server' ? 'the steering server' : 'an in-process ScriptedLink (the steering server was not installed on this branch)'}.`);
+console.log('');
+console.log(markdownTable(['', 'bare loop', 'Simulation, steering off', 'steering on, idle', 'off − bare', 'idle − bare', 'idle − bare, % of a step'], [
+  row(`empty step (${res.emptySteps} steps), ns`, 'empty', 'ns'),
+  row(`heat2d ${res.n}² (${res.heatSteps} steps), µs`, 'heat', 'us'),
+]));
+console.log('');
+const q = (xs) => `${fmt(median(xs))} ms (max ${fmt(Math.max(...xs))} ms)`;
+console.log(`Latency from a command queued on rank 0 to its application on the last rank, median of ${res.latencyEmpty.length}: ` +
+  `empty step ${q(res.latencyEmpty)}; heat2d ${q(res.latencyHeat)}. Agreement points are scheduled about 2 ms apart (syncInterval), ` +
+  'so a command waits for the next one.');
+console.log('');
+console.log(`CPU while paused (CPU seconds per wall second, over 2 s): ${res.pausedCpu.map((c, i) => `rank ${i} ${fmt(c)}`).join(', ')}. ` +
+  'Rank 0 sleeps in the link; the others wait in a bcast, whose wait mode is the transport\'s (it spins when ranks ≤ cores).');
+if (load !== null) console.log(`\nOther processes kept ${fmt(load.others_cores)} of the machine's cores busy during the run (${fmt(load.wall_s)} s): the absolute figures are noisy; compare within the run.`);
