@@ -4,6 +4,7 @@
 //   npx simdeck run -n 4 native-examples/heat2d/steered.ts            (a live status line)
 //   npx simdeck run -n 4 --steer native-examples/heat2d/steered.ts    (and a dashboard URL)
 import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { world } from 'simdeck';
 import { loadKernels } from 'simdeck/kernels';
 import { Grid } from 'simdeck/decomposition';
@@ -42,11 +43,11 @@ sim.every({ time: 0.01 }, (s) => {
 sim.onCheckpoint((s) => {
   const full = u.gather(0);
   if (full === null) return;
-  const base = `heat2d-step${s.step}`;
+  const base = join(process.env.HEAT_CHECKPOINT_DIR ?? '.', `heat2d-step${s.step}`);
   writeFileSync(`${base}.bin.tmp`, full);
   renameSync(`${base}.bin.tmp`, `${base}.bin`);
   writeFileSync(`${base}.json`, JSON.stringify({ ...s.state, shape: [N, N], file: `${base}.bin` }) + '\n');
-  console.log(`checkpoint: ${base}.bin and ${base}.json`);
+  console.log(`checkpoint at step ${s.step}: ${base}.bin`);
 });
 
 sim.expose({ u, grid });                                           // reachable from `eval`
