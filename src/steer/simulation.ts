@@ -13,6 +13,7 @@
  * are some. So an idle steered loop costs a clock read per step plus one bcast per few ms.
  */
 import type { Comm } from '../comm/comm.js';
+import type { Request } from '../comm/request.js';
 import { Op } from '../comm/ops.js';
 import { ArgumentError, describe } from '../errors.js';
 import { type Cadence, type Hook, dueTime, parseCadence } from './cadence.js';
@@ -63,7 +64,12 @@ export interface SimulationOptions<P extends ParamSchema = ParamSchema> {
   status?: boolean | number;
   /** Print the end-of-run summary and timer table on rank 0 (default true). */
   report?: boolean;
-  /** Seconds between agreement points when no collective runs every step (default 0.002). */
+  /**
+   * Seconds between agreement points when no collective runs every step (default 0.002). Rank 0
+   * posts its control without waiting and the others read it at the next step, so a command
+   * applies one step after an agreement point; with 0 every step is an agreement point, and it
+   * blocks: a command applies at the boundary right after it arrives.
+   */
   syncInterval?: number;
 }
 
@@ -91,6 +97,9 @@ export type StopReason = 'steps' | 'time' | 'wall' | 'when' | 'steering' | 'solv
 
 /** Named points of the loop. */
 export type LoopPoint = 'beforeStep' | 'afterStep' | 'stop';
+
+/** A command rank 0 accepted, with the request id to reply to. */
+type Accepted = { entry: LogEntry; id: number };
 
 // control vector slots
 const C_NEXT = 0, C_WALL = 1, C_FLAGS = 2, C_WALLHOOKS = 3, C_NCMD = 4, C_WHEN = 5, C_NEGDT = 6, C_LEN = 7;
@@ -436,7 +445,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
    */
   boundary(): boolean {
     let globalMin = NaN;
-    const syncDue = this.perStep || (this.syncOn && this.step >= this.nextSync);
+    const syncDue = this.perStep || (this.syncOn && (this.step >= this.nextSync || this.pending !== null));
     if (syncDue || this.pauseAt === this.step || this.replayEntries !== null || (this.rule !== null && this.comm.size === 1) || this.when !== null) {
       globalMin = this.agree(syncDue);
       if (this.stopRequested !== null) return this.stopWith(this.stopRequested);
@@ -478,21 +487,50 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       b = performance.now();
       this.timers.add(this.tDt, (b - a) / 1000);
     }
-    let accepted: { entry: LogEntry; id: number }[] = [];
-    if (syncDue) {
+    if (this.perStep) {
+      // a collective runs every step anyway: the control rides in it (MAX: rank 0's slots, any rank's predicate, -min dt)
+      let accepted: Accepted[] = [];
       if (rank0) accepted = this.fillControl(a, false);
       else ctl.fill(-Infinity);
       ctl[C_WHEN] = whenFlag;
       ctl[C_NEGDT] = negDt;
-      if (this.comm.size > 1) {
-        if (this.perStep) this.comm.allreduceInto(ctl, ctl, Op.MAX);
-        else this.comm.bcastInto(ctl, 0);
-      }
+      this.comm.allreduceInto(ctl, ctl, Op.MAX);
       this.nextSync = ctl[C_NEXT]!;
       whenFlag = ctl[C_WHEN]!;
       negDt = ctl[C_NEGDT]!;
       this.afterControl(accepted);
       if (this.paused && this.stopRequested === null) this.pauseLoop();
+    } else if (syncDue && this.syncInterval === 0) {
+      // agreement at every step, blocking: a command is applied at the very next boundary
+      let accepted: Accepted[] = [];
+      if (rank0) accepted = this.fillControl(a, false);
+      if (this.comm.size > 1) this.comm.bcastInto(ctl, 0);
+      this.nextSync = ctl[C_NEXT]!;
+      this.afterControl(accepted);
+      if (this.paused && this.stopRequested === null) this.pauseLoop();
+    } else if (syncDue) {
+      // Pipelined: the control rank 0 posts at an agreement point (a nonblocking bcast) is read by
+      // every rank at the next step's boundary, by when it has long arrived, so no rank waits.
+      if (this.pending !== null) {
+        const got = this.pending.wait();
+        if (!rank0) ctl.set(got);
+        this.pending = null;
+        this.nextSync = ctl[C_NEXT]!;
+        this.afterControl(this.pendingAccepted);
+        this.pendingAccepted = [];
+        if (this.paused && this.stopRequested === null) this.pauseLoop();
+      }
+      if (this.step >= this.nextSync && this.stopRequested === null && this.pauseAt !== this.step && !this.localStop()) {
+        if (rank0) this.pendingAccepted = this.fillControl(a, false);
+        if (this.comm.size > 1) {
+          this.pending = this.comm.ibcast(rank0 ? Float64Array.from(ctl) : null, 0) as Request<Float64Array>;
+        } else {
+          this.nextSync = ctl[C_NEXT]!;
+          this.afterControl(this.pendingAccepted);
+          this.pendingAccepted = [];
+          if (this.paused && this.stopRequested === null) this.pauseLoop();
+        }
+      }
     }
     let applied = false;
     if (this.replayEntries !== null) applied = this.replayDue();
@@ -516,21 +554,25 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
   }
 
   private commandsApplied = false;
+  private pending: Request<Float64Array> | null = null;
+  private pendingAccepted: Accepted[] = [];
+
+  /** Whether a step count or end time stops the loop here (decided alike on every rank). */
+  private localStop(): boolean {
+    return (this.stopSteps !== null && this.step >= this.stopSteps) || (this.stopTime !== null && this.time >= this.stopTime);
+  }
 
   /** Rank 0: fills the control vector (wall clock, flags, due wall hooks, schedule, commands); returns the commands accepted. */
-  private fillControl(now: number, paused: boolean, waitMs = 0): { entry: LogEntry; id: number }[] {
+  private fillControl(now: number, paused: boolean, waitMs = 0): Accepted[] {
     const ctl = this.ctl;
     const wall = (now - this.t0) / 1000;
-    const accepted: { entry: LogEntry; id: number }[] = [];
+    const accepted: Accepted[] = [];
     if (this.link !== null && this.replayEntries === null) {
       const requests = waitMs > 0 ? this.link.waitForCommands(waitMs) : this.link.poll();
       for (const r of requests) this.intake(r, accepted);
     }
     let flags = 0;
-    if (this.stopWall !== null && wall >= this.stopWall && this.replayEntries === null) {
-      flags |= F_STOP_WALL;
-      this.record({ seq: ++this.seq, step: this.step, time: this.time, source: 'wall', command: { kind: 'stop' } });
-    }
+    if (this.stopWall !== null && wall >= this.stopWall && this.replayEntries === null) flags |= F_STOP_WALL;
     let mask = 0;
     let bit = 1;
     for (const h of this.hooks) {
@@ -556,7 +598,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
   }
 
   /** Rank 0: checks one request; an accepted command gets a sequence number and a log line, a refused one an error reply. */
-  private intake(r: SteerRequest, accepted: { entry: LogEntry; id: number }[]): void {
+  private intake(r: SteerRequest, accepted: Accepted[]): void {
     const checked = checkCommand(r?.command, this.byName);
     const source = typeof r?.source === 'string' ? r.source : 'unknown';
     if (typeof checked === 'string') {
@@ -564,18 +606,12 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       this.log?.append({ seq: 0, step: this.step, time: this.time, source, command: r?.command, error: checked });
       return;
     }
-    const entry: LogEntry = { seq: ++this.seq, step: this.step, time: this.time, source, command: checked };
-    this.log?.append(entry);
-    accepted.push({ entry, id: r.id });
-  }
-
-  /** Rank 0: logs an entry the loop made itself (a wall-clock stop). */
-  private record(entry: LogEntry): void {
-    this.log?.append(entry);
+    // step and time are set where every rank applies it (the next boundary at the latest), and logged there
+    accepted.push({ entry: { seq: ++this.seq, step: this.step, time: this.time, source, command: checked }, id: r.id });
   }
 
   /** Every rank: after the control vector arrived, receive and apply commands, run due wall hooks, gather live timers. */
-  private afterControl(accepted: { entry: LogEntry; id: number }[]): void {
+  private afterControl(accepted: Accepted[]): void {
     const ctl = this.ctl;
     const n = ctl[C_NCMD]!;
     if (n > 0) {
@@ -584,7 +620,10 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       entries.forEach((e, i) => this.apply(e, this.comm.rank === 0 ? accepted[i]!.id : -1));
       this.commandsApplied = true;
     }
-    if (ctl[C_FLAGS]! & F_STOP_WALL) this.stopRequested ??= 'wall';
+    if ((ctl[C_FLAGS]! & F_STOP_WALL) && this.stopRequested === null) {
+      this.stopRequested = 'wall';
+      this.log?.append({ seq: ++this.seq, step: this.step, time: this.time, source: 'wall', command: { kind: 'stop' } }); // replays as a stop
+    }
     const mask = ctl[C_WALLHOOKS]!;
     if (mask > 0) {
       let bit = 1;
@@ -608,6 +647,11 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
   private apply(e: LogEntry, id: number): void {
     const c = e.command;
     const rank0 = this.comm.rank === 0;
+    if (this.replayEntries === null) { // applied here, on every rank alike: this is the step a replay applies it at
+      e.step = this.step;
+      e.time = this.time;
+    }
+    this.log?.append(e);
     let answers: EvalAnswer[] | undefined;
     switch (c.kind) {
       case 'set': {
@@ -659,7 +703,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
   /** Every rank: while paused, rank 0 sleeps in the link and broadcasts what arrives (at least every PAUSE_WAIT_MS); the others wait in that bcast. */
   private pauseLoop(): void {
     while (this.paused && this.stopRequested === null) {
-      let accepted: { entry: LogEntry; id: number }[] = [];
+      let accepted: Accepted[] = [];
       if (this.comm.rank === 0) {
         accepted = this.fillControl(performance.now(), true, this.link !== null && this.replayEntries === null ? PAUSE_WAIT_MS : 0);
         this.showStatus(true, 'paused');
@@ -725,6 +769,10 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
   /** @internal At the stop: 'stop' hooks, the summary (collective when reporting), the final status. */
   end(): void {
     this.stopReason ??= 'solver';
+    if (this.pending !== null) { // cannot happen (a post is always read at the next boundary); keeps collectives matched regardless
+      this.pending.wait();
+      this.pending = null;
+    }
     for (const p of this.points.stop) this.callHook(p.fn, p.slot);
     const wall = (performance.now() - this.t0) / 1000;
     this.ctl[C_WALL] = wall;

@@ -29,6 +29,7 @@ export const LOOP_CHECKS = [
   '(an unsteered run differs)',
   'a missing replay log is a ReplayError on every rank',
   'a bad schema is a ParameterError',
+  'pipelined agreement: same steps on every rank, replayed bit for bit',
 ];
 
 function expectLoop(r: { stdout: string; stderr: string; status: number | null }, n: number): void {

@@ -156,6 +156,28 @@ const logPath = join(dir, 'steer.jsonl');
   try { new Simulation(world, { params: { a: { value: 2, max: 1 } }, stop: { steps: 1 } }); } catch (e) { perr = e instanceof ParameterError ? (e as Error).message : String(e); }
   check('a bad schema is a ParameterError', perr, 'parameter a: initial value must be at most 1, got 2');
 }
+// G. the default, pipelined agreement (rank 0 posts, the others read at the next step): changes
+// still reach every rank at the same step, and the run replays bit for bit
+{
+  const link = new ScriptedLink();
+  const log2 = join(dir, 'pipelined.jsonl');
+  const mk = (o: object) => new Simulation(world, { params: PARAMS, stop: { steps: 50_000 }, dt: 1e-4, report: false, ...o });
+  const sim = mk({ steer: rank === 0 ? link : true, log: log2 });
+  const changes: string[] = [];
+  sim.onChange((c) => changes.push(`${c.name}=${c.value}@${c.step}`));
+  sim.every({ steps: 1000 }, (s) => {
+    if (rank !== 0) return;
+    if (s.step === 1000) link.send({ kind: 'set', name: 'alpha', value: 0.3 });
+    if (s.step === 5000) link.send({ kind: 'set', name: 'mode', value: 'wave' });
+    if (s.step === 9000) link.send({ kind: 'stop' });
+  });
+  const x = physics(sim);
+  const again = mk({ replay: log2 });
+  const y = physics(again);
+  check('pipelined agreement: same steps on every rank, replayed bit for bit', { changes, stop: sim.stopReason, same: bits(x) === bits(y), step: sim.step === again.step, n: changes.length, after: sim.step > 9000 },
+    { changes, stop: 'steering', same: true, step: true, n: 2, after: true });
+}
+
 if (process.env.STEER_LOG_OUT && rank === 0) {
   (await import('node:fs')).copyFileSync(logPath, process.env.STEER_LOG_OUT);
   console.log(`result ${bits(recorded)}`);
