@@ -60,6 +60,10 @@ describe('the simulation loop on shared memory', () => {
     expect(applied[8]).toMatchObject({ source: 'attach', command: { kind: 'set', name: 'alpha', value: 0.25 } }); // '0.25' from a terminal, converted
     expect(lines.filter((l) => l.error !== undefined).map((l) => l.error)).toEqual(['alpha must be at most 0.5 1/s, got 7', 'unknown parameter "beta"; steerable parameters are alpha, mode']);
     const stopStep = applied[10].step;
+    // the excerpt shown in docs/steering.md is this log's beginning
+    const doc = readFileSync(join(root, 'docs', 'steering.md'), 'utf8');
+    const excerpt = /```text\n(\{"simdeck":"steer-log"[\s\S]*?)```/.exec(doc)![1]!.trim().split('\n');
+    expect(readFileSync(log, 'utf8').split('\n').slice(0, excerpt.length)).toEqual(excerpt);
     for (const n of [1, 3]) {
       const r = simdeck(['run', '-n', String(n), deck('replay.ts')], { SIMDECK_REPLAY: log });
       expect(r.stderr).toBe('');
