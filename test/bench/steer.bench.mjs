@@ -22,12 +22,12 @@ const ns = (s) => s * 1e9;
 const row = (what, key, unit) => {
   const b = median(res.results[key].bare), off = median(res.results[key].off), idle = median(res.results[key].idle);
   const conv = unit === 'ns' ? ns : (s) => s * 1e6;
-  return [what, fmt(conv(b)), fmt(conv(off)), fmt(conv(idle)), fmt(conv(off - b)), fmt(conv(idle - b)), `${fmt(((idle - b) / b) * 100)} %`];
+  return [what, fmt(conv(b)), fmt(conv(off)), fmt(conv(idle)), fmt(conv(off - b)), fmt(conv(idle - off)), `${fmt(((idle - off) / off) * 100)} %`];
 };
 console.log(`Per step, 2 ranks on shared memory, median of ${res.rounds} interleaved rounds (the slowest rank's time per step). ` +
   `"idle" is steering on with no client, through ${res.linkKind === 'server' ? 'the steering server' : 'an in-process ScriptedLink (the steering server was not installed on this branch)'}.`);
 console.log('');
-console.log(markdownTable(['', 'bare loop', 'Simulation, steering off', 'steering on, idle', 'off − bare', 'idle − bare', 'idle − bare, % of a step'], [
+console.log(markdownTable(['', 'bare `for` loop', 'Simulation, steering off', 'steering on, idle', 'loop: off − bare', 'steering: idle − off', 'idle − off, % of a step'], [
   row(`empty step (${res.emptySteps} steps), ns`, 'empty', 'ns'),
   row(`heat2d ${res.n}² (${res.heatSteps} steps), µs`, 'heat', 'us'),
 ]));
