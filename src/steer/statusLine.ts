@@ -58,9 +58,10 @@ export class StatusLine {
     if (!force && now - this.last < (this.mode === 'tty' ? 200 : this.everySeconds * 1000)) return;
     this.last = now;
     if (this.mode === 'tty') {
-      const pad = this.width > line.length ? ' '.repeat(this.width - line.length) : '';
+      // the cursor goes back to the line's start, so output other ranks print meanwhile (through
+      // the launcher) writes over the status line instead of after it; the next update redraws it
       this.width = line.length;
-      write(this.fd, `\r${line}${pad}`);
+      write(this.fd, `\r${line}\x1b[K\r`);
     } else {
       write(this.fd, line + '\n');
     }
