@@ -44,7 +44,7 @@ describe('the simulation loop on shared memory', () => {
     });
   }
 
-  it('SIMDECK_REPLAY (what --replay sets) replays a steered run bit for bit, on another rank count too', () => {
+  it('SIMDECK_REPLAY (what --replay sets) replays a steered run bit for bit, on another rank count too', { timeout: 240_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdeck-replay-'));
     const log = join(dir, 'run.jsonl');
     const rec = simdeck(['run', '-n', '2', deck('loop.ts')], { STEER_LOG_OUT: log });
