@@ -9,8 +9,8 @@
  * wall clock, steering commands) travels in one small control vector at *agreement points*:
  * every step when a collective runs each step anyway (a `timestep` reduction or a `stop.when`
  * predicate: the control rides in the same allreduce), otherwise at steps rank 0 schedules a few
- * milliseconds apart (a bcast of 7 doubles). Commands follow in a second bcast only when there
- * are some. So an idle steered loop costs a clock read per step plus one bcast per few ms.
+ * milliseconds apart (a nonblocking bcast of 7 doubles, read at the next step). Commands follow in a second bcast only when there
+ * are some. So an idle steered loop reads no clock per step and sends one small message per 10 ms.
  */
 import type { Comm } from '../comm/comm.js';
 import type { Request } from '../comm/request.js';
@@ -65,7 +65,7 @@ export interface SimulationOptions<P extends ParamSchema = ParamSchema> {
   /** Print the end-of-run summary and timer table on rank 0 (default true). */
   report?: boolean;
   /**
-   * Seconds between agreement points when no collective runs every step (default 0.002). Rank 0
+   * Seconds between agreement points when no collective runs every step (default 0.01). Rank 0
    * posts its control without waiting and the others read it at the next step, so a command
    * applies one step after an agreement point; with 0 every step is an agreement point, and it
    * blocks: a command applies at the boundary right after it arrives.
@@ -212,7 +212,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     this.dt = options.dt ?? 0;
     if (options.time !== undefined && (typeof options.time !== 'number' || !Number.isFinite(options.time))) throw new ArgumentError(`time must be a finite number, got ${describe(options.time)}`);
     this.time = options.time ?? 0;
-    this.syncInterval = options.syncInterval ?? 0.002;
+    this.syncInterval = options.syncInterval ?? 0.01;
     if (typeof this.syncInterval !== 'number' || !(this.syncInterval >= 0)) throw new ArgumentError(`syncInterval must be a number of seconds ≥ 0, got ${describe(options.syncInterval)}`);
     if (options.status !== undefined && typeof options.status !== 'boolean' && !(typeof options.status === 'number' && options.status > 0)) {
       throw new ArgumentError(`status must be true, false or a number of seconds between lines, got ${describe(options.status)}`);

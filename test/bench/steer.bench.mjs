@@ -19,22 +19,35 @@ const res = JSON.parse(r.stdout.trim().split('\n').pop());
 const load = others.stop();
 
 const ns = (s) => s * 1e9;
-const row = (what, key, unit) => {
-  const b = median(res.results[key].bare), off = median(res.results[key].off), idle = median(res.results[key].idle);
+// results[key][variant] is a list of [wall, cpu] seconds per step, one per round
+const pick = (key, v, i) => median(res.results[key][v].map((x) => x[i]));
+const row = (what, key, unit, i) => {
+  const b = pick(key, 'bare', i), off = pick(key, 'off', i), idle = pick(key, 'idle', i);
   const conv = unit === 'ns' ? ns : (s) => s * 1e6;
   return [what, fmt(conv(b)), fmt(conv(off)), fmt(conv(idle)), fmt(conv(off - b)), fmt(conv(idle - off)), `${fmt(((idle - off) / off) * 100)} %`];
 };
-console.log(`Per step, 2 ranks on shared memory, median of ${res.rounds} interleaved rounds (the slowest rank's time per step). ` +
-  `"idle" is steering on with no client, through ${res.linkKind === 'server' ? 'the steering server' : 'an in-process ScriptedLink (the steering server was not installed on this branch)'}.`);
+const headers = ['', 'bare `for` loop', 'Simulation, steering off', 'steering on, idle', 'loop: off − bare', 'steering: idle − off', 'idle − off, % of a step'];
+console.log(`Per step, 2 ranks on shared memory, median of ${res.rounds} interleaved rounds of the slowest rank's figure. ` +
+  `"idle" is steering on with no client, through ${res.linkKind === 'server' ? 'the steering server' : 'an in-process ScriptedLink (the steering server was not installed on this branch)'}. ` +
+  'CPU time per step (user + system, the process\'s) is what other processes\' load disturbs least; wall time follows.');
 console.log('');
-console.log(markdownTable(['', 'bare `for` loop', 'Simulation, steering off', 'steering on, idle', 'loop: off − bare', 'steering: idle − off', 'idle − off, % of a step'], [
-  row(`empty step (${res.emptySteps} steps), ns`, 'empty', 'ns'),
-  row(`heat2d ${res.n}² (${res.heatSteps} steps), µs`, 'heat', 'us'),
+console.log('CPU time per step:');
+console.log('');
+console.log(markdownTable(headers, [
+  row(`empty step (${res.emptySteps} steps), ns`, 'empty', 'ns', 1),
+  row(`heat2d ${res.n}² (${res.heatSteps} steps), µs`, 'heat', 'us', 1),
+]));
+console.log('');
+console.log('Wall time per step:');
+console.log('');
+console.log(markdownTable(headers, [
+  row(`empty step (${res.emptySteps} steps), ns`, 'empty', 'ns', 0),
+  row(`heat2d ${res.n}² (${res.heatSteps} steps), µs`, 'heat', 'us', 0),
 ]));
 console.log('');
 const q = (xs) => `${fmt(median(xs))} ms (max ${fmt(Math.max(...xs))} ms)`;
 console.log(`Latency from a command queued on rank 0 to its application on the last rank, median of ${res.latencyEmpty.length}: ` +
-  `empty step ${q(res.latencyEmpty)}; heat2d ${q(res.latencyHeat)}. Agreement points are scheduled about 2 ms apart (syncInterval), ` +
+  `empty step ${q(res.latencyEmpty)}; heat2d ${q(res.latencyHeat)}. Agreement points are scheduled about 10 ms apart (syncInterval), ` +
   'so a command waits for the next one.');
 console.log('');
 console.log(`CPU while paused (CPU seconds per wall second, over 2 s): ${res.pausedCpu.map((c, i) => `rank ${i} ${fmt(c)}`).join(', ')}. ` +

@@ -33,13 +33,15 @@ const heatStep = () => {
 let sink = 0;
 const emptyStep = () => { sink++; };
 
-/** Seconds per step, the slowest rank's. */
-function timed(fn: () => void, steps: number): number {
+/** Seconds per step, the slowest rank's: [wall, CPU] (CPU time is what others' load disturbs least). */
+function timed(fn: () => void, steps: number): [number, number] {
   world.barrier();
   const t = performance.now();
+  const c = process.cpuUsage();
   fn();
-  const s = (performance.now() - t) / 1000 / steps;
-  return world.allreduce(s, Op.MAX);
+  const cpu = process.cpuUsage(c);
+  const wall = (performance.now() - t) / 1000 / steps;
+  return world.allreduce(Float64Array.from([wall, (cpu.user + cpu.system) / 1e6 / steps]), Op.MAX) as unknown as [number, number];
 }
 
 function variants(step: () => void, steps: number): Record<string, () => void> {
@@ -49,10 +51,10 @@ function variants(step: () => void, steps: number): Record<string, () => void> {
     idle: () => { new Simulation(world, { stop: { steps }, report: false, steer: idle(), log: false }).run(step); },
   };
 }
-const results: Record<string, Record<string, number[]>> = { empty: { bare: [], off: [], idle: [] }, heat: { bare: [], off: [], idle: [] } };
+const results: Record<string, Record<string, number[][]>> = { empty: { bare: [], off: [], idle: [] }, heat: { bare: [], off: [], idle: [] } };
 for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, fn] of Object.entries(variants(emptyStep, EMPTY_STEPS))) results.empty![name]!.push(timed(fn, EMPTY_STEPS));
-  for (const [name, fn] of Object.entries(variants(heatStep, HEAT_STEPS))) results.heat![name]!.push(timed(fn, HEAT_STEPS));
+  for (const [name, fn] of Object.entries(variants(emptyStep, EMPTY_STEPS))) results.empty![name]!.push([...timed(fn, EMPTY_STEPS)]);
+  for (const [name, fn] of Object.entries(variants(heatStep, HEAT_STEPS))) results.heat![name]!.push([...timed(fn, HEAT_STEPS)]);
 }
 
 // latency: rank 0 queues a command at a known wall time; every rank notes when onChange runs
