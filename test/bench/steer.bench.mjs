@@ -30,20 +30,13 @@ const headers = ['', 'bare `for` loop', 'Simulation, steering off', 'steering on
 console.log(`Per step, 2 ranks on shared memory, median of ${res.rounds} interleaved rounds of the slowest rank's figure. ` +
   `"idle" is steering on with no client, through ${res.linkKind === 'server' ? 'the steering server' : 'an in-process ScriptedLink (the steering server was not installed on this branch)'}. ` +
   'CPU time per step (user + system, the process\'s) is what other processes\' load disturbs least; wall time follows.');
-console.log('');
-console.log('CPU time per step:');
-console.log('');
-console.log(markdownTable(headers, [
-  row(`empty step (${res.emptySteps} steps), ns`, 'empty', 'ns', 1),
-  row(`heat2d ${res.n}² (${res.heatSteps} steps), µs`, 'heat', 'us', 1),
-]));
-console.log('');
-console.log('Wall time per step:');
-console.log('');
-console.log(markdownTable(headers, [
-  row(`empty step (${res.emptySteps} steps), ns`, 'empty', 'ns', 0),
-  row(`heat2d ${res.n}² (${res.heatSteps} steps), µs`, 'heat', 'us', 0),
-]));
+for (const [title, i] of [['CPU time per step:', 1], ['Wall time per step:', 0]]) {
+  console.log(`\n${title}\n`);
+  console.log(markdownTable(headers, [
+    row(`empty step (${res.emptySteps} steps), ns`, 'empty', 'ns', i),
+    row(`heat2d ${res.n}² (${res.heatSteps} steps), µs`, 'heat', 'us', i),
+  ]));
+}
 console.log('');
 const q = (xs) => `${fmt(median(xs))} ms (max ${fmt(Math.max(...xs))} ms)`;
 console.log(`Latency from a command queued on rank 0 to its application on the last rank, median of ${res.latencyEmpty.length}: ` +
