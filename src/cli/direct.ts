@@ -23,8 +23,9 @@ import { ArgumentError, SimdeckError } from '../errors.js';
 import { bundleDeck } from '../runtime/deckBundle.js';
 import { formatRankError, installFailFast } from '../runtime/failFast.js';
 import { Abort } from '../transport/shm/segment.js';
-import { USER_ENV } from '../runtime/jobEnv.js';
-import { getApp, getAppIndex, getWorld, prepareTransport } from '../runtime/world.js';
+import { EXIT_ABORTED, USER_ENV } from '../runtime/jobEnv.js';
+import { getApp, getAppIndex, getWorld, mpiRequested, prepareTransport } from '../runtime/world.js';
+import { lostPmiError, recoverPmiFd } from './pmiFd.js';
 
 /** The transport context of the communicator that hands the bundle around (outside the range decks use). */
 const LOADER_CONTEXT = -4;
@@ -32,14 +33,36 @@ const LOADER_CONTEXT = -4;
 /** Environment of ranks started by `simdeck run --transport mpi`: the bundle of each app, as a JSON array of paths. */
 export const BUNDLES_ENV = 'SIMDECK_MPI_BUNDLES';
 
+/** Where this rank's private copy of a deck bundle lives, told to the bundle's first line (see deckBundle's banner). */
+const PRIVATE_BUNDLE = Symbol.for('simdeck.privateBundle');
+
 /** Runs `deck` with `args` as one rank of the job that started this process; resolves to the exit status. */
 export async function runDeckHere(deck: string, args: string[]): Promise<number> {
   // Open MPI gives every rank a pseudo-terminal as stdout whatever the user's stdout is, which
   // would make console.log colour numbers in logs and pipes: no colours unless FORCE_COLOR asks.
   if (process.env.OMPI_COMM_WORLD_SIZE !== undefined && process.env.FORCE_COLOR === undefined) process.env.NODE_DISABLE_COLORS = '1';
+  let underMpi = false;
+  try { underMpi = mpiRequested(); } catch { /* a bad SIMDECK_TRANSPORT: getWorld() says so */ }
+  if (underMpi) {
+    const pmi = recoverPmiFd();
+    if (pmi.kind === 'lost') throw lostPmiError(pmi.why);
+  } else if (process.env.SIMDECK_TRANSPORT !== 'shm') {
+    process.stderr.write(`simdeck: running ${deck} as a job of one rank in this process (no MPI launcher started it); ` +
+      `for N ranks: simdeck run -n N ${deck}\n`);
+  }
+  // Before the transport's own exit handler (which aborts the MPI job): say which rank ended the job.
+  let rank = -1;
+  let reported = false;
+  if (underMpi) {
+    process.on('exit', (code) => {
+      if (code !== 0 && code !== EXIT_ABORTED && !reported && rank >= 0) {
+        process.stderr.write(`simdeck: rank ${rank} exited with status ${code} before its deck finished (process.exit(${code})); the MPI job is aborted\n`);
+      }
+    });
+  }
   await prepareTransport();
   const world = getWorld(); // joins the MPI job (collective), or makes a world of one; throws SimdeckError
-  const rank = world.rank;
+  rank = world.rank;
   installFailFast(rank, () => world.transport);
   routeOutput(rank);
   process.setSourceMapsEnabled(true);
@@ -74,6 +97,9 @@ export async function runDeckHere(deck: string, args: string[]): Promise<number>
   }
   writeFileSync(file, got.text!);
   process.argv = [process.argv[0], resolve(deck), ...args];
+  // The bundle removes its own directory as soon as it starts running: a job that MPI_Abort
+  // ends (no exit handler runs then) leaves nothing in the temp directory.
+  (globalThis as Record<symbol, unknown>)[PRIVATE_BUNDLE] = pathToFileURL(file).href;
   try {
     await import(pathToFileURL(file).href);
     // Let a promise the deck left rejected surface (fail-fast) before finalize, which waits for the other ranks.
@@ -81,6 +107,7 @@ export async function runDeckHere(deck: string, args: string[]): Promise<number>
     checkCollectivesAtEnd();
   } catch (e) {
     // As an uncaught error: `[rank r]`, message and stack, then the whole job ends.
+    reported = true;
     process.stderr.write(formatRankError(rank, e));
     try { world.transport.abort(Abort.ERROR, 'rank failed'); } catch { /* abort() throws on shared memory */ }
     process.exit(1);

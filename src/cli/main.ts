@@ -6,6 +6,7 @@
  */
 import { SimdeckError } from '../errors.js';
 import { parseRunArgs, runUsage } from './args.js';
+import './invokerWatch.js'; // notes who started this process before anything else runs
 // Commands load what they need on demand: `simdeck run` starts ranks sooner without the MPI
 // and in-process deck machinery, which only `simdeck deck.ts` and `--transport mpi` use.
 

@@ -72,6 +72,18 @@ const externals: Plugin = {
   },
 };
 
+/**
+ * The first line of every bundle: when the rank that imports it has marked it as its private
+ * copy (`simdeck deck.ts` under an MPI launcher writes one per rank), the bundle deletes its own
+ * directory as soon as it starts running, so a job ended by MPI_Abort — where no exit handler
+ * runs — leaves no deck copy in the temp directory. Shared bundles (`simdeck run`) are left to
+ * the launcher. On one line, so the source map stays exact.
+ */
+const SELF_CLEANING_BANNER =
+  'import { rmSync as __simdeckRmSync } from "node:fs"; ' +
+  'if (globalThis[Symbol.for("simdeck.privateBundle")] === import.meta.url) ' +
+  '__simdeckRmSync(new URL(".", import.meta.url), { recursive: true, force: true });';
+
 /** The source files a build read and the modules its bundle imports, from esbuild's metafile. */
 function buildInputs(meta: Metafile): { inputs: string[]; externals: string[]; workingDir: string } {
   const externals = new Set<string>();
@@ -111,6 +123,7 @@ export async function bundleDeck(deckPath: string, outfile: string): Promise<str
       target: 'node20',
       sourcemap: 'inline',
       sourcesContent: false,
+      banner: { js: SELF_CLEANING_BANNER },
       logLevel: 'silent',
       plugins: [externals],
       metafile: true,

@@ -1,0 +1,70 @@
+/**
+ * Ending a job when whoever started `simdeck run` goes away.
+ *
+ * `npx simdeck run ...` is three processes: npm, a `sh -c` and the Node process running the
+ * launcher. Killing npm (what a user, a batch system or a test harness sees and kills) does not
+ * reach the launcher: npm passes SIGTERM on to the shell, which dies without passing it further,
+ * and a SIGKILL is passed on to nobody. So the launcher watches its parent and, when npm
+ * started it, that npm process too, and ends the job as if interrupted when either is gone.
+ * Both are noted when the `simdeck` command starts, so a caller killed early is still noticed.
+ */
+import { readFileSync } from 'node:fs';
+
+/** How often the launcher looks (ms). */
+const PERIOD_MS = 100;
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+function commandLine(pid: number): string {
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' '); } catch { return ''; }
+}
+
+/** The npm (npx, npm exec, npm run) process this one descends from within three generations, or null. */
+function npmAncestor(): number | null {
+  if (process.env.npm_command === undefined && process.env.npm_execpath === undefined) return null;
+  let pid = process.ppid;
+  for (let depth = 0; depth < 3 && pid > 1; depth++) {
+    if (/^npm( |$)|\/npm-cli\.js |\/npx-cli\.js /.test(commandLine(pid))) return pid;
+    pid = parentOf(pid);
+  }
+  return null;
+}
+
+/** True while `pid` runs (a zombie waiting for its parent to reap it counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Who started this process, noted when the `simdeck` command starts (main.ts imports this module first). */
+const invoker = { parent: process.ppid, npm: process.platform === 'linux' ? npmAncestor() : null };
+
+/**
+ * Calls `onGone(what)` once when this process's parent exits, or the npm process that started
+ * it does. Does not keep the event loop alive; returns a function that stops watching. Never throws.
+ */
+export function watchInvoker(onGone: (what: string) => void): () => void {
+  const { parent, npm } = invoker;
+  const timer = setInterval(() => {
+    let what: string | null = null;
+    if (process.ppid !== parent) what = `its parent process ${parent} ended`;
+    else if (npm !== null && !alive(npm)) what = `the npm process ${npm} that started it ended`;
+    if (what !== null) {
+      clearInterval(timer);
+      onGone(what);
+    }
+  }, PERIOD_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
