@@ -43,6 +43,7 @@ export async function runDeckHere(deck: string, args: string[]): Promise<number>
   if (process.env.OMPI_COMM_WORLD_SIZE !== undefined && process.env.FORCE_COLOR === undefined) process.env.NODE_DISABLE_COLORS = '1';
   let underMpi = false;
   try { underMpi = mpiRequested(); } catch { /* a bad SIMDECK_TRANSPORT: getWorld() says so */ }
+  if (!underMpi && slurmMismatch(1) !== null) return reportSlurmMismatch(slurmMismatch(1)!);
   if (underMpi) {
     const pmi = recoverPmiFd();
     if (pmi.kind === 'lost') throw lostPmiError(pmi.why);
@@ -62,6 +63,8 @@ export async function runDeckHere(deck: string, args: string[]): Promise<number>
   }
   await prepareTransport();
   const world = getWorld(); // joins the MPI job (collective), or makes a world of one; throws SimdeckError
+  const mismatch = slurmMismatch(world.size);
+  if (mismatch !== null) return reportSlurmMismatch(mismatch);
   rank = world.rank;
   installFailFast(rank, () => world.transport);
   routeOutput(rank);
@@ -114,6 +117,31 @@ export async function runDeckHere(deck: string, args: string[]): Promise<number>
   }
   world.transport.finalize();
   return 0;
+}
+
+/**
+ * Under `srun`, what is wrong when the world is not the job step's tasks: srun without an MPI
+ * plugin, or with one the MPI library does not speak, starts N separate jobs of one rank that
+ * would each run the whole deck and exit 0. Null when nothing is wrong (or not under Slurm, or
+ * SIMDECK_TRANSPORT=shm asks for separate one-rank jobs).
+ */
+function slurmMismatch(worldSize: number): string | null {
+  const e = process.env;
+  const tasks = Number(e.SLURM_STEP_NUM_TASKS);
+  if (e.SLURM_PROCID === undefined || !(tasks > 1) || worldSize === tasks || e.SIMDECK_TRANSPORT === 'shm') return null;
+  const plugin = e.PMIX_RANK !== undefined ? 'pmix' : e.PMI_FD !== undefined || e.PMI_RANK !== undefined ? 'pmi2' : null;
+  return `srun started ${tasks} tasks but they form an MPI world of ${worldSize}: ` +
+    (plugin === null
+      ? 'srun was given no MPI plugin; '
+      : `srun's --mpi=${plugin} is not what ${e.SIMDECK_MPI ? `the MPI library (SIMDECK_MPI=${e.SIMDECK_MPI})` : 'the MPI library simdeck loaded'} speaks; `) +
+    'start Open MPI ranks with srun --mpi=pmix and MPICH ranks with srun --mpi=pmi2, and set SIMDECK_MPI=openmpi|mpich ' +
+    'when both are installed (SIMDECK_TRANSPORT=shm runs each task as a job of its own)';
+}
+
+/** Ends a rank started in a mismatched Slurm step: task 0 says why, every task exits with status 2. */
+function reportSlurmMismatch(message: string): number {
+  if (process.env.SLURM_PROCID === '0') process.stderr.write(`simdeck: TransportError: ${message}\n`);
+  return 2;
 }
 
 /** The bundle `simdeck run --transport mpi` wrote for app `index`, when this node can read it. */
