@@ -18,6 +18,7 @@ const HELP = `simdeck — SPMD input decks in TypeScript
   simdeck run --mpi openmpi|mpich -n N deck.ts
                                             the same job on the system MPI, its launcher started for you
   simdeck info                              what transports are usable here
+  simdeck check deck.ts [more.ts...]        type-check decks with your project's TypeScript (npm install -D typescript @types/node)
   simdeck deck.ts [args...]                 one rank in this process: the form MPI launchers start,
     mpirun -np N npx simdeck deck.ts          Open MPI (as root add --allow-run-as-root, past the cores --oversubscribe)
     mpiexec.mpich -n N npx simdeck deck.ts    MPICH (Hydra)
@@ -42,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'info':
       return (await import('./info.js')).printInfo();
+    case 'check':
+      return (await import('./check.js')).checkDecks(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(HELP + '\n');
       return command === undefined ? 2 : 0;

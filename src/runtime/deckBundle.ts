@@ -66,6 +66,10 @@ const externals: Plugin = {
           .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
       }
       const ext = extname(args.path).slice(1);
+      // A deck in a project whose package.json says "type": "commonjs" (npm init's default) is
+      // still an ES module when it imports: without a marker esbuild would wrap it as CommonJS,
+      // and its stacks would show the wrapper's frames. Appended, so no line moves.
+      if (ext !== 'cjs' && ext !== 'cts' && /^\s*(?:import|export)[\s{*]/m.test(text)) text += '\nexport {};\n';
       const loader = ext.startsWith('t') || ext.endsWith('ts') || ext === 'mts' || ext === 'cts' ? (ext.endsWith('x') ? 'tsx' : 'ts') : (ext.endsWith('x') ? 'jsx' : 'js');
       return { contents: text, loader };
     });
