@@ -4,9 +4,10 @@
  *
  * `simdeck run` strips types without checking them (esbuild). Checking needs `typescript` and
  * `@types/node` in the project (`npm install -D typescript @types/node`); the options are the
- * ones a deck needs — ES2022 with top-level await, Node's module resolution (so `simdeck`,
+ * ones a deck needs — ES2022 with top-level await, package `exports` resolution (so `simdeck`,
  * `simdeck/kernels` and `simdeck/decomposition` resolve to the installed copy with its types),
- * strict, `.ts` extensions in imports allowed — whatever tsconfig.json the project has for
+ * strict, `.ts` extensions in imports allowed, every deck an ES module even in a project whose
+ * package.json says "type": "commonjs" — whatever tsconfig.json the project has for
  * other code. The compiler's own messages are printed as they are; nothing is written.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,8 +20,10 @@ import { ArgumentError, DeckError } from '../errors.js';
 /** The compiler options `simdeck check` uses (also what docs/getting-started.md shows for a tsconfig.json). */
 export const DECK_COMPILER_OPTIONS = {
   target: 'ES2022',
-  module: 'NodeNext',
-  moduleResolution: 'NodeNext',
+  // Decks are ES modules whatever the project's package.json says (simdeck bundles them so),
+  // and resolve packages by their `exports` as the bundler does.
+  module: 'ESNext',
+  moduleResolution: 'Bundler',
   strict: true,
   noEmit: true,
   allowImportingTsExtensions: true,
