@@ -6,10 +6,11 @@
 // bundler frames; `simdeck check` type-checks decks with the project's TypeScript. `npm install`
 // may print no warning but the install-scripts notice the README explains.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DECK_COMPILER_OPTIONS } from '../../src/cli/check.js';
 import { root } from '../helpers/job.js';
 
 /** Packages whose install scripts the README explains (npm 11 lists them; npm 12 asks to approve them). */
@@ -127,6 +128,13 @@ describe('simdeck installed into a new project', () => {
       expect(bad.status).not.toBe(0);
       expect(bad.all).toMatch(/bad\.ts\(2,7\): error TS2322: Type 'number' is not assignable to type 'string'/);
     });
+  });
+
+  it('the tsconfig docs/getting-started.md shows for decks has the options simdeck check uses', () => {
+    const page = readFileSync(join(root, 'docs', 'getting-started.md'), 'utf8');
+    const section = page.slice(page.indexOf('### Type-checking decks'));
+    const json = /```json\n([\s\S]*?)```/.exec(section)![1];
+    expect(JSON.parse(json).compilerOptions).toEqual(DECK_COMPILER_OPTIONS);
   });
 
   describe('from a folder path', () => {
