@@ -9,18 +9,10 @@
  * Both are noted when the `simdeck` command starts, so a caller killed early is still noticed.
  */
 import { readFileSync } from 'node:fs';
+import { parentOf, running } from './procfs.js';
 
 /** How often the launcher looks (ms). */
 const PERIOD_MS = 100;
-
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return 0;
-  }
-}
 
 function commandLine(pid: number): string {
   try { return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' '); } catch { return ''; }
@@ -37,16 +29,6 @@ function npmAncestor(): number | null {
   return null;
 }
 
-/** True while `pid` runs (a zombie waiting for its parent to reap it counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** Who started this process, noted when the `simdeck` command starts (main.ts imports this module first). */
 const invoker = { parent: process.ppid, npm: process.platform === 'linux' ? npmAncestor() : null };
 
@@ -59,7 +41,7 @@ export function watchInvoker(onGone: (what: string) => void): () => void {
   const timer = setInterval(() => {
     let what: string | null = null;
     if (process.ppid !== parent) what = `its parent process ${parent} ended`;
-    else if (npm !== null && !alive(npm)) what = `the npm process ${npm} that started it ended`;
+    else if (npm !== null && !running(npm)) what = `the npm process ${npm} that started it ended`;
     if (what !== null) {
       clearInterval(timer);
       onGone(what);

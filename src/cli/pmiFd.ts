@@ -18,6 +18,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import koffi from 'koffi';
 import { TransportError } from '../errors.js';
+import { parentOf } from './procfs.js';
 
 /** pidfd_open and pidfd_getfd system call numbers (the same on every architecture since 5.x). */
 const SYS_PIDFD_OPEN = 434;
@@ -39,15 +40,6 @@ function readEnviron(pid: number | 'self'): Map<string, string> | null {
     return map;
   } catch {
     return null;
-  }
-}
-
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return 0;
   }
 }
 
