@@ -5,6 +5,13 @@ import { probeAll } from '../transport/mpi/library.js';
 import { shortVersion } from '../transport/mpi/mpiTransport.js';
 import { findLauncher } from './mpiLauncher.js';
 
+/** How a user starts N ranks of a deck under this MPI's own launcher `cmd`, as this user on this machine. */
+function bareForm(mpi: string, cmd: string): string {
+  if (mpi !== 'openmpi') return `${cmd} -n N npx simdeck deck.ts`;
+  const root = process.getuid?.() === 0 ? ' --allow-run-as-root' : '';
+  return `${cmd}${root} -np N npx simdeck deck.ts; add --oversubscribe for more than ${availableParallelism()} ranks`;
+}
+
 /** Prints the usable transports; returns the exit status (0). */
 export function printInfo(): number {
   const lines: string[] = [`cores: ${availableParallelism()}  node: ${process.version}`];
@@ -16,7 +23,9 @@ export function printInfo(): number {
   } catch (e) {
     lines.push(`shm: NOT usable: ${(e as Error).message}`);
   }
-  for (const p of probeAll()) {
+  const probes = probeAll();
+  const usable = probes.filter((p) => p.ok).length;
+  for (const p of probes) {
     const label = `mpi (${p.abi.id}, ${p.abi.title} ABI)`;
     if (!p.ok) {
       lines.push(`${label}: NOT usable: ${p.why}`);
@@ -26,8 +35,10 @@ export function printInfo(): number {
     lines.push(`${label}: usable — ${p.path}: ${shortVersion({ abi: p.abi, version: p.version! })}`);
     lines.push(`    version: ${p.version!.split('\n')[0].trim()}`);
     lines.push(launcher.cmd !== null
-      ? `    launcher: ${launcher.cmd} (simdeck run --transport mpi --mpi ${p.abi.id} -n N deck.ts, or ${launcher.cmd} -n N npx simdeck deck.ts)`
+      ? `    launcher: ${launcher.cmd} (npx simdeck run --mpi ${p.abi.id} -n N deck.ts, or ${bareForm(p.abi.id, launcher.cmd)})`
       : `    launcher: none found (${launcher.why}); decks still run under a site launcher such as srun`);
+    lines.push(`    under Slurm: srun --mpi=${p.abi.id === 'openmpi' ? 'pmix' : 'pmi2'} -n N npx simdeck deck.ts` +
+      (usable > 1 ? ` with SIMDECK_MPI=${p.abi.id}` : ''));
   }
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

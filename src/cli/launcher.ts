@@ -17,6 +17,7 @@ import { futexWakeAll } from '../transport/shm/libc.js';
 import type { RunOptions } from './args.js';
 import { ArgumentError, DeckError } from '../errors.js';
 import { routeLines, type OutputMode } from './output.js';
+import { watchInvoker } from './invokerWatch.js';
 
 const rankMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'rankMain.js');
 
@@ -135,6 +136,11 @@ export async function runJob(opts: RunOptions): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal);
+    // `npx simdeck run`: killing npx reaches no rank by itself.
+    const stopWatching = watchInvoker((what) => {
+      process.stderr.write(`simdeck: ${what}; stopping every rank\n`);
+      onSignal('SIGHUP');
+    });
 
     const watch = setInterval(() => {
       if (!unlinked && Atomics.load(seg.i32, H.ATTACHED) === size) { unlinkSegment(segName); unlinked = true; }
@@ -182,6 +188,7 @@ export async function runJob(opts: RunOptions): Promise<number> {
 
     const done = async () => {
       clearInterval(watch);
+      stopWatching();
       if (killTimer) clearTimeout(killTimer);
       await Promise.all(routes);
       process.off('SIGINT', onSignal);

@@ -2,20 +2,28 @@
 /**
  * The `simdeck` command: `simdeck run ...` launches a job, `simdeck info` tells which transports
  * are usable here, `simdeck deck.ts` runs one rank in this process (under an MPI launcher:
- * `mpirun -np 4 npx simdeck deck.ts`).
+ * `mpirun -np 4 npx simdeck deck.ts`, `mpiexec.mpich -n 4 npx simdeck deck.ts`,
+ * `srun --mpi=pmix -n 4 npx simdeck deck.ts`).
  */
 import { SimdeckError } from '../errors.js';
 import { parseRunArgs, runUsage } from './args.js';
+import './invokerWatch.js'; // notes who started this process before anything else runs
 // Commands load what they need on demand: `simdeck run` starts ranks sooner without the MPI
 // and in-process deck machinery, which only `simdeck deck.ts` and `--transport mpi` use.
 
 const HELP = `simdeck — SPMD input decks in TypeScript
 
-  simdeck run -n N deck.ts [args...]        run deck.ts on N ranks of this machine
+  simdeck run -n N deck.ts [args...]        run deck.ts on N ranks of this machine (shared memory)
   simdeck run -n 2 a.ts : -n 1 b.ts         MPMD: several decks in one job (world spans them)
+  simdeck run --mpi openmpi|mpich -n N deck.ts
+                                            the same job on the system MPI, its launcher started for you
   simdeck info                              what transports are usable here
-  mpirun -np N simdeck deck.ts [args...]    one rank per process under an MPI launcher (mpirun, mpiexec, srun)
-  simdeck run --transport mpi -n N deck.ts  the same, with the system MPI's launcher started for you
+  simdeck check deck.ts [more.ts...]        type-check decks with your project's TypeScript (npm install -D typescript @types/node)
+  simdeck deck.ts [args...]                 one rank in this process: the form MPI launchers start,
+    mpirun -np N npx simdeck deck.ts          Open MPI (as root add --allow-run-as-root, past the cores --oversubscribe)
+    mpiexec.mpich -n N npx simdeck deck.ts    MPICH (Hydra)
+    srun --mpi=pmix -n N npx simdeck deck.ts  Slurm with Open MPI (--mpi=pmi2 with MPICH; set SIMDECK_MPI if both are installed)
+                                            started alone, it is a job of one rank
 
 ${runUsage()}
 Environment: SIMDECK_HANG_TIMEOUT (seconds), SIMDECK_OUTPUT, SIMDECK_WAIT (auto|spin|block), SIMDECK_SHM_CMA=0,
@@ -35,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'info':
       return (await import('./info.js')).printInfo();
+    case 'check':
+      return (await import('./check.js')).checkDecks(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(HELP + '\n');
       return command === undefined ? 2 : 0;

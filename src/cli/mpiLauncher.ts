@@ -23,6 +23,7 @@ import { abiById, ABIS } from '../transport/mpi/abi/abi.js';
 import { probe } from '../transport/mpi/library.js';
 import type { RunOptions } from './args.js';
 import { BUNDLES_ENV } from './direct.js';
+import { watchInvoker } from './invokerWatch.js';
 
 const mainJs = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
 
@@ -109,10 +110,21 @@ export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: n
     else delete env[USER_ENV.HANG_TIMEOUT];
     return await new Promise<number>((done, fail) => {
       const child = spawn(cmd, args, { env, stdio: 'inherit' });
-      const forward = (signal: NodeJS.Signals) => { child.kill(signal); };
+      let killTimer: NodeJS.Timeout | null = null;
+      const forward = (signal: NodeJS.Signals) => {
+        child.kill(signal);
+        // The MPI launcher ends its ranks on SIGTERM; one that does not within 5 s is killed.
+        killTimer ??= setTimeout(() => child.kill('SIGKILL'), 5000);
+      };
       for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, forward);
+      const stopWatching = watchInvoker((what) => {
+        process.stderr.write(`simdeck: ${what}; stopping the MPI job\n`);
+        forward('SIGTERM');
+      });
       child.on('error', (e) => fail(new SimdeckError(`cannot start ${cmd}: ${e.message}`)));
       child.on('exit', (code, signal) => {
+        stopWatching();
+        if (killTimer) clearTimeout(killTimer);
         for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, forward);
         const status = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15);
         if (status !== 0) process.stderr.write(`simdeck: the MPI job (${cmd}) failed with exit status ${status}\n`);

@@ -29,7 +29,7 @@ export interface BuildInputs {
 }
 
 interface Entry {
-  format: 1;
+  format: 2;
   text: string;
   inputs: [path: string, sha256: string][];
   externals: string[];
@@ -88,7 +88,7 @@ export function cachedBundle(deck: string, outfile: string): string | null {
   } catch {
     return null;
   }
-  if (entry.format !== 1 || typeof entry.text !== 'string' || !Array.isArray(entry.inputs) || !Array.isArray(entry.externals)) return null;
+  if (entry.format !== 2 || typeof entry.text !== 'string' || !Array.isArray(entry.inputs) || !Array.isArray(entry.externals)) return null;
   for (const [path, sum] of entry.inputs) if (sha256Of(path) !== sum) return null;
   for (const ext of entry.externals) if (!existsSync(ext)) return null;
   return entry.text;
@@ -105,7 +105,7 @@ export function storeBundle(deck: string, outfile: string, text: string, build: 
       if (sum === null) return; // not a plain file (a virtual module): do not cache
       inputs.push([path, sum]);
     }
-    const entry: Entry = { format: 1, text, inputs, externals: build.externals.filter((e) => isAbsolute(e)) };
+    const entry: Entry = { format: 2, text, inputs, externals: build.externals.filter((e) => isAbsolute(e)) };
     const dir = bundleCacheDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!trusted(dir)) return;

@@ -66,11 +66,27 @@ const externals: Plugin = {
           .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
       }
       const ext = extname(args.path).slice(1);
+      // A deck in a project whose package.json says "type": "commonjs" (npm init's default) is
+      // still an ES module when it imports: without a marker esbuild would wrap it as CommonJS,
+      // and its stacks would show the wrapper's frames. Appended, so no line moves.
+      if (ext !== 'cjs' && ext !== 'cts' && /^\s*(?:import|export)[\s{*]/m.test(text)) text += '\nexport {};\n';
       const loader = ext.startsWith('t') || ext.endsWith('ts') || ext === 'mts' || ext === 'cts' ? (ext.endsWith('x') ? 'tsx' : 'ts') : (ext.endsWith('x') ? 'jsx' : 'js');
       return { contents: text, loader };
     });
   },
 };
+
+/**
+ * The first line of every bundle: when the rank that imports it has marked it as its private
+ * copy (`simdeck deck.ts` under an MPI launcher writes one per rank), the bundle deletes its own
+ * directory as soon as it starts running, so a job ended by MPI_Abort — where no exit handler
+ * runs — leaves no deck copy in the temp directory. Shared bundles (`simdeck run`) are left to
+ * the launcher. On one line, so the source map stays exact.
+ */
+const SELF_CLEANING_BANNER =
+  'import { rmSync as __simdeckRmSync } from "node:fs"; ' +
+  'if (globalThis[Symbol.for("simdeck.privateBundle")] === import.meta.url) ' +
+  '__simdeckRmSync(new URL(".", import.meta.url), { recursive: true, force: true });';
 
 /** The source files a build read and the modules its bundle imports, from esbuild's metafile. */
 function buildInputs(meta: Metafile): { inputs: string[]; externals: string[]; workingDir: string } {
@@ -111,6 +127,7 @@ export async function bundleDeck(deckPath: string, outfile: string): Promise<str
       target: 'node20',
       sourcemap: 'inline',
       sourcesContent: false,
+      banner: { js: SELF_CLEANING_BANNER },
       logLevel: 'silent',
       plugins: [externals],
       metafile: true,
