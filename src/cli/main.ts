@@ -13,6 +13,9 @@ const HELP = `simdeck — SPMD input decks in TypeScript
 
   simdeck run -n N deck.ts [args...]        run deck.ts on N ranks of this machine
   simdeck run -n 2 a.ts : -n 1 b.ts         MPMD: several decks in one job (world spans them)
+  simdeck run -n 4 --steer deck.ts          with the steering server: dashboard URL printed; simdeck attach finds it
+  simdeck run -n 4 --interactive [deck.ts]  a parallel prompt: every rank evaluates each line
+  simdeck attach [job] [command]            steer a running job from the terminal (status, set k=v, pause, ...)
   simdeck info                              what transports are usable here
   mpirun -np N simdeck deck.ts [args...]    one rank per process under an MPI launcher (mpirun, mpiexec, srun)
   simdeck run --transport mpi -n N deck.ts  the same, with the system MPI's launcher started for you
@@ -31,8 +34,11 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run': {
       const opts = parseRunArgs(rest);
+      if (opts.steer || opts.replay !== null || opts.interactive) await (await import('./steerRun.js')).prepareSteering(opts);
       return (await import('./launcher.js')).runJob(opts);
     }
+    case 'attach':
+      return (await import('./attach.js')).attach(rest);
     case 'info':
       return (await import('./info.js')).printInfo();
     case undefined: case '-h': case '--help': case 'help':
