@@ -100,6 +100,8 @@ class WorkerLink implements SteeringLink {
   private taken = 0;
   private latest: SteerStatus | null = null;
   private sentState: SteerStatus['state'] | null = null;
+  /** The latest status has not been handed to the worker yet. */
+  private unsent = false;
   private closed = false;
   private readonly onExit: () => void;
 
@@ -134,6 +136,8 @@ class WorkerLink implements SteeringLink {
   }
 
   waitForCommands(timeoutMs: number): SteerRequest[] {
+    // About to sleep: clients get the status the loop stopped at, even if latest-wins skipped it.
+    if (this.unsent && this.latest !== null) this.sendStatus(this.latest);
     const end = Date.now() + Math.max(0, timeoutMs);
     for (;;) {
       const got = this.poll();
@@ -147,11 +151,13 @@ class WorkerLink implements SteeringLink {
   publishStatus(status: SteerStatus): void {
     this.latest = status;
     if (status.state !== this.sentState || Atomics.load(this.words, W.WANT_STATUS) === 1) this.sendStatus(status);
+    else this.unsent = true;
   }
 
   private sendStatus(status: SteerStatus): void {
     Atomics.store(this.words, W.WANT_STATUS, 0);
     this.sentState = status.state;
+    this.unsent = false;
     this.post({ type: 'status', status });
   }
 
@@ -165,7 +171,7 @@ class WorkerLink implements SteeringLink {
 
   close(): void {
     if (this.closed) return;
-    if (this.latest !== null && this.latest.state !== this.sentState) this.sendStatus(this.latest);
+    if (this.latest !== null && this.unsent) this.sendStatus(this.latest);
     this.post({ type: 'close' });
     this.closed = true;
     removeJobFile(this.jobFile);

@@ -61,6 +61,7 @@ const files: Record<string, { type: string; body: Buffer }> = {
   '/': { type: 'text/html; charset=utf-8', body: Buffer.from(readStatic('index.html').toString('utf8').replaceAll('__TOKEN__', config.token).replaceAll('__TITLE__', escapeHtml(config.title))) },
   '/dashboard.js': { type: 'text/javascript; charset=utf-8', body: readStatic('dashboard.js') },
   '/dashboard.css': { type: 'text/css; charset=utf-8', body: readStatic('dashboard.css') },
+  '/favicon.svg': { type: 'image/svg+xml', body: readStatic('favicon.svg') },
 };
 
 function escapeHtml(s: string): string {

@@ -6,7 +6,9 @@
 import { Op, world } from 'simdeck';
 import { inspect } from 'node:util';
 import { runInThisContext } from 'node:vm';
+import { deflateSync, crc32 } from 'node:zlib';
 import { openSteeringLink } from '../../../dist/src/steer/server/open.js';
+import { publishMetrics, publishPlot } from '../../../dist/src/steer/publish.js';
 import type { ParamDescription, SteerCommand, SteerRequest, SteerStatus } from '../../../dist/src/steer/link.js';
 
 const steps = Number(process.argv[2] ?? 200);
@@ -57,6 +59,7 @@ function status(step: number, state: SteerStatus['state']): SteerStatus {
 function boundary(step: number): boolean {
   for (;;) {
     let requests: SteerRequest[] = [];
+    if (link && paused && budget === 0) link.publishStatus(status(step, 'paused'));
     if (link) requests = paused && budget === 0 ? link.waitForCommands(1000) : link.poll();
     const accepted = world.bcast(rank0 ? requests.filter((r) => {
       const why = refuse(r.command);
@@ -88,14 +91,41 @@ function boundary(step: number): boolean {
     if (stop) return false;
     if (!paused) return true;
     if (budget > 0) { budget--; return true; }
-    if (rank0 && accepted.length > 0) link!.publishStatus(status(step, 'paused'));
   }
+}
+
+/** A small PNG (viridis-like colours) of a field that depends on the step and alpha. */
+function picture(step: number, size = 96): Uint8Array {
+  const row = 1 + size * 3;
+  const raw = Buffer.alloc(row * size);
+  for (let j = 0; j < size; j++) {
+    raw[j * row] = 0;
+    for (let i = 0; i < size; i++) {
+      const v = 0.5 + 0.5 * Math.sin(i / 9 + step / 15) * Math.cos(j / 11 - (params.alpha as number) * step / 5);
+      raw[j * row + 1 + i * 3] = Math.round(68 + v * 185);
+      raw[j * row + 2 + i * 3] = Math.round(1 + v * 230);
+      raw[j * row + 3 + i * 3] = Math.round(84 + v * 50 - v * v * 100);
+    }
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td) >>> 0);
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0); ihdr.writeUInt32BE(size, 4); ihdr[8] = 8; ihdr[9] = 2;
+  return new Uint8Array(Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
 }
 
 let step = 0;
 for (; step < steps; step++) {
   if (!boundary(step)) break;
   link?.publishStatus(status(step, paused ? 'paused' : 'running'));
+  if (link && step % 10 === 0) {
+    publishPlot({ name: 'T', step, time, png: picture(step) });
+    publishMetrics({ panel: 'output', values: { 'frames written': step / 10, 'queue depth': step % 3, 'MB/s': 123.4 } });
+  }
   // The "physics": deterministic in the parameters.
   for (let i = 0; i < (params.iterations as number); i++) x += (params.alpha as number) * Math.sin(step + i + world.rank) * (params.source ? 1 : 0.5);
   time += dt;
