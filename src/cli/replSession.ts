@@ -47,11 +47,11 @@ export const complete: Completer = (line: string) => {
 };
 
 /** Evaluates one line on this rank; the answer as text (an error becomes `Uncaught Name: message`). */
-async function evaluate(line: string, colors: boolean): Promise<string> {
+async function evaluate(line: string): Promise<string> {
   try {
     let value = runInThisContext(line, { filename: 'prompt' }) as unknown;
     if (value instanceof Promise) value = await value;
-    return inspect(value, { depth: 2, breakLength: 100, colors });
+    return inspect(value, { depth: 2, breakLength: 100, colors: false });
   } catch (e) {
     return e instanceof Error ? `Uncaught ${e.name}: ${e.message}` : `Uncaught ${inspect(e)}`;
   }
@@ -77,7 +77,7 @@ export async function startRepl(simdeck: Record<string, unknown> & { world: Comm
     for (;;) {
       const line = comm.bcast<string | null>(null, 0);
       if (line === null) break;
-      comm.gather(await evaluate(line, false), 0);
+      comm.gather(await evaluate(line), 0);
     }
     comm.free();
     return;
@@ -94,14 +94,14 @@ export async function startRepl(simdeck: Record<string, unknown> & { world: Comm
     'every rank evaluates each line; .exit to leave\n');
   const lines = rl[Symbol.asyncIterator]();
   for (;;) {
-    rl.prompt();
+    if (terminal) rl.prompt(); // lines from a pipe: answers only, no prompts in the log
     const next = await lines.next();
     const line = next.done ? '.exit' : (next.value as string);
     if (line.trim() === '') continue;
     if (line.trim() === '.exit') break;
     if (file !== null) { try { appendFileSync(file, line + '\n', { mode: 0o600 }); } catch { /* history is optional */ } }
     comm.bcast(line, 0);
-    const answers = comm.gather(await evaluate(line, terminal), 0)!;
+    const answers = comm.gather(await evaluate(line), 0)!;
     show(answers, process.stdout);
   }
   rl.close();
