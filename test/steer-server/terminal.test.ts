@@ -4,7 +4,7 @@
 // per-rank answers, tab completion, history). The prompt is also driven through a pipe, on shared
 // memory and on both MPIs.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -54,6 +54,28 @@ class Terminal {
 
 afterAll(() => { spawnSync('tmux', ['-L', socket, 'kill-server']); });
 
+/** The ```text block after `<!-- session: NAME` in docs/steering-server.md, line by line. */
+function docSession(name: string): string[] {
+  const doc = readFileSync(join(root, 'docs', 'steering-server.md'), 'utf8');
+  const at = doc.indexOf(`<!-- session: ${name} `);
+  const m = /```text\n([\s\S]*?)```/.exec(doc.slice(at));
+  if (at < 0 || m === null) throw new Error(`docs/steering-server.md has no session ${name}`);
+  return m[1].trimEnd().split('\n');
+}
+
+/** The screen's lines from the first line starting with `from` through the first starting with `to`. */
+function screenLines(screen: string, from: string, to: string): string[] {
+  const lines = screen.split('\n').map((l) => l.trimEnd());
+  const a = lines.findIndex((l) => l.startsWith(from));
+  const b = lines.findIndex((l, i) => i >= a && l.startsWith(to));
+  return lines.slice(a, b + 1);
+}
+
+/** Numbers, deck names and the attach prompt made neutral, for sessions whose figures vary. */
+function neutral(lines: string[]): string[] {
+  return lines.map((l) => l.replace(/^\w+>( |$)/, 'deck>$1').replace(/\b\w+\.ts\b/g, 'deck.ts').replace(/\d+(\.\d+)?/g, 'N'));
+}
+
 const deckDir = mkdtempSync(join(tmpdir(), 'simdeck-repl-deck-'));
 const deck = join(deckDir, 'field.ts');
 writeFileSync(deck, `import { world } from 'simdeck';
@@ -96,7 +118,9 @@ describeNeeding(hasTmux, 'tmux', 'apt-get install tmux')('terminal clients in a 
     t.line('stop');
     await t.waitFor(/^stop: done at step \d+/m);
     await t.waitFor(/^the job finished$/m);
-    await t.waitFor(/^EXIT=0$/m);
+    const screen = await t.waitFor(/^EXIT=0$/m);
+    // The session shown in docs/steering-server.md is this one, up to the figures.
+    expect(neutral(screenLines(screen, 'attached to', 'the job finished'))).toEqual(neutral(docSession('attach')));
     const end = await job.exited;
     expect(end.code, job.out.stderr).toBe(0);
     const out = job.out.stdout;
@@ -133,7 +157,8 @@ describeNeeding(hasTmux, 'tmux', 'apt-get install tmux')('terminal clients in a 
     t.line('undefinedThing.x');
     await t.waitFor(/^\[2\] Uncaught ReferenceError: undefinedThing is not defined$/m);
     t.line('.exit');
-    await t.waitFor(/^EXIT=0$/m);
+    const screen = await t.waitFor(/^EXIT=0$/m);
+    expect(screenLines(screen, 'deck ran on', 'simdeck[4]> .exit')).toEqual(docSession('interactive'));
   });
 });
 
