@@ -77,6 +77,7 @@ async function echoLatency(count) {
 const modes = ['off', 'idle', 'client'];
 const works = { empty: 2_000_000, stencil: 600 };
 const per = {};
+const cores = {};
 const hz = [];
 const lat = { running: [], paused: [], echo: [] };
 for (let round = 0; round < ROUNDS; round++) {
@@ -85,6 +86,7 @@ for (let round = 0; round < ROUNDS; round++) {
     for (const mode of modes) {
       const r = await loopRun(mode, work, steps);
       (per[`${work}/${mode}`] ??= []).push(r.nsPerStep);
+      (cores[`${work}/${mode}`] ??= []).push(r.cores);
       if (r.hz) hz.push(r.hz);
     }
   }
@@ -108,7 +110,9 @@ const q = (xs, f) => { const s = [...xs].sort((a, b) => a - b); return s[Math.mi
 console.log(`Rank 0's loop with the steering link (one process; ${ROUNDS} interleaved rounds, medians). ` +
   'With steering, every step polls the link and publishes its status object (updated in place) (latest-wins: handed to the server only when it asked, ~10 Hz with a client). ' +
   `The client received ${fmt(median(hz))} status frames/s. Timings on this shared 2-core VM are noisy; compare within the table.\n`);
-console.log(markdownTable(['step', 'steering', 'per step', 'extra per step', 'extra'], rows));
+console.log(markdownTable(['step', 'steering', 'per step', 'extra per step', 'extra', 'process CPU (cores)'], rows));
+console.log('\n"process CPU" is the loop process\'s CPU time (main thread and the server\'s thread) per second of loop: ' +
+  'the main thread accounts for about 1, so what is above it is the server thread\'s work.');
 console.log('\nA command\'s round trip from a WebSocket client to the loop\'s reply (100 sequential `checkpoint` requests per round), against a bare `ws` echo on loopback:\n');
 console.log(markdownTable(['path', 'median', '90th percentile', 'vs echo'], [
   ['bare ws echo (the floor)', `${fmt(median(lat.echo))} µs`, `${fmt(q(lat.echo, 0.9))} µs`, '1.00x'],

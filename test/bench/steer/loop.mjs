@@ -56,6 +56,7 @@ if (mode === 'client') {
 const steps = Number(stepsArg);
 for (let s = 0; s < Math.min(steps / 10, 1000); s++) { step(); if (link) { link.poll(); link.publishStatus(status(s)); } } // warm up
 const t0 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 if (link === null) {
   for (let s = 0; s < steps; s++) step();
 } else {
@@ -66,7 +67,10 @@ if (link === null) {
     link.publishStatus(status(s));
   }
 }
-const ns = Number(process.hrtime.bigint() - t0) / steps;
+const wallNs = Number(process.hrtime.bigint() - t0);
+const cpu = process.cpuUsage(cpu0);
 link?.close();
-process.stdout.write(JSON.stringify({ nsPerStep: ns, sink: sink > 0 }) + '\n');
+// CPU of the whole process (main thread + the server's thread) per second of loop.
+const cores = ((cpu.user + cpu.system) * 1e3) / wallNs;
+process.stdout.write(JSON.stringify({ nsPerStep: wallNs / steps, cores, sink: sink > 0 }) + '\n');
 process.exit(0);

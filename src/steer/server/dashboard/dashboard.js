@@ -164,35 +164,37 @@ function renderParams(list) {
   if (lastStatus) renderStatus(lastStatus);
 }
 
-function showPlot(m) {
-  const box = $('plots');
+/** The element of one named item in a box (created by `build` the first time); the "nothing yet" line goes. */
+function slot(boxId, tag, key, name, build) {
+  const box = $(boxId);
   box.querySelector('.empty')?.remove();
-  let fig = box.querySelector(`figure[data-plot="${CSS.escape(m.name)}"]`);
-  if (!fig) {
-    fig = document.createElement('figure');
-    fig.dataset.plot = m.name;
+  let el = box.querySelector(`${tag}[data-${key}="${CSS.escape(name)}"]`);
+  if (!el) {
+    el = document.createElement(tag);
+    el.dataset[key] = name;
+    build(el);
+    box.append(el);
+  }
+  return el;
+}
+
+function showPlot(m) {
+  const fig = slot('plots', 'figure', 'plot', m.name, (f) => {
     const img = document.createElement('img');
     img.alt = m.name;
-    fig.append(img, document.createElement('figcaption'));
-    box.append(fig);
-  }
+    f.append(img, document.createElement('figcaption'));
+  });
   fig.querySelector('img').src = m.src;
   fig.querySelector('figcaption').textContent = `${m.name} · step ${m.step} · t = ${fmt(m.time)}`;
 }
 
 function showMetrics(m) {
-  const box = $('metrics');
-  box.querySelector('.empty')?.remove();
-  let panel = box.querySelector(`div[data-panel="${CSS.escape(m.panel)}"]`);
-  if (!panel) {
-    panel = document.createElement('div');
-    panel.className = 'panel';
-    panel.dataset.panel = m.panel;
+  const panel = slot('metrics', 'div', 'panel', m.panel, (p) => {
+    p.className = 'panel';
     const h = document.createElement('h3');
     h.textContent = m.panel;
-    panel.append(h, document.createElement('table'));
-    box.append(panel);
-  }
+    p.append(h, document.createElement('table'));
+  });
   panel.querySelector('table').replaceChildren(...Object.entries(m.values).map(([k, v]) => {
     const tr = document.createElement('tr');
     const a = document.createElement('td');
