@@ -3,12 +3,14 @@
 // mpirun or srun by setting them), bad values are refused before anything starts, and a steered
 // job under Open MPI and MPICH applies a change on both ranks at the same step.
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { parseRunArgs } from '../../dist/src/cli/args.js';
 import { SteeringClient } from '../../dist/src/steer/server/client.js';
 import { runDeck, writeDecks } from '../helpers/job.js';
 import { describeMpi, MPIS } from '../mpi/helpers.js';
-import { events, startSteered } from './helpers.js';
+import { events, startSteered, cleanupJobs } from './helpers.js';
+
+afterEach(cleanupJobs);
 
 it('parses the steering flags', () => {
   expect(parseRunArgs(['--steer', '-n', '2', 'd.ts'])).toMatchObject({ steer: true, steerHost: null, replay: null, interactive: false });
@@ -46,5 +48,5 @@ for (const mpi of MPIS) {
     expect((await job.exited).code, job.out.stderr).toBe(0);
     const applied = events(job.out.stdout, 'APPLIED');
     expect(applied.map(([r, e]) => `${r} ${e}`).sort()).toEqual([`0 ${set.ok && set.step} alpha=0.05`, `1 ${set.ok && set.step} alpha=0.05`]);
-  }));
+  }, 300_000));
 }

@@ -6,9 +6,11 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { root } from '../helpers/job.js';
-import { describeNeeding, events, hasChromium, startSteered } from './helpers.js';
+import { describeNeeding, events, hasChromium, startSteered, cleanupJobs } from './helpers.js';
+
+afterEach(cleanupJobs);
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--headless=new', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -29,6 +31,7 @@ describeNeeding(hasChromium, 'chromium', 'apt-get install chromium')('dashboard 
     });
     try {
       const page = context.pages()[0] ?? await context.newPage();
+      page.setDefaultTimeout(90_000); // a loaded shared machine
       const consoleErrors: string[] = [];
       page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
       page.on('pageerror', (e) => consoleErrors.push(e.message));
@@ -103,5 +106,5 @@ describeNeeding(hasChromium, 'chromium', 'apt-get install chromium')('dashboard 
     expect(Number(stepped.split(' ')[0])).toBe(Number(paused));
     expect(Number(checkpoint)).toBe(Number(paused) + 3);
     expect(Number(resumed)).toBe(Number(paused) + 3);
-  });
+  }, 400_000);
 });

@@ -24,12 +24,20 @@ export interface SteeredJob {
   exited: ReturnType<typeof startSimdeck>['exited'];
 }
 
+const started: SteeredJob[] = [];
+
+/** Kills the jobs a test started and left running (a failed test); use in afterEach. */
+export function cleanupJobs(): void {
+  for (const job of started.splice(0)) if (job.child.exitCode === null && job.child.signalCode === null) job.child.kill('SIGKILL');
+}
+
 /** Starts the harness on `n` ranks with steering on; resolves once rank 0 printed its URL. */
 export async function startSteered(n: number, steps: number, msPerStep: number, extraEnv: Record<string, string> = {}, runArgs: string[] = []): Promise<SteeredJob> {
   const runtimeDir = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
   const env = { XDG_RUNTIME_DIR: runtimeDir, SIMDECK_STEER: '1', ...extraEnv };
   const job = startSimdeck(['run', ...runArgs, '-n', String(n), harness, String(steps), String(msPerStep)], env);
-  const seen = await until(() => /STEER (\S+)/.test(job.out.stdout) || job.child.exitCode !== null, 60_000);
+  started.push({ child: job.child } as SteeredJob);
+  const seen = await until(() => /STEER (\S+)/.test(job.out.stdout) || job.child.exitCode !== null, 120_000);
   const m = /STEER (\S+)/.exec(job.out.stdout);
   if (!seen || m === null) throw new Error(`the steered job did not start:\n${job.out.stdout}\n${job.out.stderr}`);
   const url = m[1];

@@ -2,10 +2,12 @@
 // be attached to and stopped, and can be killed cleanly: no rank left, and the job file it could
 // not remove is recognised as stale and removed by the next `simdeck attach`.
 import { readdirSync, readFileSync } from 'node:fs';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { SteeringClient } from '../../dist/src/steer/server/client.js';
 import { alive, simdeck, until } from '../helpers/job.js';
-import { events, jobFileOf, readOr, startSteered } from './helpers.js';
+import { events, jobFileOf, readOr, startSteered, cleanupJobs } from './helpers.js';
+
+afterEach(cleanupJobs);
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -56,7 +58,7 @@ it('a paused 2-rank job sleeps (CPU per rank well under 5% of a core), answers, 
   const end = await job.exited;
   expect(end.code, job.out.stderr).toBe(0);
   expect(events(job.out.stdout, 'STOPPED').length).toBe(2);
-});
+}, 300_000);
 
 it('a paused job is killed cleanly: no rank left, the stale job file is removed by attach', async () => {
   const job = await startSteered(3, 100_000_000, 0);
@@ -75,4 +77,4 @@ it('a paused job is killed cleanly: no rank left, the stale job file is removed 
   const none = simdeck(['attach', 'status'], job.env);
   expect(none.status).toBe(2);
   expect(none.stderr).toContain('no running steered job found (start one with simdeck run --steer ...)');
-});
+}, 300_000);

@@ -6,10 +6,12 @@ import { statSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { simdeck, until } from '../helpers/job.js';
-import { events, harness, jobFileOf, readOr, startSteered } from './helpers.js';
+import { events, harness, jobFileOf, readOr, startSteered, cleanupJobs } from './helpers.js';
+
+afterEach(cleanupJobs);
 
 const STEPS = 400;
 
@@ -123,6 +125,11 @@ describe('steering server security (2 ranks)', () => {
     big.ws.send(JSON.stringify({ id: 1, command: { kind: 'eval', expr: 'x'.repeat(20_000) } }));
     expect(await closed).toBe(1009);
 
+    // A client that stops reading its socket (a frozen browser tab) never holds the job up.
+    const stalled = await openWs(job.ws);
+    if (!('ws' in stalled)) throw new Error('refused');
+    (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+
     // 1,000 malformed frames (and a binary one): an error reply for each; nothing reaches the loop.
     const fuzz = await openWs(job.ws);
     if (!('ws' in fuzz)) throw new Error('refused');
@@ -142,12 +149,13 @@ describe('steering server security (2 ranks)', () => {
     fuzz.ws.close();
 
     const end = await job.exited;
+    stalled.ws.terminate();
     expect(end.code, job.out.stderr).toBe(0);
     expect(events(job.out.stdout, 'APPLIED')).toEqual([]);
     expect(events(job.out.stdout, 'STOPPED')).toEqual([]);
     expect(/RESULT (\S+)/.exec(job.out.stdout)![1]).toBe(expected);
     expect(readOr(file)).toBe(''); // removed at the end
-  });
+  }, 400_000);
 
   it('binds loopback only: a non-loopback address is refused without --steer-host, served with it', async () => {
     const external = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
@@ -185,5 +193,5 @@ describe('steering server security (2 ranks)', () => {
     }
     open.child.kill('SIGTERM');
     await open.exited;
-  });
+  }, 300_000);
 });

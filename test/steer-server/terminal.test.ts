@@ -7,10 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterEach, afterAll, expect, it } from 'vitest';
 import { cli, root } from '../helpers/job.js';
 import { describeMpi, MPIS } from '../mpi/helpers.js';
-import { describeNeeding, events, hasTmux, startSteered } from './helpers.js';
+import { describeNeeding, events, hasTmux, startSteered, cleanupJobs } from './helpers.js';
+
+afterEach(cleanupJobs);
 
 const socket = `simdeck-test-${process.pid}`;
 
@@ -40,7 +42,7 @@ class Terminal {
   }
 
   /** Waits until the screen matches `re` `count` times; returns the screen. */
-  async waitFor(re: RegExp, count = 1, ms = 60_000): Promise<string> {
+  async waitFor(re: RegExp, count = 1, ms = 120_000): Promise<string> {
     const end = Date.now() + ms;
     for (;;) {
       const s = this.screen();
@@ -132,7 +134,7 @@ describeNeeding(hasTmux, 'tmux', 'apt-get install tmux')('terminal clients in a 
     // The paused job took exactly the 2 steps asked for before the next command (iterations) applied.
     const paused = Number(events(out, 'PAUSED')[0][1]);
     expect(Number(events(out, 'APPLIED').find(([, e]) => e.includes('iterations'))![1].split(' ')[0])).toBe(paused + 2);
-  });
+  }, 400_000);
 
   it('simdeck run -n 4 --interactive deck.ts: every rank evaluates each line; completion and history', async () => {
     const t = Terminal.start('repl', `node ${cli} run -n 4 --interactive ${deck}`, { SIMDECK_HISTORY: '' });
@@ -159,7 +161,7 @@ describeNeeding(hasTmux, 'tmux', 'apt-get install tmux')('terminal clients in a 
     t.line('.exit');
     const screen = await t.waitFor(/^EXIT=0$/m);
     expect(screenLines(screen, 'deck ran on', 'simdeck[4]> .exit')).toEqual(docSession('interactive'));
-  });
+  }, 300_000);
 });
 
 it('the parallel prompt reads a pipe too (shared memory, 3 ranks)', () => {

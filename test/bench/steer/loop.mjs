@@ -1,6 +1,7 @@
 // A stand-in step loop for the steering-server benchmark (one process, rank 0's view):
 //   node loop.mjs off|idle|client empty|stencil STEPS     time STEPS steps; prints {"nsPerStep":..}
 //   node loop.mjs serve-running|serve-paused                answer every request at once until 'stop'
+//   node loop.mjs paused-idle                               CPU used by a paused loop over 3 s
 // With steering, each step polls the link and publishes a status (latest-wins). In `client` mode it
 // prints the WebSocket URL and waits for "go" on stdin (the benchmark connects a client first).
 import { readSync } from 'node:fs';
@@ -31,6 +32,17 @@ const status = (s, state = 'running') => {
   return current;
 };
 const link = mode === 'off' ? null : await openSteeringLink({ params: [{ name: 'alpha', type: 'number', value: 0.1, min: 0, max: 1 }] });
+
+if (mode === 'paused-idle') {
+  // A paused loop with nobody talking to it: how much CPU does waiting cost (over 3 s)?
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  while (Date.now() - t0 < 3000) link.waitForCommands(1000);
+  const cpu = process.cpuUsage(cpu0);
+  link.close();
+  process.stdout.write(JSON.stringify({ cpuFraction: (cpu.user + cpu.system) / 1e3 / (Date.now() - t0) }) + '\n');
+  process.exit(0);
+}
 
 if (mode.startsWith('serve')) {
   process.stdout.write(`URL ${link.url.replace('http://', 'ws://').replace('/?token', '/ws?token')}\n`);
@@ -70,7 +82,8 @@ if (link === null) {
 const wallNs = Number(process.hrtime.bigint() - t0);
 const cpu = process.cpuUsage(cpu0);
 link?.close();
-// CPU of the whole process (main thread + the server's thread) per second of loop.
-const cores = ((cpu.user + cpu.system) * 1e3) / wallNs;
-process.stdout.write(JSON.stringify({ nsPerStep: wallNs / steps, cores, sink: sink > 0 }) + '\n');
+// CPU time of the whole process (main thread + the server's thread) per step: less at the mercy of
+// other processes on a shared machine than wall time, and it counts the server thread's work.
+const cpuNsPerStep = ((cpu.user + cpu.system) * 1e3) / steps;
+process.stdout.write(JSON.stringify({ nsPerStep: wallNs / steps, cpuNsPerStep, sink: sink > 0 }) + '\n');
 process.exit(0);
