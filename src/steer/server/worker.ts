@@ -30,6 +30,8 @@ const MAX_PLOTS = 32;
 const MAX_PANELS = 32;
 const MAX_PNG_BYTES = 32 * 2 ** 20;
 const MAX_CLIENTS = 64;
+/** Replies a client has left unread before it is disconnected. */
+const MAX_UNREAD_BYTES = 8 * 2 ** 20;
 
 interface Client {
   ws: WebSocket;
@@ -69,7 +71,10 @@ function escapeHtml(s: string): string {
 }
 
 function send(client: Client, message: unknown): void {
-  if (client.ws.readyState === 1) client.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  if (client.ws.readyState !== 1) return;
+  // A client that floods us with frames but never reads the answers is cut off rather than buffered without end.
+  if (client.ws.bufferedAmount > MAX_UNREAD_BYTES) { client.ws.terminate(); return; }
+  client.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
 }
 
 function plotMessage(name: string): unknown {
