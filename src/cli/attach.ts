@@ -54,7 +54,14 @@ export function formatReply(what: string, r: SteerReply): string {
   if (!r.ok) return `${what}: refused: ${r.error}`;
   const head = `${what}: done at step ${r.step} (time ${num(r.time)}, #${r.seq})`;
   if (r.answers === undefined) return head;
-  return [head, ...r.answers.map((a, i) => `[${i}] ${typeof a === 'string' ? a : JSON.stringify(a)}`)].join('\n');
+  return [head, ...r.answers.map((a, i) => `[${i}] ${answerText(a)}`)].join('\n');
+}
+
+/** One rank's eval answer as text: strings as they are, an error as `error: ...`, the rest as JSON. */
+export function answerText(a: unknown): string {
+  if (typeof a === 'string') return a;
+  if (typeof a === 'object' && a !== null && typeof (a as { error?: unknown }).error === 'string') return `error: ${(a as { error: string }).error}`;
+  return JSON.stringify(a) ?? String(a);
 }
 
 function chooseJob(which: string | null): JobInfo {

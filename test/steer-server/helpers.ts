@@ -32,18 +32,19 @@ export function cleanupJobs(): void {
 }
 
 /** Starts the harness on `n` ranks with steering on; resolves once rank 0 printed its URL. */
-export async function startSteered(n: number, steps: number, msPerStep: number, extraEnv: Record<string, string> = {}, runArgs: string[] = []): Promise<SteeredJob> {
+export async function startSteered(n: number, steps: number, msPerStep: number, extraEnv: Record<string, string> = {}, runArgs: string[] = [], deck = harness): Promise<SteeredJob> {
   const runtimeDir = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
   const env = { XDG_RUNTIME_DIR: runtimeDir, SIMDECK_STEER: '1', ...extraEnv };
-  const job = startSimdeck(['run', ...runArgs, '-n', String(n), harness, String(steps), String(msPerStep)], env);
+  const job = startSimdeck(['run', ...runArgs, '-n', String(n), deck, String(steps), String(msPerStep)], env);
   started.push({ child: job.child } as SteeredJob);
-  const seen = await until(() => /STEER (\S+)/.test(job.out.stdout) || job.child.exitCode !== null, 120_000);
-  const m = /STEER (\S+)/.exec(job.out.stdout);
+  // The harness prints `STEER url`; the real loop prints `steering: url` on rank 0.
+  const url = /(?:STEER|steering:) (http\S+)/;
+  const seen = await until(() => url.test(job.out.stdout) || job.child.exitCode !== null, 120_000);
+  const m = url.exec(job.out.stdout);
   if (!seen || m === null) throw new Error(`the steered job did not start:\n${job.out.stdout}\n${job.out.stderr}`);
-  const url = m[1];
-  const u = new URL(url);
+  const u = new URL(m[1]);
   const token = u.searchParams.get('token')!;
-  return { url, origin: u.origin, port: Number(u.port), token, ws: `ws://${u.host}/ws?token=${token}`, runtimeDir, env, out: job.out, child: job.child, exited: job.exited };
+  return { url: m[1], origin: u.origin, port: Number(u.port), token, ws: `ws://${u.host}/ws?token=${token}`, runtimeDir, env, out: job.out, child: job.child, exited: job.exited };
 }
 
 /** Lines `[r] WORD ...` of a job's output, as [rank, rest] pairs. */

@@ -226,7 +226,8 @@ function onMessage(event) {
       const what = pending.get(r.id) ?? `request ${r.id}`;
       pending.delete(r.id);
       if (r.ok) {
-        const answers = r.answers ? ` → ${r.answers.map((a, i) => `[${i}] ${typeof a === 'string' ? a : JSON.stringify(a)}`).join(' ')}` : '';
+        const text = (a) => (typeof a === 'string' ? a : a && typeof a.error === 'string' ? `error: ${a.error}` : JSON.stringify(a));
+        const answers = r.answers ? ` → ${r.answers.map((a, i) => `[${i}] ${text(a)}`).join(' ')}` : '';
         note(`${what}: done at step ${r.step} (#${r.seq})${answers}`);
       } else {
         note(`${what}: ${r.error}`, true);
