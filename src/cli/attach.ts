@@ -106,6 +106,7 @@ export async function attach(argv: string[]): Promise<number> {
   const { SteeringClient } = await import('../steer/server/client.js');
   const client = await SteeringClient.connect(info.ws);
   if (words.length > 0) {
+    if (words[0] === 'status') await client.freshStatus(); // the hello's status may be old
     const { text, failed } = await runLine(client, words.join(' '));
     process.stdout.write(text + '\n');
     client.close();

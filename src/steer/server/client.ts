@@ -94,6 +94,19 @@ export class SteeringClient {
     w.done(reply);
   }
 
+  /**
+   * The next status the server sends (it asks the loop for a fresh one when a client connects),
+   * or the latest known one after `timeoutMs` (a loop busy in a long step, or paused). Never rejects.
+   */
+  freshStatus(timeoutMs = 1000): Promise<SteerStatus | null> {
+    return new Promise((done) => {
+      const previous = this.onStatus;
+      const finish = () => { clearTimeout(timer); this.onStatus = previous; done(this.status); };
+      const timer = setTimeout(finish, timeoutMs);
+      this.onStatus = (s) => { previous?.(s); finish(); };
+    });
+  }
+
   /** Sends a command; resolves with the loop's reply (or the server's refusal as `ok: false`). Never rejects. */
   request(command: SteerCommand): Promise<SteerReply> {
     const id = this.nextId++;

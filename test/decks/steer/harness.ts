@@ -6,7 +6,7 @@
 import { Op, world } from 'simdeck';
 import { inspect } from 'node:util';
 import { runInThisContext } from 'node:vm';
-import { deflateSync, crc32 } from 'node:zlib';
+import { picture } from './picture.js';
 import { openSteeringLink } from '../../../dist/src/steer/server/open.js';
 import { publishMetrics, publishPlot } from '../../../dist/src/steer/publish.js';
 import type { ParamDescription, SteerCommand, SteerRequest, SteerStatus } from '../../../dist/src/steer/link.js';
@@ -94,36 +94,12 @@ function boundary(step: number): boolean {
   }
 }
 
-/** A small PNG (viridis-like colours) of a field that depends on the step and alpha. */
-function picture(step: number, size = 96): Uint8Array {
-  const row = 1 + size * 3;
-  const raw = Buffer.alloc(row * size);
-  for (let j = 0; j < size; j++) {
-    raw[j * row] = 0;
-    for (let i = 0; i < size; i++) {
-      const v = 0.5 + 0.5 * Math.sin(i / 9 + step / 15) * Math.cos(j / 11 - (params.alpha as number) * step / 5);
-      raw[j * row + 1 + i * 3] = Math.round(68 + v * 185);
-      raw[j * row + 2 + i * 3] = Math.round(1 + v * 230);
-      raw[j * row + 3 + i * 3] = Math.round(84 + v * 50 - v * v * 100);
-    }
-  }
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td) >>> 0);
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0); ihdr.writeUInt32BE(size, 4); ihdr[8] = 8; ihdr[9] = 2;
-  return new Uint8Array(Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
-}
-
 let step = 0;
 for (; step < steps; step++) {
   if (!boundary(step)) break;
   link?.publishStatus(status(step, paused ? 'paused' : 'running'));
   if (link && step % 10 === 0) {
-    publishPlot({ name: 'T', step, time, png: picture(step) });
+    publishPlot({ name: 'T', step, time, png: picture(step, params.alpha as number) });
     publishMetrics({ panel: 'output', values: { 'frames written': step / 10, 'queue depth': step % 3, 'MB/s': 123.4 } });
   }
   // The "physics": deterministic in the parameters.

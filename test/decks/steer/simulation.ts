@@ -4,7 +4,7 @@
 //   args: [steps] [ms per step]
 import { Op, world } from 'simdeck';
 import { Simulation, publishMetrics, publishPlot } from 'simdeck/steer';
-import { deflateSync, crc32 } from 'node:zlib';
+import { picture } from './picture.js';
 
 const steps = Number(process.argv[2] ?? 1_000_000);
 const msPerStep = Number(process.argv[3] ?? 20);
@@ -23,29 +23,6 @@ let x = 0;
 sim.timestep(() => 0.01);
 sim.onChange((c) => console.log(`APPLIED ${c.step} ${c.name}=${c.value}`));
 sim.onCheckpoint((s) => console.log(`CHECKPOINT ${s.step}`));
-
-/** A small PNG of a field that depends on the step and alpha (a stand-in for a rendered plot). */
-function picture(step: number, alpha: number, size = 96): Uint8Array {
-  const row = 1 + size * 3;
-  const raw = Buffer.alloc(row * size);
-  for (let j = 0; j < size; j++) {
-    for (let i = 0; i < size; i++) {
-      const v = 0.5 + 0.5 * Math.sin(i / 9 + step / 15) * Math.cos(j / 11 - alpha * step / 5);
-      raw[j * row + 1 + i * 3] = Math.round(68 + v * 185);
-      raw[j * row + 2 + i * 3] = Math.round(1 + v * 230);
-      raw[j * row + 3 + i * 3] = Math.round(84 + v * 50 - v * v * 100);
-    }
-  }
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td) >>> 0);
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0); ihdr.writeUInt32BE(size, 4); ihdr[8] = 8; ihdr[9] = 2;
-  return new Uint8Array(Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
-}
 
 sim.every({ steps: 10 }, (s) => {
   const total = world.allreduce(x, Op.SUM);

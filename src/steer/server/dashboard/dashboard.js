@@ -66,7 +66,9 @@ function renderStatus(s) {
   const body = $('timers').tBodies[0];
   body.replaceChildren(...(s.timers || []).map((t) => {
     const tr = document.createElement('tr');
-    for (const v of [t.name, t.calls, fmt(t.min, 3), fmt(t.mean, 3), fmt(t.max, 3)]) {
+    const perCall = t.calls > 0 ? t.mean / t.calls : null;
+    const per = perCall === null ? '–' : perCall < 1e-3 ? `${fmt(perCall * 1e6, 3)} µs` : perCall < 1 ? `${fmt(perCall * 1e3, 3)} ms` : `${fmt(perCall, 3)} s`;
+    for (const v of [t.name, t.calls, fmt(t.min, 3), fmt(t.mean, 3), fmt(t.max, 3), per]) {
       const td = document.createElement('td');
       td.textContent = String(v);
       tr.append(td);
