@@ -34,7 +34,8 @@ export function cleanupJobs(): void {
 /** Starts the harness on `n` ranks with steering on; resolves once rank 0 printed its URL. */
 export async function startSteered(n: number, steps: number, msPerStep: number, extraEnv: Record<string, string> = {}, runArgs: string[] = [], deck = harness): Promise<SteeredJob> {
   const runtimeDir = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
-  const env = { XDG_RUNTIME_DIR: runtimeDir, SIMDECK_STEER: '1', ...extraEnv };
+  // The real loop writes its command log to SIMDECK_STEER_LOG (default: the working directory).
+  const env = { XDG_RUNTIME_DIR: runtimeDir, SIMDECK_STEER: '1', SIMDECK_STEER_LOG: join(runtimeDir, 'steer.jsonl'), ...extraEnv };
   const job = startSimdeck(['run', ...runArgs, '-n', String(n), deck, String(steps), String(msPerStep)], env);
   started.push({ child: job.child } as SteeredJob);
   // The harness prints `STEER url`; the real loop prints `steering: url` on rank 0.
