@@ -23,10 +23,18 @@ export interface RunOptions {
   transport: 'shm' | 'mpi' | 'auto';
   /** Which MPI runs `--transport mpi` jobs: 'openmpi', 'mpich' (null: SIMDECK_MPI, else the first found). */
   mpi: string | null;
+  /** `--steer`: start the steering server on rank 0 (SIMDECK_STEER=1). */
+  steer: boolean;
+  /** `--steer-host ADDR`: bind the steering server to ADDR (a non-loopback address is an explicit opt-in). */
+  steerHost: string | null;
+  /** `--replay LOG`: run again with the steering commands of LOG (SIMDECK_REPLAY). */
+  replay: string | null;
+  /** `--interactive`: a parallel prompt on rank 0 after the deck (or without one). */
+  interactive: boolean;
 }
 
 const USAGE = 'usage: simdeck run [--output prefixed|rank0|raw] [--hang-timeout SECONDS] [--wait auto|spin|block] ' +
-  '[--transport shm|mpi] [--mpi openmpi|mpich] -n N deck.ts [args...] [: -n M other.ts [args...]]';
+  '[--transport shm|mpi] [--mpi openmpi|mpich] [--steer] [--steer-host ADDR] [--replay LOG] [--interactive] -n N deck.ts [args...] [: -n M other.ts [args...]]';
 
 /** The usage line of `simdeck run`. */
 export function runUsage(): string {
@@ -43,7 +51,8 @@ function positiveInt(value: string | undefined, flag: string): number {
 
 /** Parses the arguments after `run`. Throws ArgumentError with the usage on bad input. */
 export function parseRunArgs(argv: string[]): RunOptions {
-  const opts: RunOptions = { apps: [], output: null, hangTimeout: null, wait: null, transport: 'auto', mpi: null };
+  const opts: RunOptions = { apps: [], output: null, hangTimeout: null, wait: null, transport: 'auto', mpi: null,
+    steer: false, steerHost: null, replay: null, interactive: false };
   let i = 0;
   let ranks: number | null = null;
   const value = (flag: string): string => {
@@ -91,6 +100,10 @@ export function parseRunArgs(argv: string[]): RunOptions {
         opts.mpi = v;
         break;
       }
+      case '--steer': opts.steer = true; break;
+      case '--interactive': opts.interactive = true; break;
+      case '--steer-host': opts.steerHost = take(); opts.steer = true; break;
+      case '--replay': opts.replay = take(); break;
       case ':':
         throw new ArgumentError(`':' must follow a deck: -n N deck.ts : -n M other.ts\n${USAGE}`);
       default: {
@@ -107,6 +120,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     }
     i++;
   }
+  if (opts.apps.length === 0 && opts.interactive) opts.apps.push({ ranks: ranks ?? 1, deck: '', args: [] }); // the prompt alone
   if (opts.apps.length === 0) throw new ArgumentError(`no deck given\n${USAGE}`);
   if (opts.mpi !== null && opts.transport === 'auto') opts.transport = 'mpi';
   if (opts.mpi !== null && opts.transport === 'shm') throw new ArgumentError(`--mpi chooses the MPI library of --transport mpi; it makes no sense with --transport shm\n${USAGE}`);

@@ -17,6 +17,9 @@ const HELP = `simdeck — SPMD input decks in TypeScript
   simdeck run -n 2 a.ts : -n 1 b.ts         MPMD: several decks in one job (world spans them)
   simdeck run --mpi openmpi|mpich -n N deck.ts
                                             the same job on the system MPI, its launcher started for you
+  simdeck run -n 4 --steer deck.ts          with the steering server: dashboard URL printed; simdeck attach finds it
+  simdeck run -n 4 --interactive [deck.ts]  a parallel prompt: every rank evaluates each line
+  simdeck attach [job] [command]            steer a running job from the terminal (status, set k=v, pause, ...)
   simdeck info                              what transports are usable here
   simdeck check deck.ts [more.ts...]        type-check decks with your project's TypeScript (npm install -D typescript @types/node)
   simdeck deck.ts [args...]                 one rank in this process: the form MPI launchers start,
@@ -39,8 +42,11 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run': {
       const opts = parseRunArgs(rest);
+      if (opts.steer || opts.replay !== null || opts.interactive) await (await import('./steerRun.js')).prepareSteering(opts);
       return (await import('./launcher.js')).runJob(opts);
     }
+    case 'attach':
+      return (await import('./attach.js')).attach(rest);
     case 'info':
       return (await import('./info.js')).printInfo();
     case 'check':

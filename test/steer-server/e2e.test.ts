@@ -1,0 +1,79 @@
+// End to end with the real simulation loop (simdeck/steer's Simulation, test/decks/steer/simulation.ts):
+// the dashboard in headless Chromium steers a 3-rank run and every rank applies each change and the
+// checkpoint at the same step (its screenshot is the one in docs/steering-server.md, with
+// SIMDECK_UPDATE_DOCS=1); `simdeck attach` asks every rank a question; a paused 2-rank run sleeps.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { SteeringClient } from '../../dist/src/steer/server/client.js';
+import { root, simdeck } from '../helpers/job.js';
+import { driveDashboard, sameStepOnEveryRank } from './browser.js';
+import { cleanupJobs, describeNeeding, events, hasChromium, startSteered } from './helpers.js';
+
+afterEach(cleanupJobs);
+
+const deck = join(root, 'test', 'decks', 'steer', 'simulation.ts');
+
+describeNeeding(hasChromium, 'chromium', 'apt-get install chromium')('the dashboard on the real loop', () => {
+  it('steers a 3-rank Simulation: every rank applies each change and the checkpoint at the same step', async () => {
+    const job = await startSteered(3, 1_000_000, 20, {}, [], deck);
+    await driveDashboard(job, join(root, 'docs', 'images', 'steering-dashboard.png'));
+    const end = await job.exited;
+    expect(end.code, job.out.stderr).toBe(0);
+    const out = job.out.stdout;
+    expect(sameStepOnEveryRank(events(out, 'APPLIED'), 3).map((e) => e.split(' ')[1])).toEqual(['alpha=0.2', 'scheme=central']);
+    expect(sameStepOnEveryRank(events(out, 'CHECKPOINT'), 3)).toHaveLength(1);
+    const [done] = sameStepOnEveryRank(events(out, 'DONE'), 3);
+    expect(done).toMatch(/^\d+ steering$/);
+  }, 400_000);
+});
+
+it('simdeck attach on the real loop: status, set, eval on every rank, stop', async () => {
+  const job = await startSteered(3, 1_000_000, 10, {}, [], deck);
+  const status = simdeck(['attach', 'status'], job.env);
+  expect(status.status, status.stderr).toBe(0);
+  expect(status.stdout).toMatch(/^step \d+ {2}time [\d.]+ {2}dt 0\.01 {2}running/);
+  expect(status.stdout).toContain('params: alpha=0.1  iterations=3  source=true  scheme=upwind');
+  const set = simdeck(['attach', 'simulation', 'set', 'iterations=5'], job.env);
+  expect(set.stdout).toMatch(/^set iterations=5: done at step \d+/);
+  const refused = simdeck(['attach', 'set', 'iterations=2.5'], job.env);
+  expect(refused.status).toBe(1);
+  expect(refused.stdout).toMatch(/^set iterations=2\.5: refused: /);
+  const ev = simdeck(['attach', 'eval', 'world.rank * 2 + params.iterations'], job.env);
+  expect(ev.stdout).toMatch(/done at step \d+ .*\n\[0\] 5\n\[1\] 7\n\[2\] 9\n$/);
+  const stop = simdeck(['attach', 'stop'], job.env);
+  expect(stop.status, stop.stderr).toBe(0);
+  expect((await job.exited).code, job.out.stderr).toBe(0);
+  const applied = sameStepOnEveryRank(events(job.out.stdout, 'APPLIED'), 3);
+  expect(applied.map((e) => e.split(' ')[1])).toEqual(['iterations=5']);
+}, 300_000);
+
+/** The pids of the processes whose parent is `ppid`. */
+function childrenOf(ppid: number): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { const s = readFileSync(`/proc/${d}/stat`, 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === ppid; } catch { return false; }
+  }).map(Number);
+}
+
+function cpuSeconds(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+it('a paused 2-rank Simulation uses no CPU to speak of and still stops', async () => {
+  const job = await startSteered(2, 100_000_000, 0, {}, [], deck);
+  const ranks = childrenOf(job.child.pid!);
+  expect(ranks).toHaveLength(2);
+  const client = await SteeringClient.connect(job.ws);
+  expect((await client.request({ kind: 'pause' })).ok).toBe(true);
+  await new Promise((r) => setTimeout(r, 1500));
+  const before = ranks.map(cpuSeconds);
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, 3000));
+  const perRank = ranks.map((p, i) => (cpuSeconds(p) - before[i]) / ((Date.now() - t0) / 1000));
+  console.log(`paused Simulation: CPU per rank ${perRank.map((f) => `${(f * 100).toFixed(1)}%`).join(', ')} of a core`);
+  for (const f of perRank) expect(f).toBeLessThan(0.05);
+  expect((await client.request({ kind: 'stop' })).ok).toBe(true);
+  expect((await job.exited).code, job.out.stderr).toBe(0);
+}, 300_000);
