@@ -204,7 +204,7 @@ export function figureToSvg(fig: { width: number; height: number; body: string; 
   const images = fig.rasters.map((r) => {
     const nat = r.native();
     const uri = 'data:image/png;base64,' + Buffer.from(encodePng(nat.width, nat.height, nat.rgb, 3)).toString('base64');
-    return `<image x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${uri}"/>`;
+    return `<image x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" preserveAspectRatio="none" image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="${uri}"/>`;
   });
   return document(fig.width, fig.height, images.join('') + fig.body);
 }
