@@ -94,6 +94,8 @@ export interface PlotStats {
   /** Time this rank spent in plot calls, in ms, and per frame made. */
   criticalMs: number;
   perFrameMs: number;
+  /** The median time of one frame on this rank (the first frames pay for start-up), ms. */
+  medianFrameMs: number;
   /** criticalMs as a share of the time since the plots were created. */
   share: number;
   /** Renderer time per drawn frame, ms (drawing rank). */
@@ -118,6 +120,7 @@ export class LivePlots {
   private readonly history = new Map<string, { steps: number[]; times: number[]; values: Map<string, number[]> }>();
   private readonly started = performance.now();
   private spent = 0;
+  private readonly frameTimes: number[] = [];
   private made = 0;
   private drawn = 0;
   private failed = 0;
@@ -181,7 +184,9 @@ export class LivePlots {
   }
 
   private finish(t0: number): void {
-    this.spent += performance.now() - t0;
+    const ms = performance.now() - t0;
+    this.spent += ms;
+    this.frameTimes.push(ms);
     this.collect();
   }
 
@@ -301,8 +306,7 @@ export class LivePlots {
         this.queue!.submit({ kind: 'lines', name, step: state.step, time: state.time, series, style });
       }
     }
-    if (due) this.made++;
-    this.finish(t0);
+    if (due) { this.made++; this.finish(t0); } else this.spent += performance.now() - t0;
     return due;
   }
 
@@ -340,6 +344,7 @@ export class LivePlots {
     const share = elapsed > 0 ? this.spent / elapsed : 0;
     const s: PlotStats = {
       frames: this.made, drawn: this.drawn, skipped, failed: this.failed, criticalMs: this.spent, perFrameMs: perFrame, share,
+      medianFrameMs: this.frameTimes.length > 0 ? [...this.frameTimes].sort((a, b) => a - b)[this.frameTimes.length >> 1] : 0,
       renderMs: this.drawn > 0 ? this.renderMs / this.drawn : 0, summary: '',
     };
     if (this.firstError !== undefined) s.firstError = this.firstError;

@@ -27,6 +27,15 @@ for (const pool of ['mean', 'min', 'max', 'sample'] as const) {
     if (hash(serial) === hash(r.values)) say(`OK 2d-${pool} equals the serial pooling of the gathered field`);
   }
 }
+// 4:1 in both directions (the unrolled path), blocks cut inside pixels on 3 ranks
+const g4 = new Grid(world, { shape: [256, 128] });
+const u4 = g4.zeros(Float64Array).fill((i, j) => value(i, j));
+const full4 = u4.gather(0);
+const r4 = reduceField(u4, { size: [64, 32] });
+if (r4 !== null) {
+  say(`HASH 2d-mean-4to1 ${hash(r4.values)} ${r4.shape.join('x')}`);
+  if (hash(poolArray(full4!, 256, 128, 64, 32, 'mean')) === hash(r4.values)) say('OK 2d-mean-4to1 equals the serial pooling of the gathered field');
+}
 const roi = reduceField(u, { region: { start: [10, 20], end: [150, 140] }, size: 33 });
 if (roi !== null) say(`HASH 2d-region ${hash(roi.values)} ${roi.shape.join('x')} cells ${JSON.stringify(roi.cells)}`);
 const line = reduceField(u, { region: { start: [0, 77], end: [NX, 78] }, size: 1000 });
