@@ -46,11 +46,19 @@ export class Cadence {
   private nextTime = -Infinity;
   private nextStep = -Infinity;
   private startStep: number | null = null;
+  private probeStep = -1;
   private frames = 0;
   /** The interval in steps the budget currently asks for (for reports). */
   interval = 0;
 
   constructor(readonly every: Every) {}
+
+  /** Budget mode: whether this step only measures the pace (the ranks agree on timings without drawing). Local, deterministic. */
+  probe(step: number): boolean {
+    if (step !== this.probeStep) return false;
+    this.probeStep = -1;
+    return true;
+  }
 
   /** Whether `state`'s step draws. Asking again within the same step gives the same answer. Local, deterministic. */
   due(state: StepState): boolean {
@@ -70,21 +78,20 @@ export class Cadence {
   }
 
   /**
-   * Budget mode: plans the next frame from agreed figures (the same on every rank): `spent`, the
-   * largest time any rank has spent in graphics before this frame, and `elapsed`, the largest
-   * run time so far, both in ms, at step `step`. The next frame may start once everything spent,
-   * this frame included, is within the budget's share of the run time. Local.
+   * Budget mode: plans the next frame from figures agreed at the end of the frame at `step` (the
+   * same on every rank): `spent`, the largest time any rank has spent in graphics so far (this
+   * frame included), and `elapsed`, the largest run time so far, both in ms. The next frame is
+   * due at the step where the run time reaches spent / budget, at the simulation's own pace per
+   * step measured so far. After the first frame the pace is not known yet: the ranks agree once
+   * more 10 steps later, without drawing (see probe). Local.
    */
   agree(step: number, spent: number, elapsed: number): void {
     if (!('budget' in this.every) || this.startStep === null) return;
     const b = this.every.budget;
-    const before = this.frames - 1; // frames finished before this one
     const steps = step - this.startStep;
-    if (before < 1 || steps < 1) { this.nextStep = step + 1; this.interval = 1; return; }
-    const cost = spent / before; // one frame, on the slowest rank
+    if (steps < 1) { this.nextStep = Infinity; this.probeStep = step + 10; this.interval = 0; return; }
     const perStep = Math.max(1e-6, (elapsed - spent) / steps); // the simulation's own time per step
-    const allowedAt = (spent + cost) / b; // run time at which this frame's cost fits the budget
-    const ahead = Math.max(1, Math.round((allowedAt - elapsed - cost) / perStep));
+    const ahead = Math.max(1, Math.round((spent / b - elapsed) / perStep));
     this.interval = ahead;
     this.nextStep = step + ahead;
   }

@@ -55,13 +55,13 @@ function span(values: number[], log: boolean): [number, number] {
   for (const v of values) if (Number.isFinite(v) && (!log || v > 0)) { if (v < lo) lo = v; if (v > hi) hi = v; }
   if (lo > hi) return log ? [1, 10] : [0, 1];
   if (lo === hi) return log ? [lo / 2, hi * 2] : [lo - (Math.abs(lo) || 1) * 0.5, hi + (Math.abs(hi) || 1) * 0.5];
-  if (log) return [lo, hi];
+  if (log) { const pad = 10 ** (0.05 * Math.log10(hi / lo)); return [lo / pad, hi * pad]; }
   const pad = (hi - lo) * 0.05;
   return [lo - pad, hi + pad];
 }
 
 /** Lays out a line plot: its size and SVG body. Local. */
-export function layoutLines(series: readonly Series[], style: LinesStyle): { width: number; height: number; body: string; plot: { x: number; y: number; w: number; h: number } } {
+export function layoutLines(series: readonly Series[], style: LinesStyle): { width: number; height: number; body: string; plot: { x: number; y: number; w: number; h: number }; toPixel: (x: number, y: number) => [number, number] } {
   const width = style.width ?? 720, height = style.height ?? 480;
   const logX = style.logX === true, logY = style.logY === true;
   const xs: number[] = [], ys: number[] = [];
@@ -105,5 +105,5 @@ export function layoutLines(series: readonly Series[], style: LinesStyle): { wid
       parts.push(line(lx + 8, y, lx + 30, y, color, 2), text(lx + 36, y + 4, s.name, 12, 'start'));
     });
   }
-  return { width, height, body: parts.join(''), plot: { x: px, y: py, w, h } };
+  return { width, height, body: parts.join(''), plot: { x: px, y: py, w, h }, toPixel: (x, y) => [sx(x), sy(y)] };
 }

@@ -12,7 +12,7 @@
  * from a hand-written for loop or from a Simulation's callbacks.
  */
 import { resolve } from 'node:path';
-import { ArgumentError, describe, type Comm } from '../index.js';
+import { ArgumentError, describe, Op, type Comm, type Request } from '../index.js';
 import type { DistributedArray } from '../../decomposition/distributedArray.js';
 import { Cadence, checkEvery, checkState, type Every, type StepState } from './cadence.js';
 import { depositPoints, type DepositOptions } from './deposit.js';
@@ -21,7 +21,7 @@ import { writeAtomic } from './files.js';
 import { galleryHtml, type FrameRecord } from './gallery.js';
 import { checkHeatmapStyle, type HeatmapStyle } from './heatmapFigure.js';
 import { checkLines, type LinesStyle, type Series } from './linesFigure.js';
-import { reduceField, type ReduceOptions } from './reduce.js';
+import { reduceField, settleReductions, type ReduceOptions } from './reduce.js';
 import { RenderQueue, type RenderResult } from './renderQueue.js';
 
 /** Options of `new LivePlots(comm, options)`. Every field is optional. */
@@ -127,7 +127,9 @@ export class LivePlots {
   private renderMs = 0;
   private firstError: string | undefined;
   private closed = false;
-  private readonly onExit = () => { if (!this.closed) this.close(); };
+  private agreeComm: Comm | null = null;
+  private pendingAgree: { req: Request<number[]>; step: number; cadences: Set<Cadence> } | null = null;
+  private readonly onExit = () => { if (!this.closed) this.finishDrawing(); };
 
   /**
    * Sets up plots on `comm`; the drawing rank starts its render worker. Every rank of `comm`
@@ -160,10 +162,13 @@ export class LivePlots {
     return this.comm.rank === this.root;
   }
 
-  private cadenceOf(name: string, every: Every | undefined): Cadence {
-    if (every === undefined) return this.cadence;
-    let c = this.cadences.get(name);
-    if (c === undefined) { c = new Cadence(checkEvery(every, `plot "${name}"`)); this.cadences.set(name, c); }
+  private cadenceOf(name: string, every: Every | undefined, step: number): Cadence {
+    let c = this.cadence;
+    if (every !== undefined) {
+      c = this.cadences.get(name) ?? new Cadence(checkEvery(every, `plot "${name}"`));
+      this.cadences.set(name, c);
+    }
+    if (c.probe(step)) this.startAgreement(c, step);
     return c;
   }
 
@@ -178,9 +183,27 @@ export class LivePlots {
     return name;
   }
 
-  /** Timing figures every rank agrees on at a frame: [time spent in graphics before it, elapsed], ms. */
-  private agreement(t0: number): Float64Array {
-    return Float64Array.of(this.spent, t0 - this.started);
+  /**
+   * Budget mode: the ranks agree on [time spent in graphics so far, elapsed time] (largest over
+   * ranks) with a nonblocking allreduce started at the end of a frame and completed at the
+   * first plot call of a later step, where every rank applies it, so all take the same decisions
+   * without waiting for each other inside the frame.
+   */
+  private startAgreement(cad: Cadence, step: number): void {
+    if (!('budget' in cad.every)) return;
+    if (this.pendingAgree !== null && this.pendingAgree.step === step) { this.pendingAgree.cadences.add(cad); return; }
+    this.settleAgreement(null);
+    this.agreeComm ??= this.comm.dup();
+    this.pendingAgree = { req: this.agreeComm.iallreduce([this.spent, performance.now() - this.started], Op.MAX), step, cadences: new Set([cad]) };
+  }
+
+  /** Applies a pending agreement once the step has moved on (or now, with null). */
+  private settleAgreement(step: number | null): void {
+    const p = this.pendingAgree;
+    if (p === null || (step !== null && step <= p.step)) return;
+    const [spent, elapsed] = p.req.wait();
+    for (const c of p.cadences) c.agree(p.step, spent, elapsed);
+    this.pendingAgree = null;
   }
 
   private finish(t0: number): void {
@@ -218,12 +241,11 @@ export class LivePlots {
     if (!isField(field)) throw new ArgumentError(`heatmap "${name}": pass a DistributedArray, got ${describe(field)}`);
     checkState(state, `heatmap "${name}"`);
     checkHeatmapStyle({ ...options, extent: undefined }, `heatmap "${name}"`);
-    const cad = this.cadenceOf(name, options.every);
+    this.settleAgreement(state.step);
+    const cad = this.cadenceOf(name, options.every, state.step);
     if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
     this.made++;
-    const agree = this.agreement(t0);
-    const img = reduceField(field, { ...options, root: this.root }, agree);
-    cad.agree(state.step, agree[0], agree[1]);
+    const img = reduceField(field, { ...options, root: this.root }, undefined, true);
     if (img !== null) {
       if (img.shape.length !== 2) throw new ArgumentError(`heatmap "${name}": the region spans ${img.shape.length} dimension(s) of more than one cell; a heat map needs exactly 2 (use slice or project for 3-D)`);
       const ext = options.extent;
@@ -236,6 +258,7 @@ export class LivePlots {
       this.queue!.submit({ kind: 'heatmap', name, step: state.step, time: state.time, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption: this.caption(state), known: [img.min, img.max] });
     }
     this.finish(t0);
+    this.startAgreement(cad, state.step);
     return true;
   }
 
@@ -254,14 +277,13 @@ export class LivePlots {
       !Array.isArray(options.at) || options.at.length !== g.ndim || options.at.some((x, d) => d !== options.axis && (!Number.isInteger(x) || x < 0 || x >= g.shape[d]))) {
       throw new ArgumentError(`profile "${name}": options need axis (0 to ${g.ndim - 1}) and at, a global index of ${g.ndim} integers inside [${g.shape.join(', ')}], got ${describe(options)}`);
     }
-    const cad = this.cadenceOf(name, options.every);
+    this.settleAgreement(state.step);
+    const cad = this.cadenceOf(name, options.every, state.step);
     if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
     this.made++;
     const n = g.shape[options.axis];
     const start = options.at.map((x, d) => (d === options.axis ? 0 : x)), end = options.at.map((x, d) => (d === options.axis ? n : x + 1));
-    const agree = this.agreement(t0);
-    const img = reduceField(field, { region: { start, end }, size: options.size ?? Math.min(n, 4096), pool: options.pool, component: options.component, root: this.root }, agree);
-    cad.agree(state.step, agree[0], agree[1]);
+    const img = reduceField(field, { region: { start, end }, size: options.size ?? Math.min(n, 4096), pool: options.pool, component: options.component, root: this.root }, undefined, true);
     if (img !== null) {
       const m = img.values.length, [e0, e1] = options.extent ?? [0, n];
       const x = Array.from({ length: m }, (_, p) => e0 + ((Math.floor((p * n) / m) + Math.floor(((p + 1) * n) / m)) / 2 / n) * (e1 - e0));
@@ -269,6 +291,7 @@ export class LivePlots {
       this.queue!.submit({ kind: 'lines', name, step: state.step, time: state.time, series: [{ name: options.label ?? name, x, y: Array.from(img.values) }], style });
     }
     this.finish(t0);
+    this.startAgreement(cad, state.step);
     return true;
   }
 
@@ -285,7 +308,8 @@ export class LivePlots {
       throw new ArgumentError(`series "${name}": values must be an object of numbers ({ energy: u.sum(), ... }), got ${describe(values)}`);
     }
     if (options.x !== undefined && options.x !== 'time' && options.x !== 'step') throw new ArgumentError(`series "${name}": x must be 'time' or 'step', got ${describe(options.x)}`);
-    const cad = this.cadenceOf(name, options.every);
+    this.settleAgreement(state.step);
+    const cad = this.cadenceOf(name, options.every, state.step);
     const due = cad.due(state);
     if (this.drawing) {
       let h = this.history.get(name);
@@ -306,7 +330,7 @@ export class LivePlots {
         this.queue!.submit({ kind: 'lines', name, step: state.step, time: state.time, series, style });
       }
     }
-    if (due) { this.made++; this.finish(t0); } else this.spent += performance.now() - t0;
+    if (due) { this.made++; this.finish(t0); this.startAgreement(cad, state.step); } else this.spent += performance.now() - t0;
     return due;
   }
 
@@ -321,17 +345,17 @@ export class LivePlots {
     checkState(state, `density "${name}"`);
     if (typeof points !== 'object' || points === null) throw new ArgumentError(`density "${name}": points must be { x, y, weight? }, got ${describe(points)}`);
     checkHeatmapStyle({ ...options, extent: undefined }, `density "${name}"`);
-    const cad = this.cadenceOf(name, options.every);
+    this.settleAgreement(state.step);
+    const cad = this.cadenceOf(name, options.every, state.step);
     if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
     this.made++;
-    const agree = this.agreement(t0);
-    const bins = depositPoints(this.comm, points.x, points.y, { ...options, root: this.root }, points.weight, agree);
-    cad.agree(state.step, agree[0], agree[1]);
+    const bins = depositPoints(this.comm, points.x, points.y, { ...options, root: this.root }, points.weight);
     if (bins !== null) {
       const s = options.size ?? 256, [nx, ny] = typeof s === 'number' ? [s, s] : s;
       this.queue!.submit({ kind: 'heatmap', name, step: state.step, time: state.time, image: { values: bins, nx, ny }, style: { ...pickStyle(options), extent: options.extent }, caption: this.caption(state) });
     }
     this.finish(t0);
+    this.startAgreement(cad, state.step);
     return true;
   }
 
@@ -353,12 +377,23 @@ export class LivePlots {
   }
 
   /**
-   * Ends the plots: the drawing rank waits for the renderer to finish the queued frames, writes
-   * the gallery (index.html) and stops the worker. Local (no messages); blocking on the drawing
-   * rank. Returns the final stats. Called automatically when the process is about to exit.
+   * Ends the plots: completes this rank's outstanding sends and timing agreement, and the
+   * drawing rank waits for the renderer to finish the queued frames, writes the gallery
+   * (index.html) and stops the worker. Call it on every rank (like a collective); blocking.
+   * Returns the final stats.
    */
   close(): PlotStats {
     if (this.closed) return this.stats();
+    this.settleAgreement(null);
+    settleReductions();
+    this.finishDrawing();
+    const s = this.stats();
+    this.closed = true;
+    return s;
+  }
+
+  /** The drawing rank: waits for the renderer, writes the gallery, stops the worker (also at process exit if close() was forgotten). */
+  private finishDrawing(): void {
     if (this.queue !== null) {
       process.removeListener('beforeExit', this.onExit);
       this.queue.drain();
@@ -369,9 +404,6 @@ export class LivePlots {
       }
       this.queue.close();
     }
-    const s = this.stats();
-    this.closed = true;
-    return s;
   }
 }
 

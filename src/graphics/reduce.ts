@@ -46,7 +46,7 @@ export interface ReducedField {
   dims: number[];
   /** Per kept dimension, the region [start, end) in cell indices (the image's extent in index space). */
   cells: [number, number][];
-  /** Smallest and largest pixel value (NaN ignored), by reduction. */
+  /** Smallest and largest pixel value (NaN ignored). */
   min: number;
   max: number;
 }
@@ -270,12 +270,15 @@ function sampleInto(src: Num, offset: number, strides: number[], tables: Int32Ar
 
 /**
  * Reduces a field to an image of at most `size` pixels per dimension and gathers it on the
- * root; returns it there and null elsewhere. `agree`, when given, is max-reduced over all ranks
- * in the same allreduce (used by live plots to agree on timing). Collective over the grid's
+ * root; returns it there and null elsewhere. Only the root waits for the pixels; the other ranks
+ * wait only for the few cells of their pixels that lie on neighbours. `agree`, when given, is
+ * max-reduced over all ranks first. With `detach` (live plots), the other ranks' pixel sends
+ * complete in the background (settleReductions() waits for them). Collective over the grid's
  * communicator, blocking. Throws ArgumentError for bad options (on every rank, before any
  * message).
  */
-export function reduceField(a: DistributedArray, options: ReduceOptions = {}, agree?: Float64Array): ReducedField | null {
+export function reduceField(a: DistributedArray, options: ReduceOptions = {}, agree?: Float64Array, detach = false): ReducedField | null {
+  if (detach) for (const r of pendingSends) if (r.test()) pendingSends.delete(r);
   const arr = checkArray(a, 'reduceField');
   const g = arr.grid;
   const n = normalise(g, options, 'reduceField');
@@ -329,33 +332,48 @@ export function reduceField(a: DistributedArray, options: ReduceOptions = {}, ag
     else poolInto(src, off, strides, p.pixTables, p.segments, acc, n.pool);
     if (p.cellCounts !== null) for (let k = 0; k < acc.length; k++) acc[k] /= p.cellCounts[k];
   }
-  // 3. colour scale (and the caller's agreement values) by one allreduce; pixels to the root
-  let lo = Infinity, hi = -Infinity;
-  for (let k = 0; k < acc.length; k++) { const v = acc[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
-  const extra = agree?.length ?? 0;
-  const small = new Float64Array(2 + extra);
-  small[0] = -lo; small[1] = hi;
-  if (agree) small.set(agree, 2);
-  comm.allreduceInto(small, small, Op.MAX);
-  if (agree) agree.set(small.subarray(2));
-  const got = comm.gatherv(acc, n.root);
-  if (got === null) return null;
+  // 3. pixels to the root, point to point: the other ranks do not wait for the root (with
+  // `detach` their send completes in the background and is settled later)
+  if (agree !== undefined) comm.allreduceInto(agree, agree, Op.MAX);
+  if (g.rank !== n.root) {
+    if (acc.length > 0) {
+      const req = comm.isend(acc, n.root, 8) as Request<unknown>;
+      if (detach) pendingSends.add(req); else req.wait();
+    }
+    return null;
+  }
   // 4. root: each rank's pixel box into place, index order (first kept dimension slowest)
   const shape = p.axes.map((ax) => ax.m);
   const cStrides = denseStrides(shape, 1);
   const dst = new Float64Array(shape.reduce((x, y) => x * y, 1));
+  const boxes = [];
+  const recvs: Request<unknown>[] = [];
   for (let q = 0; q < g.comm.size; q++) {
-    if (got.counts[q] === 0) continue;
     const c = g.coordsOf(q);
     const p0 = c.map((x, d) => p.pixRange[d][x][0]), p1 = c.map((x, d) => p.pixRange[d][x][1]);
     const counts = order.map((d) => p1[d] - p0[d]);
-    const off = p0.reduce((s, x, d) => s + x * cStrides[d], 0);
-    copyBox(got.data, got.displs[q], denseStrides(counts, 1), dst, off, order.map((d) => cStrides[d]), counts, 1);
+    if (counts.some((x) => x <= 0)) continue;
+    const buf = q === g.rank ? acc : new Float64Array(counts.reduce((x, y) => x * y, 1));
+    if (q !== g.rank) recvs.push(comm.irecvInto(buf, q, 8) as Request<unknown>);
+    boxes.push({ buf, counts, off: p0.reduce((t, x, d) => t + x * cStrides[d], 0) });
   }
+  if (recvs.length > 0) Request.waitAll(recvs);
+  for (const b of boxes) copyBox(b.buf, 0, denseStrides(b.counts, 1), dst, b.off, order.map((d) => cStrides[d]), b.counts, 1);
+  let lo = Infinity, hi = -Infinity;
+  for (let k = 0; k < dst.length; k++) { const v = dst[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
   return {
     values: dst, shape: n.dims.map((d) => shape[d]), dims: n.dims, cells: n.dims.map((d) => [n.start[d], n.end[d]] as [number, number]),
-    min: -small[0], max: small[1],
+    min: lo, max: hi,
   };
+}
+
+/** Pixel sends still in flight from reduceField(..., detach). */
+const pendingSends = new Set<Request<unknown>>();
+
+/** Completes the pixel sends reduceField left in flight (`detach`); blocks until the root has them. Local. */
+export function settleReductions(): void {
+  for (const r of pendingSends) r.wait();
+  pendingSends.clear();
 }
 
 /**
