@@ -1,12 +1,16 @@
 // Live plots in real jobs: the reduced images and the PNG files LivePlots writes are the same
 // bytes on 1, 2, 3 and 4 ranks (shared memory) and on Open MPI and MPICH; frames reach the
 // dashboard's channel; a busy renderer makes the run skip frames, not wait.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { linesOf, root, simdeck } from '../helpers/job.js';
 import { describeMpi, runMpi } from '../mpi/helpers.js';
+import { colormapTable } from '../../src/graphics/colormaps.js';
+import { layoutHeatmap } from '../../src/graphics/heatmapFigure.js';
+import { decodePng } from '../../src/graphics/png.js';
+import { saveImage } from './images.js';
 
 const deck = (name: string) => join(root, 'test', 'decks', 'graphics', name);
 const fresh = () => mkdtempSync(join(tmpdir(), 'simdeck-plots-'));
@@ -66,3 +70,28 @@ for (const mpi of ['openmpi', 'mpich'] as const) {
     });
   });
 }
+
+describe('the guide\'s example deck (native-examples/heat2d/plots.ts)', () => {
+  it('writes every frame, the gallery, and a temperature map that is hot in the middle and cold at the corners', () => {
+    const dir = fresh();
+    const r = simdeck(['run', '-n', '2', join(root, 'native-examples', 'heat2d', 'plots.ts'), dir]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = linesOf(r.stdout, 0);
+    expect(out[0]).toBe('heat2d 512x512 on 2 ranks, 400 steps: 13 frames made, 13 drawn, 0 skipped');
+    expect(out[1]).toBe(`gallery: ${dir}/index.html`);
+    expect(out[2]).toMatch(/^graphics on the critical path: \d+\.\d ms per frame$/);
+    const files = readdirSync(dir).sort();
+    expect(files).toEqual(['centre_line-000000.png', 'centre_line-000100.png', 'centre_line-000200.png', 'centre_line-000300.png', 'centre_line-000400.png',
+      'diagnostics-000000.png', 'diagnostics-000200.png', 'diagnostics-000400.png', 'index.html',
+      'temperature-000000.png', 'temperature-000100.png', 'temperature-000200.png', 'temperature-000300.png', 'temperature-000400.png']);
+    const png = new Uint8Array(readFileSync(join(dir, 'temperature-000400.png')));
+    const img = decodePng(png);
+    const fig = layoutHeatmap({ values: new Float64Array(256 * 256), nx: 256, ny: 256 }, { title: 't', label: 'T', unit: 'K', extent: [0, 1, 0, 1], xlabel: 'x', ylabel: 'y', range: [0, 1] });
+    const at = (fx: number, fy: number) => { const x = fig.geometry.plot.x + Math.floor(fx * fig.geometry.plot.w), y = fig.geometry.plot.y + Math.floor(fy * fig.geometry.plot.h); const o = (y * img.width + x) * img.channels; return [img.pixels[o], img.pixels[o + 1], img.pixels[o + 2]]; };
+    const magma = colormapTable('magma');
+    expect(at(0.5, 0.5)).toEqual([magma[765], magma[766], magma[767]]); // the centre is still at the top of the scale
+    expect(at(0.05, 0.05)).toEqual([magma[0], magma[1], magma[2]]);     // a corner never warmed
+    for (const f of ['temperature-000400.png', 'centre_line-000400.png', 'diagnostics-000400.png']) saveImage(`heat2d-${f.replace(/-0+(\d)/, '-$1')}`, new Uint8Array(readFileSync(join(dir, f))));
+  });
+});
