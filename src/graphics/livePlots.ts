@@ -21,7 +21,7 @@ import { writeAtomic } from './files.js';
 import { galleryHtml, type FrameRecord } from './gallery.js';
 import { checkHeatmapStyle, type HeatmapStyle } from './heatmapFigure.js';
 import { checkLines, type LinesStyle, type Series } from './linesFigure.js';
-import { reduceField, settleReductions, type ReduceOptions } from './reduce.js';
+import { keptDims, reduceField, settleReductions, type ReduceOptions } from './reduce.js';
 import { RenderQueue, type RenderResult } from './renderQueue.js';
 
 /** Options of `new LivePlots(comm, options)`. Every field is optional. */
@@ -244,10 +244,11 @@ export class LivePlots {
     this.settleAgreement(state.step);
     const cad = this.cadenceOf(name, options.every, state.step);
     if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
+    const kept = keptDims(field, { ...options, root: this.root }, `heatmap "${name}"`);
+    if (kept.length !== 2) throw new ArgumentError(`heatmap "${name}": the region spans ${kept.length} dimension(s) of more than one cell; a heat map needs exactly 2 (use slice or project for 3-D, profile for a line)`);
     this.made++;
     const img = reduceField(field, { ...options, root: this.root }, undefined, true);
     if (img !== null) {
-      if (img.shape.length !== 2) throw new ArgumentError(`heatmap "${name}": the region spans ${img.shape.length} dimension(s) of more than one cell; a heat map needs exactly 2 (use slice or project for 3-D)`);
       const ext = options.extent;
       const sub = (d: number, e0: number, e1: number): [number, number] => {
         const n = field.globalShape[img.dims[d]], [c0, c1] = img.cells[d];

@@ -268,6 +268,11 @@ function sampleInto(src: Num, offset: number, strides: number[], tables: Int32Ar
   }
 }
 
+/** The grid dimensions a reduction with these options keeps (spanned by more than one cell, not projected). Local. Throws ArgumentError for bad options. */
+export function keptDims(a: DistributedArray, options: ReduceOptions, what: string): number[] {
+  return normalise(checkArray(a, what).grid, options, what).dims;
+}
+
 /**
  * Reduces a field to an image of at most `size` pixels per dimension and gathers it on the
  * root; returns it there and null elsewhere. Only the root waits for the pixels; the other ranks

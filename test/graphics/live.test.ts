@@ -14,6 +14,8 @@ import { saveImage } from './images.js';
 
 const deck = (name: string) => join(root, 'test', 'decks', 'graphics', name);
 const fresh = () => mkdtempSync(join(tmpdir(), 'simdeck-plots-'));
+/** Per job: a shared 2-core machine under load can take a minute for a job that takes seconds when quiet. */
+const SLOW = 300_000;
 
 /** Rank 0's HASH and FILE lines, and its OK lines, from a run of same.ts. */
 function fingerprints(r: { status: number | null; stdout: string; stderr: string }, n: number) {
@@ -29,7 +31,7 @@ function fingerprints(r: { status: number | null; stdout: string; stderr: string
 
 describe('decomposition-independent plots (shared memory)', () => {
   it('the same reduced images and the same PNG bytes from 1, 2, 3 and 4 ranks', () => {
-    const runs = [1, 2, 3, 4].map((n) => fingerprints(simdeck(['run', '-n', String(n), deck('same.ts'), fresh()]), n));
+    const runs = [1, 2, 3, 4].map((n) => fingerprints(simdeck(['run', '-n', String(n), deck('same.ts'), fresh()], {}, SLOW), n));
     const one = runs[0];
     expect(one.hashes.filter((l) => l.startsWith('HASH ')).length).toBe(10);
     expect(one.hashes.filter((l) => l.startsWith('FILE ')).map((l) => l.split(' ')[1])).toEqual([
@@ -45,10 +47,10 @@ describe('decomposition-independent plots (shared memory)', () => {
         'OK 2d-mean-4to1 equals the serial pooling of the gathered field', 'OK a full-resolution row is the field itself',
       ]);
     }
-  });
+  }, 4 * SLOW);
 
   it('publishes every drawn frame to the dashboard channel, skips frames when the renderer is busy, writes the gallery', () => {
-    const r = simdeck(['run', '-n', '2', deck('publish.ts'), fresh()]);
+    const r = simdeck(['run', '-n', '2', deck('publish.ts'), fresh()], {}, SLOW);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(linesOf(r.stdout, 0).filter((l) => l.startsWith('OK ') || l.startsWith('BAD '))).toEqual([
@@ -57,24 +59,35 @@ describe('decomposition-independent plots (shared memory)', () => {
       'OK the published frame is the numbered file',
       'OK gallery with a frame scrubber and no network',
     ]);
-  });
+  }, SLOW);
+
+  it('bad arguments throw ArgumentError on every rank before any message, and the plots go on working', () => {
+    const r = simdeck(['run', '-n', '3', deck('errors.ts')], {}, SLOW);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(linesOf(r.stdout, 0)).toEqual([
+      'a heat map of a 3-D region needs slice or project', 'unknown pooling', 'component out of range', 'region outside the grid',
+      'slice past the end', 'unknown colour map', 'state without a step', 'bad cadence', 'bad queue', 'profile without axis',
+      'series of non-numbers', 'density without extent', 'the plots still work after the errors',
+    ].map((c) => `OK ${c}`));
+  }, SLOW);
 });
 
 for (const mpi of ['openmpi', 'mpich'] as const) {
   describeMpi(mpi, 'decomposition-independent plots', () => {
     it('gives the shared-memory run\'s bytes on 3 ranks', () => {
-      const shm = fingerprints(simdeck(['run', '-n', '1', deck('same.ts'), fresh()]), 1);
-      const got = fingerprints(runMpi(mpi, ['-n', '3', deck('same.ts'), fresh()]), 3);
+      const shm = fingerprints(simdeck(['run', '-n', '1', deck('same.ts'), fresh()], {}, SLOW), 1);
+      const got = fingerprints(runMpi(mpi, ['-n', '3', deck('same.ts'), fresh()], {}, SLOW), 3);
       expect(got.hashes).toEqual(shm.hashes);
       expect(got.ok.length).toBe(6);
-    });
+    }, 2 * SLOW);
   });
 }
 
 describe('the guide\'s example deck (native-examples/heat2d/plots.ts)', () => {
   it('writes every frame, the gallery, and a temperature map that is hot in the middle and cold at the corners', () => {
     const dir = fresh();
-    const r = simdeck(['run', '-n', '2', join(root, 'native-examples', 'heat2d', 'plots.ts'), dir]);
+    const r = simdeck(['run', '-n', '2', join(root, 'native-examples', 'heat2d', 'plots.ts'), dir], {}, SLOW);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = linesOf(r.stdout, 0);
@@ -93,5 +106,5 @@ describe('the guide\'s example deck (native-examples/heat2d/plots.ts)', () => {
     expect(at(0.5, 0.5)).toEqual([magma[765], magma[766], magma[767]]); // the centre is still at the top of the scale
     expect(at(0.05, 0.05)).toEqual([magma[0], magma[1], magma[2]]);     // a corner never warmed
     for (const f of ['temperature-000400.png', 'centre_line-000400.png', 'diagnostics-000400.png']) saveImage(`heat2d-${f.replace(/-0+(\d)/, '-$1')}`, new Uint8Array(readFileSync(join(dir, f))));
-  });
+  }, SLOW);
 });
