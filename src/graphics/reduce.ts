@@ -283,7 +283,7 @@ export function keptDims(a: DistributedArray, options: ReduceOptions, what: stri
  * message).
  */
 export function reduceField(a: DistributedArray, options: ReduceOptions = {}, agree?: Float64Array, detach = false): ReducedField | null {
-  if (detach) for (const r of pendingSends) if (r.test()) pendingSends.delete(r);
+  if (detach) for (const r of [...pendingSends.keys()]) if (r.test()) pendingSends.delete(r);
   const arr = checkArray(a, 'reduceField');
   const g = arr.grid;
   const n = normalise(g, options, 'reduceField');
@@ -343,7 +343,7 @@ export function reduceField(a: DistributedArray, options: ReduceOptions = {}, ag
   if (g.rank !== n.root) {
     if (acc.length > 0) {
       const req = comm.isend(acc, n.root, 8) as Request<unknown>;
-      if (detach) pendingSends.add(req); else req.wait();
+      if (detach) pendingSends.set(req, acc); else req.wait();
     }
     return null;
   }
@@ -372,12 +372,12 @@ export function reduceField(a: DistributedArray, options: ReduceOptions = {}, ag
   };
 }
 
-/** Pixel sends still in flight from reduceField(..., detach). */
-const pendingSends = new Set<Request<unknown>>();
+/** Pixel sends still in flight from reduceField(..., detach), with their buffers (kept alive until complete). */
+const pendingSends = new Map<Request<unknown>, Float64Array>();
 
 /** Completes the pixel sends reduceField left in flight (`detach`); blocks until the root has them. Local. */
 export function settleReductions(): void {
-  for (const r of pendingSends) r.wait();
+  for (const r of pendingSends.keys()) r.wait();
   pendingSends.clear();
 }
 
