@@ -1,0 +1,423 @@
+/**
+ * LivePlots: plots made while the simulation runs. The deck calls a plot every step with the
+ * loop's state; the plot decides by its cadence (every N steps, every interval of simulation
+ * time, or a budget share of the run time) whether this step draws. A drawing step reduces the
+ * field in parallel (only the small image travels to the drawing rank), hands the image to a
+ * render worker thread there and returns: rasterising, PNG encoding and writing happen off the
+ * critical path. When the renderer cannot keep up, frames are skipped and counted, never waited
+ * for. Frames are written as numbered PNG files, pushed to the steering dashboard, and listed in
+ * an index.html gallery when the plots are closed.
+ *
+ * Works with any loop: `plots.heatmap('T', u, s)` takes any `{ step, time }`, so it can be called
+ * from a hand-written for loop or from a Simulation's callbacks.
+ */
+import { resolve } from 'node:path';
+import { ArgumentError, describe, Op, type Comm, type Request } from '../index.js';
+import type { DistributedArray } from '../../decomposition/distributedArray.js';
+import { Cadence, checkEvery, checkState, type Every, type StepState } from './cadence.js';
+import { depositPoints, type DepositOptions } from './deposit.js';
+import { GraphicsError } from './errors.js';
+import { writeAtomic } from './files.js';
+import { galleryHtml, type FrameRecord } from './gallery.js';
+import { checkHeatmapStyle, type HeatmapStyle } from './heatmapFigure.js';
+import { checkLines, type LinesStyle, type Series } from './linesFigure.js';
+import { keptDims, reduceField, settleReductions, type ReduceOptions } from './reduce.js';
+import { RenderQueue, type RenderResult } from './renderQueue.js';
+
+/** Options of `new LivePlots(comm, options)`. Every field is optional. */
+export interface LivePlotsOptions {
+  /** Directory for the PNG frames and index.html, on the drawing rank (default 'plots'); null writes no files (dashboard only). */
+  dir?: string | null;
+  /** Default cadence of every plot (default { budget: 0.02 }: at most 2 % of the run time). */
+  every?: Every;
+  /** Frames that may wait for or be in the renderer before new ones are skipped (default 2). */
+  queue?: number;
+  /** Push each frame to the steering dashboard (default true; dropped when no dashboard runs). */
+  publish?: boolean;
+  /** Run the renderer at the lowest CPU priority, so ranks sharing its cores keep them (default true). */
+  lowPriority?: boolean;
+  /** Unit of the simulation time in titles ("s"). */
+  timeUnit?: string;
+  /** Title of the gallery page (default "simdeck plots"). */
+  title?: string;
+  /** The rank that draws (default 0). */
+  root?: number;
+}
+
+/** Options of a field heat map: how to reduce it, how it looks, and optionally its own cadence. */
+export interface FieldPlotOptions extends ReduceOptions, Omit<HeatmapStyle, 'extent'> {
+  /** Physical coordinates of the whole grid's edges along the two plotted dimensions [x0, x1, y0, y1]. */
+  extent?: readonly [number, number, number, number];
+  every?: Every;
+}
+
+/** Options of a profile: the line, the reduction along it, the look. */
+export interface ProfileOptions extends LinesStyle {
+  /** The dimension the line runs along. */
+  axis: number;
+  /** A global index on the line (its entry along `axis` is ignored). */
+  at: readonly number[];
+  /** Pixels along the line (default: every cell, up to 4096) and their pooling. */
+  size?: number;
+  pool?: ReduceOptions['pool'];
+  component?: number;
+  /** Physical coordinates of the grid's edges along the axis [x0, x1] (default: cell indices). */
+  extent?: readonly [number, number];
+  /** Legend name of the curve (default the plot's name). */
+  label?: string;
+  every?: Every;
+}
+
+/** Options of a density plot of points. */
+export interface DensityOptions extends DepositOptions, Omit<HeatmapStyle, 'extent'> {
+  every?: Every;
+}
+
+/** Options of a time series. */
+export interface SeriesOptions extends LinesStyle {
+  /** Horizontal axis: the simulation 'time' (default) or the 'step'. */
+  x?: 'time' | 'step';
+  every?: Every;
+}
+
+/** What the plots did, on this rank. */
+export interface PlotStats {
+  /** Frames made (due steps), on every rank. */
+  frames: number;
+  /** Frames drawn and written by the renderer (drawing rank). */
+  drawn: number;
+  /** Frames skipped because the renderer was busy (drawing rank). */
+  skipped: number;
+  /** Frames the renderer failed to draw, with the first error (drawing rank). */
+  failed: number;
+  firstError?: string;
+  /** Time this rank spent in plot calls, in ms, and per frame made. */
+  criticalMs: number;
+  perFrameMs: number;
+  /** The median time of one frame on this rank (the first frames pay for start-up), ms. */
+  medianFrameMs: number;
+  /** criticalMs as a share of the time since the plots were created. */
+  share: number;
+  /** Renderer time per drawn frame, ms (drawing rank). */
+  renderMs: number;
+  /** One line for a log: "12 frames, 12 drawn, 0 skipped, 0 failed; 0.8 % of run time (3.1 ms per frame)". */
+  summary: string;
+}
+
+const isField = (a: unknown) => typeof a === 'object' && a !== null && typeof (a as DistributedArray).grid === 'object' && ArrayBuffer.isView((a as DistributedArray).data);
+
+/** Plots drawn while a simulation runs, within a cadence or a budget. */
+export class LivePlots {
+  private readonly comm: Comm;
+  private readonly root: number;
+  private readonly dir: string | null;
+  private readonly timeUnit: string;
+  private readonly title: string;
+  private readonly cadence: Cadence;
+  private readonly cadences = new Map<string, Cadence>();
+  private readonly queue: RenderQueue | null = null;
+  private readonly frames = new Map<string, FrameRecord[]>();
+  private readonly history = new Map<string, { steps: number[]; times: number[]; values: Map<string, number[]> }>();
+  private readonly started = performance.now();
+  private spent = 0;
+  private readonly frameTimes: number[] = [];
+  private made = 0;
+  private drawn = 0;
+  private failed = 0;
+  private renderMs = 0;
+  private firstError: string | undefined;
+  private closed = false;
+  private agreeComm: Comm | null = null;
+  private pendingAgree: { req: Request<number[]>; step: number; cadences: Set<Cadence> } | null = null;
+  private readonly onExit = () => { if (!this.closed) this.finishDrawing(); };
+
+  /**
+   * Sets up plots on `comm`; the drawing rank starts its render worker. Every rank of `comm`
+   * must create the LivePlots and then call the same plots in the same order. Local (no
+   * messages). Throws ArgumentError for bad options.
+   */
+  constructor(comm: Comm, options: LivePlotsOptions = {}) {
+    if (typeof comm !== 'object' || comm === null || typeof (comm as Comm).allreduceInto !== 'function') throw new ArgumentError(`LivePlots: pass a communicator (world, or a sub-communicator), got ${describe(comm)}`);
+    if (typeof options !== 'object' || options === null) throw new ArgumentError(`LivePlots: options must be an object, got ${describe(options)}`);
+    const dir = options.dir === undefined ? 'plots' : options.dir;
+    if (dir !== null && (typeof dir !== 'string' || dir === '')) throw new ArgumentError(`LivePlots: dir must be a directory path or null, got ${describe(dir)}`);
+    const q = options.queue ?? 2;
+    if (!Number.isInteger(q) || q < 1 || q > 64) throw new ArgumentError(`LivePlots: queue must be an integer from 1 to 64 (frames waiting for the renderer), got ${describe(options.queue)}`);
+    const root = options.root ?? 0;
+    if (!Number.isInteger(root) || root < 0 || root >= comm.size) throw new ArgumentError(`LivePlots: root must be a rank from 0 to ${comm.size - 1}, got ${describe(options.root)}`);
+    for (const k of ['timeUnit', 'title'] as const) if (options[k] !== undefined && typeof options[k] !== 'string') throw new ArgumentError(`LivePlots: ${k} must be a string, got ${describe(options[k])}`);
+    this.cadence = new Cadence(checkEvery(options.every ?? { budget: 0.02 }, 'LivePlots'));
+    this.comm = comm;
+    this.root = root;
+    this.dir = dir === null ? null : resolve(dir);
+    this.timeUnit = options.timeUnit ?? '';
+    this.title = options.title ?? 'simdeck plots';
+    if (comm.rank === root) {
+      this.queue = new RenderQueue(q, this.dir, options.publish ?? true, options.lowPriority ?? true);
+      process.once('beforeExit', this.onExit);
+    }
+  }
+
+  private get drawing(): boolean {
+    return this.comm.rank === this.root;
+  }
+
+  private cadenceOf(name: string, every: Every | undefined, step: number): Cadence {
+    let c = this.cadence;
+    if (every !== undefined) {
+      c = this.cadences.get(name) ?? new Cadence(checkEvery(every, `plot "${name}"`));
+      this.cadences.set(name, c);
+    }
+    if (c.probe(step)) this.startAgreement(c, step);
+    return c;
+  }
+
+  private caption(s: StepState): string {
+    const t = Number(s.time.toPrecision(4));
+    return `step ${s.step}, t = ${t}${this.timeUnit ? ` ${this.timeUnit}` : ''}`;
+  }
+
+  private checkName(name: unknown, what: string): string {
+    if (typeof name !== 'string' || name === '' || name.length > 100) throw new ArgumentError(`${what}: name must be a non-empty string (the plot's name), got ${describe(name)}`);
+    if (this.closed) throw new GraphicsError(`${what}: these plots are closed`);
+    return name;
+  }
+
+  /**
+   * Budget mode: the ranks agree on [time spent in graphics so far, elapsed time] (largest over
+   * ranks) with a nonblocking allreduce started at the end of a frame and completed at the
+   * first plot call of a later step, where every rank applies it, so all take the same decisions
+   * without waiting for each other inside the frame.
+   */
+  private startAgreement(cad: Cadence, step: number): void {
+    if (!('budget' in cad.every)) return;
+    if (this.pendingAgree !== null && this.pendingAgree.step === step) { this.pendingAgree.cadences.add(cad); return; }
+    this.settleAgreement(null);
+    this.agreeComm ??= this.comm.dup();
+    this.pendingAgree = { req: this.agreeComm.iallreduce([this.spent, performance.now() - this.started], Op.MAX), step, cadences: new Set([cad]) };
+  }
+
+  /** Applies a pending agreement once the step has moved on (or now, with null). */
+  private settleAgreement(step: number | null): void {
+    const p = this.pendingAgree;
+    if (p === null || (step !== null && step <= p.step)) return;
+    const [spent, elapsed] = p.req.wait();
+    for (const c of p.cadences) c.agree(p.step, spent, elapsed);
+    this.pendingAgree = null;
+  }
+
+  private finish(t0: number): void {
+    const ms = performance.now() - t0;
+    this.spent += ms;
+    this.frameTimes.push(ms);
+    this.collect();
+  }
+
+  private collect(): void {
+    if (this.queue === null) return;
+    for (const r of this.queue.results()) this.record(r);
+  }
+
+  private record(r: RenderResult): void {
+    if (r.error !== undefined) { this.failed++; this.firstError ??= r.error; if (this.failed === 1) console.error(`graphics: plot "${r.name}" at step ${r.step} could not be drawn: ${r.error}`); return; }
+    this.drawn++;
+    this.renderMs += r.ms;
+    if (r.file !== null) {
+      let list = this.frames.get(r.name);
+      if (list === undefined) { list = []; this.frames.set(r.name, list); }
+      list.push({ step: r.step, time: r.time, file: r.file });
+    }
+  }
+
+  /**
+   * A heat map of a 2-D field (or a slice, projection or component of a 3-D or multi-component
+   * one), reduced to at most `size` pixels per side. Call on every rank every step; returns
+   * whether this step made a frame. Collective over the field's grid when a frame is due,
+   * otherwise local and nearly free. Throws ArgumentError for bad arguments (on every rank).
+   */
+  heatmap(name: string, field: DistributedArray, state: StepState, options: FieldPlotOptions = {}): boolean {
+    const t0 = performance.now();
+    this.checkName(name, 'heatmap');
+    if (!isField(field)) throw new ArgumentError(`heatmap "${name}": pass a DistributedArray, got ${describe(field)}`);
+    checkState(state, `heatmap "${name}"`);
+    checkHeatmapStyle({ ...options, extent: undefined }, `heatmap "${name}"`);
+    this.settleAgreement(state.step);
+    const cad = this.cadenceOf(name, options.every, state.step);
+    if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
+    const kept = keptDims(field, { ...options, root: this.root }, `heatmap "${name}"`);
+    if (kept.length !== 2) throw new ArgumentError(`heatmap "${name}": the region spans ${kept.length} dimension(s) of more than one cell; a heat map needs exactly 2 (use slice or project for 3-D, profile for a line)`);
+    this.made++;
+    const img = reduceField(field, { ...options, root: this.root }, undefined, true);
+    if (img !== null) {
+      const ext = options.extent;
+      const sub = (d: number, e0: number, e1: number): [number, number] => {
+        const n = field.globalShape[img.dims[d]], [c0, c1] = img.cells[d];
+        return [e0 + (c0 / n) * (e1 - e0), e0 + (c1 / n) * (e1 - e0)];
+      };
+      const extent: [number, number, number, number] = ext === undefined ? [...img.cells[0], ...img.cells[1]] : [...sub(0, ext[0], ext[1]), ...sub(1, ext[2], ext[3])];
+      const style: HeatmapStyle = { ...pickStyle(options), extent };
+      this.queue!.submit({ kind: 'heatmap', name, step: state.step, time: state.time, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption: this.caption(state), known: [img.min, img.max] });
+    }
+    this.finish(t0);
+    this.startAgreement(cad, state.step);
+    return true;
+  }
+
+  /**
+   * A profile: the field along a grid line (dimension `axis` through the point `at`), as a line
+   * plot. Call on every rank every step; returns whether this step made a frame. Collective
+   * when due. Throws ArgumentError for bad arguments.
+   */
+  profile(name: string, field: DistributedArray, state: StepState, options: ProfileOptions): boolean {
+    const t0 = performance.now();
+    this.checkName(name, 'profile');
+    if (!isField(field)) throw new ArgumentError(`profile "${name}": pass a DistributedArray, got ${describe(field)}`);
+    checkState(state, `profile "${name}"`);
+    const g = field.grid;
+    if (typeof options !== 'object' || options === null || !Number.isInteger(options.axis) || options.axis < 0 || options.axis >= g.ndim ||
+      !Array.isArray(options.at) || options.at.length !== g.ndim || options.at.some((x, d) => d !== options.axis && (!Number.isInteger(x) || x < 0 || x >= g.shape[d]))) {
+      throw new ArgumentError(`profile "${name}": options need axis (0 to ${g.ndim - 1}) and at, a global index of ${g.ndim} integers inside [${g.shape.join(', ')}], got ${describe(options)}`);
+    }
+    this.settleAgreement(state.step);
+    const cad = this.cadenceOf(name, options.every, state.step);
+    if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
+    this.made++;
+    const n = g.shape[options.axis];
+    const start = options.at.map((x, d) => (d === options.axis ? 0 : x)), end = options.at.map((x, d) => (d === options.axis ? n : x + 1));
+    const img = reduceField(field, { region: { start, end }, size: options.size ?? Math.min(n, 4096), pool: options.pool, component: options.component, root: this.root }, undefined, true);
+    if (img !== null) {
+      const m = img.values.length, [e0, e1] = options.extent ?? [0, n];
+      const x = Array.from({ length: m }, (_, p) => e0 + ((Math.floor((p * n) / m) + Math.floor(((p + 1) * n) / m)) / 2 / n) * (e1 - e0));
+      const style: LinesStyle = { ...pickLines(options), title: `${options.title ?? name} — ${this.caption(state)}` };
+      this.queue!.submit({ kind: 'lines', name, step: state.step, time: state.time, series: [{ name: options.label ?? name, x, y: Array.from(img.values) }], style });
+    }
+    this.finish(t0);
+    this.startAgreement(cad, state.step);
+    return true;
+  }
+
+  /**
+   * A time series of scalar diagnostics: records `values` (name → number; compute them with
+   * global reductions, so they are the same on every rank) at every call and draws the whole
+   * history when the cadence says. Call on every rank. Local: no messages. Throws ArgumentError.
+   */
+  series(name: string, state: StepState, values: Record<string, number>, options: SeriesOptions = {}): boolean {
+    const t0 = performance.now();
+    this.checkName(name, 'series');
+    checkState(state, `series "${name}"`);
+    if (typeof values !== 'object' || values === null || Object.values(values).some((v) => typeof v !== 'number')) {
+      throw new ArgumentError(`series "${name}": values must be an object of numbers ({ energy: u.sum(), ... }), got ${describe(values)}`);
+    }
+    if (options.x !== undefined && options.x !== 'time' && options.x !== 'step') throw new ArgumentError(`series "${name}": x must be 'time' or 'step', got ${describe(options.x)}`);
+    this.settleAgreement(state.step);
+    const cad = this.cadenceOf(name, options.every, state.step);
+    const due = cad.due(state);
+    if (this.drawing) {
+      let h = this.history.get(name);
+      if (h === undefined) { h = { steps: [], times: [], values: new Map() }; this.history.set(name, h); }
+      const k = h.steps.length;
+      h.steps.push(state.step); h.times.push(state.time);
+      for (const [key, v] of Object.entries(values)) {
+        let arr = h.values.get(key);
+        if (arr === undefined) { arr = new Array<number>(k).fill(NaN); h.values.set(key, arr); }
+        arr.push(v);
+      }
+      for (const arr of h.values.values()) if (arr.length < k + 1) arr.push(NaN);
+      if (due) {
+        const xs = options.x === 'step' ? h.steps : h.times;
+        const series: Series[] = [...h.values].map(([key, ys]) => ({ name: key, x: [...xs], y: [...ys] }));
+        checkLines(series, options, `series "${name}"`);
+        const style: LinesStyle = { xlabel: options.x === 'step' ? 'step' : `time${this.timeUnit ? ` [${this.timeUnit}]` : ''}`, ...pickLines(options), title: `${options.title ?? name} — ${this.caption(state)}` };
+        this.queue!.submit({ kind: 'lines', name, step: state.step, time: state.time, series, style });
+      }
+    }
+    if (due) { this.made++; this.finish(t0); this.startAgreement(cad, state.step); } else this.spent += performance.now() - t0;
+    return due;
+  }
+
+  /**
+   * A density image of points (particles): every rank passes its own points' coordinates (and
+   * optional weights); they are binned in parallel and summed on the drawing rank. Call on every
+   * rank every step. Collective over the plots' communicator when due. Throws ArgumentError.
+   */
+  density(name: string, points: { x: ArrayLike<number>; y: ArrayLike<number>; weight?: ArrayLike<number> }, state: StepState, options: DensityOptions): boolean {
+    const t0 = performance.now();
+    this.checkName(name, 'density');
+    checkState(state, `density "${name}"`);
+    if (typeof points !== 'object' || points === null) throw new ArgumentError(`density "${name}": points must be { x, y, weight? }, got ${describe(points)}`);
+    checkHeatmapStyle({ ...options, extent: undefined }, `density "${name}"`);
+    this.settleAgreement(state.step);
+    const cad = this.cadenceOf(name, options.every, state.step);
+    if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
+    this.made++;
+    const bins = depositPoints(this.comm, points.x, points.y, { ...options, root: this.root }, points.weight);
+    if (bins !== null) {
+      const s = options.size ?? 256, [nx, ny] = typeof s === 'number' ? [s, s] : s;
+      this.queue!.submit({ kind: 'heatmap', name, step: state.step, time: state.time, image: { values: bins, nx, ny }, style: { ...pickStyle(options), extent: options.extent }, caption: this.caption(state) });
+    }
+    this.finish(t0);
+    this.startAgreement(cad, state.step);
+    return true;
+  }
+
+  /** What the plots did so far on this rank (frames made, drawn, skipped, time on the critical path). Local. */
+  stats(): PlotStats {
+    this.collect();
+    const elapsed = performance.now() - this.started;
+    const skipped = this.queue?.skipped ?? 0;
+    const perFrame = this.made > 0 ? this.spent / this.made : 0;
+    const share = elapsed > 0 ? this.spent / elapsed : 0;
+    const s: PlotStats = {
+      frames: this.made, drawn: this.drawn, skipped, failed: this.failed, criticalMs: this.spent, perFrameMs: perFrame, share,
+      medianFrameMs: this.frameTimes.length > 0 ? [...this.frameTimes].sort((a, b) => a - b)[this.frameTimes.length >> 1] : 0,
+      renderMs: this.drawn > 0 ? this.renderMs / this.drawn : 0, summary: '',
+    };
+    if (this.firstError !== undefined) s.firstError = this.firstError;
+    s.summary = `${s.frames} frames, ${s.drawn} drawn, ${s.skipped} skipped, ${s.failed} failed; ${(100 * share).toFixed(2)} % of run time (${perFrame.toFixed(1)} ms per frame)`;
+    return s;
+  }
+
+  /**
+   * Ends the plots: completes this rank's outstanding sends and timing agreement, and the
+   * drawing rank waits for the renderer to finish the queued frames, writes the gallery
+   * (index.html) and stops the worker. Call it on every rank (like a collective); blocking.
+   * Returns the final stats.
+   */
+  close(): PlotStats {
+    if (this.closed) return this.stats();
+    this.settleAgreement(null);
+    settleReductions();
+    this.finishDrawing();
+    const s = this.stats();
+    this.closed = true;
+    return s;
+  }
+
+  /** The drawing rank: waits for the renderer, writes the gallery, stops the worker (also at process exit if close() was forgotten). */
+  private finishDrawing(): void {
+    if (this.queue !== null) {
+      process.removeListener('beforeExit', this.onExit);
+      this.queue.drain();
+      this.collect();
+      if (this.dir !== null && this.frames.size > 0) {
+        for (const list of this.frames.values()) list.sort((a, b) => a.step - b.step);
+        writeAtomic(`${this.dir}/index.html`, galleryHtml(this.title, this.frames));
+      }
+      this.queue.close();
+    }
+  }
+}
+
+function pickStyle(o: Omit<HeatmapStyle, 'extent'>): Omit<HeatmapStyle, 'extent'> {
+  const { title, colormap, range, label, unit, xlabel, ylabel, plotSize } = o;
+  return strip({ title, colormap, range, label, unit, xlabel, ylabel, plotSize });
+}
+
+function pickLines(o: LinesStyle): LinesStyle {
+  const { title, xlabel, ylabel, logX, logY, legend, width, height } = o;
+  return strip({ title, xlabel, ylabel, logX, logY, legend, width, height });
+}
+
+function strip<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

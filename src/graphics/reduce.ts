@@ -1,0 +1,411 @@
+/**
+ * Parallel reduction of a distributed field to a small image before anything travels to rank 0
+ * (Warp's deposit-then-sum pattern). The output pixels tile a region of the grid; pixel p along
+ * a dimension covers cells floor(p·n/m) to floor((p+1)·n/m) - 1 of the region (pooling by mean,
+ * min or max) or the one cell at its centre (sampling).
+ *
+ * The image is the same bit for bit on any number of ranks: every pixel belongs to exactly one
+ * rank (the owner of the pixel's first cell), which first receives the few cells of its pixels
+ * that lie on its neighbours (strips narrower than one pixel, along block edges), then reduces
+ * each pixel over its cells in the grid's memory order, the same order whatever the split. Only
+ * the pixels go to the root, in one gatherv; one small allreduce gives everyone the colour scale.
+ */
+import { ArgumentError, describe, Op, Request, type Comm } from '../index.js';
+import { copyBox, denseStrides } from '../../decomposition/box.js';
+import type { DistributedArray } from '../../decomposition/distributedArray.js';
+import type { Grid } from '../../decomposition/grid.js';
+
+/** How each output pixel summarises its cells. */
+export type PoolMode = 'mean' | 'min' | 'max' | 'sample';
+
+/** Options of reduceField (and of every live plot of a field). */
+export interface ReduceOptions {
+  /** Largest number of pixels along each kept dimension (one number for all, or one per dimension); default 512. Never more than the region's cells. */
+  size?: number | readonly number[];
+  /** 'mean' (default), 'min', 'max' (pooling: each pixel summarises all its cells, so a one-cell feature survives) or 'sample' (the pixel's centre cell, like striding). */
+  pool?: PoolMode;
+  /** Region of interest in global indices, end excluded (default: the whole grid). */
+  region?: { start?: readonly number[]; end?: readonly number[] };
+  /** For a 3-D field: the plane `index` across dimension `axis`. */
+  slice?: { axis: number; index: number };
+  /** Pool the whole of dimension `axis` into one (a projection, e.g. the maximum along z with pool 'max'). */
+  project?: number;
+  /** Which component of a field with dof > 1 (default 0). */
+  component?: number;
+  /** The rank that receives the image (default 0). */
+  root?: number;
+}
+
+/** The reduced image on the root. */
+export interface ReducedField {
+  /** Pixel values in index order over the kept dimensions (the first slowest): values[i * ny + j] for 2-D. */
+  values: Float64Array;
+  /** Pixels per kept dimension. */
+  shape: number[];
+  /** The grid dimensions kept (those the region spans by more than one cell and not projected). */
+  dims: number[];
+  /** Per kept dimension, the region [start, end) in cell indices (the image's extent in index space). */
+  cells: [number, number][];
+  /** Smallest and largest pixel value (NaN ignored). */
+  min: number;
+  max: number;
+}
+
+/** Per dimension: region, pixel count and the cell range each pixel covers. */
+interface Axis { start: number; end: number; m: number; first: Int32Array; last: Int32Array; ownerOf: Int32Array }
+
+/** Everything about one reduction that does not change from frame to frame. */
+interface Plan {
+  ndim: number;
+  axes: Axis[];
+  /** Per process coordinate along each dimension: its pixels [p0, p1) and the cells they need [lo, hi). */
+  pixRange: number[][][];
+  needRange: number[][][];
+  mine: { p0: number[]; p1: number[]; lo: number[]; hi: number[]; empty: boolean };
+  sends: { rank: number; lo: number[]; hi: number[] }[];
+  recvs: { rank: number; lo: number[]; hi: number[] }[];
+  local: boolean;
+  pixCount: number;
+  /** Per memory-order position: the pixel of each needed cell, pre-multiplied by the pixel stride. */
+  pixTables: Int32Array[];
+  /** Along the fastest dimension in memory: where each of our pixels' cells begin in the need box, and where the last ends. */
+  segments: Int32Array;
+  cellCounts: Float64Array | null;
+}
+
+const comms = new WeakMap<Grid, Comm>();
+/** A private communicator per grid for graphics traffic (dup: collective, once). */
+function channelOf(g: Grid): Comm {
+  let c = comms.get(g);
+  if (c === undefined) { c = g.comm.dup(); comms.set(g, c); }
+  return c;
+}
+
+function checkArray(a: unknown, what: string): DistributedArray {
+  const x = a as DistributedArray;
+  if (typeof x !== 'object' || x === null || typeof x.grid !== 'object' || !ArrayBuffer.isView(x.data) || typeof x.corners !== 'function') {
+    throw new ArgumentError(`${what}: pass a DistributedArray (from grid.zeros()), got ${describe(a)}`);
+  }
+  if (x.data instanceof BigInt64Array || x.data instanceof BigUint64Array) throw new ArgumentError(`${what}: bigint fields cannot be plotted; copy them into a Float64Array field`);
+  return x;
+}
+
+/** Checks options and builds the plan's key; throws ArgumentError for anything out of range. */
+function normalise(g: Grid, o: ReduceOptions, what: string) {
+  if (typeof o !== 'object' || o === null) throw new ArgumentError(`${what}: options must be an object, got ${describe(o)}`);
+  const nd = g.ndim;
+  const pool = o.pool ?? 'mean';
+  if (!['mean', 'min', 'max', 'sample'].includes(pool)) throw new ArgumentError(`${what}: pool must be 'mean', 'min', 'max' or 'sample', got ${describe(pool)}`);
+  const sizeIn = o.size ?? 512;
+  const size = typeof sizeIn === 'number' ? new Array<number>(nd).fill(sizeIn) : Array.isArray(sizeIn) ? [...sizeIn] : [];
+  if (size.length !== nd || size.some((s) => !Number.isInteger(s) || s < 1)) {
+    throw new ArgumentError(`${what}: size must be a positive integer or ${nd} of them (pixels per dimension), got ${describe(sizeIn)}`);
+  }
+  const comp = o.component ?? 0;
+  if (!Number.isInteger(comp) || comp < 0 || comp >= g.dof) throw new ArgumentError(`${what}: component must be from 0 to ${g.dof - 1} (the field has dof ${g.dof}), got ${describe(o.component)}`);
+  const root = o.root ?? 0;
+  if (!Number.isInteger(root) || root < 0 || root >= g.comm.size) throw new ArgumentError(`${what}: root must be a rank from 0 to ${g.comm.size - 1}, got ${describe(o.root)}`);
+  const r = g.region(o.region ?? {}, 1, what);
+  const start = r.start, end = r.end;
+  if (o.slice !== undefined) {
+    const { axis, index } = o.slice ?? ({} as { axis: number; index: number });
+    if (typeof o.slice !== 'object' || !Number.isInteger(axis) || axis < 0 || axis >= nd || !Number.isInteger(index) || index < 0 || index >= g.shape[axis]) {
+      throw new ArgumentError(`${what}: slice must be { axis, index } with axis from 0 to ${nd - 1} and index inside the grid, got ${JSON.stringify(o.slice)}`);
+    }
+    start[axis] = index; end[axis] = index + 1;
+  }
+  if (o.project !== undefined && (!Number.isInteger(o.project) || o.project < 0 || o.project >= nd || o.project === o.slice?.axis)) {
+    throw new ArgumentError(`${what}: project must be a dimension from 0 to ${nd - 1} other than the sliced one, got ${describe(o.project)}`);
+  }
+  const m = start.map((s, d) => (d === o.project ? 1 : Math.min(size[d], end[d] - s)));
+  const dims = start.map((_, d) => d).filter((d) => d !== o.project && end[d] - start[d] > 1);
+  return { pool, start, end, m, comp, root, dims, key: `${pool}|${start}|${end}|${m}` };
+}
+
+function buildAxis(g: Grid, d: number, start: number, end: number, m: number, sample: boolean): Axis {
+  const n = end - start, first = new Int32Array(m), last = new Int32Array(m), ownerOf = new Int32Array(m);
+  const off = g.offsets[d];
+  let k = 0;
+  for (let p = 0; p < m; p++) {
+    if (sample) { first[p] = start + Math.floor(((p + 0.5) * n) / m); last[p] = first[p] + 1; } else { first[p] = start + Math.floor((p * n) / m); last[p] = start + Math.floor(((p + 1) * n) / m); }
+    while (off[k + 1] <= first[p]) k++;
+    ownerOf[p] = k;
+  }
+  return { start, end, m, first, last, ownerOf };
+}
+
+function plan(g: Grid, n: ReturnType<typeof normalise>): Plan {
+  const key = `graphics-plan|${n.key}`;
+  const cached = g.cache.get(key) as Plan | undefined;
+  if (cached !== undefined) return cached;
+  const nd = g.ndim, sample = n.pool === 'sample';
+  const axes = n.start.map((s, d) => buildAxis(g, d, s, n.end[d], n.m[d], sample));
+  const pixRange: number[][][] = [], needRange: number[][][] = [];
+  for (let d = 0; d < nd; d++) {
+    const ax = axes[d], pr: number[][] = [], nr: number[][] = [];
+    for (let c = 0; c < g.procs[d]; c++) {
+      let p0 = 0;
+      while (p0 < ax.m && ax.ownerOf[p0] < c) p0++;
+      let p1 = p0;
+      while (p1 < ax.m && ax.ownerOf[p1] === c) p1++;
+      pr.push([p0, p1]);
+      nr.push(p1 > p0 ? [ax.first[p0], ax.last[p1 - 1]] : [0, 0]);
+    }
+    pixRange.push(pr); needRange.push(nr);
+  }
+  const boxOf = (rank: number) => {
+    const c = g.coordsOf(rank);
+    const p0 = c.map((x, d) => pixRange[d][x][0]), p1 = c.map((x, d) => pixRange[d][x][1]);
+    const lo = c.map((x, d) => needRange[d][x][0]), hi = c.map((x, d) => needRange[d][x][1]);
+    return { p0, p1, lo, hi, empty: p0.some((x, d) => p1[d] <= x) };
+  };
+  const mine = boxOf(g.rank);
+  const own = g.blockOf(g.rank);
+  const sends: Plan['sends'] = [], recvs: Plan['recvs'] = [];
+  const meet = (alo: number[], ahi: number[], blo: readonly number[], bhi: readonly number[]) => {
+    const lo = alo.map((x, d) => Math.max(x, blo[d])), hi = ahi.map((x, d) => Math.min(x, bhi[d]));
+    return lo.every((x, d) => x < hi[d]) ? { lo, hi } : null;
+  };
+  for (let q = 0; q < g.comm.size; q++) {
+    if (q === g.rank) continue;
+    const theirs = boxOf(q), block = g.blockOf(q);
+    if (!theirs.empty) { const s = meet(theirs.lo, theirs.hi, own.start, own.end); if (s) sends.push({ rank: q, ...s }); }
+    if (!mine.empty) { const r = meet(mine.lo, mine.hi, block.start, block.end); if (r) recvs.push({ rank: q, ...r }); }
+  }
+  // pixel tables in memory order: cell (relative to the need box) -> pixel offset in this rank's pixel box
+  const order = g.order;
+  const pixCounts = mine.p0.map((x, d) => Math.max(0, mine.p1[d] - x));
+  const pixStrides = denseStrides(order.map((d) => pixCounts[d]), 1);
+  const pixTables = order.map((d, q) => {
+    const ax = axes[d], len = Math.max(0, mine.hi[d] - mine.lo[d]), t = new Int32Array(len).fill(-1);
+    for (let p = mine.p0[d]; p < mine.p1[d]; p++) for (let c = ax.first[p]; c < ax.last[p]; c++) t[c - mine.lo[d]] = (p - mine.p0[d]) * pixStrides[q];
+    return t;
+  });
+  const fast = order[nd - 1];
+  const segments = new Int32Array(Math.max(0, mine.p1[fast] - mine.p0[fast]) + 1);
+  for (let p = mine.p0[fast]; p < mine.p1[fast]; p++) { segments[p - mine.p0[fast]] = axes[fast].first[p] - mine.lo[fast]; segments[p - mine.p0[fast] + 1] = axes[fast].last[p] - mine.lo[fast]; }
+  const pixCount = mine.empty ? 0 : pixCounts.reduce((a, b) => a * b, 1);
+  let cellCounts: Float64Array | null = null;
+  if (n.pool === 'mean' && pixCount > 0) {
+    // a pixel's cell count is the product of its extents: built dimension by dimension (memory order)
+    cellCounts = new Float64Array(pixCount).fill(1);
+    let inner = pixCount;
+    for (const d of order) {
+      const ext = Int32Array.from({ length: pixCounts[d] }, (_, k) => axes[d].last[mine.p0[d] + k] - axes[d].first[mine.p0[d] + k]);
+      inner /= pixCounts[d];
+      for (let k = 0; k < pixCount; k++) cellCounts[k] *= ext[Math.floor(k / inner) % pixCounts[d]];
+    }
+  }
+  const local = recvs.length === 0;
+  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts };
+  g.cache.set(key, p);
+  return p;
+}
+
+type Num = { [i: number]: number; length: number };
+
+/**
+ * Reduces the need box of `src` (memory-order offset and strides, 1 to 3 dimensions) into
+ * `acc`. Along the fastest dimension each pixel's cells form a run (`segments`); a run is
+ * reduced on its own, then combined into the pixel, runs in memory order. So a pixel's value
+ * depends only on its cells and this fixed order, never on where the blocks are cut.
+ */
+function poolInto(src: Num, offset: number, strides: number[], tables: Int32Array[], segments: Int32Array, acc: Float64Array, mode: PoolMode): void {
+  let slow = tables.slice(0, -1), ss = strides.slice(0, -1);
+  while (slow.length < 2) { slow = [Int32Array.of(0), ...slow]; ss = [0, ...ss]; }
+  const [ta, tb] = slow, [sa, sb] = ss, sc = strides[strides.length - 1];
+  const na = ta.length, nb = tb.length, ns = segments.length - 1;
+  let uniform = ns > 0 ? segments[1] - segments[0] : 0;
+  for (let s = 1; s < ns && uniform > 0; s++) if (segments[s + 1] - segments[s] !== uniform) uniform = 0;
+  for (let ia = 0; ia < na; ia++) {
+    const pa = ta[ia];
+    if (pa < 0) continue;
+    for (let ib = 0; ib < nb; ib++) {
+      const pb = tb[ib];
+      if (pb < 0) continue;
+      const base = pa + pb, row = offset + ia * sa + ib * sb;
+      if (mode === 'mean' && uniform === 4 && sc === 1) {
+        // the common case of 4:1 down-selection of contiguous rows, unrolled (same additions, same order)
+        for (let s = 0, o = row + segments[0]; s < ns; s++, o += 4) {
+          let x = 0;
+          x += src[o]; x += src[o + 1]; x += src[o + 2]; x += src[o + 3];
+          acc[base + s] += x;
+        }
+        continue;
+      }
+      for (let s = 0; s < ns; s++) {
+        let o = row + segments[s] * sc;
+        const e = row + segments[s + 1] * sc;
+        if (mode === 'mean') {
+          let x = 0;
+          for (; o < e; o += sc) x += src[o];
+          acc[base + s] += x;
+        } else if (mode === 'max') {
+          let x = acc[base + s];
+          for (; o < e; o += sc) { const v = src[o]; if (v > x) x = v; }
+          acc[base + s] = x;
+        } else {
+          let x = acc[base + s];
+          for (; o < e; o += sc) { const v = src[o]; if (v < x) x = v; }
+          acc[base + s] = x;
+        }
+      }
+    }
+  }
+}
+
+/** Sample mode: each pixel takes one cell; tables hold -1 for cells that are not a pixel's centre. */
+function sampleInto(src: Num, offset: number, strides: number[], tables: Int32Array[], acc: Float64Array): void {
+  while (tables.length < 3) { tables = [Int32Array.of(0), ...tables]; strides = [0, ...strides]; }
+  const [ta, tb, tc] = tables, [sa, sb, sc] = strides;
+  for (let ia = 0; ia < ta.length; ia++) {
+    if (ta[ia] < 0) continue;
+    for (let ib = 0; ib < tb.length; ib++) {
+      if (tb[ib] < 0) continue;
+      const base = ta[ia] + tb[ib], o = offset + ia * sa + ib * sb;
+      for (let ic = 0; ic < tc.length; ic++) if (tc[ic] >= 0) acc[base + tc[ic]] = src[o + ic * sc];
+    }
+  }
+}
+
+/** The grid dimensions a reduction with these options keeps (spanned by more than one cell, not projected). Local. Throws ArgumentError for bad options. */
+export function keptDims(a: DistributedArray, options: ReduceOptions, what: string): number[] {
+  return normalise(checkArray(a, what).grid, options, what).dims;
+}
+
+/**
+ * Reduces a field to an image of at most `size` pixels per dimension and gathers it on the
+ * root; returns it there and null elsewhere. Only the root waits for the pixels; the other ranks
+ * wait only for the few cells of their pixels that lie on neighbours. `agree`, when given, is
+ * max-reduced over all ranks first. With `detach` (live plots), the other ranks' pixel sends
+ * complete in the background (settleReductions() waits for them). Collective over the grid's
+ * communicator, blocking. Throws ArgumentError for bad options (on every rank, before any
+ * message).
+ */
+export function reduceField(a: DistributedArray, options: ReduceOptions = {}, agree?: Float64Array, detach = false): ReducedField | null {
+  if (detach) for (const r of [...pendingSends.keys()]) if (r.test()) pendingSends.delete(r);
+  const arr = checkArray(a, 'reduceField');
+  const g = arr.grid;
+  const n = normalise(g, options, 'reduceField');
+  const p = plan(g, n);
+  const comm = channelOf(g);
+  const order = g.order;
+  const comp = n.comp;
+  const data = arr.data as unknown as Num;
+  // 1. strips of other ranks' pixels go to them; ours come in
+  const reqs: Request<unknown>[] = [];
+  const incoming: { r: Plan['recvs'][number]; buf: Float64Array }[] = [];
+  const count = (lo: number[], hi: number[]) => lo.reduce((s, x, d) => s * (hi[d] - x), 1);
+  for (const r of p.recvs) {
+    const buf = new Float64Array(count(r.lo, r.hi));
+    incoming.push({ r, buf });
+    reqs.push(comm.irecvInto(buf, r.rank, 7) as Request<unknown>);
+  }
+  for (const s of p.sends) {
+    const counts = order.map((d) => s.hi[d] - s.lo[d]);
+    const buf = new Float64Array(count(s.lo, s.hi));
+    const box = g.box(s.lo, s.hi);
+    copyBox(arr.data, box.offset + comp, box.strides, buf, 0, denseStrides(counts, 1), counts, 1);
+    reqs.push(comm.isend(buf, s.rank, 7) as Request<unknown>);
+  }
+  if (reqs.length > 0) Request.waitAll(reqs);
+  // 2. every pixel of ours over its cells, in memory order
+  const acc = new Float64Array(p.pixCount);
+  if (n.pool === 'min') acc.fill(Infinity);
+  if (n.pool === 'max') acc.fill(-Infinity);
+  if (!p.mine.empty) {
+    const { lo, hi } = p.mine;
+    let src: Num, off: number, strides: number[];
+    if (p.local) {
+      const box = g.box(lo, hi);
+      src = data; off = box.offset + comp; strides = box.strides as number[];
+    } else {
+      const counts = order.map((d) => hi[d] - lo[d]);
+      const dense = new Float64Array(counts.reduce((x, y) => x * y, 1));
+      const ds = denseStrides(counts, 1);
+      const at = (l: readonly number[]) => order.reduce((s, d, q) => s + (l[d] - lo[d]) * ds[q], 0);
+      const own = g.blockOf(g.rank);
+      const olo = lo.map((x, d) => Math.max(x, own.start[d])), ohi = hi.map((x, d) => Math.min(x, own.end[d]));
+      if (olo.every((x, d) => x < ohi[d])) {
+        const box = g.box(olo, ohi);
+        copyBox(arr.data, box.offset + comp, box.strides, dense, at(olo), ds, order.map((d) => ohi[d] - olo[d]), 1);
+      }
+      for (const { r, buf } of incoming) copyBox(buf, 0, denseStrides(order.map((d) => r.hi[d] - r.lo[d]), 1), dense, at(r.lo), ds, order.map((d) => r.hi[d] - r.lo[d]), 1);
+      src = dense; off = 0; strides = ds;
+    }
+    if (n.pool === 'sample') sampleInto(src, off, strides, p.pixTables, acc);
+    else poolInto(src, off, strides, p.pixTables, p.segments, acc, n.pool);
+    if (p.cellCounts !== null) for (let k = 0; k < acc.length; k++) acc[k] /= p.cellCounts[k];
+  }
+  // 3. pixels to the root, point to point: the other ranks do not wait for the root (with
+  // `detach` their send completes in the background and is settled later)
+  if (agree !== undefined) comm.allreduceInto(agree, agree, Op.MAX);
+  if (g.rank !== n.root) {
+    if (acc.length > 0) {
+      const req = comm.isend(acc, n.root, 8) as Request<unknown>;
+      if (detach) pendingSends.set(req, acc); else req.wait();
+    }
+    return null;
+  }
+  // 4. root: each rank's pixel box into place, index order (first kept dimension slowest)
+  const shape = p.axes.map((ax) => ax.m);
+  const cStrides = denseStrides(shape, 1);
+  const dst = new Float64Array(shape.reduce((x, y) => x * y, 1));
+  const boxes = [];
+  const recvs: Request<unknown>[] = [];
+  for (let q = 0; q < g.comm.size; q++) {
+    const c = g.coordsOf(q);
+    const p0 = c.map((x, d) => p.pixRange[d][x][0]), p1 = c.map((x, d) => p.pixRange[d][x][1]);
+    const counts = order.map((d) => p1[d] - p0[d]);
+    if (counts.some((x) => x <= 0)) continue;
+    const buf = q === g.rank ? acc : new Float64Array(counts.reduce((x, y) => x * y, 1));
+    if (q !== g.rank) recvs.push(comm.irecvInto(buf, q, 8) as Request<unknown>);
+    boxes.push({ buf, counts, off: p0.reduce((t, x, d) => t + x * cStrides[d], 0) });
+  }
+  if (recvs.length > 0) Request.waitAll(recvs);
+  for (const b of boxes) copyBox(b.buf, 0, denseStrides(b.counts, 1), dst, b.off, order.map((d) => cStrides[d]), b.counts, 1);
+  let lo = Infinity, hi = -Infinity;
+  for (let k = 0; k < dst.length; k++) { const v = dst[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
+  return {
+    values: dst, shape: n.dims.map((d) => shape[d]), dims: n.dims, cells: n.dims.map((d) => [n.start[d], n.end[d]] as [number, number]),
+    min: lo, max: hi,
+  };
+}
+
+/** Pixel sends still in flight from reduceField(..., detach), with their buffers (kept alive until complete). */
+const pendingSends = new Map<Request<unknown>, Float64Array>();
+
+/** Completes the pixel sends reduceField left in flight (`detach`); blocks until the root has them. Local. */
+export function settleReductions(): void {
+  for (const r of pendingSends.keys()) r.wait();
+  pendingSends.clear();
+}
+
+/**
+ * Serial pooling of a plain 2-D array (index order, values[i * ny + j]) to mx × my pixels with
+ * the same rule and the same summation order as reduceField. Local.
+ */
+export function poolArray(values: ArrayLike<number>, nx: number, ny: number, mx: number, my: number, mode: PoolMode): Float64Array {
+  const table = (n: number, m: number, stride: number) => {
+    const t = new Int32Array(n).fill(-1);
+    for (let p = 0; p < m; p++) {
+      if (mode === 'sample') t[Math.floor(((p + 0.5) * n) / m)] = p * stride;
+      else for (let c = Math.floor((p * n) / m); c < Math.floor(((p + 1) * n) / m); c++) t[c] = p * stride;
+    }
+    return t;
+  };
+  const acc = new Float64Array(mx * my);
+  if (mode === 'min') acc.fill(Infinity);
+  if (mode === 'max') acc.fill(-Infinity);
+  const tables = [table(nx, mx, my), table(ny, my, 1)];
+  const segments = Int32Array.from({ length: my + 1 }, (_, q) => Math.floor((q * ny) / my));
+  if (mode === 'sample') sampleInto(values as Num, 0, [ny, 1], tables, acc);
+  else poolInto(values as Num, 0, [ny, 1], tables, segments, acc, mode);
+  if (mode === 'mean') {
+    for (let p = 0; p < mx; p++) {
+      const cx = Math.floor(((p + 1) * nx) / mx) - Math.floor((p * nx) / mx);
+      for (let q = 0; q < my; q++) acc[p * my + q] /= cx * (Math.floor(((q + 1) * ny) / my) - Math.floor((q * ny) / my));
+    }
+  }
+  return acc;
+}

@@ -1,0 +1,96 @@
+/**
+ * The drawing rank's side of the render worker: a bounded queue of frames. submit() hands a
+ * frame over without waiting, or refuses it (the caller counts a skipped frame) when `capacity`
+ * frames are already waiting or being drawn, so a slow renderer never stalls the run. Results
+ * come back through a MessagePort read with receiveMessageOnPort (no event loop needed);
+ * drain() blocks with Atomics.wait until the worker has finished everything.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { HeatmapStyle, Image2D } from './heatmapFigure.js';
+import type { LinesStyle, Series } from './linesFigure.js';
+
+/** A frame to draw. */
+export type RenderJob = { name: string; step: number; time: number } & (
+  | { kind: 'heatmap'; image: Image2D; style: HeatmapStyle; caption: string; known?: [number, number] }
+  | { kind: 'lines'; series: Series[]; style: LinesStyle });
+
+/** What became of a frame. */
+export interface RenderResult {
+  name: string;
+  step: number;
+  time: number;
+  /** File name in the output directory, or null (no directory, or failed). */
+  file: string | null;
+  /** Time the worker took to draw, encode and write it. */
+  ms: number;
+  bytes: number;
+  error?: string;
+}
+
+/** The compiled worker script (dist/src/graphics/renderWorker.js), also when this module runs from sources. */
+function workerScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = join(here, 'renderWorker.js');
+  if (existsSync(beside)) return beside;
+  return join(resolve(here, '..', '..'), 'dist', 'src', 'graphics', 'renderWorker.js');
+}
+
+/** A render worker thread and its bounded queue. */
+export class RenderQueue {
+  private worker: Worker;
+  private port: MessagePort;
+  private inFlight: Int32Array;
+  /** Frames refused because the queue was full. */
+  skipped = 0;
+
+  constructor(readonly capacity: number, dir: string | null, publish: boolean, lowPriority: boolean) {
+    const counters = new SharedArrayBuffer(4);
+    this.inFlight = new Int32Array(counters);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port2;
+    this.worker = new Worker(workerScript(), { workerData: { counters, results: port1, dir, publish, lowPriority }, transferList: [port1] });
+    this.worker.unref();
+    this.port.unref();
+  }
+
+  /** Queues a frame and returns true, or returns false (and counts a skip) when the queue is full. Never blocks. */
+  submit(job: RenderJob): boolean {
+    if (Atomics.load(this.inFlight, 0) >= this.capacity) { this.skipped++; return false; }
+    Atomics.add(this.inFlight, 0, 1);
+    const transfer = job.kind === 'heatmap' ? [job.image.values.buffer as ArrayBuffer] : [];
+    this.worker.postMessage(job, transfer);
+    return true;
+  }
+
+  /** Results that arrived since the last call. Never blocks. */
+  results(): RenderResult[] {
+    const out: RenderResult[] = [];
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) out.push(m.message as RenderResult);
+    return out;
+  }
+
+  /** Frames waiting or being drawn. */
+  get pending(): number {
+    return Atomics.load(this.inFlight, 0);
+  }
+
+  /** Blocks until every queued frame is drawn or `timeoutMs` pass; returns whether the queue emptied. */
+  drain(timeoutMs = 120_000): boolean {
+    const end = performance.now() + timeoutMs;
+    for (let n = Atomics.load(this.inFlight, 0); n > 0; n = Atomics.load(this.inFlight, 0)) {
+      const left = end - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.inFlight, 0, n, Math.min(left, 1000));
+    }
+    return true;
+  }
+
+  /** Stops the worker (after drain()). */
+  close(): void {
+    void this.worker.terminate();
+    this.port.close();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The render worker: a thread on the drawing rank that turns reduced data into PNG files, so
+ * that rasterising and encoding never hold up the ranks' stepping. Each job is one frame: it is
+ * drawn, written atomically, published to the dashboard, and reported back; the shared counter
+ * of frames in flight is decremented and the main thread woken if it waits (close()).
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { join } from 'node:path';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { publishPlot } from '../steer/publish.js';
+import { writeAtomic } from './files.js';
+import { figureToPng, layoutHeatmap } from './heatmapFigure.js';
+import { layoutLines } from './linesFigure.js';
+import { rasterize } from './rasterize.js';
+import type { RenderJob, RenderResult } from './renderQueue.js';
+
+const { counters, results, dir, publish, lowPriority } = workerData as { counters: SharedArrayBuffer; results: MessagePort; dir: string | null; publish: boolean; lowPriority: boolean };
+const inFlight = new Int32Array(counters);
+
+if (lowPriority) {
+  // this thread only: the ranks' own threads keep their share of the cores (Linux: a thread id is a pid for setpriority)
+  try { setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19); } catch { /* not Linux: normal priority */ }
+}
+try { rasterize('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>'); } catch { /* reported with the first frame */ }
+
+parentPort!.on('message', (job: RenderJob) => {
+  const t0 = performance.now();
+  let result: RenderResult;
+  try {
+    const png = job.kind === 'heatmap'
+      ? figureToPng(layoutHeatmap(job.image, job.style, job.caption, job.known))
+      : figureToPng({ ...layoutLines(job.series, job.style), rasters: [] });
+    let file: string | null = null;
+    if (dir !== null) {
+      file = `${job.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${String(job.step).padStart(6, '0')}.png`;
+      writeAtomic(join(dir, file), png);
+    }
+    if (publish) publishPlot({ name: job.name, step: job.step, time: job.time, png });
+    result = { name: job.name, step: job.step, time: job.time, file, ms: performance.now() - t0, bytes: png.length };
+  } catch (e) {
+    result = { name: job.name, step: job.step, time: job.time, file: null, ms: performance.now() - t0, bytes: 0, error: (e as Error).message };
+  }
+  results.postMessage(result);
+  Atomics.sub(inFlight, 0, 1);
+  Atomics.notify(inFlight, 0);
+});

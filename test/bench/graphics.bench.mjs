@@ -1,0 +1,85 @@
+// graphics: (1) heat2d 2048x2048 on 2 ranks with live heat maps down-selected to 512x512, a frame
+// every 10 steps, every 50 steps, and within a 2 % budget, against the same run without graphics
+// (time on the critical path per frame, total overhead, the budget's measured share); (2) the
+// time to render the same 512x512 heat map with colour bar and title to PNG, simdeck's serial
+// heatmap() against matplotlib (Debian's python3-matplotlib). Rounds interleave the variants.
+//   npx tsc -p . && node test/bench/run.mjs graphics      (BENCH_ROUNDS, BENCH_STEPS, BENCH_N)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PYTHON, cpuBusy, fmt, markdownTable, median, watchOthersLoad } from './peers.mjs';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+const deck = join(import.meta.dirname, 'decks', 'graphics.ts');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const STEPS = Number(process.env.BENCH_STEPS ?? 500);
+const N = Number(process.env.BENCH_N ?? 2048);
+const MODES = ['none', 'steps:10', 'steps:50', 'budget:0.02'];
+const log = (...a) => console.error(...a);
+
+function run(mode) {
+  const dir = mkdtempSync(join(tmpdir(), 'simdeck-bench-plots-'));
+  try {
+    const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', '2', deck, mode, String(N), String(STEPS), dir], { encoding: 'utf8', cwd: root });
+    if (r.status !== 0) throw new Error(`graphics deck (${mode}) failed: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function render(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const before = await cpuBusy();
+const load = watchOthersLoad();
+const runs = Object.fromEntries(MODES.map((m) => [m, []]));
+const renders = { simdeck: [], matplotlib: [] };
+for (let round = 0; round < ROUNDS; round++) {
+  for (const m of MODES) { log(`graphics round ${round + 1}/${ROUNDS}: heat2d ${N}² ${m}`); runs[m].push(run(m)); }
+  log(`graphics round ${round + 1}/${ROUNDS}: render 512² heat map`);
+  renders.simdeck.push(render(process.execPath, [join(import.meta.dirname, 'decks', 'render512.mjs'), '8']));
+  renders.matplotlib.push(render(PYTHON, [join(import.meta.dirname, 'peers', 'render512.py'), '8']));
+}
+const others = load.stop();
+
+const base = median(runs.none.map((r) => r.loop_ms));
+const med = (m, k) => median(runs[m].map((r) => r[k]));
+const rows = MODES.filter((m) => m !== 'none').map((m) => {
+  const loop = med(m, 'loop_ms');
+  return [m === 'budget:0.02' ? 'budget 2 %' : `every ${m.slice(6)} steps`, med(m, 'frames'), med(m, 'drawn'), med(m, 'skipped'),
+    med(m, 'median_frame_ms'), med(m, 'frame_ms'), 100 * med(m, 'share'), 100 * (loop / base - 1), med(m, 'render_ms')];
+});
+console.log(`heat2d ${N}×${N} on 2 ranks (shared memory), ${STEPS} steps, \`heat_step\` from native-examples/heat2d/heat.c; a`);
+console.log('`LivePlots.heatmap` of the field, mean-pooled to 512×512 (magma, colour bar, title with step and time),');
+console.log('rendered by the worker thread on rank 0 at low priority with a queue of 2. Critical path: the time the ranks');
+console.log('spend inside the plot call (the slowest rank); overhead: the whole loop against the same run without');
+console.log(`graphics (median ${fmt(base)} ms). Medians of ${ROUNDS} interleaved rounds.\n`);
+console.log(markdownTable(['cadence', 'frames', 'drawn', 'skipped', 'critical path per frame, ms (median)', 'mean, ms (with start-up)', 'graphics share of run time, % (measured)', 'overhead vs no graphics, %', 'render per frame in the worker, ms'], rows));
+const budgetShare = 100 * med('budget:0.02', 'share');
+const every50 = rows[1];
+console.log('');
+console.log(markdownTable(['target', 'measured', 'met'], [
+  ['≤ 2 % of run time at a frame every 50 steps (graphics share)', `${fmt(every50[6])} %`, every50[6] <= 2 ? 'yes' : 'no'],
+  ['≤ 2 % overhead at every 50 steps (whole loop vs none)', `${fmt(every50[7])} %`, every50[7] <= 2 ? 'yes' : 'no'],
+  ['budget 2 % held within ±0.5 % (graphics share)', `${fmt(budgetShare)} %`, Math.abs(budgetShare - 2) <= 0.5 ? 'yes' : 'no'],
+]));
+
+const sd = median(renders.simdeck.flatMap((r) => r.ms)), mp = median(renders.matplotlib.flatMap((r) => r.ms));
+console.log(`\n### Rendering one 512×512 heat map with colour bar and title to PNG\n`);
+console.log('simdeck: `heatmap(values, { shape: [512, 512], title, label, unit, extent, xlabel, ylabel })` (SVG drawn by');
+console.log('simdeck, text and axes rasterised by resvg with the shipped DejaVu font, image and colour bar written into the');
+console.log('pixels, PNG encoded with node:zlib); matplotlib: `imshow` + `colorbar` + labels + `savefig` to memory (Agg).');
+console.log(`Medians of ${ROUNDS} rounds × 8 renders, after one warm-up render each.\n`);
+console.log(markdownTable(['ms per figure', 'simdeck', 'matplotlib', 'simdeck ÷ matplotlib', 'target ≤ 0.5×'], [
+  ['render to PNG', sd, mp, sd / mp, sd / mp <= 0.5 ? 'met' : 'not met'],
+  ['first figure (loads resvg / imports pyplot excluded)', median(renders.simdeck.map((r) => r.first_ms)), median(renders.matplotlib.map((r) => r.first_ms)), null, ''],
+]));
+const busy = before ? `${fmt(before.busy_cores)} of ${before.cores} cores busy just before` : 'load unknown';
+console.log(`\nMachine load: ${busy}; other processes used ${others ? fmt(others.others_cores) : '—'} cores on average during the run (0 = quiet).`);
+if (others && others.others_cores > 0.2) console.log('**Warning: the machine was shared during this run; the figures are skewed.**');

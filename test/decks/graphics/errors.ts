@@ -1,0 +1,37 @@
+// Bad input gets a clear error on every rank before any message (so no rank is left waiting):
+// prints `OK <check>` from rank 0 for each error caught with the expected type and message.
+import { world, ArgumentError } from 'simdeck';
+import { Grid } from 'simdeck/decomposition';
+import { LivePlots, reduceField } from 'simdeck/graphics';
+
+const ok = (name: string) => { if (world.rank === 0) console.log(`OK ${name}`); };
+function expectError(name: string, fn: () => unknown, pattern: RegExp): void {
+  try { fn(); } catch (e) {
+    if (e instanceof ArgumentError && pattern.test((e as Error).message)) { ok(name); return; }
+    throw new Error(`${name}: wrong error ${(e as Error).name}: ${(e as Error).message}`);
+  }
+  throw new Error(`${name}: no error`);
+}
+
+const g3 = new Grid(world, { shape: [12, 10, 8] });
+const w = g3.zeros(Float64Array);
+const g2 = new Grid(world, { shape: [12, 10], dof: 2 });
+const u = g2.zeros(Float64Array);
+const plots = new LivePlots(world, { dir: null, every: { steps: 1 } });
+const s = { step: 0, time: 0 };
+expectError('a heat map of a 3-D region needs slice or project', () => plots.heatmap('w', w, s), /spans 3 dimension\(s\).*use slice or project/);
+expectError('unknown pooling', () => plots.heatmap('u', u, s, { pool: 'median' as never }), /pool must be 'mean', 'min', 'max' or 'sample'/);
+expectError('component out of range', () => reduceField(u, { component: 2 }), /component must be from 0 to 1/);
+expectError('region outside the grid', () => reduceField(u, { region: { start: [0, 0], end: [13, 10] } }), /leaves the grid/);
+expectError('slice past the end', () => reduceField(w, { slice: { axis: 2, index: 8 } }), /slice must be \{ axis, index \}/);
+expectError('unknown colour map', () => plots.heatmap('u', u, s, { colormap: 'jet' as never }), /colormap must be one of viridis, magma/);
+expectError('state without a step', () => plots.heatmap('u', u, { time: 0 } as never), /pass the loop's state \{ step, time \}/);
+expectError('bad cadence', () => new LivePlots(world, { every: { steps: 0 } }), /every must be \{ steps: N \}/);
+expectError('bad queue', () => new LivePlots(world, { queue: 0 }), /queue must be an integer from 1 to 64/);
+expectError('profile without axis', () => plots.profile('p', u, s, { at: [0, 0] } as never), /options need axis/);
+expectError('series of non-numbers', () => plots.series('d', s, { a: 'x' as never }), /values must be an object of numbers/);
+expectError('density without extent', () => plots.density('n', { x: [0], y: [0] }, s, {} as never), /extent must be \[x0, x1, y0, y1\]/);
+// after all that, the plots still work, collectively
+plots.heatmap('u', u, { step: 1, time: 1 }, { size: 4 });
+plots.close();
+ok('the plots still work after the errors');

@@ -1,0 +1,226 @@
+// Image tests that can fail: figures drawn from known fields are decoded and checked pixel by
+// pixel (the colour of the data at chosen cells, the colour bar's ends, text where titles and
+// tick labels go), pooling keeps a one-cell line that sampling drops, and the renderer never
+// loads a system font. Runs in-process on the serial functions of simdeck/graphics.
+import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ArgumentError } from '../../src/errors.js';
+import { Cadence } from '../../src/graphics/cadence.js';
+import { colorIndex, colormapTable, COLORMAPS } from '../../src/graphics/colormaps.js';
+import { layoutHeatmap } from '../../src/graphics/heatmapFigure.js';
+import { layoutLines } from '../../src/graphics/linesFigure.js';
+import { decodePng, encodePng } from '../../src/graphics/png.js';
+import { poolArray } from '../../src/graphics/reduce.js';
+import { heatmap, heatmapSvg, lines, toImage } from '../../src/graphics/serial.js';
+import { linearTicks, logTicks, tickLabels } from '../../src/graphics/ticks.js';
+import { saveImage } from './images.js';
+
+const require = createRequire(import.meta.url);
+
+/** RGB of pixel (x, y) of a decoded PNG. */
+function pixel(img: ReturnType<typeof decodePng>, x: number, y: number): [number, number, number] {
+  const o = (y * img.width + x) * img.channels;
+  return [img.pixels[o], img.pixels[o + 1], img.pixels[o + 2]];
+}
+const lutRgb = (name: Parameters<typeof colormapTable>[0], k: number) => { const t = colormapTable(name); return [t[3 * k], t[3 * k + 1], t[3 * k + 2]]; };
+/** Number of dark pixels (text, lines) in a box. */
+function inkIn(img: ReturnType<typeof decodePng>, box: { x: number; y: number; w: number; h: number }): number {
+  let n = 0;
+  for (let y = Math.max(0, box.y); y < Math.min(img.height, box.y + box.h); y++) {
+    for (let x = Math.max(0, box.x); x < Math.min(img.width, box.x + box.w); x++) { const [r, g, b] = pixel(img, x, y); if (r + g + b < 300) n++; }
+  }
+  return n;
+}
+
+describe('colour maps', () => {
+  it('hold the published end and middle colours of each map', () => {
+    const hex = (name: Parameters<typeof colormapTable>[0], k: number) => lutRgb(name, k).map((v) => v.toString(16).padStart(2, '0')).join('');
+    expect(COLORMAPS).toEqual(['viridis', 'magma', 'cividis', 'coolwarm', 'grey']);
+    expect([hex('viridis', 0), hex('viridis', 128), hex('viridis', 255)]).toEqual(['440154', '21918c', 'fde725']);
+    expect([hex('magma', 0), hex('magma', 255)]).toEqual(['000004', 'fcfdbf']);
+    expect([hex('cividis', 0), hex('cividis', 255)]).toEqual(['00224e', 'fee838']);
+    expect([hex('coolwarm', 0), hex('coolwarm', 255)]).toEqual(['3b4cc0', 'b40426']);
+    expect([hex('grey', 0), hex('grey', 100), hex('grey', 255)]).toEqual(['000000', '646464', 'ffffff']);
+    expect(colorIndex(0, 0, 1)).toBe(0);
+    expect(colorIndex(1, 0, 1)).toBe(255);
+    expect(colorIndex(0.5, 0, 1)).toBe(128);
+    expect(colorIndex(-5, 0, 1)).toBe(0);
+    expect(colorIndex(NaN, 0, 1)).toBe(-1);
+    expect(() => colormapTable('jet' as never)).toThrow(ArgumentError);
+  });
+});
+
+describe('PNG codec', () => {
+  it('round-trips grey, RGB and RGBA images and rejects damaged files', () => {
+    for (const ch of [1, 3, 4] as const) {
+      const px = new Uint8Array(7 * 5 * ch).map((_, i) => (i * 37) & 255);
+      const d = decodePng(encodePng(7, 5, px, ch));
+      expect([d.width, d.height, d.channels]).toEqual([7, 5, ch]);
+      expect(Buffer.from(d.pixels).equals(Buffer.from(px))).toBe(true);
+    }
+    const png = encodePng(2, 2, new Uint8Array(12));
+    png[png.length - 20] ^= 1;
+    expect(() => decodePng(png)).toThrow(/CRC/);
+    expect(() => encodePng(2, 2, new Uint8Array(11))).toThrow(ArgumentError);
+  });
+});
+
+describe('heat maps', () => {
+  // a ramp along x (i) with a marked cell: every data cell's colour is known
+  const NX = 8, NY = 4;
+  const ramp = Array.from({ length: NX }, (_, i) => Array.from({ length: NY }, (_, j) => (i === 6 && j === 3 ? -1 : i)));
+
+  it('colour every cell by the map, with the colour bar running from the low end to the high end', () => {
+    const options = { title: 'Ramp', label: 'u', unit: 'K', colormap: 'magma' as const, range: [0, 7] as [number, number] };
+    const png = heatmap(ramp, options);
+    saveImage('heatmap-ramp.png', png);
+    const img = decodePng(png);
+    const geo = layoutHeatmap(toImage(ramp, {}, 't'), { ...options, extent: [0, NX, 0, NY] }).geometry;
+    expect([img.width, img.height]).toEqual([layoutHeatmap(toImage(ramp, {}, 't'), { ...options, extent: [0, NX, 0, NY] }).width, layoutHeatmap(toImage(ramp, {}, 't'), { ...options, extent: [0, NX, 0, NY] }).height]);
+    const { plot, colorbar } = geo;
+    const centre = (i: number, j: number) => [plot.x + Math.floor(((i + 0.5) * plot.w) / NX), plot.y + plot.h - 1 - Math.floor(((j + 0.5) * plot.h) / NY)];
+    for (const [i, j] of [[0, 0], [3, 1], [7, 2], [5, 3]]) {
+      const [x, y] = centre(i, j);
+      expect(pixel(img, x, y), `cell (${i}, ${j})`).toEqual(lutRgb('magma', colorIndex(i, 0, 7)));
+    }
+    // the marked cell is below the range: the low end's colour; j = 3 is the top row
+    expect(pixel(img, ...(centre(6, 3) as [number, number]))).toEqual(lutRgb('magma', 0));
+    // colour bar: top row the high end, bottom row the low end
+    expect(pixel(img, colorbar.x + 9, colorbar.y)).toEqual(lutRgb('magma', 255));
+    expect(pixel(img, colorbar.x + 9, colorbar.y + colorbar.h - 1)).toEqual(lutRgb('magma', 0));
+    // text: the title box, the tick labels under the plot and the colour-bar label are not empty
+    expect(inkIn(img, geo.title)).toBeGreaterThan(40);
+    expect(inkIn(img, { x: plot.x - 10, y: plot.y + plot.h + 8, w: plot.w + 20, h: 16 })).toBeGreaterThan(30);
+    expect(inkIn(img, { x: img.width - 24, y: plot.y, w: 24, h: plot.h })).toBeGreaterThan(20);
+  });
+
+  it('the text checks can fail: the same figure rendered by resvg without any font has an empty title box', () => {
+    const { Resvg } = require('@resvg/resvg-js');
+    const fig = layoutHeatmap(toImage(ramp, {}, 't'), { title: 'Ramp', range: [0, 7], extent: [0, NX, 0, NY] });
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${fig.width}" height="${fig.height}"><rect width="100%" height="100%" fill="#fff"/>${fig.body}</svg>`;
+    const noFont = decodePng(new Uint8Array(new Resvg(svg, { font: { loadSystemFonts: false } }).render().asPng()));
+    expect(inkIn(noFont, fig.geometry.title)).toBe(0);
+    // the frame around the plot is still drawn: only text is missing
+    expect(inkIn(noFont, { x: fig.geometry.plot.x - 1, y: fig.geometry.plot.y - 1, w: fig.geometry.plot.w + 2, h: 2 })).toBeGreaterThan(fig.geometry.plot.w / 2);
+    // simdeck's renderer is configured with the shipped font and never with system fonts
+    const source = readFileSync(new URL('../../src/graphics/rasterize.ts', import.meta.url), 'utf8');
+    expect(source).toMatch(/loadSystemFonts: false, fontFiles: \[figureFont\(\)\]/);
+  });
+
+  it('the SVG version (rasters as PNG data URIs) renders to the same colours as the PNG', () => {
+    const { Resvg } = require('@resvg/resvg-js');
+    const options = { title: 'Ramp', colormap: 'viridis' as const, range: [0, 7] as [number, number] };
+    const direct = decodePng(heatmap(ramp, options));
+    const font = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
+    const viaSvg = decodePng(new Uint8Array(new Resvg(heatmapSvg(ramp, options), { font: { loadSystemFonts: false, fontFiles: [font] } }).render().asPng()));
+    const geo = layoutHeatmap(toImage(ramp, {}, 't'), { ...options, extent: [0, NX, 0, NY] }).geometry;
+    for (const i of [0, 2, 7]) {
+      const x = geo.plot.x + Math.floor(((i + 0.5) * geo.plot.w) / NX), y = geo.plot.y + Math.floor(geo.plot.h / 2);
+      // resvg's own PNG decoding moves a channel by a few units (measured up to 5)
+      pixel(viaSvg, x, y).forEach((v, c) => expect(Math.abs(v - pixel(direct, x, y)[c])).toBeLessThanOrEqual(8));
+    }
+  });
+
+  it('pooling keeps a one-cell-wide line that sampling (striding) drops', () => {
+    const N = 512, line = 77;
+    const field = new Float64Array(N * N);
+    for (let i = 0; i < N; i++) field[i * N + line] = 1;
+    const maxPooled = poolArray(field, N, N, 64, 64, 'max');
+    const sampled = poolArray(field, N, N, 64, 64, 'sample');
+    const meanPooled = poolArray(field, N, N, 64, 64, 'mean');
+    expect(sampled.every((v) => v === 0)).toBe(true);
+    const row = Math.floor((line * 64) / N);
+    for (let p = 0; p < 64; p++) { expect(maxPooled[p * 64 + row]).toBe(1); expect(meanPooled[p * 64 + row]).toBe(1 / 8); }
+    // and in the picture: the pooled line's row is the top of the colour scale, the sampled image has none of it
+    for (const [pool, expected] of [['max', 255], ['sample', 0]] as const) {
+      const png = heatmap(field, { shape: [N, N], size: 64, pool, range: [0, 1], colormap: 'grey', title: `pool ${pool}` });
+      if (pool === 'max') saveImage('pooling-keeps-line.png', png);
+      const img = decodePng(png);
+      const geo = layoutHeatmap({ values: maxPooled, nx: 64, ny: 64 }, { range: [0, 1], title: 't', extent: [0, N, 0, N] }).geometry;
+      const y = geo.plot.y + geo.plot.h - 1 - Math.floor(((row + 0.5) * geo.plot.h) / 64);
+      expect(pixel(img, geo.plot.x + 100, y)).toEqual([expected, expected, expected]);
+    }
+  });
+
+  it('reads flat arrays in C and F order and rejects bad input with ArgumentError', () => {
+    const c = toImage(Float64Array.of(1, 2, 3, 4, 5, 6), { shape: [2, 3] }, 't');
+    const f = toImage(Float64Array.of(1, 4, 2, 5, 3, 6), { shape: [2, 3], layout: 'F' }, 't');
+    expect([...f.values]).toEqual([...c.values]);
+    expect(() => heatmap(new Float64Array(5), { shape: [2, 3] })).toThrow(/needs 6 values/);
+    expect(() => heatmap([[1, 2], [3]])).toThrow(ArgumentError);
+    expect(() => heatmap([[1]], { colormap: 'jet' as never })).toThrow(/colormap must be one of/);
+    expect(() => heatmap([[1]], { range: [2, 1] })).toThrow(/range must be/);
+    expect(() => heatmap([[1]], { file: '' })).toThrow(/file must be a path/);
+  });
+
+  it('writes the PNG atomically when given a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdeck-graphics-'));
+    const png = heatmap(ramp, { file: join(dir, 'out.png') });
+    expect(readdirSync(dir)).toEqual(['out.png']);
+    expect(Buffer.from(readFileSync(join(dir, 'out.png'))).equals(Buffer.from(png))).toBe(true);
+  });
+});
+
+describe('line plots', () => {
+  it('draw each series in its colour, with log ticks, a legend and labels', () => {
+    const x = Array.from({ length: 50 }, (_, k) => k + 1);
+    const series = [{ name: 'k^2', x, y: x.map((v) => v * v) }, { name: 'flat', x, y: x.map(() => 30), color: '#d62728' }];
+    const style = { title: 'Growth', xlabel: 'k', ylabel: 'value', logY: true };
+    const png = lines(series, style);
+    saveImage('lines-log.png', png);
+    const img = decodePng(png);
+    const { toPixel } = layoutLines(series, style);
+    // the flat line at y = 30, a quarter of the way along
+    const [x13, y30] = toPixel(13, 30);
+    // the reddest of the three pixel rows around it (the line is anti-aliased)
+    const at = [-1, 0, 1].map((dy) => pixel(img, Math.round(x13), Math.round(y30) + dy)).sort((a, b) => a[1] - b[1])[0];
+    expect(at[0]).toBeGreaterThan(170);
+    expect(at[0] - at[1]).toBeGreaterThan(70);
+    expect(at[0] - at[2]).toBeGreaterThan(70);
+    expect(inkIn(img, { x: 0, y: 0, w: img.width, h: 34 })).toBeGreaterThan(40);
+    expect(() => lines([{ name: 'a', x: [1, 2], y: [1] }])).toThrow(/same length/);
+    expect(() => lines([])).toThrow(ArgumentError);
+  });
+
+  it('ticks are round numbers within the range', () => {
+    expect(linearTicks(0, 1, 5)).toEqual([0, 0.2, 0.4, 0.6000000000000001, 0.8, 1]);
+    expect(tickLabels(linearTicks(0, 1, 5))).toEqual(['0', '0.2', '0.4', '0.6', '0.8', '1']);
+    expect(linearTicks(-3, 12, 5)).toEqual([0, 5, 10]);
+    expect(linearTicks(-3.5, 1.2, 5)).toEqual([-3, -2, -1, 0, 1]);
+    expect(linearTicks(-3.5, 1.2, 3)).toEqual([-2, 0]);
+    expect(logTicks(1, 2500)).toEqual([1, 10, 100, 1000]);
+  });
+});
+
+describe('cadence', () => {
+  it('every N steps, every interval of time, once per step however often asked', () => {
+    const steps = new Cadence({ steps: 5 });
+    expect([0, 1, 5, 5, 7, 10].map((step) => steps.due({ step, time: 0 }))).toEqual([true, false, true, true, false, true]);
+    const time = new Cadence({ time: 0.5 });
+    const due = [0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2].map((t, step) => time.due({ step, time: t }));
+    expect(due).toEqual([true, false, false, true, false, true, false]);
+  });
+
+  it('budget mode spaces frames so that graphics take the budget\'s share of the run time', () => {
+    // a frame costs 10 ms, a step 5 ms: 2 % means a frame about every 100 steps
+    const c = new Cadence({ budget: 0.02 });
+    let spent = 0, elapsed = 0, frames = 0;
+    for (let step = 0; step < 20000; step++) {
+      if (c.probe(step)) c.agree(step, spent, elapsed); // the pace, measured once after the first frame
+      if (c.due({ step, time: step })) {
+        frames++;
+        spent += 10; elapsed += 10;
+        c.agree(step, spent, elapsed);
+      }
+      elapsed += 5;
+    }
+    expect(spent / elapsed).toBeGreaterThan(0.015);
+    expect(spent / elapsed).toBeLessThan(0.025);
+    expect(c.interval).toBeGreaterThan(90);
+    expect(c.interval).toBeLessThan(110);
+    expect(frames).toBeGreaterThan(150);
+  });
+});
