@@ -4,6 +4,7 @@
  * Non-commutative operators are always applied in rank order: `op(lowerRanks, higherRanks)`.
  */
 import { ArgumentError, describe } from '../errors.js';
+import { bindMethods } from './bind.js';
 
 type Fn = (a: unknown, b: unknown) => unknown;
 type ElementFn = (a: number, b: number) => number;
@@ -22,7 +23,10 @@ export class Op {
     readonly bigElement: BigFn | null,
     /** @internal the pairwise (value, index) operators MINLOC and MAXLOC. */
     readonly loc: 'min' | 'max' | null = null,
-  ) {}
+  ) {
+    if (typeof combine !== 'function') throw new ArgumentError('an Op is not made with `new Op(...)`: use Op.SUM, Op.MAX, ... or Op.create(fn)');
+    bindMethods(this);
+  }
 
   /** Combines two partial results, `a` from lower ranks and `b` from higher ones. Throws ArgumentError on values it cannot combine. */
   apply(a: unknown, b: unknown): unknown {
@@ -106,4 +110,32 @@ function elementwise(name: string, a: unknown, b: unknown, el: ElementFn, big: B
 export function checkOp(op: unknown, what: string): Op {
   if (!(op instanceof Op)) throw new ArgumentError(`${what}: op must be an Op (Op.SUM, Op.MAX, ..., or Op.create(fn)), got ${describe(op)}`);
   return op;
+}
+
+/**
+ * Throws ArgumentError when a built-in `op` cannot combine `value` whatever the other ranks
+ * pass (an object, a function, an odd-length MINLOC array...), so that a reduction refuses it
+ * before sending anything. User operators accept anything.
+ */
+export function checkOperand(op: Op, value: unknown, what: string): void {
+  if (op.loc !== null) {
+    const typed = ArrayBuffer.isView(value) && !(value instanceof DataView);
+    if (typed ? (value as unknown as ArrayLike<number>).length % 2 === 0 : Array.isArray(value) && value.length === 2) return;
+    throw new ArgumentError(`${what}: ${op.name} takes a [value, index] pair or a typed array of interleaved (value, index) pairs (even length), got ${describe(value)}`);
+  }
+  if (op.element === null || combinable(value, 0)) return;
+  throw new ArgumentError(`${what}: ${op.name} cannot combine ${describe(value)}; pass a number, bigint, boolean, string, typed array or an array of them, or use Op.create(fn)`);
+}
+
+function combinable(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'number': case 'bigint': case 'boolean': case 'string': return true;
+    case 'object':
+      if (v === null) return false;
+      if (ArrayBuffer.isView(v)) return !(v instanceof DataView);
+      if (!Array.isArray(v) || depth > 64) return false;
+      for (const x of v) if (!combinable(x, depth + 1)) return false;
+      return true;
+    default: return false;
+  }
 }
