@@ -49,12 +49,75 @@ const badCounts = (): unknown[] => [0, NaN, 'x', -1, 0.5, Infinity, null, {}, 2 
 const badGroups = (): unknown[] => [null, {}, [0], world, 'group', 3];
 const badRankLists = (): unknown[] => [[size], [-1], [0.5], 'x', null, [NaN], [0, 0], {}];
 
+/** Any value at all, for calls with random arguments. */
+const JUNK: readonly unknown[] = [
+  undefined, null, 0, -1, 1, 2, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 53, 1n, '', 'x', '0', true, false, {}, [], [0],
+  [0, 0], [1, 2, 3], [-1, 99], [NaN, 0], [Symbol('s')], [Object.create(null)], Symbol('s'), () => 0, new Float64Array(2),
+  DETACHED, new Status(), FROZEN_STATUS, world, world.group, Op.SUM, new Map(), Object.create(null), { start: [Symbol('s')] },
+  { shape: [Object.create(null)] }, [[1], [2]], new Array(3), 'C', 'F',
+];
+
 // ------------------------------------------------------------ counting
 
 let bad = 0, typed = 0;
 const untyped: string[] = [];
 const accepted: string[] = [];
 const byClass = new Map<string, number>();
+
+let junkCalls = 0, junkValid = 0;
+
+/** Calls a local method with random arguments: it may succeed (valid by chance) but must not throw anything but a SimdeckError. */
+function junk(name: string, call: (...args: unknown[]) => unknown): void {
+  junkCalls++;
+  const args = Array.from({ length: Math.floor(mine() * 4) }, () => pick(mine, JUNK));
+  try { call(...args); junkValid++; } catch (e) {
+    if (e instanceof SimdeckError) return;
+    const err = e as Error;
+    untyped.push(`${name}(${args.map((a) => (typeof a === 'symbol' ? 'symbol' : Array.isArray(a) ? `Array(${a.length})` : typeof a === 'object' && a !== null ? (a.constructor?.name ?? 'null-proto') : String(a))).join(', ')}): ` +
+      `${err?.constructor?.name ?? typeof err}: ${err?.message ?? String(err)} @ ${String(err?.stack ?? '').split('\n')[1]?.trim()}`);
+  }
+}
+
+/** Local methods (no messages, no blocking) that take random arguments. */
+function junkTargets(): Array<[string, (...a: unknown[]) => unknown]> {
+  return [
+    ['Status.count', (...a) => new Status().count(...(a as [number]))],
+    ['Group.incl', (...a) => world.group.incl(...(a as [number[]]))],
+    ['Group.excl', (...a) => world.group.excl(...(a as [number[]]))],
+    ['Group.union', (...a) => world.group.union(...(a as [Group]))],
+    ['Group.intersection', (...a) => world.group.intersection(...(a as [Group]))],
+    ['Group.difference', (...a) => world.group.difference(...(a as [Group]))],
+    ['Group.translateRanks', (...a) => world.group.translateRanks(...(a as [number[], Group]))],
+    ['Group.compare', (...a) => world.group.compare(...(a as [Group]))],
+    ['Op.create', (...a) => Op.create(...(a as [() => 0]))],
+    ['Op.SUM.apply', (...a) => Op.SUM.apply(a[0], a[1])],
+    ['Op.MINLOC.apply', (...a) => Op.MINLOC.apply(a[0], a[1])],
+    ['dimsCreate', (...a) => dimsCreate(...(a as [number, number]))],
+    ['splitEven', (...a) => splitEven(...(a as [number, number]))],
+    ['chooseProcs', (...a) => chooseProcs(...(a as [number, number[], number[], 'C']))],
+    ['cart.coordsOf', (...a) => cart.coordsOf(...(a as [number]))],
+    ['cart.rankOf', (...a) => cart.rankOf(...(a as [number[]]))],
+    ['cart.shift', (...a) => cart.shift(...(a as [number]))],
+    ['world.iprobe', (...a) => world.iprobe(...(a as [number]))],
+    ['world.toString', () => world.toString()],
+    ['grid.coordsOf', (...a) => grid.coordsOf(...(a as [number]))],
+    ['grid.rankOf', (...a) => grid.rankOf(...(a as [number[]]))],
+    ['grid.ownerOf', (...a) => grid.ownerOf(...(a as [number[]]))],
+    ['grid.blockOf', (...a) => grid.blockOf(...(a as [number]))],
+    ['grid.regionShape', (...a) => grid.regionShape(...(a as [object]))],
+    ['grid.sameBlocks', (...a) => grid.sameBlocks(...(a as [Grid]))],
+    ['grid.zeros', (...a) => grid.zeros(...(a as [typeof Float64Array]))],
+    ['grid.full', (...a) => grid.full(...(a as [typeof Float64Array, number]))],
+    ['u.localIndex', (...a) => u.localIndex(...(a as [number[]]))],
+    ['u.globalIndex', (...a) => u.globalIndex(...(a as [number]))],
+    ['u.owns', (...a) => u.owns(...(a as [number[]]))],
+    ['u.get', (...a) => u.get(...(a as [number[]]))],
+    ['u.set', (...a) => u.set(...(a as [number[], number]))],
+    ['u.copy', (...a) => u.copy(...(a as [DistributedArray]))],
+    ['u.data=', (...a) => { (u as { data: unknown }).data = a[0]; }],
+    ['u.fill', (...a) => u.fill(...(a as [number]))],
+  ];
+}
 
 /** Makes one bad call: it must throw a SimdeckError. */
 function refuse(name: string, call: () => unknown): void {
@@ -295,6 +358,9 @@ for (let round = 0; round < rounds; round++) {
   ringRound(round, tag, () => {
     const calls = localBadCalls(tag);
     for (let k = 0; k < perRound - 4; k++) { const [name, call] = calls[Math.floor(mine() * localCalls)]; refuse(name, call); }
+    const targets = junkTargets();
+    for (let k = 0; k < 10; k++) { const [name, call] = pick(mine, targets); junk(name, call); }
+    u.fill(round + 1); // junk may have written to u
   });
   const coll = collectiveBadCalls();
   for (let k = 0; k < 4; k++) { const [name, call] = pick(shared, coll); refuse(name, call); }
@@ -304,7 +370,6 @@ for (let round = 0; round < rounds; round++) {
     if (total !== size * round + (size * (size - 1)) / 2) { wrong++; problems.push(`allreduce gave ${total} in round ${round}`); }
     const sub = world.bcast(rank === 0 ? new Float64Sub([round]) : null, 0) as Float64Array;
     if (!(sub instanceof Float64Array) || sub[0] !== round) { wrong++; problems.push(`bcast of a subclass gave ${describeValue(sub)}`); }
-    u.fill(round + 1);
     u.exchange();
     const s = u.sum();
     if (s !== (round + 1) * 120) { wrong++; problems.push(`u.sum() gave ${s} in round ${round}`); }
@@ -323,8 +388,8 @@ const stray = world.iprobe(ANY_SOURCE, ANY_TAG);
 if (stray) { duplicated++; problems.push('a message was still queued after the final barrier'); }
 
 const ms = performance.now() - t0;
-const counts = { rank, bad, typed, untyped: untyped.length, accepted: accepted.length, exchanges, lost, duplicated, wrong, collectiveChecks };
-console.log(`FUZZ seed=${seed} rank=${rank} bad=${bad} typed=${typed} untyped=${untyped.length} accepted=${accepted.length} exchanges=${exchanges} lost=${lost} duplicated=${duplicated} wrong=${wrong} in ${(ms / 1000).toFixed(1)} s`);
+const counts = { rank, bad, typed, untyped: untyped.length, accepted: accepted.length, exchanges, lost, duplicated, wrong, collectiveChecks, junkCalls };
+console.log(`FUZZ seed=${seed} rank=${rank} bad=${bad} typed=${typed} random-argument calls=${junkCalls} (valid by chance ${junkValid}) untyped=${untyped.length} accepted=${accepted.length} exchanges=${exchanges} lost=${lost} duplicated=${duplicated} wrong=${wrong} in ${(ms / 1000).toFixed(1)} s`);
 for (const line of untyped.slice(0, 10)) console.log(`UNTYPED ${line}`);
 for (const name of [...new Set(accepted)].slice(0, 10)) console.log(`ACCEPTED ${name}`);
 for (const p of problems.slice(0, 10)) console.log(`PROBLEM ${p}`);
