@@ -5,6 +5,7 @@
  */
 import { ArgumentError, describe } from '../errors.js';
 import { bindMethods } from './bind.js';
+import { isDetached } from './codec.js';
 
 type Fn = (a: unknown, b: unknown) => unknown;
 type ElementFn = (a: number, b: number) => number;
@@ -68,6 +69,7 @@ export class Op {
       (kind === 'min' ? (vb as number) < (va as number) : (vb as number) > (va as number)) || (vb === va && (ib as number) < (ia as number));
     const combine: Fn = (a, b) => {
       if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
+        checkLive(name, a, b);
         const x = a as unknown as ArrayLike<number>, y = b as unknown as ArrayLike<number>;
         checkSameLength(name, x.length, y.length);
         if (x.length % 2 !== 0) throw new ArgumentError(`${name} on typed arrays needs interleaved (value, index) pairs: an even length, got ${x.length}`);
@@ -82,6 +84,13 @@ export class Op {
   }
 }
 
+function checkLive(name: string, a: ArrayBufferView, b: ArrayBufferView): void {
+  if (a instanceof DataView || b instanceof DataView) throw new ArgumentError(`${name} cannot combine a DataView; pass typed arrays`);
+  for (const v of [a, b]) {
+    if (v.byteLength === 0 && isDetached(v)) throw new ArgumentError(`${name}: a ${v.constructor.name}'s buffer was detached (transferred); pass live arrays`);
+  }
+}
+
 function checkSameLength(name: string, a: number, b: number): void {
   if (a !== b) throw new ArgumentError(`${name}: ranks contributed arrays of different lengths (${a} and ${b}); every rank must pass the same length`);
 }
@@ -90,6 +99,7 @@ function elementwise(name: string, a: unknown, b: unknown, el: ElementFn, big: B
   if (typeof a === 'number' && typeof b === 'number') return el(a, b);
   if (typeof a === 'bigint' && typeof b === 'bigint') return big(a, b);
   if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
+    checkLive(name, a, b);
     const x = a as unknown as { length: number; [i: number]: number | bigint; slice(): typeof x };
     const y = b as unknown as typeof x;
     checkSameLength(name, x.length, y.length);
