@@ -242,6 +242,11 @@ function checkCompatible(a: Blocks, b: Blocks, what: string): void {
  * Redistribution and run do.
  */
 export function redistribute<A extends TypedArray>(source: DistributedArray<A> | null, target: DistributedArray<A> | null, comm: Comm): void {
+  for (const [a, what] of [[source, 'source'], [target, 'target']] as const) {
+    if (a !== null && !(typeof a === 'object' && (a as { grid?: unknown }).grid instanceof Grid && ArrayBuffer.isView((a as { data?: unknown }).data))) {
+      throw new ArgumentError(`redistribute: ${what} must be a DistributedArray, or null on ranks outside its grid; got ${describe(a)}`);
+    }
+  }
   const plan = new Redistribution(source?.grid ?? null, target?.grid ?? null, comm);
   const types = comm.allgather([source?.data.constructor.name ?? null, target?.data.constructor.name ?? null]);
   const names = new Set(types.flat().filter((x) => x !== null));

@@ -52,10 +52,13 @@ export class Op {
   /**
    * A user operator: `fn(a, b)` combines two partial results (whole values: numbers, objects,
    * typed arrays) with `a` from lower ranks. With `commutative: false` (the default, as in
-   * mpi4py) simdeck keeps rank order. Throws ArgumentError when `fn` is not a function.
+   * mpi4py) simdeck keeps rank order. Throws ArgumentError when `fn` is not a function or `options` is malformed.
    */
   static create(fn: (a: any, b: any) => unknown, options: { commutative?: boolean } = {}): Op {
     if (typeof fn !== 'function') throw new ArgumentError(`Op.create needs a function (a, b) => combined, got ${describe(fn)}`);
+    if (typeof options !== 'object' || options === null || (options.commutative !== undefined && typeof options.commutative !== 'boolean')) {
+      throw new ArgumentError(`Op.create: options must be { commutative?: boolean }, got ${describe(options)}`);
+    }
     return new Op(fn.name ? `user op ${fn.name}` : 'user op', options.commutative === true, fn, null, null);
   }
 

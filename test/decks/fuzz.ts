@@ -13,7 +13,7 @@
 import {
   world, ANY_SOURCE, ANY_TAG, PROC_NULL, Comm, Group, Op, Request, Status, SimdeckError, dimsCreate,
 } from 'simdeck';
-import { Grid, DistributedArray, splitEven, chooseProcs } from 'simdeck/decomposition';
+import { Grid, DistributedArray, Redistribution, redistribute, splitEven, chooseProcs } from 'simdeck/decomposition';
 
 const seed = Number(process.argv[2] ?? process.env.SIMDECK_FUZZ_SEED ?? 1);
 const target = Number(process.argv[3] ?? 5000);
@@ -277,6 +277,8 @@ function collectiveBadCalls(): Array<[string, () => unknown]> {
     ['array.gatherRegion bad stride', () => u.gatherRegion({}, 0, pick(g, [0, -1, 0.5, [1]]) as number)],
     ['array.scatter bad root', () => u.scatter(null, pick(g, bigRoots()) as number)],
     ['array.dot bad', () => u.dot(pick(g, [null, {}, 3, grid]) as DistributedArray)],
+    ['redistribute bad', () => redistribute(pick(g, [{}, 3, 'x', grid, { grid: {}, data: 1 }]) as DistributedArray, null, world)],
+    ['Redistribution bad', () => new Redistribution(pick(g, [{}, 3, 'x', u]) as Grid, null, pick(g, [world, {}, null]) as Comm)],
     ['array.redistribute bad', () => u.redistribute(pick(g, [null, {}, 3, world]) as Grid)],
     // root-only checks, on a communicator of this rank alone (every member is the root)
     ['self scatter bad values', () => self.scatter(pick(g, [null, [], [1, 2], 'x', {}]) as number[], 0)],
