@@ -121,7 +121,7 @@ export function perDim(value: unknown, n: number, what: string, min: number, fal
   if (value === undefined) return new Array<number>(n).fill(fallback);
   const arr = Array.isArray(value) ? value : new Array<unknown>(n).fill(value);
   if (arr.length !== n || arr.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max)) {
-    throw new ArgumentError(`${what} must be an integer ≥ ${min} (at most ${max}) or an array of ${n} such integers (one per dimension), got ${Array.isArray(value) ? `[${value.map(describe).join(', ')}]` : describe(value)}`);
+    throw new ArgumentError(`${what} must be an integer ≥ ${min} or an array of ${n} such integers (one per dimension, each at most ${max}), got ${Array.isArray(value) ? `[${value.map(describe).join(', ')}]` : describe(value)}`);
   }
   return arr as number[];
 }
