@@ -6,6 +6,7 @@
  * between each pair of processes whose blocks overlap, and none elsewhere.
  */
 import { ArgumentError, Comm, describe, Request, UNDEFINED, type TypedArray } from '../src/index.js';
+import { bindMethods } from '../src/comm/bind.js';
 import { boxElements, copyBox, denseStrides, isContiguous, type Strided } from './box.js';
 import type { DistributedArray } from './distributedArray.js';
 import { GridMismatchError } from './errors.js';
@@ -85,6 +86,7 @@ export class Redistribution {
     if (!(comm instanceof Comm)) throw new ArgumentError(`Redistribution: comm must be a communicator holding the processes of both grids, got ${describe(comm)}`);
     this.from = from;
     this.to = to;
+    bindMethods(this);
     let fromBlocks: Blocks, toBlocks: Blocks, fromRanks: number[], toRanks: number[];
     if (internal !== undefined) {
       fromBlocks = blocksOf(from!);

@@ -780,16 +780,29 @@ export function checkTyped(value: unknown, what: string): TypedArray {
 
 /**
  * Throws EncodeError for a value that can never travel (a function, a symbol, a detached typed
- * array), so that a collective refuses it before sending anything. Values nested in objects are
- * checked when encoded.
+ * array), itself or inside arrays, plain objects, Maps and Sets (to a depth of 64), so that a
+ * collective refuses it before sending anything. Linear in the value's size, without allocating.
  */
-export function checkSendable(value: unknown, what: string): void {
+export function checkSendable(value: unknown, what: string, depth = 0): void {
   const type = typeof value;
   if (type === 'function' || type === 'symbol') {
-    throw new EncodeError(`${what}: a ${type} cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead`);
+    throw new EncodeError(`${what}: a ${type} cannot be sent in a message${depth > 0 ? ' (found inside the value)' : ''}; send data (numbers, strings, arrays, objects, typed arrays) instead`);
   }
-  if (type === 'object' && value !== null && ArrayBuffer.isView(value) && value.byteLength === 0) {
-    try { checkAttached(value); } catch (e) { throw new EncodeError(`${what}: ${(e as Error).message}`); }
+  if (type !== 'object' || value === null || depth > 64) return;
+  if (ArrayBuffer.isView(value)) {
+    if (value.byteLength === 0) {
+      try { checkAttached(value); } catch (e) { throw new EncodeError(`${what}: ${(e as Error).message}`); }
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkSendable(value[i], what, depth + 1);
+  } else if (value instanceof Map) {
+    for (const [k, v] of value) { checkSendable(k, what, depth + 1); checkSendable(v, what, depth + 1); }
+  } else if (value instanceof Set) {
+    for (const v of value) checkSendable(v, what, depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+    for (const k in value) checkSendable((value as Record<string, unknown>)[k], what, depth + 1);
   }
 }
 
