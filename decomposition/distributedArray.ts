@@ -5,11 +5,12 @@
  * field. Indices are global and in index order (i, j, k) in both layouts.
  */
 import { ArgumentError, describe, type TypedArray } from '../src/index.js';
+import { bindMethods } from '../src/comm/bind.js';
 import { ExchangeStateError } from './errors.js';
 import { gather, gatherRegion, scatter } from './gather.js';
 import type { Corners, Grid, Region } from './grid.js';
 import { Halo } from './halo.js';
-import { copyArray, dot, extremum, fill, sum, sumOfSquares } from './reduce.js';
+import { checkElement, copyArray, dot, extremum, fill, sum, sumOfSquares } from './reduce.js';
 import { redistributeTo } from './redistribute.js';
 
 /** The element type of a typed array: bigint for BigInt64Array and BigUint64Array, number otherwise. */
@@ -24,7 +25,11 @@ export class DistributedArray<A extends TypedArray = Float64Array> {
   constructor(
     /** The grid the array lives on. */
     readonly grid: Grid, data: A) {
+    if (typeof grid !== 'object' || grid === null || !ArrayBuffer.isView(data) || (data as unknown as { length: number }).length !== grid.localLength) {
+      throw new ArgumentError('a DistributedArray is not made with `new DistributedArray(...)`: use grid.zeros(Float64Array) or grid.full(type, value)');
+    }
     this.data_ = data;
+    bindMethods(this); // `const { exchange } = u` works
   }
 
   /**
@@ -123,6 +128,7 @@ export class DistributedArray<A extends TypedArray = Float64Array> {
 
   /** Sets global point `index` (owned or ghost) on this rank. Local. Throws ArgumentError outside the ghosted block. */
   set(index: readonly number[], value: ElementOf<A>, component = 0): void {
+    checkElement(this.data_, value, 'set');
     (this.data_ as unknown as Record<number, unknown>)[this.localIndex(index, component)] = value;
   }
 

@@ -10,10 +10,15 @@
  * (the fastest of all in both layouts).
  */
 import { ArgumentError, Comm, describe, type TypedArray } from '../src/index.js';
+import { bindMethods } from '../src/comm/bind.js';
 import { boxElements, type Strided } from './box.js';
 import { DistributedArray } from './distributedArray.js';
+import { checkElement } from './reduce.js';
 import { GhostWidthError, GridMismatchError, OwnershipError } from './errors.js';
-import { chooseProcs, offsetsFromSizes, perDim, splitEven } from './ownership.js';
+import { chooseProcs, INT_MAX, offsetsFromSizes, perDim, splitEven } from './ownership.js';
+
+/** The most elements one typed array holds in Node (2^32 - 1). */
+const MAX_BLOCK_ELEMENTS = 2 ** 32 - 1;
 
 /** How blocks lie in memory: 'C' row-major (last index fastest), 'F' column-major (first fastest). */
 export type Layout = 'C' | 'F';
@@ -116,8 +121,8 @@ export class Grid {
     if (!(comm instanceof Comm)) throw new ArgumentError(`new Grid(comm, options): comm must be a communicator (world, or one made from it), got ${describe(comm)}`);
     if (typeof options !== 'object' || options === null) throw new ArgumentError(`new Grid(comm, options): options must be an object with at least { shape }, got ${describe(options)}`);
     const shape = options.shape;
-    if (!Array.isArray(shape) || shape.length < 1 || shape.length > 3 || shape.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 1)) {
-      throw new ArgumentError(`Grid: shape must be 1 to 3 positive integers (points per dimension), got ${Array.isArray(shape) ? `[${shape.map(describe).join(', ')}]` : describe(shape)}`);
+    if (!Array.isArray(shape) || shape.length < 1 || shape.length > 3 || shape.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > INT_MAX)) {
+      throw new ArgumentError(`Grid: shape must be 1 to 3 positive integers up to ${INT_MAX} (points per dimension), got ${Array.isArray(shape) ? `[${shape.map(describe).join(', ')}]` : describe(shape)}`);
     }
     const ndim = shape.length;
     const known = new Set(['shape', 'ghosts', 'stencil', 'periodic', 'procs', 'ownership', 'layout', 'dof']);
@@ -127,7 +132,7 @@ export class Grid {
     const stencil = options.stencil ?? 'star';
     if (stencil !== 'star' && stencil !== 'box') throw new ArgumentError(`Grid: stencil must be 'star' (faces) or 'box' (faces, edges and corners), got ${describe(stencil)}`);
     const dof = options.dof ?? 1;
-    if (typeof dof !== 'number' || !Number.isInteger(dof) || dof < 1) throw new ArgumentError(`Grid: dof must be a positive integer (components per point), got ${describe(dof)}`);
+    if (typeof dof !== 'number' || !Number.isInteger(dof) || dof < 1 || dof > INT_MAX) throw new ArgumentError(`Grid: dof must be a positive integer up to ${INT_MAX} (components per point), got ${describe(dof)}`);
     const ghosts = perDim(options.ghosts, ndim, 'Grid: ghosts', 0, 0);
     const p = options.periodic;
     const periodic = p === undefined ? new Array<boolean>(ndim).fill(false) : Array.isArray(p) ? p : new Array<boolean>(ndim).fill(p as boolean);
@@ -164,6 +169,18 @@ export class Grid {
       }
     }
 
+    // the largest block with ghosts on any rank (the same answer everywhere) must fit one typed array
+    let largest = dof;
+    for (let d = 0; d < ndim; d++) {
+      let widest = 0;
+      for (let c = 0; c < procs[d]; c++) widest = Math.max(widest, offsets[d][c + 1] - offsets[d][c]);
+      largest *= widest + 2 * ghosts[d];
+    }
+    if (largest > MAX_BLOCK_ELEMENTS) {
+      throw new ArgumentError(`Grid: the largest block with ghosts would hold ${largest.toExponential(3)} elements, more than one typed array can (${MAX_BLOCK_ELEMENTS}); ` +
+        'use more ranks, a smaller shape, fewer ghosts or fewer components');
+    }
+
     this.comm = comm;
     this.ndim = ndim;
     this.shape = Object.freeze([...shape]);
@@ -198,6 +215,7 @@ export class Grid {
         'every rank of the communicator must pass the same options');
     }
     this.channel = comm.dup();
+    bindMethods(this);
   }
 
   private describeOptions(): string {
@@ -317,12 +335,24 @@ export class Grid {
     if (typeof cls !== 'function' || typeof cls.BYTES_PER_ELEMENT !== 'number') {
       throw new ArgumentError(`Grid.zeros: pass a typed-array class (Float64Array, Float32Array, Int32Array, ...), got ${describe(type)}`);
     }
-    return new DistributedArray<A>(this, new cls(this.localLength));
+    let data: A;
+    try {
+      data = new cls(this.localLength);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new ArgumentError(`Grid.zeros: could not allocate ${this.localLength} elements of ${cls.name} for this rank's block (${e.message}); ` +
+        'use more ranks or a smaller grid');
+    }
+    if (!ArrayBuffer.isView(data) || (data as unknown as { length: unknown }).length !== this.localLength) {
+      throw new ArgumentError(`Grid.zeros: pass a typed-array class (Float64Array, Float32Array, Int32Array, ...), got ${describe(type)}`);
+    }
+    return new DistributedArray<A>(this, data);
   }
 
   /** A new DistributedArray of this grid filled with `value` on owned points and ghosts. Local. */
   full<A extends TypedArray = Float64Array>(type: TypedArrayClass<A>, value: number | bigint): DistributedArray<A> {
     const a = this.zeros(type);
+    checkElement(a.data, value, 'Grid.full');
     (a.data as unknown as { fill(v: unknown): void }).fill(value);
     return a;
   }
@@ -397,6 +427,7 @@ export class Grid {
 
   /** @internal Throws GridMismatchError unless `other` has the same blocks (for dot, copy). */
   checkSameBlocks(other: Grid, what: string): void {
+    if (!(other instanceof Grid)) throw new ArgumentError(`${what}: pass a DistributedArray (from grid.zeros), got one whose grid is ${describe(other)}`);
     if (this.sameBlocks(other)) return;
     const diff = other.comm.size !== this.comm.size ? `${other.comm.size} ranks instead of ${this.comm.size}`
       : other.comm !== this.comm && other.comm.group.compare(this.comm.group) !== 'ident' ? 'communicators with different processes or rank orders'

@@ -3,7 +3,7 @@
  * it (evenly, or by the sizes the deck gives, PETSc's lx/ly/lz), and choosing the process grid.
  * Everything here is local arithmetic: every rank computes the same answer.
  */
-import { ArgumentError, describe, dimsCreate } from '../src/index.js';
+import { ArgumentError, checkInt, describe, dimsCreate } from '../src/index.js';
 import { OwnershipError, ProcessGridError } from './errors.js';
 
 /**
@@ -11,6 +11,8 @@ import { OwnershipError, ProcessGridError } from './errors.js';
  * Returns the `p + 1` offsets (block k owns points offsets[k] to offsets[k+1] - 1). Local.
  */
 export function splitEven(n: number, p: number): number[] {
+  checkInt(n, 'splitEven: n (points)', 0, Number.MAX_SAFE_INTEGER);
+  checkInt(p, 'splitEven: p (processes)', 1, MAX_PROCS);
   const base = Math.floor(n / p), extra = n % p;
   const out = [0];
   for (let k = 0; k < p; k++) out.push(out[k] + base + (k < extra ? 1 : 0));
@@ -62,6 +64,12 @@ function factorizations(size: number, fixed: readonly number[]): number[][] {
  * halo faces are contiguous. Local. Throws ProcessGridError when no grid fits.
  */
 export function chooseProcs(size: number, shape: readonly number[], procs: readonly number[], layout: 'C' | 'F'): number[] {
+  checkInt(size, 'chooseProcs: size (processes)', 1, MAX_PROCS);
+  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 3 || shape.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 1)) {
+    throw new ArgumentError(`chooseProcs: shape must be 1 to 3 positive integers, got ${describe(shape)}`);
+  }
+  perDim(procs === undefined || (Array.isArray(procs) && procs.length === 0) ? undefined : procs, shape.length, 'chooseProcs: procs', 0, 0, MAX_PROCS);
+  if (layout !== 'C' && layout !== 'F') throw new ArgumentError(`chooseProcs: layout must be 'C' or 'F', got ${describe(layout)}`);
   const ndim = shape.length;
   const fixed = shape.map((_, d) => procs[d] ?? 0);
   const fixedProduct = fixed.filter((p) => p > 0).reduce((a, b) => a * b, 1);
@@ -103,12 +111,17 @@ export function chooseProcs(size: number, shape: readonly number[], procs: reado
   return fits[0];
 }
 
-/** Checks that `value` is an array of `n` integers from `min` up (or a single one, repeated). Local. */
-export function perDim(value: unknown, n: number, what: string, min: number, fallback: number): number[] {
+/** The most processes along one dimension, or in one process grid, the arithmetic here accepts. */
+export const MAX_PROCS = 2 ** 24;
+/** The largest C int: the bound of points, ghosts and components per dimension (kernels take `int` sizes). */
+export const INT_MAX = 0x7fffffff;
+
+/** Checks that `value` is an array of `n` integers from `min` to `max` (or a single one, repeated). Local. */
+export function perDim(value: unknown, n: number, what: string, min: number, fallback: number, max = INT_MAX): number[] {
   if (value === undefined) return new Array<number>(n).fill(fallback);
   const arr = Array.isArray(value) ? value : new Array<unknown>(n).fill(value);
-  if (arr.length !== n || arr.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < min)) {
-    throw new ArgumentError(`${what} must be an integer ≥ ${min} or an array of ${n} such integers (one per dimension), got ${Array.isArray(value) ? `[${value.map(describe).join(', ')}]` : describe(value)}`);
+  if (arr.length !== n || arr.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max)) {
+    throw new ArgumentError(`${what} must be an integer ≥ ${min} or an array of ${n} such integers (one per dimension, each at most ${max}), got ${Array.isArray(value) ? `[${value.map(describe).join(', ')}]` : describe(value)}`);
   }
   return arr as number[];
 }

@@ -6,6 +6,7 @@
  * between each pair of processes whose blocks overlap, and none elsewhere.
  */
 import { ArgumentError, Comm, describe, Request, UNDEFINED, type TypedArray } from '../src/index.js';
+import { bindMethods } from '../src/comm/bind.js';
 import { boxElements, copyBox, denseStrides, isContiguous, type Strided } from './box.js';
 import type { DistributedArray } from './distributedArray.js';
 import { GridMismatchError } from './errors.js';
@@ -85,6 +86,7 @@ export class Redistribution {
     if (!(comm instanceof Comm)) throw new ArgumentError(`Redistribution: comm must be a communicator holding the processes of both grids, got ${describe(comm)}`);
     this.from = from;
     this.to = to;
+    bindMethods(this);
     let fromBlocks: Blocks, toBlocks: Blocks, fromRanks: number[], toRanks: number[];
     if (internal !== undefined) {
       fromBlocks = blocksOf(from!);
@@ -242,6 +244,11 @@ function checkCompatible(a: Blocks, b: Blocks, what: string): void {
  * Redistribution and run do.
  */
 export function redistribute<A extends TypedArray>(source: DistributedArray<A> | null, target: DistributedArray<A> | null, comm: Comm): void {
+  for (const [a, what] of [[source, 'source'], [target, 'target']] as const) {
+    if (a !== null && !(typeof a === 'object' && (a as { grid?: unknown }).grid instanceof Grid && ArrayBuffer.isView((a as { data?: unknown }).data))) {
+      throw new ArgumentError(`redistribute: ${what} must be a DistributedArray, or null on ranks outside its grid; got ${describe(a)}`);
+    }
+  }
   const plan = new Redistribution(source?.grid ?? null, target?.grid ?? null, comm);
   const types = comm.allgather([source?.data.constructor.name ?? null, target?.data.constructor.name ?? null]);
   const names = new Set(types.flat().filter((x) => x !== null));

@@ -110,19 +110,28 @@ export function dot(a: DistributedArray<TypedArray>, b: DistributedArray<TypedAr
   return buf[0];
 }
 
+/**
+ * Throws ArgumentError unless `value` can be stored in `data`: a number for the number arrays, a
+ * bigint for BigInt64Array and BigUint64Array (a wrong one would become NaN, or throw a TypeError).
+ */
+export function checkElement(data: TypedArray, value: unknown, what: string, alternative = ''): void {
+  const big = isBig(data);
+  if (big ? typeof value !== 'bigint' : typeof value !== 'number') {
+    throw new ArgumentError(`${what}: pass a ${big ? 'bigint' : 'number'}${alternative} for a ${data.constructor.name}, got ${describe(value)}`);
+  }
+}
+
 /** Sets the owned points to a value, or to fn(global index..., component). Local. */
 export function fill(a: DistributedArray<TypedArray>, value: unknown): void {
   const g = a.grid, data = a.data as unknown as { [i: number]: unknown; fill(v: unknown, s: number, e: number): void };
   const { runStarts, runLength } = g.runs();
   if (typeof value !== 'function') {
-    const big = isBig(a.data);
-    if (big ? typeof value !== 'bigint' : typeof value !== 'number') {
-      throw new ArgumentError(`fill: pass a ${big ? 'bigint' : 'number'} or a function of the global index, got ${describe(value)}`);
-    }
+    checkElement(a.data, value, 'fill', ' or a function of the global index');
     for (let r = 0; r < runStarts.length; r++) data.fill(value, runStarts[r], runStarts[r] + runLength);
     return;
   }
   const fn = value as (...args: number[]) => unknown;
+  const kind = isBig(a.data) ? 'bigint' : 'number';
   const { ndim, order, start, size, dof } = g;
   const idx = [...start];
   const args = new Array<number>(ndim + 1);
@@ -135,7 +144,9 @@ export function fill(a: DistributedArray<TypedArray>, value: unknown): void {
       for (let d = 0; d < ndim; d++) args[d] = idx[d];
       for (let c = 0; c < dof; c++) {
         args[ndim] = c;
-        data[off++] = fn(...args);
+        const v = fn(...args);
+        if (typeof v !== kind) throw new ArgumentError(`fill: the function returned ${describe(v)} for point [${args.slice(0, ndim).join(', ')}]; it must return a ${kind} for a ${a.data.constructor.name}`);
+        data[off++] = v;
       }
     }
     for (let q = ndim - 2; q >= 0; q--) {

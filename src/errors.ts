@@ -41,6 +41,15 @@ export function checkInt(value: unknown, what: string, min: number, max: number)
   return value;
 }
 
+/**
+ * @internal The ArgumentError for a method called without its object, e.g. `const { wait } = request;
+ * wait()`: says to call it on the object or bind it.
+ */
+export function unboundCall(cls: string, method: string, example: string): ArgumentError {
+  return new ArgumentError(`${cls}.${method} was called without its object (as after \`const { ${method} } = ${example}\`); ` +
+    `call it as ${example}.${method}(...), or bind it first: ${example}.${method}.bind(${example})`);
+}
+
 /** A short printable description of any value, for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

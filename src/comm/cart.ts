@@ -7,7 +7,7 @@ import { ArgumentError, describe } from '../errors.js';
 import { PROC_NULL } from '../transport/transport.js';
 import { Comm, contextCounter } from './comm.js';
 import * as coll from './collectives.js';
-import { Coll, run } from './collectives.js';
+import { checkAllSendable, Coll, run } from './collectives.js';
 
 /**
  * A balanced grid of `nnodes` processes in `ndims` dimensions, as MPI_Dims_create: sizes as
@@ -15,8 +15,9 @@ import { Coll, run } from './collectives.js';
  * Throws ArgumentError when the fixed sizes do not divide `nnodes`.
  */
 export function dimsCreate(nnodes: number, ndims: number, dims: readonly number[] = []): number[] {
-  if (!Number.isInteger(nnodes) || nnodes < 1) throw new ArgumentError(`dimsCreate: nnodes must be a positive integer, got ${describe(nnodes)}`);
-  if (!Number.isInteger(ndims) || ndims < 1) throw new ArgumentError(`dimsCreate: ndims must be a positive integer, got ${describe(ndims)}`);
+  if (!Number.isInteger(nnodes) || nnodes < 1 || nnodes > INT_MAX) throw new ArgumentError(`dimsCreate: nnodes must be an integer from 1 to ${INT_MAX}, got ${describe(nnodes)}`);
+  if (!Number.isInteger(ndims) || ndims < 1 || ndims > MAX_DIMS) throw new ArgumentError(`dimsCreate: ndims must be an integer from 1 to ${MAX_DIMS}, got ${describe(ndims)}`);
+  if (!Array.isArray(dims)) throw new ArgumentError(`dimsCreate: dims must be an array of sizes (0 = free), got ${describe(dims)}`);
   const out = Array.from({ length: ndims }, (_, i) => dims[i] ?? 0);
   if (out.some((d) => !Number.isInteger(d) || d < 0)) throw new ArgumentError(`dimsCreate: dims entries must be non-negative integers, got [${out.join(', ')}]`);
   const fixed = out.filter((d) => d > 0).reduce((a, b) => a * b, 1);
@@ -40,6 +41,11 @@ export function dimsCreate(nnodes: number, ndims: number, dims: readonly number[
   free.forEach((i, k) => { out[i] = sizes[k]; });
   return out;
 }
+
+/** The largest value of a C int (MPI's integer arguments). */
+const INT_MAX = 0x7fffffff;
+/** The most dimensions a Cartesian grid may have (a bound that keeps a mistyped count from exhausting memory). */
+const MAX_DIMS = 64;
 
 /** Options of `comm.cart`. */
 export interface CartOptions {
@@ -99,7 +105,7 @@ export class CartComm extends Comm {
   /** The ranks `disp` steps below (source) and above (dest) this one along `dim`; PROC_NULL past a non-periodic edge. */
   shift(dim: number, disp = 1): { source: number; dest: number } {
     if (!Number.isInteger(dim) || dim < 0 || dim >= this.dims.length) throw new ArgumentError(`shift: dim must be from 0 to ${this.dims.length - 1}, got ${describe(dim)}`);
-    if (!Number.isInteger(disp)) throw new ArgumentError(`shift: disp must be an integer, got ${describe(disp)}`);
+    if (!Number.isInteger(disp) || Math.abs(disp) > INT_MAX) throw new ArgumentError(`shift: disp must be an integer from ${-INT_MAX} to ${INT_MAX}, got ${describe(disp)}`);
     const at = (delta: number) => { const c = [...this.coords]; c[dim] += delta; return this.rankOf(c); };
     return { source: at(-disp), dest: at(disp) };
   }
@@ -128,6 +134,7 @@ export class CartComm extends Comm {
   neighborAlltoall<T = unknown>(values: readonly T[]): (T | undefined)[] {
     const n = 2 * this.dims.length;
     if (!Array.isArray(values) || values.length !== n) throw new ArgumentError(`neighborAlltoall: pass ${n} values (below and above, per dimension), got ${describe(values)}`);
+    checkAllSendable(values, 'neighborAlltoall');
     const to: number[] = [];
     for (let d = 0; d < this.dims.length; d++) { const { source, dest } = this.shift(d, 1); to.push(source, dest); }
     const c = new Coll(this, 'neighborAlltoall', -1, -1);
@@ -148,8 +155,8 @@ declare module './comm.js' {
 Comm.prototype.cart = function cart(this: Comm, options: CartOptions): CartComm | null {
   this.intraOnly('cart');
   const dims = options?.dims;
-  if (!Array.isArray(dims) || dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new ArgumentError(`cart: dims must be a non-empty array of positive integers (see dimsCreate), got ${describe(dims)}`);
+  if (!Array.isArray(dims) || dims.length === 0 || dims.length > MAX_DIMS || dims.some((d) => !Number.isInteger(d) || d < 1 || d > INT_MAX)) {
+    throw new ArgumentError(`cart: dims must be an array of 1 to ${MAX_DIMS} positive integers (see dimsCreate), got ${describe(dims)}`);
   }
   const total = dims.reduce((a, b) => a * b, 1);
   if (total > this.size) throw new ArgumentError(`cart: dims [${dims.join(', ')}] need ${total} ranks but ${this.name} has ${this.size}`);

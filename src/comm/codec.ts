@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
 import { EncodeError } from '../errors.js';
-import { OBJECT_ENCODING, TYPED_ARRAY_CLASSES, typedArrayEncoding } from '../transport/encoding.js';
+import { isTravellingClass, OBJECT_ENCODING, TYPED_ARRAY_CLASSES, typedArrayEncoding } from '../transport/encoding.js';
 
 let packrInstance: Packr | null = null;
 
@@ -26,8 +26,47 @@ function packr(): Packr {
         throw new EncodeError('a function cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead');
       },
     } as ConstructorParameters<typeof msgpackr.Packr>[0]);
+    // msgpackr names a typed array's type by its constructor's name, so a subclass inside an
+    // object packed without complaint and failed at the receiver ("Could not find typed array
+    // for code 255"): send subclasses as their base class, and refuse detached arrays here.
+    msgpackr.addExtension({ Class: OddTypedArray as unknown as new () => unknown, write: asBaseClass });
   }
   return packrInstance;
+}
+
+/** Matches (instanceof) the typed arrays msgpackr cannot pack as they are: subclasses, and detached ones. */
+const OddTypedArray = {
+  [Symbol.hasInstance](v: unknown): boolean {
+    if (!ArrayBuffer.isView(v)) return false;
+    return (v.byteLength === 0 && isDetached(v)) || (!isTravellingClass(v.constructor) && typedArrayEncoding(v) > 0);
+  },
+};
+
+function asBaseClass(v: ArrayBufferView): unknown {
+  checkAttached(v);
+  const cls = TYPED_ARRAY_CLASSES[typedArrayEncoding(v)] as unknown as { new(b: ArrayBufferLike, o: number, n: number): unknown; BYTES_PER_ELEMENT: number };
+  return new cls(v.buffer, v.byteOffset, v.byteLength / cls.BYTES_PER_ELEMENT);
+}
+
+/**
+ * Whether a view's buffer has been detached (transferred to a worker, or by structuredClone
+ * with `transfer`). Only a zero-length view can be detached, so callers test byteLength first.
+ */
+export function isDetached(view: ArrayBufferView): boolean {
+  if (view.byteLength !== 0 || view.buffer instanceof SharedArrayBuffer) return false;
+  try {
+    new Uint8Array(view.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Throws EncodeError for a typed array whose buffer was detached (it would travel as 0 bytes). */
+export function checkAttached(view: ArrayBufferView): void {
+  if (view.byteLength === 0 && isDetached(view)) {
+    throw new EncodeError(`this ${view.constructor.name}'s buffer was detached (transferred to a worker or by structuredClone's transfer), so it holds nothing; send a live array`);
+  }
 }
 
 /** An encoded message: its bytes and encoding code. */
@@ -65,6 +104,7 @@ const receiveViews = new ByteViews();
 export function encode(value: unknown): Encoded {
   const code = typedArrayEncoding(value);
   if (code > 0) {
+    if ((value as ArrayBufferView).byteLength === 0) checkAttached(value as ArrayBufferView);
     scratch.bytes = sendViews.of(value as ArrayBufferView);
     scratch.encoding = code;
     return scratch;
@@ -92,6 +132,7 @@ export function decode(bytes: Uint8Array, encoding: number): unknown {
   if (cls === Buffer) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ctor = cls as unknown as { new(b: ArrayBuffer, o?: number, n?: number): ArrayBufferView; BYTES_PER_ELEMENT: number };
   const per = ctor.BYTES_PER_ELEMENT;
+  if (bytes.byteLength % per !== 0) throw new EncodeError(`a ${cls.name} message of ${bytes.byteLength} bytes is not a whole number of elements`);
   if (bytes.byteOffset % per === 0) return new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / per);
   return new ctor(bytes.slice().buffer as ArrayBuffer);
 }

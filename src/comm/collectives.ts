@@ -15,13 +15,13 @@
  * (trySend; tryRecv, which polls the peer directly), so a small collective allocates no
  * request objects on the way; see Coll.blocking.
  */
-import { ArgumentError, CollectiveMismatchError, DeadlockError, describe } from '../errors.js';
+import { ArgumentError, CollectiveMismatchError, DeadlockError, describe, EncodeError } from '../errors.js';
 import { OBJECT_ENCODING, typedArrayEncoding } from '../transport/encoding.js';
 import type { Transport, TransportRequest } from '../transport/transport.js';
 import { ANY_TAG } from '../transport/transport.js';
 import { checking, mismatch, signature, type CallName } from './collectiveCheck.js';
 import type { Comm } from './comm.js';
-import { bytesOf, decode, encode } from './codec.js';
+import { bytesOf, checkAttached, decode, encode, isDetached } from './codec.js';
 import { Op } from './ops.js';
 import { Request } from './request.js';
 
@@ -769,10 +769,46 @@ export function* neighborExchange(c: Coll, values: unknown[], neighbours: number
   return out;
 }
 
-/** Checks that `value` is a typed array for a typed-array collective. */
+/** Checks that `value` is a typed array (with its buffer still attached) for a typed-array collective. */
 export function checkTyped(value: unknown, what: string): TypedArray {
   if (typedCode(value) <= 0) throw new ArgumentError(`${what} needs a typed array (Float64Array, Int32Array, ...), got ${describe(value)}`);
+  if ((value as TypedArray).byteLength === 0 && isDetached(value as TypedArray)) {
+    throw new ArgumentError(`${what}: this ${(value as TypedArray).constructor.name}'s buffer was detached (transferred to a worker or by structuredClone's transfer); pass a live array`);
+  }
   return value as TypedArray;
+}
+
+/**
+ * Throws EncodeError for a value that can never travel (a function, a symbol, a detached typed
+ * array), itself or inside arrays, plain objects, Maps and Sets (to a depth of 64), so that a
+ * collective refuses it before sending anything. Linear in the value's size, without allocating.
+ */
+export function checkSendable(value: unknown, what: string, depth = 0): void {
+  const type = typeof value;
+  if (type === 'function' || type === 'symbol') {
+    throw new EncodeError(`${what}: a ${type} cannot be sent in a message${depth > 0 ? ' (found inside the value)' : ''}; send data (numbers, strings, arrays, objects, typed arrays) instead`);
+  }
+  if (type !== 'object' || value === null || depth > 64) return;
+  if (ArrayBuffer.isView(value)) {
+    if (value.byteLength === 0) {
+      try { checkAttached(value); } catch (e) { throw new EncodeError(`${what}: ${(e as Error).message}`); }
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkSendable(value[i], what, depth + 1);
+  } else if (value instanceof Map) {
+    for (const [k, v] of value) { checkSendable(k, what, depth + 1); checkSendable(v, what, depth + 1); }
+  } else if (value instanceof Set) {
+    for (const v of value) checkSendable(v, what, depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+    for (const k in value) checkSendable((value as Record<string, unknown>)[k], what, depth + 1);
+  }
+}
+
+/** {@link checkSendable} for each of `values`. */
+export function checkAllSendable(values: readonly unknown[], what: string): void {
+  for (const v of values) checkSendable(v, what);
 }
 
 export { ANY_TAG, OBJECT_ENCODING, lengthOf };

@@ -14,11 +14,13 @@ import {
 import { bytesOf, decode, encode } from './codec.js';
 import { TAG_UB } from './constants.js';
 import { Request, type RequestEngine } from './request.js';
-import { Status } from './status.js';
+import { checkStatus, Status } from './status.js';
+import { bindMethods } from './bind.js';
+import { checkAttached } from './codec.js';
 import { CallHistory } from './collectiveCheck.js';
 import * as coll from './collectives.js';
-import { checkTyped, Coll, lengthOf, run, start, typedCode, type TypedArray } from './collectives.js';
-import { checkOp, Op } from './ops.js';
+import { checkAllSendable, checkSendable, checkTyped, Coll, lengthOf, run, start, typedCode, type TypedArray } from './collectives.js';
+import { checkOp, checkOperand, Op } from './ops.js';
 import { Group } from './group.js';
 
 type Step<T> = Generator<TransportRequest, T, void>;
@@ -77,6 +79,9 @@ export class Comm {
   constructor(readonly transport: Transport, readonly context: number, worldRanks: Int32Array | null,
     /** A name for diagnostics ('world', 'world.split(1)', ...). */
     readonly name: string, peerRanks: Int32Array | null = worldRanks) {
+    if (typeof transport !== 'object' || transport === null || typeof transport.trySend !== 'function' || !Number.isInteger(context)) {
+      throw new ArgumentError('a Comm is not made with `new Comm(...)`: use world (from \'simdeck\'), or world.dup(), split(), slice(), create(), cart()');
+    }
     this.worldRanks = worldRanks;
     this.peerRanks = peerRanks;
     this.peerSize = peerRanks === null ? transport.size : peerRanks.length;
@@ -98,6 +103,7 @@ export class Comm {
     }
     contextNames.set(context, name);
     liveComms.add(this);
+    bindMethods(this); // `const { send, recv } = world` works
   }
 
   // ------------------------------------------------------------ argument checks
@@ -160,6 +166,9 @@ export class Comm {
   private checkBuffer(buffer: unknown, what: string): number {
     const code = typedArrayEncoding(buffer);
     if (code < 0) throw new ArgumentError(`${what}: the receive buffer must be a typed array (Float64Array, Int32Array, ...), got ${describe(buffer)}`);
+    if ((buffer as ArrayBufferView).byteLength === 0) {
+      try { checkAttached(buffer as ArrayBufferView); } catch (e) { throw new ArgumentError(`${what}: ${(e as Error).message.replace(/; send a live array$/, '; receive into a live array')}`); }
+    }
     return code;
   }
 
@@ -202,6 +211,7 @@ export class Comm {
   recv(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): unknown {
     const worldSource = this.checkSource(source, 'recv');
     this.checkTag(tag, 'recv', true);
+    checkStatus(status, 'recv');
     if (worldSource === PROC_NULL) return nullReceive(status);
     const fast = this.transport.tryRecv(worldSource, tag, this.context, null, -1);
     if (fast !== null) {
@@ -224,6 +234,7 @@ export class Comm {
     const expect = this.checkBuffer(buffer, 'recvInto');
     const worldSource = this.checkSource(source, 'recvInto');
     this.checkTag(tag, 'recvInto', true);
+    checkStatus(status, 'recvInto');
     if (worldSource === PROC_NULL) { nullReceive(status); return status; }
     const into = bytesOf(buffer);
     if (this.transport.tryRecv(worldSource, tag, this.context, into, expect) !== null) {
@@ -242,6 +253,10 @@ export class Comm {
    * exchange without deadlock. Blocks; returns the received value.
    */
   sendrecv(value: unknown, dest: number, sendTag = 0, source: number = ANY_SOURCE, recvTag: number = ANY_TAG, status?: Status): unknown {
+    // the receive half is checked first: a bad one must not cost the message sent
+    this.checkSource(source, 'sendrecv');
+    this.checkTag(recvTag, 'sendrecv (recvTag)', true);
+    checkStatus(status, 'sendrecv');
     const out = this.isend(value, dest, sendTag);
     const got = this.recv(source, recvTag, status);
     out.wait();
@@ -252,6 +267,7 @@ export class Comm {
   probe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status: Status = new Status()): Status {
     const worldSource = this.checkSource(source, 'probe');
     this.checkTag(tag, 'probe', true);
+    checkStatus(status, 'probe');
     if (worldSource === PROC_NULL) { nullReceive(status); return status; }
     let found = this.transport.iprobe(worldSource, tag, this.context);
     if (found === null) {
@@ -266,6 +282,7 @@ export class Comm {
   iprobe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): boolean {
     const worldSource = this.checkSource(source, 'iprobe');
     this.checkTag(tag, 'iprobe', true);
+    checkStatus(status, 'iprobe');
     if (worldSource === PROC_NULL) { nullReceive(status); return true; }
     const e = this.transport.iprobe(worldSource, tag, this.context);
     if (e === null) return false;
@@ -367,6 +384,7 @@ export class Comm {
   /** Collective, blocking: every rank returns root's `value` (ignored elsewhere). Typed arrays arrive as their class. */
   bcast<T = unknown>(value: T, root = 0): T {
     this.checkRoot(root, 'bcast');
+    if (this.rank === root) checkSendable(value, 'bcast');
     const c = new Coll(this, 'bcast', root, -1);
     return run(c, coll.bcast(c, value, root)) as T;
   }
@@ -374,6 +392,7 @@ export class Comm {
   /** Collective, non-blocking bcast; the Request's wait() returns root's value. */
   ibcast<T = unknown>(value: T, root = 0): Request<T> {
     this.checkRoot(root, 'ibcast');
+    if (this.rank === root) checkSendable(value, 'ibcast');
     const c = new Coll(this, 'bcast', root, -1);
     return start(c, coll.bcast(c, value, root)) as Request<T>;
   }
@@ -389,7 +408,7 @@ export class Comm {
   /** Collective, blocking: rank i returns `values[i]` of root's array (one value per rank; ignored elsewhere). */
   scatter<T = unknown>(values: readonly T[] | null, root = 0): T {
     this.checkRoot(root, 'scatter');
-    if (this.rank === root) this.perRank(values, 'scatter');
+    if (this.rank === root) checkAllSendable(this.perRank(values, 'scatter'), 'scatter');
     const c = new Coll(this, 'scatter', root, -1);
     return run(c, coll.scatter(c, values as unknown[] | null, root)) as T;
   }
@@ -407,7 +426,10 @@ export class Comm {
     checkTyped(result, 'scatterInto');
     this.checkRoot(root, 'scatterInto');
     const counts = this.rank === root ? new Array<number>(this.size).fill(result.length) : null;
-    if (this.rank === root) this.checkCounts(data, counts, 'scatterInto');
+    if (this.rank === root) {
+      this.checkCounts(data, counts, 'scatterInto');
+      if (typedCode(data) !== typedCode(result)) throw new ArgumentError(`scatterInto: data is a ${(data as TypedArray).constructor.name} but result a ${result.constructor.name}; use the same type`);
+    }
     const c = new Coll(this, 'scatterv', root, result.length);
     return run(c, coll.scatterv(c, data, counts, root, result)) as T;
   }
@@ -424,6 +446,7 @@ export class Comm {
   /** Collective, blocking: root returns every rank's value in rank order; other ranks return null. */
   gather<T = unknown>(value: T, root = 0): T[] | null {
     this.checkRoot(root, 'gather');
+    checkSendable(value, 'gather');
     const c = new Coll(this, 'gather', root, -1);
     return run(c, coll.gather(c, value, root)) as T[] | null;
   }
@@ -431,6 +454,7 @@ export class Comm {
   /** Collective, non-blocking gather; the Request's wait() returns the array on root, null elsewhere. */
   igather<T = unknown>(value: T, root = 0): Request<T[] | null> {
     this.checkRoot(root, 'igather');
+    checkSendable(value, 'igather');
     const c = new Coll(this, 'gather', root, -1);
     return start(c, coll.gather(c, value, root)) as Request<T[] | null>;
   }
@@ -447,7 +471,11 @@ export class Comm {
   gatherInto<T extends TypedArray>(value: T, result: T | null, root = 0): T | null {
     checkTyped(value, 'gatherInto');
     this.checkRoot(root, 'gatherInto');
-    if (this.rank === root) checkTyped(result, 'gatherInto');
+    if (this.rank === root) {
+      checkTyped(result, 'gatherInto');
+      if (typedCode(result) !== typedCode(value)) throw new ArgumentError(`gatherInto: result is a ${result!.constructor.name} but value a ${value.constructor.name}; use the same type`);
+      if (result!.length < value.length * this.size) throw new ArgumentError(`gatherInto: result holds ${result!.length} elements but ${this.size} ranks × ${value.length} are coming`);
+    }
     const c = new Coll(this, 'gatherv', root, value.length);
     const got = run(c, coll.gatherv(c, value, root, this.rank === root ? result : null));
     return got === null ? null : (got.data as T);
@@ -456,6 +484,7 @@ export class Comm {
   /** Collective, blocking: every rank returns every rank's value in rank order. */
   allgather<T = unknown>(value: T): T[] {
     this.intraOnly('allgather');
+    checkSendable(value, 'allgather');
     const c = new Coll(this, 'allgather', -1, -1);
     return run(c, coll.allgather(c, value)) as T[];
   }
@@ -492,7 +521,7 @@ export class Comm {
   /** Collective, blocking: rank i sends `values[j]` to rank j and returns what every rank sent it, in rank order. */
   alltoall<T = unknown>(values: readonly T[]): T[] {
     this.intraOnly('alltoall');
-    this.perRank(values, 'alltoall');
+    checkAllSendable(this.perRank(values, 'alltoall'), 'alltoall');
     const c = new Coll(this, 'alltoall', -1, -1);
     return run(c, coll.alltoall(c, values as unknown[])) as T[];
   }
@@ -501,6 +530,8 @@ export class Comm {
   reduce<T = unknown>(value: T, op: Op = Op.SUM, root = 0): T | undefined {
     checkOp(op, 'reduce');
     this.checkRoot(root, 'reduce');
+    checkSendable(value, 'reduce');
+    checkOperand(op, value, 'reduce');
     const c = new Coll(this, 'reduce', root, lengthOf(value));
     return run(c, coll.reduce(c, value, op, root)) as T | undefined;
   }
@@ -508,9 +539,13 @@ export class Comm {
   /** Collective, blocking: like reduce for typed arrays, writing root's result into `result` (returned on root; null elsewhere). */
   reduceInto<T extends TypedArray>(value: T, result: T | null, op: Op = Op.SUM, root = 0): T | null {
     checkTyped(value, 'reduceInto');
+    if (this.rank === root) {
+      checkTyped(result, 'reduceInto');
+      if (typedCode(result) !== typedCode(value)) throw new ArgumentError(`reduceInto: result is a ${result!.constructor.name} but value a ${value.constructor.name}; use the same type`);
+      if (result!.length < value.length) throw new ArgumentError(`reduceInto: result holds ${result!.length} elements, value ${value.length}`);
+    }
     const got = this.reduce(value, op, root);
     if (this.rank !== root) return null;
-    checkTyped(result, 'reduceInto');
     (result as unknown as { set(v: TypedArray): void }).set(got as TypedArray);
     return result;
   }
@@ -519,6 +554,8 @@ export class Comm {
   allreduce<T = unknown>(value: T, op: Op = Op.SUM): T {
     checkOp(op, 'allreduce');
     this.intraOnly('allreduce');
+    checkSendable(value, 'allreduce');
+    checkOperand(op, value, 'allreduce');
     const c = new Coll(this, 'allreduce', -1, lengthOf(value));
     return run(c, coll.allreduce(c, value, op)) as T;
   }
@@ -527,6 +564,8 @@ export class Comm {
   iallreduce<T = unknown>(value: T, op: Op = Op.SUM): Request<T> {
     checkOp(op, 'iallreduce');
     this.intraOnly('iallreduce');
+    checkSendable(value, 'iallreduce');
+    checkOperand(op, value, 'iallreduce');
     const c = new Coll(this, 'allreduce', -1, lengthOf(value));
     return start(c, coll.allreduce(c, value, op)) as Request<T>;
   }
@@ -538,6 +577,7 @@ export class Comm {
     if (result.length < value.length) throw new ArgumentError(`allreduceInto: result holds ${result.length} elements, value ${value.length}`);
     if (result.constructor !== value.constructor) throw new ArgumentError(`allreduceInto: result is a ${result.constructor.name} but value a ${value.constructor.name}; use the same type`);
     checkOp(op, 'allreduceInto');
+    checkOperand(op, value, 'allreduceInto');
     this.intraOnly('allreduceInto');
     const c = new Coll(this, 'allreduce', -1, value.length);
     const got = run(c, coll.allreduce(c, value, op, result)) as TypedArray;
@@ -549,6 +589,8 @@ export class Comm {
   scan<T = unknown>(value: T, op: Op = Op.SUM): T {
     checkOp(op, 'scan');
     this.intraOnly('scan');
+    checkSendable(value, 'scan');
+    checkOperand(op, value, 'scan');
     const c = new Coll(this, 'scan', -1, lengthOf(value));
     return run(c, coll.scan(c, value, op, false)) as T;
   }
@@ -557,6 +599,8 @@ export class Comm {
   exscan<T = unknown>(value: T, op: Op = Op.SUM): T | undefined {
     checkOp(op, 'exscan');
     this.intraOnly('exscan');
+    checkSendable(value, 'exscan');
+    checkOperand(op, value, 'exscan');
     const c = new Coll(this, 'exscan', -1, lengthOf(value));
     return run(c, coll.scan(c, value, op, true)) as T | undefined;
   }
@@ -570,12 +614,15 @@ export class Comm {
     this.intraOnly('reduceScatter');
     let parts: unknown[];
     if (typedCode(values) > 0) {
-      const v = values as TypedArray;
+      const v = checkTyped(values, 'reduceScatter');
+      checkOperand(op, v, 'reduceScatter');
       if (v.length % this.size !== 0) throw new ArgumentError(`reduceScatter: a typed array must split into ${this.size} equal blocks; its length ${v.length} does not`);
       const n = v.length / this.size;
       parts = Array.from({ length: this.size }, (_, k) => v.subarray(k * n, (k + 1) * n));
     } else {
       parts = this.perRank(values, 'reduceScatter');
+      checkAllSendable(parts, 'reduceScatter');
+      for (const part of parts) checkOperand(op, part, 'reduceScatter');
     }
     const c = new Coll(this, 'reduceScatter', -1, typedCode(values) > 0 ? (values as TypedArray).length : -1);
     return run(c, (function* () {
@@ -619,10 +666,10 @@ export class Comm {
    */
   split(color: number | null | undefined, key = 0): Comm | null {
     this.intraOnly('split');
-    if (color !== null && color !== undefined && (!Number.isInteger(color) || color < 0)) {
-      throw new ArgumentError(`split: color must be a non-negative integer, or null to take no part; got ${describe(color)}`);
+    if (color !== null && color !== undefined && (!Number.isInteger(color) || color < 0 || color > INT_MAX)) {
+      throw new ArgumentError(`split: color must be an integer from 0 to ${INT_MAX}, or null to take no part; got ${describe(color)}`);
     }
-    if (!Number.isInteger(key)) throw new ArgumentError(`split: key must be an integer, got ${describe(key)}`);
+    if (!Number.isInteger(key) || Math.abs(key) > INT_MAX) throw new ArgumentError(`split: key must be an integer from ${-INT_MAX} to ${INT_MAX}, got ${describe(key)}`);
     const c = new Coll(this, 'split', -1, -1);
     const mine = [color ?? -1, key, nextFreeContext];
     const all = run(c, (function* () {
@@ -715,6 +762,9 @@ export class Comm {
     return `Comm(${this.name}, rank ${this.rank} of ${this.size})`;
   }
 }
+
+/** The largest value of a C int, the range of MPI's integer arguments (colors, keys). */
+const INT_MAX = 0x7fffffff;
 
 function nullReceive(status: Status | undefined): undefined {
   if (status) {

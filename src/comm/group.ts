@@ -4,6 +4,7 @@
  * communicator.
  */
 import { ArgumentError, describe } from '../errors.js';
+import { bindMethods } from './bind.js';
 
 /** Result of Group.compare: same members in the same order, same members, or not. */
 export type GroupComparison = 'ident' | 'similar' | 'unequal';
@@ -19,7 +20,11 @@ export class Group {
 
   /** @internal Use `comm.group` and the set operations. */
   constructor(members: readonly number[], private readonly me: number) {
+    if (!Array.isArray(members) || !Number.isInteger(me)) {
+      throw new ArgumentError('a Group is not made with `new Group(...)`: start from comm.group, then incl, excl, union, ...');
+    }
     this.members = members;
+    bindMethods(this);
   }
 
   private live(what: string): readonly number[] {

@@ -3,7 +3,8 @@
  * group), the base for coupling model components; `merge()` joins both into one
  * intracommunicator.
  */
-import { ArgumentError, describe } from '../errors.js';
+import { ArgumentError, checkInt, describe } from '../errors.js';
+import { TAG_UB } from './constants.js';
 import { Comm, contextCounter } from './comm.js';
 import * as coll from './collectives.js';
 import { Coll, run } from './collectives.js';
@@ -81,6 +82,12 @@ Comm.prototype.createIntercomm = function createIntercomm(this: Comm, localLeade
     throw new ArgumentError(`createIntercomm: localLeader must be a rank from 0 to ${this.size - 1} of ${this.name}, got ${describe(localLeader)}`);
   }
   if (!(peerComm instanceof Comm)) throw new ArgumentError(`createIntercomm: peerComm must be a communicator holding both leaders (e.g. world), got ${describe(peerComm)}`);
+  checkInt(tag, 'createIntercomm: tag', 0, TAG_UB);
+  if (this.rank === localLeader) {
+    // significant on the local leader only, as in MPI
+    checkInt(remoteLeader, `createIntercomm: remoteLeader (a rank of ${peerComm.name})`, 0, peerComm.size - 1);
+    if (remoteLeader === peerComm.rank) throw new ArgumentError(`createIntercomm: remoteLeader ${remoteLeader} is this rank; it must be the other group's leader`);
+  }
   const counter = contextCounter();
   const c1 = new Coll(this, 'intercomm', localLeader, -1);
   const localMax = run(c1, coll.allreduce(c1, counter.get(), Op.MAX)) as number;

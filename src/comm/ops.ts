@@ -4,6 +4,8 @@
  * Non-commutative operators are always applied in rank order: `op(lowerRanks, higherRanks)`.
  */
 import { ArgumentError, describe } from '../errors.js';
+import { bindMethods } from './bind.js';
+import { isDetached } from './codec.js';
 
 type Fn = (a: unknown, b: unknown) => unknown;
 type ElementFn = (a: number, b: number) => number;
@@ -22,7 +24,10 @@ export class Op {
     readonly bigElement: BigFn | null,
     /** @internal the pairwise (value, index) operators MINLOC and MAXLOC. */
     readonly loc: 'min' | 'max' | null = null,
-  ) {}
+  ) {
+    if (typeof combine !== 'function') throw new ArgumentError('an Op is not made with `new Op(...)`: use Op.SUM, Op.MAX, ... or Op.create(fn)');
+    bindMethods(this);
+  }
 
   /** Combines two partial results, `a` from lower ranks and `b` from higher ones. Throws ArgumentError on values it cannot combine. */
   apply(a: unknown, b: unknown): unknown {
@@ -47,10 +52,13 @@ export class Op {
   /**
    * A user operator: `fn(a, b)` combines two partial results (whole values: numbers, objects,
    * typed arrays) with `a` from lower ranks. With `commutative: false` (the default, as in
-   * mpi4py) simdeck keeps rank order. Throws ArgumentError when `fn` is not a function.
+   * mpi4py) simdeck keeps rank order. Throws ArgumentError when `fn` is not a function or `options` is malformed.
    */
   static create(fn: (a: any, b: any) => unknown, options: { commutative?: boolean } = {}): Op {
     if (typeof fn !== 'function') throw new ArgumentError(`Op.create needs a function (a, b) => combined, got ${describe(fn)}`);
+    if (typeof options !== 'object' || options === null || (options.commutative !== undefined && typeof options.commutative !== 'boolean')) {
+      throw new ArgumentError(`Op.create: options must be { commutative?: boolean }, got ${describe(options)}`);
+    }
     return new Op(fn.name ? `user op ${fn.name}` : 'user op', options.commutative === true, fn, null, null);
   }
 
@@ -64,6 +72,7 @@ export class Op {
       (kind === 'min' ? (vb as number) < (va as number) : (vb as number) > (va as number)) || (vb === va && (ib as number) < (ia as number));
     const combine: Fn = (a, b) => {
       if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
+        checkLive(name, a, b);
         const x = a as unknown as ArrayLike<number>, y = b as unknown as ArrayLike<number>;
         checkSameLength(name, x.length, y.length);
         if (x.length % 2 !== 0) throw new ArgumentError(`${name} on typed arrays needs interleaved (value, index) pairs: an even length, got ${x.length}`);
@@ -78,6 +87,13 @@ export class Op {
   }
 }
 
+function checkLive(name: string, a: ArrayBufferView, b: ArrayBufferView): void {
+  if (a instanceof DataView || b instanceof DataView) throw new ArgumentError(`${name} cannot combine a DataView; pass typed arrays`);
+  for (const v of [a, b]) {
+    if (v.byteLength === 0 && isDetached(v)) throw new ArgumentError(`${name}: a ${v.constructor.name}'s buffer was detached (transferred); pass live arrays`);
+  }
+}
+
 function checkSameLength(name: string, a: number, b: number): void {
   if (a !== b) throw new ArgumentError(`${name}: ranks contributed arrays of different lengths (${a} and ${b}); every rank must pass the same length`);
 }
@@ -86,6 +102,7 @@ function elementwise(name: string, a: unknown, b: unknown, el: ElementFn, big: B
   if (typeof a === 'number' && typeof b === 'number') return el(a, b);
   if (typeof a === 'bigint' && typeof b === 'bigint') return big(a, b);
   if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
+    checkLive(name, a, b);
     const x = a as unknown as { length: number; [i: number]: number | bigint; slice(): typeof x };
     const y = b as unknown as typeof x;
     checkSameLength(name, x.length, y.length);
@@ -106,4 +123,32 @@ function elementwise(name: string, a: unknown, b: unknown, el: ElementFn, big: B
 export function checkOp(op: unknown, what: string): Op {
   if (!(op instanceof Op)) throw new ArgumentError(`${what}: op must be an Op (Op.SUM, Op.MAX, ..., or Op.create(fn)), got ${describe(op)}`);
   return op;
+}
+
+/**
+ * Throws ArgumentError when a built-in `op` cannot combine `value` whatever the other ranks
+ * pass (an object, a function, an odd-length MINLOC array...), so that a reduction refuses it
+ * before sending anything. User operators accept anything.
+ */
+export function checkOperand(op: Op, value: unknown, what: string): void {
+  if (op.loc !== null) {
+    const typed = ArrayBuffer.isView(value) && !(value instanceof DataView);
+    if (typed ? (value as unknown as ArrayLike<number>).length % 2 === 0 : Array.isArray(value) && value.length === 2) return;
+    throw new ArgumentError(`${what}: ${op.name} takes a [value, index] pair or a typed array of interleaved (value, index) pairs (even length), got ${describe(value)}`);
+  }
+  if (op.element === null || combinable(value, 0)) return;
+  throw new ArgumentError(`${what}: ${op.name} cannot combine ${describe(value)}; pass a number, bigint, boolean, string, typed array or an array of them, or use Op.create(fn)`);
+}
+
+function combinable(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'number': case 'bigint': case 'boolean': case 'string': return true;
+    case 'object':
+      if (v === null) return false;
+      if (ArrayBuffer.isView(v)) return !(v instanceof DataView);
+      if (!Array.isArray(v) || depth > 64) return false;
+      for (const x of v) if (!combinable(x, depth + 1)) return false;
+      return true;
+    default: return false;
+  }
 }

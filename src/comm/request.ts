@@ -2,9 +2,9 @@
  * Request: the handle of a nonblocking operation (isend, irecv, ibarrier, ...). Keep the buffers
  * of a pending request referenced and unchanged until it completes.
  */
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, unboundCall } from '../errors.js';
 import type { Transport, TransportRequest } from '../transport/transport.js';
-import { Status } from './status.js';
+import { checkStatus, Status } from './status.js';
 
 /** How a request advances and what it yields; internal to the comm layer. */
 export interface RequestEngine<T> {
@@ -22,10 +22,16 @@ export class Request<T = unknown> {
   private value_: T | undefined = undefined;
 
   /** @internal */
-  constructor(private readonly transport: Transport, private readonly engine: RequestEngine<T>) {}
+  constructor(private readonly transport: Transport, private readonly engine: RequestEngine<T>) {
+    if (typeof engine !== 'object' || engine === null || typeof engine.advance !== 'function') {
+      throw new ArgumentError('a Request is not made with `new Request(...)`: it comes from isend, irecv, ibarrier, ibcast, ...');
+    }
+  }
 
   /** Non-blocking: makes progress and tells whether the operation has completed. Throws its error if it failed. */
   test(status?: Status): boolean {
+    if (!(this instanceof Request)) throw unboundCall('Request', 'test', 'request');
+    checkStatus(status, 'Request.test');
     if (this.finished) return true;
     this.transport.progress();
     if (!this.engine.advance()) return false;
@@ -39,6 +45,8 @@ export class Request<T = unknown> {
    * Before returning, hands over what this rank queued (see Transport.handOver).
    */
   wait(status?: Status): T {
+    if (!(this instanceof Request)) throw unboundCall('Request', 'wait', 'request');
+    checkStatus(status, 'Request.wait');
     if (!this.finished) {
       const engine = this.engine;
       if (!engine.advance()) this.transport.block(() => engine.advance(), engine.pending());
@@ -83,6 +91,7 @@ export class Request<T = unknown> {
    */
   static waitAny<T>(requests: readonly Request<T>[], status?: Status): { index: number; value: T | undefined } {
     checkRequests(requests, 'Request.waitAny');
+    checkStatus(status, 'Request.waitAny');
     const live = requests.filter((r) => !r.finished);
     if (live.length === 0) return { index: -1, value: undefined };
     let index = -1;

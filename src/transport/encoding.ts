@@ -20,16 +20,28 @@ export function encodingName(code: number): string {
   return cls ? cls.name : `encoding ${code}`;
 }
 
-/** The encoding code of a typed array (Buffer counts as its own class), or -1 for other values. */
+/**
+ * The encoding code of a typed array (Buffer counts as its own class), or -1 for other values
+ * (DataView included). A subclass of a typed-array class takes its base class's code, so it
+ * travels, and arrives, as the base class.
+ */
 export function typedArrayEncoding(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return -1;
+  if (typeof value !== 'object' || value === null || !ArrayBuffer.isView(value)) return -1;
   const code = CODES.get(value.constructor);
   if (code !== undefined) return code;
-  if (value instanceof Uint8Array) return 2; // subclasses of Uint8Array other than Buffer
+  for (let c = Object.getPrototypeOf(value); c !== null; c = Object.getPrototypeOf(c)) {
+    const base = CODES.get(c.constructor);
+    if (base !== undefined) return base;
+  }
   return -1;
 }
 
 const CODES = new Map<unknown, number>(TYPED_ARRAY_CLASSES.map((cls, i) => [cls, i] as [unknown, number]).slice(1));
+
+/** Whether `cls` is one of the typed-array classes that travel raw (a subclass is not). */
+export function isTravellingClass(cls: unknown): boolean {
+  return CODES.has(cls);
+}
 
 /** Whether a message of encoding `sent` may be received into a buffer of encoding `buffer` (Buffer and Uint8Array mix freely). */
 export function compatibleEncodings(sent: number, buffer: number): boolean {
