@@ -13,7 +13,9 @@ const HELP = `simdeck — SPMD input decks in TypeScript
 
   simdeck run -n N deck.ts [args...]        run deck.ts on N ranks of this machine
   simdeck run -n 2 a.ts : -n 1 b.ts         MPMD: several decks in one job (world spans them)
+  simdeck run --restart FILE -n N deck.ts   restart from a checkpoint (simdeck/io), on any number of ranks
   simdeck info                              what transports are usable here
+  simdeck archive --resume DIR              complete the archive of a run's output directory after a crash
   mpirun -np N simdeck deck.ts [args...]    one rank per process under an MPI launcher (mpirun, mpiexec, srun)
   simdeck run --transport mpi -n N deck.ts  the same, with the system MPI's launcher started for you
 
@@ -26,15 +28,37 @@ function isDeck(arg: string): boolean {
   return /\.(m|c)?(t|j)sx?$/.test(arg);
 }
 
+/**
+ * `simdeck run --restart FILE ...`: the checkpoint the ranks restart from, handed to them as
+ * SIMDECK_RESTART (simdeck/io's restart reads it). Only options before the first deck count.
+ */
+function takeRestart(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (isDeck(a)) return [...out, ...args.slice(i)];
+    if (a === '--restart' || a.startsWith('--restart=')) {
+      const file = a === '--restart' ? args[++i] : a.slice('--restart='.length);
+      if (file === undefined || file === '') throw new SimdeckError('--restart needs the checkpoint file to restart from');
+      process.env.SIMDECK_RESTART = file;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run': {
-      const opts = parseRunArgs(rest);
+      const opts = parseRunArgs(takeRestart(rest));
       return (await import('./launcher.js')).runJob(opts);
     }
     case 'info':
       return (await import('./info.js')).printInfo();
+    case 'archive':
+      return (await import('../io/archiveCommand.js')).archiveCommand(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(HELP + '\n');
       return command === undefined ? 2 : 0;

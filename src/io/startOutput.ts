@@ -1,0 +1,87 @@
+/**
+ * startOutput: sets up a run's output. With `helpers: k` the last k ranks of the communicator
+ * become helper ranks: they load HDF5, serve the workers' writes until every worker has closed,
+ * and then their process ends — they never return into the deck. The other ranks (the workers)
+ * get an Output whose `comm` is the workers' communicator, on which the deck builds its grids.
+ * With `helpers: 0` (the default) every rank is a worker and rank 0 writes.
+ */
+import { Comm } from '../comm/comm.js';
+import { ArgumentError, describe } from '../errors.js';
+import { ensureWritableDir, sweepPartials } from './atomicFile.js';
+import { DirectOutput } from './directOutput.js';
+import { readKindAndStep } from './dumpFile.js';
+import { errorFromReport, reportOf, type IoErrorReport } from './errors.js';
+import { HelperOutput } from './helperOutput.js';
+import { serveWorkers } from './helperService.js';
+import { loadHdf5 } from './hdf5.js';
+import { takeLock } from './lock.js';
+import { checkOptions, type CheckedOptions, type OutputOptions } from './options.js';
+import type { Output } from './output.js';
+import { FileWriter } from './writer.js';
+
+/**
+ * Starts the output service on `comm` (world, or any communicator). Collective over `comm`;
+ * async (the writing ranks load HDF5). Resolves on the workers to their Output; on helper
+ * ranks it never resolves: they serve, then end their process cleanly. Every rank throws
+ * ArgumentError for bad options, and NotWritableError, DiskFullError or OutputBusyError (another
+ * run writes into `dir`) before anything is written.
+ */
+export async function startOutput(comm: Comm, options: OutputOptions): Promise<Output> {
+  if (!(comm instanceof Comm)) throw new ArgumentError(`startOutput(comm, options): comm must be a communicator (world, or one made from it), got ${describe(comm)}`);
+  const o = checkOptions(options, comm.size);
+  // rank 0 prepares the directory; every rank learns the outcome and fails alike
+  let problem: IoErrorReport | null = null;
+  if (comm.rank === 0) {
+    try {
+      ensureWritableDir(o.dir, 'startOutput');
+      takeLock(o.dir);
+      sweepPartials(o.dir);
+      if (o.archive?.dir) { ensureWritableDir(o.archive.dir, 'startOutput: archive'); sweepPartials(o.archive.dir); }
+    } catch (e) {
+      problem = reportOf(e);
+    }
+  }
+  problem = comm.bcast(problem, 0);
+  if (problem !== null) throw errorFromReport(problem);
+  const workers = comm.size - o.helpers;
+
+  if (o.helpers === 0) {
+    let writer: FileWriter | null = null;
+    if (comm.rank === 0) {
+      try {
+        writer = await openWriter(o, true);
+      } catch (e) {
+        problem = reportOf(e);
+      }
+    }
+    problem = comm.bcast(problem, 0);
+    if (problem !== null) throw errorFromReport(problem);
+    return new DirectOutput(comm, o, writer);
+  }
+
+  const channel = comm.dup();
+  const workerComm = comm.slice(0, workers);
+  if (workerComm === null) {
+    const helper = comm.rank - workers;
+    let writer: FileWriter | null = null;
+    let failure: IoErrorReport | null = null;
+    try {
+      writer = await openWriter(o, helper === 0);
+    } catch (e) {
+      failure = reportOf(e);
+      writer = new FileWriter(o.dir, {}, null);
+    }
+    serveWorkers(channel, workers, helper, writer, failure);
+    comm.transport.finalize();
+    process.exit(0);
+  }
+  return new HelperOutput(workerComm, o, channel);
+}
+
+/** Loads HDF5 and makes this rank's writer; the first writer also completes an earlier run's archive. */
+async function openWriter(o: CheckedOptions, first: boolean): Promise<FileWriter> {
+  await loadHdf5();
+  const writer = new FileWriter(o.dir, { gzip: o.gzip, ...(o.chunks ? { chunks: o.chunks } : {}) }, o.archive);
+  if (first) writer.prepare(readKindAndStep);
+  return writer;
+}
