@@ -93,11 +93,11 @@ export function writeContent(path: string, content: FileContent, storage: Storag
   const partial = partialPath(path);
   let file: H5File | null = null;
   try {
-    file = openH5(partial, 'w');
-    writeInto(file, partial, content, storage, pause);
+    file = openH5(partial, 'w', '', path);
+    writeInto(file, path, content, storage, pause);
     const f = file;
     file = null;
-    h5call('writing', partial, () => f.close());
+    h5call('writing', path, () => f.close());
     commitFile(partial, path);
   } catch (e) {
     if (file !== null) { try { file.close(); } catch { /* already failing */ } }

@@ -93,13 +93,13 @@ function toIoError(e: unknown, what: string, path: string, hint: string): IoErro
   return new IoError(`${what} ${path}: HDF5 failed: ${detail.trim()}${hint ? `; ${hint}` : ''}`, path);
 }
 
-/** Opens an HDF5 file with h5wasm: 'r' read, 'a' read/write, 'w' create or truncate. Blocking; throws a typed IoError. */
-export function openH5(path: string, mode: 'r' | 'a' | 'w', hint = ''): H5File {
+/** Opens an HDF5 file with h5wasm: 'r' read, 'a' read/write, 'w' create or truncate; errors name `shown`. Blocking; throws a typed IoError. */
+export function openH5(path: string, mode: 'r' | 'a' | 'w', hint = '', shown = path): H5File {
   const abs = resolve(path);
   const h5 = hdf5();
-  const file = h5call(mode === 'r' ? 'opening' : 'writing', abs, () => new h5.File(abs, mode), hint);
+  const file = h5call(mode === 'r' ? 'opening' : 'writing', shown, () => new h5.File(abs, mode), hint);
   if ((file as unknown as { file_id: bigint }).file_id < 0n) {
-    throw new IoError(`${mode === 'r' ? 'opening' : 'writing'} ${abs}: HDF5 could not open it${hint ? `; ${hint}` : ''}`, abs);
+    throw new IoError(`${mode === 'r' ? 'opening' : 'writing'} ${shown}: HDF5 could not open it${hint ? `; ${hint}` : ''}`, shown);
   }
   return file;
 }

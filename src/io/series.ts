@@ -65,7 +65,7 @@ export class SeriesWriter {
           throw fileSystemError(err.code, 'appending to', path, err.message);
         }
       }
-      file = openH5(partial, exists ? 'a' : 'w');
+      file = openH5(partial, exists ? 'a' : 'w', '', path);
       const f = file;
       h5call('appending to', path, () => {
         if (!exists) {
