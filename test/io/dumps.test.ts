@@ -2,7 +2,8 @@
 // with one and two helper ranks and without helpers; C and Fortran layouts, several
 // components per point, gzip; the time series; no partial file left behind.
 import { afterAll, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { linesOf, root, simdeck } from '../helpers/job.js';
@@ -72,5 +73,29 @@ describeH5('io dumps (shm), read with h5py', () => {
     const sums = [0, 10, 20].map((step) => expectedU(step, layout, dof).reduce((a, b) => a + b, 0));
     s.datasets.total.values.forEach((v, k) => expect(v).toBeCloseTo(sums[k], 6));
     expect(s.datasets.max.values).toEqual([0, 10, 20].map((step) => Math.max(...expectedU(step, layout, dof))));
+  });
+});
+
+describeH5('seed (c) on simdeck/io: native-examples/seed/archive.ts', () => {
+  it.each([[3, 4], [4, 3]])('on %i ranks with %i steps: every step archived whole, the manifest right, nothing left behind', (n, steps) => {
+    const d = tempDir();
+    const work = join(d, 'work'), archive = join(d, 'archive');
+    const r = simdeck(['run', '-n', String(n), join(root, 'native-examples', 'seed', 'archive.ts'), work, archive, String(steps)]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(linesOf(r.stdout, 0)).toEqual([`${steps} files written by the helper, ${steps} moved into the archive`]);
+    expect(readdirSync(work).filter((f) => !f.startsWith('.'))).toEqual([]);
+    const names = Array.from({ length: steps }, (_, s) => `step_${String(s).padStart(6, '0')}.h5`);
+    expect(readdirSync(archive).sort()).toEqual([...names, 'manifest.jsonl'].sort());
+    const manifest = readFileSync(join(archive, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(manifest.map((e: { file: string; step: number; kind: string }) => [e.file, e.step, e.kind])).toEqual(names.map((f, s) => [f, s, 'dump']));
+    const files = readH5(...names.map((f) => join(archive, f)));
+    names.forEach((f, s) => {
+      const m = manifest[s] as { bytes: number; sha256: string };
+      const bytes = readFileSync(join(archive, f));
+      expect(bytes.length).toBe(m.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(m.sha256);
+      expect(files[join(archive, f)].datasets.x.values).toEqual(Array.from({ length: 100 * (n - 1) }, (_, i) => s * 1000 + i));
+    });
   });
 });
