@@ -4,7 +4,8 @@
 //   npx simdeck run -n 3 native-examples/heat2d/dumps.ts dir=out steps=200 every=50
 //   npx simdeck run --restart out/checkpoint_000100.h5 -n 5 native-examples/heat2d/dumps.ts dir=out steps=200 every=50
 // Options (key=value): dir, steps, every, checkpoint (default: every), helpers (default 1),
-// size (points per side, default 256), procs (process grid, as 2x1), archive (a directory).
+// size (points per side, default 256), procs (process grid, as 2x1), archive (a directory),
+// series (0: no time series of diagnostics).
 import { world } from 'simdeck';
 import { loadKernels } from 'simdeck/kernels';
 import { Grid } from 'simdeck/decomposition';
@@ -47,7 +48,7 @@ while (loop.state.step < steps) {
   const s = loop.state;
   if (s.step % every === 0) out.write('heat', s.step, { u }, { time: s.time, params: s.params });
   if (s.step % checkpointEvery === 0) out.checkpoint(loop);
-  out.series('heat-diagnostics', s.step, { total: u.sum(), max: u.max() });
+  if (opt.series !== '0') out.series('heat-diagnostics', s.step, { total: u.sum(), max: u.max() });
 }
 const ms = performance.now() - t0;
 const full = u.gather(0);

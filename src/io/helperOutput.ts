@@ -135,8 +135,7 @@ export class HelperOutput extends Output {
 
   private retire(f: InFlight): void {
     this.inFlightBytes -= f.bytes;
-    for (const b of f.buffers) this.free.push(b);
-    while (this.free.length > 8) this.free.shift();
+    for (const b of f.buffers) this.free.push(b);   // kept for reuse: fresh pages are slow to fault in
   }
 
   /** A buffer of `n` elements of `like`'s class: a free one when one fits (fresh pages are slow). */

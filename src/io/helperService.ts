@@ -27,9 +27,10 @@ interface Assembly {
 
 /**
  * Serves the workers (ranks 0..workers-1 of `channel`) until each has closed. Blocking.
- * `failure` is an error met before serving (it is reported to the workers). Returns when done.
+ * `failure` is an error met before serving (it is reported to the workers); `budget` bounds
+ * the bytes of complete dumps waiting to be written. Returns when done.
  */
-export function serveWorkers(channel: Comm, workers: number, helper: number, writer: FileWriter, failure: IoErrorReport | null): void {
+export function serveWorkers(channel: Comm, workers: number, helper: number, writer: FileWriter, failure: IoErrorReport | null, budget: number): void {
   let failed = failure;
   const pending = new Map<number, Assembly>();
   const blockBuffers = new Map<string, TypedArray>();
@@ -43,26 +44,27 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, wri
   };
   const fail = (e: unknown) => { failed ??= reportOf(e); };
 
+  // Messages are taken as soon as they arrive (which frees the workers' buffers at once) and
+  // complete dumps queue here; a dump is written when nothing else is waiting. Receiving stops
+  // while the queue holds `budget` bytes, so the helper's memory is bounded too.
+  const ready: Assembly[] = [];
+  let readyBytes = 0;
   const listens: (Request<unknown> | null)[] = [];
   for (let w = 0; w < workers; w++) listens.push(channel.irecv(w, TAG.CONTROL));
   let open = workers;
-  while (open > 0) {
-    const live = listens.filter((r): r is Request<unknown> => r !== null);
-    const { index, value } = Request.waitAny(live);
-    const w = listens.indexOf(live[index]);
-    const m = value as ToHelper;
+  const take = (w: number, m: ToHelper) => {
     if (m.kind === 'close') {
       listens[w] = null;
       open--;
       lastStep = Math.max(lastStep, m.lastStep);
-      continue;
+      return;
     }
     listens[w] = channel.irecv(w, TAG.CONTROL);
     if (m.kind === 'series') {
-      if (failed !== null) continue;
+      if (failed !== null) return;
       writer.addSeries(m.name, m.row);
       if (writer.seriesWaiting >= SERIES_BATCH) { try { writer.flushSeries(); } catch (e) { fail(e); } }
-      continue;
+      return;
     }
     // a dump: take this worker's blocks now (they follow the header from the same worker)
     let a = pending.get(m.seq);
@@ -79,14 +81,21 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, wri
       let f = a!.fields[i];
       if (f === undefined) {
         const n = globalElements(h);
-        const at = spare.findIndex((s) => s.length === n && s.constructor.name === h.type);
+        const at = spare.findIndex((x) => x.length === n && x.constructor.name === h.type);
         const data = at >= 0 ? spare.splice(at, 1)[0] : newArray(h.type, n);
         f = a!.fields[i] = { header: h, data };
       }
       placeBlock(f.data, h, buf);
     });
-    if (++a.arrived < workers) continue;
+    if (++a.arrived < workers) return;
     pending.delete(m.seq);
+    ready.push(a);
+    readyBytes += a.fields.reduce((x, f) => x + f.data.byteLength, 0);
+  };
+  const writeOne = () => {
+    const a = ready.shift()!;
+    const m = a.message;
+    readyBytes -= a.fields.reduce((x, f) => x + f.data.byteLength, 0);
     if (failed === null) {
       try {
         const content: FileContent = { kind: m.file, name: m.name, step: m.step, info: m.info, fields: a.fields, ...(m.state ? { state: m.state } : {}) };
@@ -100,6 +109,17 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, wri
     if (failed !== null) toAll({ kind: 'failed', seq: m.seq, error: failed });
     for (const f of a.fields) spare.push(f.data);
     while (spare.length > 4) spare.shift();
+  };
+  while (open > 0 || ready.length > 0) {
+    const live = listens.filter((r): r is Request<unknown> => r !== null);
+    if (live.length > 0 && readyBytes < budget) {
+      // take whatever has arrived, without waiting
+      const arrived = live.findIndex((r) => r.test());
+      if (arrived >= 0) { take(listens.indexOf(live[arrived]), live[arrived].value as ToHelper); continue; }
+    }
+    if (ready.length > 0) { writeOne(); continue; }
+    const { index, value } = Request.waitAny(live);
+    take(listens.indexOf(live[index]), value as ToHelper);
   }
   if (failed === null) { try { writer.finish(lastStep); } catch (e) { fail(e); } }
   toAll({ kind: 'closed', helper, stats: writer.stats, error: failed });

@@ -71,7 +71,7 @@ export async function startOutput(comm: Comm, options: OutputOptions): Promise<O
       failure = reportOf(e);
       writer = new FileWriter(o.dir, {}, null);
     }
-    serveWorkers(channel, workers, helper, writer, failure);
+    serveWorkers(channel, workers, helper, writer, failure, Math.max(o.buffer, 1));
     comm.transport.finalize();
     process.exit(0);
   }
