@@ -68,7 +68,7 @@ export function removeQuietly(path: string): void {
 }
 
 /** True while process `pid` exists on this machine. */
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }

@@ -6,14 +6,11 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from './atomicFile.js';
 import { OutputBusyError, fileSystemError } from './errors.js';
 
 /** The lock file's name in the output directory. */
 export const LOCK_FILE = '.simdeck-output.lock';
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
 
 /** Takes the output directory's lock for this process. Blocking; throws OutputBusyError when a live run holds it. */
 export function takeLock(dir: string): void {
@@ -31,7 +28,7 @@ export function takeLock(dir: string): void {
     let holder: { host?: string; pid?: number } = {};
     try { holder = JSON.parse(readFileSync(path, 'utf8')); } catch { /* half-written by a crash: stale */ }
     if (holder.pid === process.pid && holder.host === hostname()) return;
-    if (holder.host === undefined || (holder.host === hostname() && (typeof holder.pid !== 'number' || !alive(holder.pid)))) {
+    if (holder.host === undefined || (holder.host === hostname() && (typeof holder.pid !== 'number' || !processAlive(holder.pid)))) {
       try { unlinkSync(path); } catch { /* someone else took it over */ }
       continue;
     }
