@@ -6,11 +6,11 @@
  * With `helpers: 0` (the default) every rank is a worker and rank 0 writes.
  */
 import { Comm } from '../comm/comm.js';
-import { ArgumentError, describe } from '../errors.js';
+import { ArgumentError, DeadlockError, describe } from '../errors.js';
 import { ensureWritableDir, sweepPartials } from './atomicFile.js';
 import { DirectOutput } from './directOutput.js';
 import { readKindAndStep } from './dumpFile.js';
-import { errorFromReport, reportOf, type IoErrorReport } from './errors.js';
+import { OutputStateError, errorFromReport, reportOf, type IoErrorReport } from './errors.js';
 import { HelperOutput } from './helperOutput.js';
 import { serveWorkers } from './helperService.js';
 import { loadHdf5 } from './hdf5.js';
@@ -71,7 +71,13 @@ export async function startOutput(comm: Comm, options: OutputOptions): Promise<O
       failure = reportOf(e);
       writer = new FileWriter(o.dir, {}, null);
     }
-    serveWorkers(channel, workers, helper, writer, failure, Math.max(o.buffer, 1));
+    try {
+      serveWorkers(channel, workers, helper, writer, failure, Math.max(o.buffer, 1));
+    } catch (e) {
+      if (!(e instanceof DeadlockError)) throw e;
+      throw new OutputStateError(`helper ${helper}: the workers finished their deck without calling output.close(); ` +
+        'call close() on every worker at the end, so that the helpers write what is queued and end', o.dir);
+    }
     comm.transport.finalize();
     process.exit(0);
   }

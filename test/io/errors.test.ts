@@ -69,6 +69,12 @@ describeH5('io errors (shm)', () => {
     expect(reported(r.stderr, 'NotWritableError')?.message).toMatch(/startOutput: cannot create the directory .*a-file\/out: something else is in the way/);
   });
 
+  it('workers that end without close(): the helper says so instead of hanging', () => {
+    const r = simdeck(['run', '-n', '3', deck, 'noclose', join(base, 'noclose'), '1']);
+    expect(r.status).not.toBe(0);
+    expect(reported(r.stderr, 'OutputStateError')?.message).toMatch(/helper 0: the workers finished their deck without calling output.close\(\); call close\(\) on every worker/);
+  });
+
   it('restart from a missing file, or from a checkpoint of another grid shape: a typed error saying what to change', () => {
     const dir = join(base, 'ckpt');
     const ok = simdeck(['run', '-n', '3', deck, 'ok', dir, '1']);

@@ -1,6 +1,7 @@
 // Failure cases of simdeck/io, one per run:  simdeck run -n N errors.ts CASE DIR HELPERS [FILE]
 //   full      write 64x64 dumps until the disk is full (DIR on a small tmpfs)
 //   ok        write 2 dumps and a checkpoint of a 40x30 grid, then close
+//   noclose   write a dump and end without close()
 //   restart   restart a 32x30 grid from FILE (a checkpoint of a 40x30 grid, or a missing file)
 import { world } from 'simdeck';
 import { Grid } from 'simdeck/decomposition';
@@ -25,6 +26,9 @@ if (which === 'full') {
   out.checkpoint({ step: 2, time: 0.5, dt: 0.25, params: { alpha: 1 } });
   out.close();
   if (out.comm.rank === 0) console.log('OK wrote');
+} else if (which === 'noclose') {
+  const grid = new Grid(out.comm, { shape: [16, 16] });
+  out.write('f', 0, { u: grid.zeros(Float64Array) });      // ...and the deck ends without out.close()
 } else if (which === 'restart') {
   const grid = new Grid(out.comm, { shape: [32, 30] });
   out.register({ u: grid.zeros(Float64Array) });
