@@ -1,7 +1,10 @@
 /**
- * What a helper rank runs instead of the deck: it takes the workers' blocks, assembles each
- * dump's whole fields, writes them (FileWriter: HDF5, atomic, archived), appends series, and
- * replies to every worker; it serves until every worker has closed, then the process ends.
+ * What a helper rank runs instead of the deck. Its main thread takes the workers' blocks as
+ * soon as they arrive (so the workers' buffers come back at once), assembles each dump's whole
+ * fields and hands complete dumps to its writing thread (writerThread.ts: HDF5, atomic files,
+ * series, archive), which writes them while the main thread goes on receiving. Dumps received
+ * but not yet written are bounded by `budget` bytes: past it the main thread stops receiving
+ * and the workers feel the back-pressure. It serves until every worker has closed.
  *
  * A failure (full disk, forbidden directory, failed archive command) is not thrown here: it is
  * sent to the workers, which throw it as its typed error (that ends the job); meanwhile the
@@ -10,14 +13,12 @@
 import type { Comm } from '../comm/comm.js';
 import type { TypedArray } from '../comm/collectives.js';
 import { Request } from '../comm/request.js';
-import { globalElements, newArray, placeBlock, blockElements } from './blocks.js';
+import { blockElements, globalElements, newArray, placeBlock } from './blocks.js';
 import type { FileContent, WholeField } from './dumpFile.js';
-import { reportOf, type IoErrorReport } from './errors.js';
+import type { IoErrorReport } from './errors.js';
 import { TAG, type DumpMessage, type ToHelper, type ToWorker } from './protocol.js';
-import type { FileWriter } from './writer.js';
-
-/** Series rows kept before they are appended (also appended after every dump and at the end). */
-const SERIES_BATCH = 64;
+import type { WriterStats } from './writer.js';
+import type { WriterLink } from './writerLink.js';
 
 interface Assembly {
   message: DumpMessage;
@@ -25,30 +26,55 @@ interface Assembly {
   arrived: number;
 }
 
+/** How long the main thread sleeps between looks at the workers while its thread writes. */
+const POLL_MS = 2;
+
 /**
- * Serves the workers (ranks 0..workers-1 of `channel`) until each has closed. Blocking.
- * `failure` is an error met before serving (it is reported to the workers); `budget` bounds
- * the bytes of complete dumps waiting to be written. Returns when done.
+ * Serves the workers (ranks 0..workers-1 of `channel`) until each has closed, writing through
+ * `link`. Blocking. Returns when every file is written and every worker has its last reply.
  */
-export function serveWorkers(channel: Comm, workers: number, helper: number, writer: FileWriter, failure: IoErrorReport | null, budget: number): void {
-  let failed = failure;
+export function serveWorkers(channel: Comm, workers: number, helper: number, link: WriterLink, budget: number): void {
+  let failed: IoErrorReport | null = null;
   const pending = new Map<number, Assembly>();
   const blockBuffers = new Map<string, TypedArray>();
   const spare: TypedArray[] = [];
   const sends: Request<undefined>[] = [];
+  const stats: WriterStats = { files: 0, bytes: 0, writeMs: 0, archived: 0, archiveMs: 0 };
   let lastStep = 0;
+  let queuedBytes = 0;
+  let outstanding = 0;
+  let finished: (FromFinish) | null = null;
   const toAll = (m: ToWorker) => {
     for (let w = 0; w < workers; w++) sends.push(channel.isend(m, w, TAG.REPLY));
-    // completed sends are dropped as we go (their buffers are small objects)
     if (sends.length > 4 * workers) for (let i = sends.length - 1; i >= 0; i--) if (sends[i].test()) sends.splice(i, 1);
   };
-  const fail = (e: unknown) => { failed ??= reportOf(e); };
+  const recycle = (arrays: TypedArray[]) => {
+    for (const a of arrays) { queuedBytes -= a.byteLength; spare.push(a); }
+    while (spare.length > 8) spare.shift();
+  };
+  const replies = () => {
+    for (const r of link.poll()) {
+      switch (r.kind) {
+        case 'ready': if (r.error !== null) failed ??= r.error; break;
+        case 'written':
+          outstanding--;
+          recycle(r.arrays);
+          stats.files++; stats.bytes += r.bytes; stats.writeMs += r.ms;
+          toAll({ kind: 'written', seq: r.seq, path: r.path, bytes: r.bytes, ms: r.ms });
+          break;
+        case 'failed':
+          failed ??= r.error;
+          if (r.seq < 0) break; // a series append
+          outstanding--;
+          recycle(r.arrays);
+          toAll({ kind: 'failed', seq: r.seq, error: failed });
+          break;
+        case 'finished': finished = r; break;
+        case 'crashed': failed ??= r.error; outstanding = 0; finished = { kind: 'finished', stats, error: r.error }; break;
+      }
+    }
+  };
 
-  // Messages are taken as soon as they arrive (which frees the workers' buffers at once) and
-  // complete dumps queue here; a dump is written when nothing else is waiting. Receiving stops
-  // while the queue holds `budget` bytes, so the helper's memory is bounded too.
-  const ready: Assembly[] = [];
-  let readyBytes = 0;
   const listens: (Request<unknown> | null)[] = [];
   for (let w = 0; w < workers; w++) listens.push(channel.irecv(w, TAG.CONTROL));
   let open = workers;
@@ -61,67 +87,66 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, wri
     }
     listens[w] = channel.irecv(w, TAG.CONTROL);
     if (m.kind === 'series') {
-      if (failed !== null) return;
-      writer.addSeries(m.name, m.row);
-      if (writer.seriesWaiting >= SERIES_BATCH) { try { writer.flushSeries(); } catch (e) { fail(e); } }
+      if (failed === null) link.series(m.name, m.row);
       return;
     }
     // a dump: take this worker's blocks now (they follow the header from the same worker)
     let a = pending.get(m.seq);
-    if (a === undefined) {
-      a = { message: m, fields: [], arrived: 0 };
-      pending.set(m.seq, a);
-    }
+    if (a === undefined) pending.set(m.seq, a = { message: m, fields: [], arrived: 0 });
     m.blocks.forEach((h, i) => {
       const key = `${w}:${i}:${h.type}:${blockElements(h.size, h.dof)}`;
       let buf = blockBuffers.get(key);
       if (buf === undefined) blockBuffers.set(key, buf = newArray(h.type, blockElements(h.size, h.dof)));
       channel.recvInto(buf, w, TAG.BLOCK);
-      if (failed !== null) return;
       let f = a!.fields[i];
       if (f === undefined) {
         const n = globalElements(h);
         const at = spare.findIndex((x) => x.length === n && x.constructor.name === h.type);
         const data = at >= 0 ? spare.splice(at, 1)[0] : newArray(h.type, n);
+        queuedBytes += data.byteLength;
         f = a!.fields[i] = { header: h, data };
       }
       placeBlock(f.data, h, buf);
     });
     if (++a.arrived < workers) return;
     pending.delete(m.seq);
-    ready.push(a);
-    readyBytes += a.fields.reduce((x, f) => x + f.data.byteLength, 0);
-  };
-  const writeOne = () => {
-    const a = ready.shift()!;
-    const m = a.message;
-    readyBytes -= a.fields.reduce((x, f) => x + f.data.byteLength, 0);
-    if (failed === null) {
-      try {
-        const content: FileContent = { kind: m.file, name: m.name, step: m.step, info: m.info, fields: a.fields, ...(m.state ? { state: m.state } : {}) };
-        const r = writer.write(content);
-        toAll({ kind: 'written', seq: m.seq, path: r.path, bytes: r.bytes, ms: r.ms });
-        if (writer.seriesWaiting > 0) writer.flushSeries();
-      } catch (e) {
-        fail(e);
-      }
+    if (failed !== null) {
+      recycle(a.fields.map((f) => f.data));
+      toAll({ kind: 'failed', seq: m.seq, error: failed });
+      return;
     }
-    if (failed !== null) toAll({ kind: 'failed', seq: m.seq, error: failed });
-    for (const f of a.fields) spare.push(f.data);
-    while (spare.length > 4) spare.shift();
+    const content: FileContent = { kind: m.file, name: m.name, step: m.step, info: m.info, fields: a.fields, ...(m.state ? { state: m.state } : {}) };
+    link.dump(m.seq, content);
+    outstanding++;
   };
-  while (open > 0 || ready.length > 0) {
+
+  while (open > 0 || outstanding > 0) {
+    replies();
     const live = listens.filter((r): r is Request<unknown> => r !== null);
-    if (live.length > 0 && readyBytes < budget) {
-      // take whatever has arrived, without waiting
+    const receiving = live.length > 0 && queuedBytes < budget;
+    if (receiving) {
       const arrived = live.findIndex((r) => r.test());
       if (arrived >= 0) { take(listens.indexOf(live[arrived]), live[arrived].value as ToHelper); continue; }
+      if (outstanding === 0) {
+        // nothing being written: sleep in the transport until a worker sends
+        const { index, value } = Request.waitAny(live);
+        take(listens.indexOf(live[index]), value as ToHelper);
+        continue;
+      }
     }
-    if (ready.length > 0) { writeOne(); continue; }
-    const { index, value } = Request.waitAny(live);
-    take(listens.indexOf(live[index]), value as ToHelper);
+    if (outstanding === 0 && !receiving) continue;
+    const seen = link.ticks;
+    replies();
+    link.sleep(POLL_MS, seen);
   }
-  if (failed === null) { try { writer.finish(lastStep); } catch (e) { fail(e); } }
-  toAll({ kind: 'closed', helper, stats: writer.stats, error: failed });
+  if (failed === null) {
+    link.finish(lastStep);
+    while (finished === null) { const seen = link.ticks; replies(); if (finished === null) link.sleep(50, seen); }
+  }
+  const f = finished as FromFinish | null;
+  const error = failed ?? f?.error ?? null;
+  toAll({ kind: 'closed', helper, stats: f?.stats ?? stats, error });
   Request.waitAll(sends);
 }
+
+type FromFinish = { kind: 'finished'; stats: WriterStats; error: IoErrorReport | null };

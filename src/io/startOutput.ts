@@ -9,7 +9,7 @@ import { Comm } from '../comm/comm.js';
 import { ArgumentError, DeadlockError, describe } from '../errors.js';
 import { ensureWritableDir, sweepPartials } from './atomicFile.js';
 import { DirectOutput } from './directOutput.js';
-import { readKindAndStep } from './dumpFile.js';
+import { readKindAndStep, type StorageOptions } from './dumpFile.js';
 import { OutputStateError, errorFromReport, reportOf, type IoErrorReport } from './errors.js';
 import { HelperOutput } from './helperOutput.js';
 import { serveWorkers } from './helperService.js';
@@ -18,6 +18,7 @@ import { takeLock } from './lock.js';
 import { checkOptions, type CheckedOptions, type OutputOptions } from './options.js';
 import type { Output } from './output.js';
 import { FileWriter } from './writer.js';
+import { WriterLink } from './writerLink.js';
 
 /**
  * Starts the output service on `comm` (world, or any communicator). Collective over `comm`;
@@ -63,16 +64,10 @@ export async function startOutput(comm: Comm, options: OutputOptions): Promise<O
   const workerComm = comm.slice(0, workers);
   if (workerComm === null) {
     const helper = comm.rank - workers;
-    let writer: FileWriter | null = null;
-    let failure: IoErrorReport | null = null;
+    // the writing thread loads HDF5 while this thread already takes the workers' blocks
+    const link = new WriterLink({ dir: o.dir, storage: storageOf(o), archive: o.archive, first: helper === 0 });
     try {
-      writer = await openWriter(o, helper === 0);
-    } catch (e) {
-      failure = reportOf(e);
-      writer = new FileWriter(o.dir, {}, null);
-    }
-    try {
-      serveWorkers(channel, workers, helper, writer, failure, Math.max(o.buffer, 1));
+      serveWorkers(channel, workers, helper, link, Math.max(o.buffer, 1));
     } catch (e) {
       if (!(e instanceof DeadlockError)) throw e;
       throw new OutputStateError(`helper ${helper}: the workers finished their deck without calling output.close(); ` +
@@ -84,10 +79,14 @@ export async function startOutput(comm: Comm, options: OutputOptions): Promise<O
   return new HelperOutput(workerComm, o, channel);
 }
 
+function storageOf(o: CheckedOptions): StorageOptions {
+  return { gzip: o.gzip, ...(o.chunks ? { chunks: o.chunks } : {}) };
+}
+
 /** Loads HDF5 and makes this rank's writer; the first writer also completes an earlier run's archive. */
 async function openWriter(o: CheckedOptions, first: boolean): Promise<FileWriter> {
   await loadHdf5();
-  const writer = new FileWriter(o.dir, { gzip: o.gzip, ...(o.chunks ? { chunks: o.chunks } : {}) }, o.archive);
+  const writer = new FileWriter(o.dir, storageOf(o), o.archive);
   if (first) writer.prepare(readKindAndStep);
   return writer;
 }

@@ -2,7 +2,7 @@
 // change, and leave no partial file: a full disk (a 1 MiB tmpfs) met by a helper or by rank 0,
 // an output directory that cannot be created, a missing checkpoint, a checkpoint of another
 // grid shape.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,7 @@ describeH5('io errors (shm)', () => {
       return;
     }
     const dir = join(small, `h${helpers}`);
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));   // frees the small disk for the next case
     const r = simdeck(['run', '-n', String(n), deck, 'full', dir, String(helpers)]);
     expect(r.status).not.toBe(0);
     expect(r.stdout).not.toContain('not reached');
@@ -58,7 +59,6 @@ describeH5('io errors (shm)', () => {
     const files = readH5(...dumps.map((f) => join(dir, f)));
     const expected = Array.from({ length: 64 * 64 }, (_, k) => Math.floor(k / 64) + (k % 64));
     for (const f of Object.values(files)) expect(f.datasets.u.values).toEqual(expected);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('an output directory that cannot be made: NotWritableError on every rank before anything is written', () => {
