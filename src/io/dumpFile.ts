@@ -13,7 +13,7 @@
 import { statSync } from 'node:fs';
 import type { TypedArray } from '../comm/collectives.js';
 import { commitFile, partialPath, removeQuietly } from './atomicFile.js';
-import { fileDims, type BlockHeader } from './blocks.js';
+import { fileDims, type BlockHeader } from './layout.js';
 import { FileFormatError } from './errors.js';
 import { h5call, openH5, type H5File } from './hdf5.js';
 

@@ -4,6 +4,10 @@
  * keeps taking the workers' blocks while a file is being written (the workers' buffers come
  * back at once). Replies go back on the port; the shared `wake` word is bumped and notified
  * after each, so the main thread can sleep until one arrives.
+ *
+ * This thread must never join the job: nothing it imports may reach simdeck's entry
+ * (src/index.ts creates the world; under MPI a second thread calling MPI crashes the rank).
+ * test/io/thread.test.ts checks its imports.
  */
 import { writeSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
