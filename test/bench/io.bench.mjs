@@ -90,4 +90,5 @@ console.log(markdownTable(['HDF5 write of one 2048² float64 field (synced, rena
 ]));
 console.log(`\nThe target is "inside write()" with a helper ≤ 10 % of writing themselves. "Loop time added" also counts` +
   ' what the helper takes from the workers on this 2-core machine (3 processes on 2 cores) and is noisy.' +
-  ' This session shared the machine with 7 other engineers\' builds and tests: absolute figures are noisy, the ratios within one run are what count.');
+  ' This session shared the machine with 7 other engineers\' builds and tests: absolute figures are noisy, the ratios within one run are what count.' +
+  ' With few dumps, the time inside `write()` is mostly page faults on the workers\' fresh block buffers (16 MiB each; on this VM first-touching 16 MiB took 250-290 ms in a plain `node` at load 20), which later dumps avoid by reusing the buffers.');
