@@ -20,7 +20,9 @@ const HELP = `simdeck — SPMD input decks in TypeScript
   simdeck run -n 4 --steer deck.ts          with the steering server: dashboard URL printed; simdeck attach finds it
   simdeck run -n 4 --interactive [deck.ts]  a parallel prompt: every rank evaluates each line
   simdeck attach [job] [command]            steer a running job from the terminal (status, set k=v, pause, ...)
+  simdeck run --restart FILE -n N deck.ts   restart from a checkpoint (simdeck/io), on any number of ranks
   simdeck info                              what transports are usable here
+  simdeck archive --resume DIR              complete the archive of a run's output directory after a crash
   simdeck check deck.ts [more.ts...]        type-check decks with your project's TypeScript (npm install -D typescript @types/node)
   simdeck deck.ts [args...]                 one rank in this process: the form MPI launchers start,
     mpirun -np N npx simdeck deck.ts          Open MPI (as root add --allow-run-as-root, past the cores --oversubscribe)
@@ -37,11 +39,31 @@ function isDeck(arg: string): boolean {
   return /\.(m|c)?(t|j)sx?$/.test(arg);
 }
 
+/**
+ * `simdeck run --restart FILE ...`: the checkpoint the ranks restart from, handed to them as
+ * SIMDECK_RESTART (simdeck/io's restart reads it). Only options before the first deck count.
+ */
+function takeRestart(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (isDeck(a)) return [...out, ...args.slice(i)];
+    if (a === '--restart' || a.startsWith('--restart=')) {
+      const file = a === '--restart' ? args[++i] : a.slice('--restart='.length);
+      if (file === undefined || file === '') throw new SimdeckError('--restart needs the checkpoint file to restart from');
+      process.env.SIMDECK_RESTART = file;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run': {
-      const opts = parseRunArgs(rest);
+      const opts = parseRunArgs(takeRestart(rest));
       if (opts.steer || opts.replay !== null || opts.interactive) await (await import('./steerRun.js')).prepareSteering(opts);
       return (await import('./launcher.js')).runJob(opts);
     }
@@ -51,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./info.js')).printInfo();
     case 'check':
       return (await import('./check.js')).checkDecks(rest);
+    case 'archive':
+      return (await import('../io/archiveCommand.js')).archiveCommand(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(HELP + '\n');
       return command === undefined ? 2 : 0;

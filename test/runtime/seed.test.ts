@@ -65,7 +65,7 @@ describe('seed (b): gather for serial tools', () => {
   });
 });
 
-describe('seed (c): archival helper', () => {
+describe('seed (c) by hand: archival helper with communicators (docs/examples/archive-by-hand.ts)', () => {
   it.each([
     [3, 5],
     [4, 5],
@@ -73,7 +73,7 @@ describe('seed (c): archival helper', () => {
   ])('on %i ranks with %i steps archives every complete file and leaves nothing behind', (n, steps) => {
     const dir = tempDir();
     const work = join(dir, 'work'), archive = join(dir, 'archive');
-    const r = simdeck(['run', '-n', String(n), seed('archive.ts'), work, archive, String(steps)]);
+    const r = simdeck(['run', '-n', String(n), join(root, 'docs', 'examples', 'archive-by-hand.ts'), work, archive, String(steps)]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const workers = n - 1;

@@ -1,0 +1,152 @@
+/**
+ * What a helper rank runs instead of the deck. Its main thread takes the workers' blocks as
+ * soon as they arrive (so the workers' buffers come back at once), assembles each dump's whole
+ * fields and hands complete dumps to its writing thread (writerThread.ts: HDF5, atomic files,
+ * series, archive), which writes them while the main thread goes on receiving. Dumps received
+ * but not yet written are bounded by `budget` bytes: past it the main thread stops receiving
+ * and the workers feel the back-pressure. It serves until every worker has closed.
+ *
+ * A failure (full disk, forbidden directory, failed archive command) is not thrown here: it is
+ * sent to the workers, which throw it as its typed error (that ends the job); meanwhile the
+ * helper keeps taking messages, so no worker blocks on it, and writes nothing more.
+ */
+import type { Comm } from '../comm/comm.js';
+import type { TypedArray } from '../comm/collectives.js';
+import { Request } from '../comm/request.js';
+import { blockElements, globalElements, newArray, placeBlock } from './blocks.js';
+import type { FileContent, WholeField } from './dumpFile.js';
+import type { IoErrorReport } from './errors.js';
+import { TAG, type DumpMessage, type ToHelper, type ToWorker } from './protocol.js';
+import type { WriterStats } from './writer.js';
+import type { WriterLink } from './writerLink.js';
+
+interface Assembly {
+  message: DumpMessage;
+  fields: WholeField[];
+  arrived: number;
+}
+
+/** How long the main thread sleeps between looks at the workers while its thread writes. */
+const POLL_MS = 2;
+
+/**
+ * Serves the workers (ranks 0..workers-1 of `channel`) until each has closed, writing through
+ * `link`. Blocking. Returns when every file is written and every worker has its last reply.
+ */
+export function serveWorkers(channel: Comm, workers: number, helper: number, link: WriterLink, budget: number): void {
+  let failed: IoErrorReport | null = null;
+  const pending = new Map<number, Assembly>();
+  const blockBuffers = new Map<string, TypedArray>();
+  const spare: TypedArray[] = [];
+  const sends: Request<undefined>[] = [];
+  const stats: WriterStats = { files: 0, bytes: 0, writeMs: 0, archived: 0, archiveMs: 0 };
+  let lastStep = 0;
+  let queuedBytes = 0;
+  let outstanding = 0;
+  let finished: (FromFinish) | null = null;
+  const toAll = (m: ToWorker) => {
+    for (let w = 0; w < workers; w++) sends.push(channel.isend(m, w, TAG.REPLY));
+    if (sends.length > 4 * workers) for (let i = sends.length - 1; i >= 0; i--) if (sends[i].test()) sends.splice(i, 1);
+  };
+  const recycle = (arrays: TypedArray[]) => {
+    for (const a of arrays) { queuedBytes -= a.byteLength; spare.push(a); }
+    while (spare.length > 8) spare.shift();
+  };
+  const replies = () => {
+    for (const r of link.poll()) {
+      switch (r.kind) {
+        case 'ready': if (r.error !== null) failed ??= r.error; break;
+        case 'written':
+          outstanding--;
+          recycle(r.arrays);
+          stats.files++; stats.bytes += r.bytes; stats.writeMs += r.ms;
+          toAll({ kind: 'written', seq: r.seq, path: r.path, bytes: r.bytes, ms: r.ms });
+          break;
+        case 'failed':
+          failed ??= r.error;
+          if (r.seq < 0) break; // a series append
+          outstanding--;
+          recycle(r.arrays);
+          toAll({ kind: 'failed', seq: r.seq, error: failed });
+          break;
+        case 'finished': finished = r; break;
+        case 'crashed': failed ??= r.error; outstanding = 0; finished = { kind: 'finished', stats, error: r.error }; break;
+      }
+    }
+  };
+
+  const listens: (Request<unknown> | null)[] = [];
+  for (let w = 0; w < workers; w++) listens.push(channel.irecv(w, TAG.CONTROL));
+  let open = workers;
+  const take = (w: number, m: ToHelper) => {
+    if (m.kind === 'close') {
+      listens[w] = null;
+      open--;
+      lastStep = Math.max(lastStep, m.lastStep);
+      return;
+    }
+    listens[w] = channel.irecv(w, TAG.CONTROL);
+    if (m.kind === 'series') {
+      if (failed === null) link.series(m.name, m.row);
+      return;
+    }
+    // a dump: take this worker's blocks now (they follow the header from the same worker)
+    let a = pending.get(m.seq);
+    if (a === undefined) pending.set(m.seq, a = { message: m, fields: [], arrived: 0 });
+    m.blocks.forEach((h, i) => {
+      const key = `${w}:${i}:${h.type}:${blockElements(h.size, h.dof)}`;
+      let buf = blockBuffers.get(key);
+      if (buf === undefined) blockBuffers.set(key, buf = newArray(h.type, blockElements(h.size, h.dof)));
+      channel.recvInto(buf, w, TAG.BLOCK);
+      let f = a!.fields[i];
+      if (f === undefined) {
+        const n = globalElements(h);
+        const at = spare.findIndex((x) => x.length === n && x.constructor.name === h.type);
+        const data = at >= 0 ? spare.splice(at, 1)[0] : newArray(h.type, n);
+        queuedBytes += data.byteLength;
+        f = a!.fields[i] = { header: h, data };
+      }
+      placeBlock(f.data, h, buf);
+    });
+    if (++a.arrived < workers) return;
+    pending.delete(m.seq);
+    if (failed !== null) {
+      recycle(a.fields.map((f) => f.data));
+      toAll({ kind: 'failed', seq: m.seq, error: failed });
+      return;
+    }
+    const content: FileContent = { kind: m.file, name: m.name, step: m.step, info: m.info, fields: a.fields, ...(m.state ? { state: m.state } : {}) };
+    link.dump(m.seq, content);
+    outstanding++;
+  };
+
+  while (open > 0 || outstanding > 0) {
+    replies();
+    const live = listens.filter((r): r is Request<unknown> => r !== null);
+    const receiving = live.length > 0 && queuedBytes < budget;
+    if (receiving) {
+      const arrived = live.findIndex((r) => r.test());
+      if (arrived >= 0) { take(listens.indexOf(live[arrived]), live[arrived].value as ToHelper); continue; }
+      if (outstanding === 0) {
+        // nothing being written: sleep in the transport until a worker sends
+        const { index, value } = Request.waitAny(live);
+        take(listens.indexOf(live[index]), value as ToHelper);
+        continue;
+      }
+    }
+    if (outstanding === 0 && !receiving) continue;
+    const seen = link.ticks;
+    replies();
+    link.sleep(POLL_MS, seen);
+  }
+  if (failed === null) {
+    link.finish(lastStep);
+    while (finished === null) { const seen = link.ticks; replies(); if (finished === null) link.sleep(50, seen); }
+  }
+  const f = finished as FromFinish | null;
+  const error = failed ?? f?.error ?? null;
+  toAll({ kind: 'closed', helper, stats: f?.stats ?? stats, error });
+  Request.waitAll(sends);
+}
+
+type FromFinish = { kind: 'finished'; stats: WriterStats; error: IoErrorReport | null };
