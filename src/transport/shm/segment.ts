@@ -5,7 +5,7 @@
  *
  *   header (4 KiB)       magic, size, abort word, attach count, ring size, wait mode, ...
  *   rank blocks          one per rank, 512 B: doorbell, sleeper count, blocked-since, pid,
- *                        last kernel entered
+ *                        finished flag, count of long waits, last kernel entered
  *   rings                one single-producer single-consumer ring per ordered pair (i → j, i ≠ j)
  */
 import { readdirSync, rmSync } from 'node:fs';
@@ -30,10 +30,10 @@ export const H = {
 export const Decks = { PENDING: 0, READY: 1, FAILED: 2 } as const;
 
 /** Values of the abort word. */
-export const Abort = { NONE: 0, ERROR: 1, HANG: 2, KILLED: 3, INTERRUPTED: 4 } as const;
+export const Abort = { NONE: 0, ERROR: 1, HANG: 2, KILLED: 3, INTERRUPTED: 4, DEADLOCK: 5 } as const;
 
 /** Byte offsets inside a rank block. */
-export const R = { DOORBELL: 0, SLEEPERS: 64, BLOCKED_SINCE: 128, PID: 136, FINISHED: 140, KERNEL: 256 } as const;
+export const R = { DOORBELL: 0, SLEEPERS: 64, BLOCKED_SINCE: 128, PID: 136, FINISHED: 140, WAITS: 144, KERNEL: 256 } as const;
 
 /** What a segment is built for. */
 export interface SegmentShape {

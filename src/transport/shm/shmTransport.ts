@@ -75,6 +75,7 @@ export class ShmTransport implements Transport {
   private readonly sleepersIdx: number[] = [];
   private readonly pids: number[] = [];
   private readonly blockedSinceIdx: number;
+  private readonly waitsIdx: number;
   private readonly spinPolls: number;
   private readonly eagerLimit: number;
   private cma: boolean;
@@ -113,6 +114,7 @@ export class ShmTransport implements Transport {
       }
     }
     this.blockedSinceIdx = (rankBlockOffset(rank) + R.BLOCKED_SINCE) >> 3;
+    this.waitsIdx = (rankBlockOffset(rank) + R.WAITS) >> 2;
     const spin = seg.i32[H.SPIN] === 1;
     this.spinPolls = spin ? SPIN_POLLS_DEDICATED : SPIN_POLLS_SHARED;
     // Up to half a ring (128 KiB for jobs of up to 23 ranks) goes eager: two copies through a
@@ -500,8 +502,10 @@ export class ShmTransport implements Transport {
       if (--polls > 0) continue;
       break;
     }
-    // Slow path: sleep on our doorbell, timed, recording that we are blocked.
+    // Slow path: sleep on our doorbell, timed, recording that we are blocked (and in which wait:
+    // the launcher's deadlock watch tells a rank that stays in one wait from one that moves on).
     const f64 = this.seg.f64;
+    Atomics.add(i32, this.waitsIdx, 1);
     f64[this.blockedSinceIdx] = Date.now();
     this.blocked = request;
     const me = this.rank;
