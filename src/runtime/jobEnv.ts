@@ -47,8 +47,7 @@ export const EXIT_ABORTED = 70;
 export const EXIT_HANG = 71;
 /** Exit status of a rank that stopped because the job deadlocked (after printing what it waits for). */
 export const EXIT_DEADLOCK = 72;
-/** Exit status of a job that was ended because it deadlocked (every transport). */
-export const EXIT_STATUS_DEADLOCK = 125;
+export { EXIT_STATUS_DEADLOCK } from '../transport/transport.js';
 
 /** Launcher: the environment of rank `rank`. */
 export function jobEnvironment(c: JobConfig): Record<string, string> {

@@ -15,6 +15,9 @@ export const ANY_TAG = -1;
 /** The null process: sends to it and receives from it complete at once and move nothing. */
 export const PROC_NULL = -2;
 
+/** Exit status of a job ended because it deadlocked (every rank blocked in a simdeck call that nothing in flight can complete), on every transport. */
+export const EXIT_STATUS_DEADLOCK = 125;
+
 /** Payload encoding code: 0 is a msgpack-encoded object; 1.. are raw typed arrays (see comm/codec). */
 export type Encoding = number;
 

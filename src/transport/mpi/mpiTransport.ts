@@ -63,6 +63,9 @@ import { drainOutput } from './outputDrain.js';
 import { copyBytes, takePayload } from '../bytes.js';
 import type { MpiLibrary } from './library.js';
 import { Block, SlotPool, type Slot } from './memory.js';
+import { eagerLimit, pairBufferBytes } from '../buffering.js';
+import { DeadlockProbe, type WaitReport } from './deadlockProbe.js';
+import { EXIT_STATUS_DEADLOCK } from '../transport.js';
 
 /** Header bytes in front of every envelope (10 int32 words). */
 const HEADER = 40;
@@ -97,12 +100,21 @@ export const BUFFER_LIMIT = 1 << 20;
 /** Ranks that announce the end of their deck to every other rank (O(size) messages each). */
 export const FIN_LIMIT = 512;
 
-/** Envelope kinds. Data: EAGER, RTS. Control (no credit): CREDIT, BACKLOG, FIN. */
+/**
+ * Envelope kinds. Data (one credit each): EAGER (payload inside), PULL (a buffered message the
+ * receiver pulls at once from the sender's copy), RTS (a large message, moved once a receive
+ * matches). Control (no credit): CREDIT, BACKLOG, FIN; deadlock detection: PROBE, REPORT,
+ * DEADLOCK (not counted as traffic: see deadlockProbe.ts).
+ */
 const EAGER = 1;
-const RTS = 2;
-const CREDIT = 3;
-const BACKLOG = 4;
-const FIN = 5;
+const PULL = 2;
+const RTS = 3;
+const CREDIT = 4;
+const BACKLOG = 5;
+const FIN = 6;
+const PROBE = 7;
+const REPORT = 8;
+const DEADLOCK = 9;
 
 /** Header words. */
 const W_KIND = 0; // kind | encoding << 8
@@ -124,6 +136,8 @@ const STALL = -2;
 class Req extends BaseRequest {
   /** Bulk transfer: the MPI requests still outstanding. */
   mpi: Slot[] = [];
+  /** Run once when the bulk transfer completes (a landed PULL's waiting receive, a buffered send's budget). */
+  then: (() => void) | null = null;
 }
 
 /** A message whose envelope arrived before any receive matched it. */
@@ -134,9 +148,11 @@ interface Unexpected {
   encoding: Encoding;
   bytes: number;
   signature: number;
-  /** Eager: the payload. Bulk: null (it waits on the sender until a receive matches). */
+  /** Eager and PULL: the payload (a PULL's once `landing` is done). RTS: null (it waits on the sender until a receive matches). */
   data: Uint8Array | null;
   seq: number;
+  /** PULL: the transfer bringing the payload here. */
+  landing: Req | null;
 }
 
 /** An envelope waiting for credit. */
@@ -262,6 +278,22 @@ export class MpiTransport implements Transport {
   private finalized = false;
   private aborting = false;
   private readonly natives = new Map<number, { members: Int32Array | null; value: NativeComm }>();
+  /** The buffering rule (buffering.ts): largest buffered message, and bytes held per destination. */
+  private readonly eagerLimit: number;
+  private readonly pairBytes: number;
+  /** Bytes of PULL copies per destination whose transfer has not completed. */
+  private readonly pulling: Float64Array;
+  // deadlock detection (deadlockProbe.ts)
+  private readonly probe: DeadlockProbe;
+  private dataSent = 0;
+  private dataTaken = 0;
+  private readonly dataSentTo: Int32Array;
+  private readonly dataTakenFrom: Int32Array;
+  private waits = 0;
+  /** A probe to answer: [coordinator, wave]. */
+  private probed: [number, number] | null = null;
+  private condemned = false;
+  private verdicts = 0;
 
   private constructor(private readonly lib: MpiLibrary, info: MpiWorldInfo, comms: { env: number; bulk: number; coll: number },
     private readonly opts: MpiTransportOptions) {
@@ -311,6 +343,12 @@ export class MpiTransport implements Transport {
     this.sentTo = new Int32Array(n);
     this.takenFrom = new Int32Array(n);
     this.spinPolls = opts.spin ? SPIN_DEDICATED : SPIN_SHARED;
+    this.pairBytes = pairBufferBytes(n);
+    this.eagerLimit = Math.max(EAGER_PAYLOAD, eagerLimit(n, this.pairBytes));
+    this.pulling = new Float64Array(n);
+    this.dataSentTo = new Int32Array(n);
+    this.dataTakenFrom = new Int32Array(n);
+    this.probe = new DeadlockProbe((r, wave) => this.sendEnvelope(PROBE, 0, r, wave, 0, 0, 0, 0, 0, null));
     this.hangMs = opts.hangTimeout === null ? null : opts.hangTimeout * 1000;
     this.repost();
     process.on('exit', (code) => this.atExit(code));
@@ -413,6 +451,7 @@ export class MpiTransport implements Transport {
     const rc = this.fn.Send(this.sendAddr, HEADER + n, this.BYTE, dest, 0, this.env);
     if (rc !== 0) this.fail(`MPI_Send to rank ${dest}`, rc);
     this.sentTo[dest]++;
+    if (kind < PROBE && this.finished[dest] === 0) { this.dataSent = (this.dataSent + 1) | 0; this.dataSentTo[dest]++; }
   }
 
   private sendControl(kind: number, dest: number, context = 0): void {
@@ -428,6 +467,7 @@ export class MpiTransport implements Transport {
     const kind = i32[w + W_KIND] & 0xff;
     const back = i32[w + W_CREDITS];
     this.takenFrom[source]++;
+    if (kind < PROBE && this.finished[source] === 0) { this.dataTaken = (this.dataTaken + 1) | 0; this.dataTakenFrom[source]++; }
     if (kind <= RTS) {
       this.returned[source]++;
       const ctx = i32[w + W_CONTEXT];
@@ -437,6 +477,18 @@ export class MpiTransport implements Transport {
       this.owe(source, i32[w + W_CONTEXT]);
     } else if (kind === FIN) {
       this.peerFinished(source);
+    } else if (kind === PROBE) {
+      this.probed = [source, i32[w + W_TAG]];
+      if (!this.waiting) this.answerProbe(false);
+    } else if (kind === REPORT) {
+      this.probe.report(i32[w + W_TAG], {
+        rank: source, idle: (i32[w] >>> 8) === 1, sent: i32[w + W_BYTES_LO] >>> 0, taken: i32[w + W_BEHIND] >>> 0,
+        waits: i32[w + W_SIGNATURE] >>> 0, finished: i32[w + W_CONTEXT],
+        text: new TextDecoder().decode(this.u8.subarray(w * 4 + HEADER, w * 4 + HEADER + i32[w + W_SEQ])),
+      });
+    } else if (kind === DEADLOCK) {
+      if (this.rank === this.coordinator()) this.verdicts++;
+      else this.condemned = true;
     }
     if (back !== 0) {
       this.credits[source] += back;
@@ -471,6 +523,9 @@ export class MpiTransport implements Transport {
     if (this.finished[source] !== 0) return;
     this.finished[source] = 1;
     this.finishedCount++;
+    // Traffic with a finished rank no longer counts for deadlock detection (on either side, once each knows).
+    this.dataSent = (this.dataSent - this.dataSentTo[source]) | 0;
+    this.dataTaken = (this.dataTaken - this.dataTakenFrom[source]) | 0;
     const mine = this.owing[source];
     if (mine !== null) for (const ctx of [...mine]) this.paid(source, ctx);
     // Messages still waiting for credit can never be received: drop them (as a send into a finished rank's ring).
@@ -489,6 +544,7 @@ export class MpiTransport implements Transport {
       r.done = true;
       this.abandoned.push(r);
       this.active.splice(i--, 1);
+      r.then?.();
     }
   }
 
@@ -500,7 +556,7 @@ export class MpiTransport implements Transport {
     req.bytes = bytes;
     req.signature = signature;
     if (dest === this.rank) {
-      this.unexpected.push({ source: dest, tag, context, encoding, bytes, signature, data: data.slice(), seq: 0 });
+      this.unexpected.push({ source: dest, tag, context, encoding, bytes, signature, data: data.slice(), seq: 0, landing: null });
       this.matchPosted();
       req.done = true;
       return req;
@@ -510,15 +566,15 @@ export class MpiTransport implements Transport {
       req.done = true;
       return req;
     }
-    const kind = bytes <= EAGER_PAYLOAD ? EAGER : RTS;
+    const kind = bytes <= EAGER_PAYLOAD ? EAGER : bytes <= this.eagerLimit ? PULL : RTS;
     const queue = this.queues[dest];
     if (queue.length === 0 && this.credits[dest] > 0) {
       this.spend(dest);
-      this.emit(kind, req, data, 0);
+      this.emit(kind, req, data, 0, false);
       return req;
     }
-    // No credit: wait in the queue (small messages copied, so the send completes now).
-    const buffered = kind === EAGER && this.queuedBytes[dest] + bytes <= BUFFER_LIMIT;
+    // No credit: wait in the queue (buffered messages copied while the pair's buffer has room, so the send completes now).
+    const buffered = kind !== RTS && this.queuedBytes[dest] + this.pulling[dest] + bytes <= this.pairBytes;
     if (buffered) {
       this.queuedBytes[dest] += bytes;
       req.done = true;
@@ -541,8 +597,14 @@ export class MpiTransport implements Transport {
     if (--this.credits[dest] === 0) this.starved.add(dest);
   }
 
-  /** Sends a message that has its credit: an eager envelope, or an RTS header and the bulk payload. */
-  private emit(kind: number, req: Req, data: Uint8Array, behind: number): void {
+  /**
+   * Sends a message that has its credit: an eager envelope; or a PULL header and the payload
+   * from a copy (`copied`: `data` is one already), the send complete at once while the pair's
+   * buffer has room, else when the receiver has pulled it; or an RTS header and the payload
+   * with MPI_Issend, complete once the matching receive has started (whatever MPI's own eager
+   * limit), as on every transport.
+   */
+  private emit(kind: number, req: Req, data: Uint8Array, behind: number, copied: boolean): void {
     const dest = req.peer;
     if (kind === EAGER) {
       this.sendEnvelope(EAGER, req.encoding, dest, req.tag, req.context, req.signature, req.bytes, 0, behind, data);
@@ -551,8 +613,22 @@ export class MpiTransport implements Transport {
     }
     const seq = this.nextSeq[dest];
     this.nextSeq[dest] = (seq + 1) & this.seqMask;
-    this.sendEnvelope(RTS, req.encoding, dest, req.tag, req.context, req.signature, req.bytes, seq, behind, null);
-    this.startBulk(req, true, data, req.encoding, dest, seq);
+    this.sendEnvelope(kind, req.encoding, dest, req.tag, req.context, req.signature, req.bytes, seq, behind, null);
+    if (kind === RTS) {
+      this.startBulk(req, true, data, req.encoding, dest, seq);
+      return;
+    }
+    const carrier = new Req('send', dest, req.context, req.tag, req.encoding, copied ? data : data.slice());
+    const bytes = req.bytes;
+    const room = this.pulling[dest] + bytes <= this.pairBytes;
+    this.pulling[dest] += bytes;
+    carrier.then = () => {
+      this.pulling[dest] -= bytes;
+      if (carrier.error !== null) req.error ??= carrier.error;
+      req.done = true;
+    };
+    if (room) req.done = true;
+    this.startBulk(carrier, true, carrier.data!, req.encoding, dest, seq, false);
   }
 
   /** Sends queued messages to `dest` while credit lasts. */
@@ -571,7 +647,7 @@ export class MpiTransport implements Transport {
         counts.set(ctx, left);
       }
       if (o.buffered) this.queuedBytes[dest] -= o.req.bytes;
-      this.emit(o.kind, o.req, o.data, left);
+      this.emit(o.kind, o.req, o.data, left, o.buffered);
     }
     if (queue.length === 0) this.backlogged--;
   }
@@ -585,8 +661,11 @@ export class MpiTransport implements Transport {
     return true;
   }
 
-  /** Starts the bulk MPI transfers of a message (zero-copy, in chunks of at most 1 GiB). */
-  private startBulk(req: Req, send: boolean, buf: Uint8Array, encoding: number, peer: number, seq: number): void {
+  /**
+   * Starts the bulk MPI transfers of a message (zero-copy, in chunks of at most 1 GiB); sends are
+   * synchronous (MPI_Issend) unless `sync` is false.
+   */
+  private startBulk(req: Req, send: boolean, buf: Uint8Array, encoding: number, peer: number, seq: number, sync = true): void {
     const per = elementBytes(encoding);
     const exact = buf.byteLength % per === 0;
     const unit = exact ? per : 1;
@@ -598,7 +677,7 @@ export class MpiTransport implements Transport {
       const n = Math.min(left, chunk);
       const slot = this.pool.take();
       const rc = send
-        ? this.fn.Isend(address, n, dtype, peer, seq, this.bulk, slot.address)
+        ? (sync ? this.fn.Issend : this.fn.Isend)(address, n, dtype, peer, seq, this.bulk, slot.address)
         : this.fn.Irecv(address, n, dtype, peer, seq, this.bulk, slot.address);
       if (rc !== 0) {
         this.pool.give(slot);
@@ -608,7 +687,7 @@ export class MpiTransport implements Transport {
       address += n * unit;
       left -= n;
     }
-    if (req.mpi.length === 0) req.done = true;
+    if (req.mpi.length === 0) { req.done = true; req.then?.(); }
     else this.active.push(req);
   }
 
@@ -634,6 +713,7 @@ export class MpiTransport implements Transport {
         req.done = true;
         completed = true;
         active.splice(i--, 1);
+        req.then?.();
       }
     }
     return completed;
@@ -695,6 +775,16 @@ export class MpiTransport implements Transport {
     req.tag = u.tag;
     req.encoding = u.encoding;
     req.bytes = u.bytes;
+    const landing = u.landing;
+    if (landing !== null && !landing.done) {
+      landing.then = () => this.deliver(req, { ...u, landing: null, data: landing.data });
+      return;
+    }
+    if (landing !== null && landing.error !== null) {
+      req.error = landing.error;
+      req.done = true;
+      return;
+    }
     if (u.data !== null) {
       if (req.data !== null) {
         req.data.set(u.data);
@@ -777,11 +867,19 @@ export class MpiTransport implements Transport {
       if (kind <= RTS) {
         const lo = i32[w + W_BYTES_LO] >>> 0;
         const start = s.at + HEADER;
-        this.unexpected.push({
+        const u: Unexpected = {
           source, tag: i32[w + W_TAG], context: i32[w + W_CONTEXT], encoding: i32[w] >>> 8,
           bytes: lo + (i32[w + W_BYTES_HI] >>> 0) * 4294967296, signature: i32[w + W_SIGNATURE],
-          data: kind === EAGER ? this.u8.slice(start, start + lo) : null, seq: i32[w + W_SEQ],
-        });
+          data: kind === EAGER ? this.u8.slice(start, start + lo) : null, seq: i32[w + W_SEQ], landing: null,
+        };
+        if (kind === PULL) {
+          // Pull a buffered message at once (as a ring is drained on shared memory): the sender's copy is freed.
+          const landing = new Req('recv', source, u.context, u.tag, u.encoding, new Uint8Array(u.bytes));
+          u.data = landing.data;
+          u.landing = landing;
+          this.startBulk(landing, false, landing.data!, u.encoding, source, u.seq);
+        }
+        this.unexpected.push(u);
       }
       this.consumeHead();
       if (senders === null) senders = [source];
@@ -840,6 +938,7 @@ export class MpiTransport implements Transport {
     let checked = since;
     this.blocked = request;
     this.waiting = true;
+    this.waits = (this.waits + 1) | 0;
     this.returnCredits();
     try {
       for (;;) {
@@ -861,11 +960,87 @@ export class MpiTransport implements Transport {
     }
   }
 
-  /** Between polls of a wait that has lasted `waited` ms: hang check, then yield or sleep. */
+  /**
+   * Between polls of a wait that has lasted `waited` ms: deadlock detection, hang check, then
+   * yield or sleep — longer as the wait lasts (MPI cannot wake a sleeper when a message comes),
+   * so that a rank waiting for long (a paused job, another rank computing) uses no core.
+   */
   private pause(waited: number, request: TransportRequest | null): void {
+    if (waited >= 20) this.watchDeadlock(waited);
     if (this.hangMs !== null && waited > this.hangMs) this.hang(request);
     if (waited < 20) yieldCore();
-    else Atomics.wait(sleepCell, 0, 0, waited < 1000 ? 0.05 : 0.5);
+    else Atomics.wait(sleepCell, 0, 0, waited < 1000 ? 0.05 : waited < 5000 ? 1 : 2);
+  }
+
+  // ---------------------------------------------------------------- deadlock detection
+
+  /** The rank that runs deadlock detection: the lowest one not known to have finished its deck. */
+  private coordinator(): number {
+    let r = 0;
+    while (r < this.size && this.finished[r] !== 0) r++;
+    return r;
+  }
+
+  /** This rank's state for a deadlock probe; `waiting`: it is in a wait that nothing it holds can end. */
+  private report(waiting: boolean): WaitReport {
+    return {
+      rank: this.rank, idle: waiting && !this.active.some((r) => r.kind === 'recv'), sent: this.dataSent >>> 0,
+      taken: this.dataTaken >>> 0, waits: this.waits >>> 0, finished: this.finishedCount, text: this.describe(),
+    };
+  }
+
+  /** Answers the pending probe (REPORT: idle flag as encoding, the counts in the header, the wait's description as payload). */
+  private answerProbe(waiting: boolean): void {
+    const p = this.probed;
+    this.probed = null;
+    if (p === null || this.silent) return;
+    const r = this.report(waiting);
+    const text = new TextEncoder().encode(r.text).subarray(0, EAGER_PAYLOAD);
+    this.sendEnvelope(REPORT, r.idle ? 1 : 0, p[0], p[1], r.finished, r.waits | 0, r.sent, text.byteLength, r.taken | 0, text);
+  }
+
+  /** In a wait: obeys a deadlock verdict, answers a probe, and on the coordinator runs the waves. */
+  private watchDeadlock(waited: number): void {
+    if (this.condemned) this.condemn();
+    if (this.probed !== null) this.answerProbe(true);
+    if (this.silent || this.coordinator() !== this.rank) return;
+    const members = () => {
+      const m: number[] = [];
+      for (let r = 0; r < this.size; r++) if (r !== this.rank && this.finished[r] === 0) m.push(r);
+      return m;
+    };
+    const all = this.probe.tick(Date.now(), waited, () => this.report(true), members);
+    if (all !== null) this.declareDeadlock(all);
+  }
+
+  /**
+   * Coordinator: the job is deadlocked. Prints every rank's blocked call, lets the other ranks
+   * drain their output (each answers the verdict once its output is read), then aborts the job
+   * with the deadlock status.
+   */
+  private declareDeadlock(all: WaitReport[]): never {
+    const lines = ['simdeck: deadlock: every rank is blocked in a simdeck call that no message in flight can complete; the job is aborted'];
+    for (const r of all) lines.push(`[rank ${r.rank}] deadlock: blocked in ${r.text}`);
+    for (let r = 0; r < this.size; r++) if (this.finished[r] !== 0) lines.push(`[rank ${r}] deadlock: finished its deck (waits for the others)`);
+    process.stderr.write(lines.join('\n') + '\n');
+    const members = all.filter((r) => r.rank !== this.rank);
+    for (const m of members) this.sendEnvelope(DEADLOCK, 0, m.rank, 0, 0, 0, 0, 0, 0, null);
+    const end = Date.now() + 1000;
+    while (this.verdicts < members.length && Date.now() < end) {
+      this.pump();
+      Atomics.wait(sleepCell, 0, 0, 1);
+    }
+    process.exit(this.abortWorld(EXIT_STATUS_DEADLOCK));
+  }
+
+  /** A member told the job is deadlocked: lets the launcher read its output, says so, and waits to be ended. */
+  private condemn(): never {
+    drainOutput();
+    this.sendEnvelope(DEADLOCK, 0, this.coordinator(), 0, 0, 0, 0, 0, 0, null);
+    const end = Date.now() + 5000;
+    while (Date.now() < end) { this.pump(); Atomics.wait(sleepCell, 0, 0, 5); }
+    this.aborting = true;
+    process.exit(EXIT_STATUS_DEADLOCK);
   }
 
   /** Gives back every credit this rank holds (it is about to wait, so its senders should not). */
@@ -1032,7 +1207,10 @@ export class MpiTransport implements Transport {
     this.silent = true; // every rank has flushed: nobody needs credit now
     const expected = new Int32Array(this.size);
     waitFor('MPI_Ialltoall', this.fn.Ialltoall(this.lib.addressOf(this.sentTo), 1, this.TYPES[6], this.lib.addressOf(expected), 1, this.TYPES[6], this.coll, slot.address));
-    const drained = () => { for (let r = 0; r < this.size; r++) if (this.takenFrom[r] < expected[r]) return false; return true; };
+    const drained = () => {
+      for (let r = 0; r < this.size; r++) if (this.takenFrom[r] < expected[r]) return false;
+      return !this.active.some((r) => r.kind === 'recv'); // pulled messages nobody receives still land
+    };
     if (!drained()) this.block(drained, null);
     this.pool.give(slot);
     this.setActivity(null);

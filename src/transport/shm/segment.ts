@@ -11,6 +11,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pairBufferBytes } from '../buffering.js';
 import { mapShared, unlinkShared, type Mapping } from './libc.js';
 
 export const MAGIC = 0x53444b31;
@@ -41,13 +42,9 @@ export interface SegmentShape {
   ringBytes: number;
 }
 
-/** Ring size for a job of `size` ranks: 256 KiB (fits L2), smaller past 8 ranks; a power of two. */
+/** Ring size for a job of `size` ranks: the pair buffer of the buffering rule (see transport/buffering.ts). */
 export function defaultRingBytes(size: number): number {
-  if (size <= 8) return 256 * 1024;
-  const budget = 128 * 1024 * 1024 / (size * (size - 1));
-  let bytes = 16 * 1024;
-  while (bytes * 2 <= Math.min(budget, 256 * 1024)) bytes *= 2;
-  return bytes;
+  return pairBufferBytes(size);
 }
 
 /** Byte offset of rank `r`'s block. */

@@ -16,6 +16,7 @@ import {
 import { addressOf, allowPeerReads, futexWait, futexWakeAll, readFromProcess } from './libc.js';
 import { FRAME_HEADER, Kind, Ring, pad8 } from './ring.js';
 import { takePayload } from '../bytes.js';
+import { eagerLimit } from '../buffering.js';
 import { BaseRequest, describeWait, envelopeOf, envelopesOn } from '../request.js';
 import { Abort, Decks, H, R, RING_CTRL_BYTES, rankBlockOffset, ringOffset, type Segment } from './segment.js';
 
@@ -117,9 +118,9 @@ export class ShmTransport implements Transport {
     this.waitsIdx = (rankBlockOffset(rank) + R.WAITS) >> 2;
     const spin = seg.i32[H.SPIN] === 1;
     this.spinPolls = spin ? SPIN_POLLS_DEDICATED : SPIN_POLLS_SHARED;
-    // Up to half a ring (128 KiB for jobs of up to 23 ranks) goes eager: two copies through a
-    // ring that stays in cache beat the rendezvous round trip there (64 KiB: 9.5 vs 45 µs).
-    this.eagerLimit = Math.min(ringBytes / 2, Number(process.env.SIMDECK_SHM_EAGER) || 128 * 1024);
+    // Up to half a ring goes eager (the buffering rule every transport follows, buffering.ts):
+    // two copies through a ring that stays in cache beat the rendezvous round trip (64 KiB: 9.5 vs 45 µs).
+    this.eagerLimit = eagerLimit(this.size, ringBytes);
     this.cma = seg.i32[H.CMA] === 1;
     if (this.cma) allowPeerReads();
     seg.i32[(rankBlockOffset(rank) + R.PID) >> 2] = process.pid;
