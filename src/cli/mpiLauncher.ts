@@ -23,6 +23,8 @@ import { abiById, ABIS } from '../transport/mpi/abi/abi.js';
 import { probe } from '../transport/mpi/library.js';
 import type { RunOptions } from './args.js';
 import { BUNDLES_ENV } from './direct.js';
+import { collectRankOutput, type OutputMode } from './output.js';
+import { OUTPUT_SOCKET_ENV } from '../transport/mpi/outputLink.js';
 
 const mainJs = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
 
@@ -105,6 +107,9 @@ export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: n
       [USER_ENV.WAIT]: wait,
       [BUNDLES_ENV]: JSON.stringify(bundles),
     };
+    // Ranks on this machine send their output here rather than through the MPI launcher's forwarding (see outputLink.ts).
+    const collector = await collectRankOutput(join(jobDir, 'output.sock'), output as OutputMode);
+    env[OUTPUT_SOCKET_ENV] = join(jobDir, 'output.sock');
     if (hangTimeout !== null) env[USER_ENV.HANG_TIMEOUT] = String(hangTimeout);
     else delete env[USER_ENV.HANG_TIMEOUT];
     return await new Promise<number>((done, fail) => {
@@ -115,8 +120,10 @@ export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: n
       child.on('exit', (code, signal) => {
         for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, forward);
         const status = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15);
-        if (status !== 0) process.stderr.write(`simdeck: the MPI job (${cmd}) failed with exit status ${status}\n`);
-        done(status);
+        void collector.close(2000).then(() => {
+          if (status !== 0) process.stderr.write(`simdeck: the MPI job (${cmd}) failed with exit status ${status}\n`);
+          done(status);
+        });
       });
     });
   } finally {

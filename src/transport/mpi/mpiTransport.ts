@@ -28,7 +28,7 @@
  * sender holds {@link creditsFor} credits per destination: an envelope costs one, the receiver
  * gives them back as it takes envelopes out of MPI (on its own envelopes to the sender, or in a
  * CREDIT envelope; at once while it waits), and messages without credit wait in a queue here
- * (copied, up to {@link BUFFER_LIMIT} bytes per destination, so an isend still completes). MPI_Send
+ * (copied while the pair's buffer has room, see buffering.ts, so an isend still completes). MPI_Send
  * of an envelope therefore never waits for the receiver. A queued message moves on at its
  * sender's next simdeck call, so every blocking call, a blocking send included, settles first
  * (see settle()): it returns to the deck once every queued message is in MPI and each
@@ -95,8 +95,6 @@ export function creditsFor(size: number): number {
   return Math.max(2, Math.min(16, Math.floor(RECEIVER_BUDGET / Math.max(1, size - 1)) - 1));
 }
 const RECEIVER_BUDGET = 20;
-/** Bytes of small messages buffered per destination while waiting for credit (sends return at once). */
-export const BUFFER_LIMIT = 1 << 20;
 /** Ranks that announce the end of their deck to every other rank (O(size) messages each). */
 export const FIN_LIMIT = 512;
 
