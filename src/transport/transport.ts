@@ -118,7 +118,11 @@ export interface Transport {
   /**
    * Blocks until `isDone()` holds, making progress meanwhile; before returning, hands over any
    * message this rank still holds for lack of buffer space at its receiver (so nothing waits on
-   * this rank's next call). `request` (or the describer) explains the wait for hang diagnosis.
+   * this rank's next call). `request` (or the describer) explains the wait for hang and deadlock
+   * diagnosis. `isDone` must turn true only through messages (this transport's progress): a
+   * rank waiting here counts as waiting for messages, so when every rank waits here with nothing
+   * in flight the job is ended as deadlocked (status {@link EXIT_STATUS_DEADLOCK}). Waits for
+   * anything else (a file, a child process) must not go through block().
    * Throws JobAbortedError when the job is torn down.
    */
   block(isDone: () => boolean, request: TransportRequest | null): void;

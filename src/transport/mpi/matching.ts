@@ -6,17 +6,12 @@
  * to a sender that announced messages still held at its side (for lack of credit) waits for
  * its next message.
  */
-import { ANY_SOURCE, ANY_TAG, type Encoding } from '../transport.js';
+import { ANY_SOURCE, ANY_TAG, type Envelope } from '../transport.js';
 import type { Req } from './bulk.js';
 
 /** A message whose envelope arrived before any receive matched it. */
-export interface Unexpected {
-  source: number;
-  tag: number;
+export interface Unexpected extends Envelope {
   context: number;
-  encoding: Encoding;
-  bytes: number;
-  signature: number;
   /** Eager and PULL: the payload (a PULL's once `landing` is done). RTS: null (it waits on the sender until a receive matches). */
   data: Uint8Array | null;
   seq: number;

@@ -35,13 +35,8 @@ class Request extends BaseRequest {
 }
 
 /** A message taken off a ring before any receive matched it. */
-interface Unexpected {
-  source: number;
-  tag: number;
+interface Unexpected extends Envelope {
   context: number;
-  encoding: Encoding;
-  bytes: number;
-  signature: number;
   /** Eager: the bytes. Rendezvous: null. */
   data: Uint8Array | null;
   sendId: number;
