@@ -116,7 +116,7 @@ export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: n
       const child = spawn(cmd, args, { env, stdio: 'inherit' });
       const forward = (signal: NodeJS.Signals) => { child.kill(signal); };
       for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, forward);
-      child.on('error', (e) => fail(new SimdeckError(`cannot start ${cmd}: ${e.message}`)));
+      child.on('error', (e) => { void collector.close(0); fail(new SimdeckError(`cannot start ${cmd}: ${e.message}`)); });
       child.on('exit', (code, signal) => {
         for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, forward);
         const status = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15);
