@@ -1,6 +1,6 @@
-// A deck that hangs: every rank waits for its left neighbour before passing a token to its
-// right neighbour, so nobody ever sends. Run it with --hang-timeout to see who waits for what.
-//   npx simdeck run -n 3 --hang-timeout 2 docs/examples/hang.ts
+// A deck that deadlocks: every rank waits for its left neighbour before passing a token to its
+// right neighbour, so nobody ever sends. simdeck reports who waits for what, then ends the job.
+//   npx simdeck run -n 3 docs/examples/hang.ts
 import { world } from 'simdeck';
 
 const { rank, size } = world;

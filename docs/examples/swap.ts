@@ -1,6 +1,6 @@
 // Two ranks swap large arrays. Run with `naive` to see the deadlock, then with `sendrecv` or
 // `isend` for two ways to do it right.
-//   npx simdeck run -n 2 --hang-timeout 5 docs/examples/swap.ts naive|sendrecv|isend
+//   npx simdeck run -n 2 docs/examples/swap.ts naive|sendrecv|isend
 import { world } from 'simdeck';
 
 const how = process.argv[2] ?? 'sendrecv';

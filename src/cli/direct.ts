@@ -66,8 +66,10 @@ export async function runDeckHere(deck: string, args: string[]): Promise<number>
   const mismatch = slurmMismatch(world.size);
   if (mismatch !== null) return reportSlurmMismatch(mismatch);
   rank = world.rank;
+  // Under `simdeck run --transport mpi`, output goes to the launcher over a socket (which prefixes it).
+  const linked = process.env.SIMDECK_OUTPUT_SOCKET !== undefined && (await import('../transport/mpi/outputLink.js')).linkOutput(rank);
   installFailFast(rank, () => world.transport);
-  routeOutput(rank);
+  if (!linked) routeOutput(rank);
   process.setSourceMapsEnabled(true);
 
   const app = getApp();

@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT_ABORTED, EXIT_HANG, jobEnvironment, USER_ENV } from '../runtime/jobEnv.js';
+import { EXIT_ABORTED, EXIT_DEADLOCK, EXIT_HANG, EXIT_STATUS_DEADLOCK, jobEnvironment, USER_ENV } from '../runtime/jobEnv.js';
+import { DeadlockWatch } from '../transport/shm/deadlockWatch.js';
 import { readKernelTraceSlot } from '../runtime/kernelTrace.js';
 import {
   Abort, createSegment, Decks, defaultRingBytes, H, newSegmentName, R, rankBlockOffset, sweepStale, unlinkSegment, type Segment,
@@ -111,6 +112,8 @@ export async function runJob(opts: RunOptions): Promise<number> {
   const status = await new Promise<number>((finish) => {
     let failure: { rank: number; status: number; report: string } | null = null;
     let hung = false;
+    let deadlocked = false;
+    const deadlockWatch = new DeadlockWatch(seg);
     let killTimer: NodeJS.Timeout | null = null;
     let interrupted: NodeJS.Signals | null = null;
 
@@ -123,7 +126,7 @@ export async function runJob(opts: RunOptions): Promise<number> {
         // Ranks that block in simdeck calls leave within ~50 ms; kill what is left (computing, or in native code).
         killTimer = setTimeout(() => {
           for (const p of ranks) if (!p.exited) p.child.kill('SIGKILL');
-        }, code === Abort.HANG ? 1500 : 300);
+        }, code === Abort.HANG || code === Abort.DEADLOCK ? 1500 : 300);
       }
     };
 
@@ -144,7 +147,13 @@ export async function runJob(opts: RunOptions): Promise<number> {
 
     const watch = setInterval(() => {
       if (!unlinked && Atomics.load(seg.i32, H.ATTACHED) === size) { unlinkSegment(segName); unlinked = true; }
-      if (hangTimeout !== null && !hung && failure === null) {
+      if (!deadlocked && !hung && failure === null && interrupted === null && deadlockWatch.check(Date.now(), (r) => ranks[r].exited)) {
+        deadlocked = true;
+        process.stderr.write('simdeck: deadlock: every rank is blocked in a simdeck call that no message in flight can complete; ' +
+          'each rank says what it waits for, then the job ends\n');
+        abortJob(Abort.DEADLOCK, -1);
+      }
+      if (hangTimeout !== null && !hung && !deadlocked && failure === null) {
         const now = Date.now();
         for (let r = 0; r < size; r++) {
           const since = seg.f64[(rankBlockOffset(r) + R.BLOCKED_SINCE) >> 3];
@@ -166,8 +175,8 @@ export async function runJob(opts: RunOptions): Promise<number> {
         p.code = code;
         p.signal = signal;
         const ok = code === 0;
-        const quietAbort = code === EXIT_ABORTED && Atomics.load(seg.i32, H.ABORT) !== Abort.NONE;
-        if (!ok && failure === null && !hung && interrupted === null && !quietAbort) {
+        const quietAbort = (code === EXIT_ABORTED && Atomics.load(seg.i32, H.ABORT) !== Abort.NONE) || (deadlocked && code === EXIT_DEADLOCK);
+        if (!ok && failure === null && !hung && !deadlocked && interrupted === null && !quietAbort) {
           const status = signal ? 128 + signalNumber(signal) : code ?? 1;
           let report = signal
             ? `simdeck: rank ${p.rank} was killed by signal ${signal}`
@@ -179,7 +188,7 @@ export async function runJob(opts: RunOptions): Promise<number> {
           failure = { rank: p.rank, status, report };
           abortJob(signal ? Abort.KILLED : Abort.ERROR, p.rank);
         }
-        if (hung && !ok && code !== EXIT_HANG && signal === 'SIGKILL') {
+        if ((hung || deadlocked) && !ok && code !== EXIT_HANG && code !== EXIT_DEADLOCK && signal === 'SIGKILL') {
           process.stderr.write(`[rank ${p.rank}] hang: not in a simdeck call (computing or in native code); killed\n`);
         }
         if (--remaining === 0) void done();
@@ -201,6 +210,8 @@ export async function runJob(opts: RunOptions): Promise<number> {
       } else if (failure !== null) {
         process.stderr.write(`${failure.report}; the job was aborted\n`);
         finish(failure.status);
+      } else if (deadlocked) {
+        finish(EXIT_STATUS_DEADLOCK);
       } else if (hung) {
         finish(EXIT_STATUS_HANG);
       } else {

@@ -24,6 +24,8 @@ import { probe } from '../transport/mpi/library.js';
 import type { RunOptions } from './args.js';
 import { BUNDLES_ENV } from './direct.js';
 import { watchInvoker } from './invokerWatch.js';
+import { collectRankOutput, type OutputMode } from './output.js';
+import { OUTPUT_SOCKET_ENV } from '../transport/mpi/outputLink.js';
 
 const mainJs = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
 
@@ -106,6 +108,9 @@ export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: n
       [USER_ENV.WAIT]: wait,
       [BUNDLES_ENV]: JSON.stringify(bundles),
     };
+    // Ranks on this machine send their output here rather than through the MPI launcher's forwarding (see outputLink.ts).
+    const collector = await collectRankOutput(join(jobDir, 'output.sock'), output as OutputMode);
+    env[OUTPUT_SOCKET_ENV] = join(jobDir, 'output.sock');
     if (hangTimeout !== null) env[USER_ENV.HANG_TIMEOUT] = String(hangTimeout);
     else delete env[USER_ENV.HANG_TIMEOUT];
     return await new Promise<number>((done, fail) => {
@@ -121,14 +126,16 @@ export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: n
         process.stderr.write(`simdeck: ${what}; stopping the MPI job\n`);
         forward('SIGTERM');
       });
-      child.on('error', (e) => fail(new SimdeckError(`cannot start ${cmd}: ${e.message}`)));
+      child.on('error', (e) => { stopWatching(); void collector.close(0); fail(new SimdeckError(`cannot start ${cmd}: ${e.message}`)); });
       child.on('exit', (code, signal) => {
         stopWatching();
         if (killTimer) clearTimeout(killTimer);
         for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, forward);
         const status = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15);
-        if (status !== 0) process.stderr.write(`simdeck: the MPI job (${cmd}) failed with exit status ${status}\n`);
-        done(status);
+        void collector.close(2000).then(() => {
+          if (status !== 0) process.stderr.write(`simdeck: the MPI job (${cmd}) failed with exit status ${status}\n`);
+          done(status);
+        });
       });
     });
   } finally {

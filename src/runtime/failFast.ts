@@ -2,6 +2,11 @@
  * Fail fast on a rank: an uncaught exception or unhandled rejection prints `[rank r]`, the
  * message and the stack on stderr, sets the job's abort word (every other rank stops within a
  * fraction of a second) and exits non-zero. The launcher reports it and cleans up.
+ *
+ * Nothing a rank printed is lost: stdout and stderr are made synchronous first (see
+ * {@link makeOutputSynchronous}), so every line written before a throw, a `process.exit(n)`,
+ * a signal or an abort is already in the pipe, and lines appear while the rank blocks in a
+ * simdeck call (whose waits never return to Node's event loop).
  */
 import { JobAbortedError } from '../errors.js';
 import { Abort } from '../transport/shm/segment.js';
@@ -14,8 +19,22 @@ export function formatRankError(rank: number, error: unknown): string {
   return text.split('\n').map((line) => `[rank ${rank}] ${line}`).join('\n') + '\n';
 }
 
-/** Installs the fail-fast handlers for this rank. `transport` is looked up lazily (the deck may fail before the world exists). */
+/**
+ * Makes this process's stdout and stderr write synchronously when they are pipes (on Linux,
+ * Node writes to pipes asynchronously: what is still queued when the process exits or is
+ * killed is lost, and nothing queued moves while the deck's thread blocks). Terminals and files
+ * are synchronous already. A write then blocks while the pipe is full, until the launcher reads.
+ */
+export function makeOutputSynchronous(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const handle = (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle;
+    handle?.setBlocking?.(true);
+  }
+}
+
+/** Installs the fail-fast handlers for this rank (and makes its output synchronous). `transport` is looked up lazily (the deck may fail before the world exists). */
 export function installFailFast(rank: number, transport: () => Transport | null): void {
+  makeOutputSynchronous();
   let failing = false;
   const fail = (error: unknown) => {
     if (failing) process.exit(1);

@@ -45,6 +45,9 @@ export const USER_ENV = {
 export const EXIT_ABORTED = 70;
 /** Exit status of a rank that stopped because hang diagnosis fired (after printing what it waits for). */
 export const EXIT_HANG = 71;
+/** Exit status of a rank that stopped because the job deadlocked (after printing what it waits for). */
+export const EXIT_DEADLOCK = 72;
+export { EXIT_STATUS_DEADLOCK } from '../transport/transport.js';
 
 /** Launcher: the environment of rank `rank`. */
 export function jobEnvironment(c: JobConfig): Record<string, string> {

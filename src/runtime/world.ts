@@ -9,7 +9,7 @@ import { SimdeckError } from '../errors.js';
 import { ShmTransport } from '../transport/shm/shmTransport.js';
 import { Abort, attachSegment, createSegment, H, newSegmentName, unlinkSegment } from '../transport/shm/segment.js';
 import type { Transport } from '../transport/transport.js';
-import { EXIT_ABORTED, EXIT_HANG, takeJobEnvironment, type JobConfig } from './jobEnv.js';
+import { EXIT_ABORTED, EXIT_DEADLOCK, EXIT_HANG, takeJobEnvironment, type JobConfig } from './jobEnv.js';
 import { attachKernelTraceSlot } from './kernelTrace.js';
 
 let job: JobConfig | null | undefined;
@@ -33,6 +33,10 @@ function onAbort(rank: number) {
     if (code === Abort.HANG) {
       process.stderr.write(`[rank ${rank}] hang: blocked in ${describe()}\n`);
       process.exit(EXIT_HANG);
+    }
+    if (code === Abort.DEADLOCK) {
+      process.stderr.write(`[rank ${rank}] deadlock: blocked in ${describe()}\n`);
+      process.exit(EXIT_DEADLOCK);
     }
     process.exit(EXIT_ABORTED);
   };

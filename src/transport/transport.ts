@@ -15,6 +15,9 @@ export const ANY_TAG = -1;
 /** The null process: sends to it and receives from it complete at once and move nothing. */
 export const PROC_NULL = -2;
 
+/** Exit status of a job ended because it deadlocked (every rank blocked in a simdeck call that nothing in flight can complete), on every transport. */
+export const EXIT_STATUS_DEADLOCK = 125;
+
 /** Payload encoding code: 0 is a msgpack-encoded object; 1.. are raw typed arrays (see comm/codec). */
 export type Encoding = number;
 
@@ -115,7 +118,11 @@ export interface Transport {
   /**
    * Blocks until `isDone()` holds, making progress meanwhile; before returning, hands over any
    * message this rank still holds for lack of buffer space at its receiver (so nothing waits on
-   * this rank's next call). `request` (or the describer) explains the wait for hang diagnosis.
+   * this rank's next call). `request` (or the describer) explains the wait for hang and deadlock
+   * diagnosis. `isDone` must turn true only through messages (this transport's progress): a
+   * rank waiting here counts as waiting for messages, so when every rank waits here with nothing
+   * in flight the job is ended as deadlocked (status {@link EXIT_STATUS_DEADLOCK}). Waits for
+   * anything else (a file, a child process) must not go through block().
    * Throws JobAbortedError when the job is torn down.
    */
   block(isDone: () => boolean, request: TransportRequest | null): void;

@@ -42,6 +42,7 @@ export interface MpiFunctions {
   Allreduce(send: N, recv: N, count: N, type: N, op: N, comm: N): N;
   Send(buf: N, count: N, type: N, dest: N, tag: N, comm: N): N;
   Isend(buf: N, count: N, type: N, dest: N, tag: N, comm: N, request: N): N;
+  Issend(buf: N, count: N, type: N, dest: N, tag: N, comm: N, request: N): N;
   Irecv(buf: N, count: N, type: N, source: N, tag: N, comm: N, request: N): N;
   Test(request: N, flag: N, status: N): N;
   Cancel(request: N): N;
@@ -220,6 +221,7 @@ function bind(abi: MpiAbi, lib: LibraryHandle, path: string, version: string): M
     Allreduce: f('int MPI_Allreduce(PTR send, PTR recv, int count, HANDLE type, HANDLE op, HANDLE comm)'),
     Send: f('int MPI_Send(PTR buf, int count, HANDLE type, int dest, int tag, HANDLE comm)'),
     Isend: f('int MPI_Isend(PTR buf, int count, HANDLE type, int dest, int tag, HANDLE comm, PTR request)'),
+    Issend: f('int MPI_Issend(PTR buf, int count, HANDLE type, int dest, int tag, HANDLE comm, PTR request)'),
     Irecv: f('int MPI_Irecv(PTR buf, int count, HANDLE type, int source, int tag, HANDLE comm, PTR request)'),
     Test: f('int MPI_Test(PTR request, PTR flag, PTR status)'),
     Cancel: f('int MPI_Cancel(PTR request)'),

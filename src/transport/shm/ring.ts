@@ -32,6 +32,18 @@ export const Kind = {
 const CTRL_HEAD = 0; // int32 index offsets within the control block
 const CTRL_TAIL = 16;
 const CTRL_FULL_WAIT = 24;
+/** Frames the producer has written (modulo 2^32): the deadlock watch sees any traffic by it. */
+const CTRL_FRAMES = 20;
+
+/** Int32 index of the written-frames counter of the ring whose control block is at `ctrlOffset`. */
+export function framesIndex(ctrlOffset: number): number {
+  return (ctrlOffset >> 2) + CTRL_FRAMES;
+}
+
+/** Int32 indices of the consumer and producer positions of the ring whose control block is at `ctrlOffset`. */
+export function positionIndices(ctrlOffset: number): { head: number; tail: number } {
+  return { head: (ctrlOffset >> 2) + CTRL_HEAD, tail: (ctrlOffset >> 2) + CTRL_TAIL };
+}
 
 /** Rounds up to a multiple of 8. */
 export function pad8(n: number): number {
@@ -47,6 +59,7 @@ export class Ring {
   readonly headIdx: number;
   readonly tailIdx: number;
   readonly fullWaitIdx: number;
+  readonly framesIdx: number;
   /** Byte offset of the data area and its size (a power of two). */
   readonly data: number;
   readonly bytes: number;
@@ -60,6 +73,7 @@ export class Ring {
     this.headIdx = (ctrlOffset >> 2) + CTRL_HEAD;
     this.tailIdx = (ctrlOffset >> 2) + CTRL_TAIL;
     this.fullWaitIdx = (ctrlOffset >> 2) + CTRL_FULL_WAIT;
+    this.framesIdx = framesIndex(ctrlOffset);
     this.data = dataOffset;
     this.bytes = bytes;
     this.maxPayload = bytes / 4;
@@ -96,6 +110,7 @@ export class Ring {
     i32[w + 6] = total % 4294967296;
     i32[w + 7] = Math.floor(total / 4294967296);
     if (length !== 0 && payload !== null) copyBytes(this.u8, at + FRAME_HEADER, payload, from, length);
+    i32[this.framesIdx] = (i32[this.framesIdx] + 1) | 0;
     Atomics.store(i32, this.tailIdx, (tail + skip + frame) | 0);
     return true;
   }

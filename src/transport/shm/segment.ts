@@ -5,12 +5,13 @@
  *
  *   header (4 KiB)       magic, size, abort word, attach count, ring size, wait mode, ...
  *   rank blocks          one per rank, 512 B: doorbell, sleeper count, blocked-since, pid,
- *                        last kernel entered
+ *                        finished flag, count of long waits, last kernel entered
  *   rings                one single-producer single-consumer ring per ordered pair (i → j, i ≠ j)
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pairBufferBytes } from '../buffering.js';
 import { mapShared, unlinkShared, type Mapping } from './libc.js';
 
 export const MAGIC = 0x53444b31;
@@ -30,10 +31,10 @@ export const H = {
 export const Decks = { PENDING: 0, READY: 1, FAILED: 2 } as const;
 
 /** Values of the abort word. */
-export const Abort = { NONE: 0, ERROR: 1, HANG: 2, KILLED: 3, INTERRUPTED: 4 } as const;
+export const Abort = { NONE: 0, ERROR: 1, HANG: 2, KILLED: 3, INTERRUPTED: 4, DEADLOCK: 5 } as const;
 
 /** Byte offsets inside a rank block. */
-export const R = { DOORBELL: 0, SLEEPERS: 64, BLOCKED_SINCE: 128, PID: 136, FINISHED: 140, KERNEL: 256 } as const;
+export const R = { DOORBELL: 0, SLEEPERS: 64, BLOCKED_SINCE: 128, PID: 136, FINISHED: 140, WAITS: 144, KERNEL: 256 } as const;
 
 /** What a segment is built for. */
 export interface SegmentShape {
@@ -41,13 +42,9 @@ export interface SegmentShape {
   ringBytes: number;
 }
 
-/** Ring size for a job of `size` ranks: 256 KiB (fits L2), smaller past 8 ranks; a power of two. */
+/** Ring size for a job of `size` ranks: the pair buffer of the buffering rule (see transport/buffering.ts). */
 export function defaultRingBytes(size: number): number {
-  if (size <= 8) return 256 * 1024;
-  const budget = 128 * 1024 * 1024 / (size * (size - 1));
-  let bytes = 16 * 1024;
-  while (bytes * 2 <= Math.min(budget, 256 * 1024)) bytes *= 2;
-  return bytes;
+  return pairBufferBytes(size);
 }
 
 /** Byte offset of rank `r`'s block. */

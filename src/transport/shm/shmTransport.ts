@@ -16,6 +16,7 @@ import {
 import { addressOf, allowPeerReads, futexWait, futexWakeAll, readFromProcess } from './libc.js';
 import { FRAME_HEADER, Kind, Ring, pad8 } from './ring.js';
 import { takePayload } from '../bytes.js';
+import { eagerLimit } from '../buffering.js';
 import { BaseRequest, describeWait, envelopeOf, envelopesOn } from '../request.js';
 import { Abort, Decks, H, R, RING_CTRL_BYTES, rankBlockOffset, ringOffset, type Segment } from './segment.js';
 
@@ -34,13 +35,8 @@ class Request extends BaseRequest {
 }
 
 /** A message taken off a ring before any receive matched it. */
-interface Unexpected {
-  source: number;
-  tag: number;
+interface Unexpected extends Envelope {
   context: number;
-  encoding: Encoding;
-  bytes: number;
-  signature: number;
   /** Eager: the bytes. Rendezvous: null. */
   data: Uint8Array | null;
   sendId: number;
@@ -75,6 +71,7 @@ export class ShmTransport implements Transport {
   private readonly sleepersIdx: number[] = [];
   private readonly pids: number[] = [];
   private readonly blockedSinceIdx: number;
+  private readonly waitsIdx: number;
   private readonly spinPolls: number;
   private readonly eagerLimit: number;
   private cma: boolean;
@@ -113,11 +110,12 @@ export class ShmTransport implements Transport {
       }
     }
     this.blockedSinceIdx = (rankBlockOffset(rank) + R.BLOCKED_SINCE) >> 3;
+    this.waitsIdx = (rankBlockOffset(rank) + R.WAITS) >> 2;
     const spin = seg.i32[H.SPIN] === 1;
     this.spinPolls = spin ? SPIN_POLLS_DEDICATED : SPIN_POLLS_SHARED;
-    // Up to half a ring (128 KiB for jobs of up to 23 ranks) goes eager: two copies through a
-    // ring that stays in cache beat the rendezvous round trip there (64 KiB: 9.5 vs 45 µs).
-    this.eagerLimit = Math.min(ringBytes / 2, Number(process.env.SIMDECK_SHM_EAGER) || 128 * 1024);
+    // Up to half a ring goes eager (the buffering rule every transport follows, buffering.ts):
+    // two copies through a ring that stays in cache beat the rendezvous round trip (64 KiB: 9.5 vs 45 µs).
+    this.eagerLimit = eagerLimit(this.size, ringBytes);
     this.cma = seg.i32[H.CMA] === 1;
     if (this.cma) allowPeerReads();
     seg.i32[(rankBlockOffset(rank) + R.PID) >> 2] = process.pid;
@@ -500,8 +498,10 @@ export class ShmTransport implements Transport {
       if (--polls > 0) continue;
       break;
     }
-    // Slow path: sleep on our doorbell, timed, recording that we are blocked.
+    // Slow path: sleep on our doorbell, timed, recording that we are blocked (and in which wait:
+    // the launcher's deadlock watch tells a rank that stays in one wait from one that moves on).
     const f64 = this.seg.f64;
+    Atomics.add(i32, this.waitsIdx, 1);
     f64[this.blockedSinceIdx] = Date.now();
     this.blocked = request;
     const me = this.rank;
