@@ -14,6 +14,8 @@ import { frame, unframe } from './frames.js';
 export const CHILD_ENV = 'SIMDECK_FARM_CHILD';
 const isChild = process.env[CHILD_ENV] === '1';
 delete process.env[CHILD_ENV];
+// An isolated child dies with the helper thread that started it (and so with its rank).
+if (isChild) dieWithParent();
 
 /** True in an isolated child process. */
 export function isIsolatedChild(): boolean {
@@ -45,7 +47,9 @@ function writeFully(bytes: Buffer): void {
     try {
       off += writeSync(RESULT_FD, bytes, off, bytes.length - off);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { Atomics.wait(pause, 0, 0, 1); continue; }
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') { Atomics.wait(pause, 0, 0, 1); continue; }
+      if (code === 'EPIPE') process.exit(0); // the rank is gone: nothing to report to
       throw e;
     }
   }
@@ -53,7 +57,6 @@ function writeFully(bytes: Buffer): void {
 
 /** Serves tasks until the parent closes the input, then exits the process. Never returns. */
 export function serveAsChild(): never {
-  dieWithParent();
   writeFully(frame({ kind: 'ready' }));
   let shared: unknown;
   const head = Buffer.alloc(4);

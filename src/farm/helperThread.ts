@@ -153,7 +153,8 @@ function startChild(spec: ChildSpec): Child {
     c.dead = true;
     clearTimeout(startup);
     killGroup(proc.pid, 'SIGKILL'); // what the child started in its group goes with it
-    if (child === c) child = null;
+    if (child === c) { child = null; ensureSpare(c.spec); }
+    if (spare === c) spare = null;
     const cur = c.current;
     if (!cur) return;
     c.current = null;
@@ -195,8 +196,18 @@ function sendTask(c: Child): void {
   }
 }
 
+/** A second child started ahead of need, so a crash or a time limit does not wait for a new child to load the deck. */
+let spare: Child | null = null;
+
+function ensureSpare(spec: ChildSpec): void {
+  if (spare === null || spare.dead) spare = startChild(spec);
+}
+
 function isolate(req: IsolateRequest): void {
-  if (child === null || child.dead) child = startChild(req.child);
+  if (child === null || child.dead) {
+    if (spare !== null && !spare.dead) { child = spare; spare = null; } else child = startChild(req.child);
+  }
+  ensureSpare(req.child);
   const c = child;
   c.current = { req, timer: null, timedOut: false, started: performance.now(), cancelKill: null };
   if (c.ready) sendTask(c);
@@ -209,6 +220,7 @@ port.on('message', (req: HelperRequest) => {
     case 'share': shared = { version: req.version, value: req.value }; break;
     case 'stop':
       if (child !== null) { child.input.end(); child = null; }
+      if (spare !== null) { const s = spare; spare = null; s.dead = true; s.input.end(); }
       reply({ id: req.id, kind: 'stopped' });
       break;
   }
