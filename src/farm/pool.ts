@@ -210,6 +210,7 @@ export class Pool {
     });
     this.active = sched;
     let finished = false;
+    let failed = false;
     try {
       list.forEach((item, i) => {
         const rec = earlier.get(ids[i]);
@@ -241,17 +242,27 @@ export class Pool {
       }
       yield* drain();
       finished = true;
+    } catch (e) {
+      // Rank 0 fails (a FarmFunctionError, a journal that cannot be written): the other ranks stay
+      // in the call, so they do not run on past it; fail-fast ends the job.
+      failed = true;
+      throw e;
     } finally {
-      if (!finished) {
+      if (failed) {
+        journal?.close();
+        this.active = null;
+      } else if (!finished) {
         // Left early (break, or an error): cancel what has not started, let the rest finish.
         sched.cancelQueued();
         try { while (sched.step()) journal?.tick(); } catch { /* the original error wins */ }
       }
-      sched.finish();
-      journal?.close();
-      this.active = null;
-      this.lastSummary = sched.summary;
-      if (progressMode !== 'off') progress.end(sched.summary);
+      if (!failed) {
+        sched.finish();
+        journal?.close();
+        this.active = null;
+        this.lastSummary = sched.summary;
+        if (progressMode !== 'off') progress.end(sched.summary);
+      }
     }
   }
 
@@ -280,13 +291,17 @@ export class Pool {
     try {
       body();
       while (sched.step()) { /* finish what was submitted */ }
-    } finally {
-      sched.finish();
+    } catch (e) {
+      // As in imap: the other ranks stay in the call while fail-fast ends the job.
       this.active = null;
       this.handles = null;
-      this.lastSummary = sched.summary;
-      if (progressMode !== 'off') progress.end(sched.summary);
+      throw e;
     }
+    sched.finish();
+    this.active = null;
+    this.handles = null;
+    this.lastSummary = sched.summary;
+    if (progressMode !== 'off') progress.end(sched.summary);
   }
 
   private handles: Map<number, TaskHandle<unknown>> | null = null;
