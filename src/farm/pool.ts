@@ -99,7 +99,7 @@ export class Pool {
     return this.sharedValue;
   }
 
-  /** The summary of the last farm call on rank 0 (null elsewhere or before one). */
+  /** The summary of the last farm call (every rank gets rank 0's; null before the first). */
   get summary(): Summary | null {
     return this.lastSummary;
   }
@@ -125,17 +125,22 @@ export class Pool {
   /**
    * Collective: runs `fn(item, ctx)` for every item (read on rank 0) over the pool's ranks; returns
    * the results in input order on rank 0, null on the others. Blocks until every task has its
-   * final result. Throws TaskFailedError (on rank 0, after the call) when tasks failed after
-   * their retries, with every outcome; ArgumentError for bad options; FarmFunctionError when a rank
-   * cannot find `fn`.
+   * final result. Throws TaskFailedError on every rank (after the call) when tasks failed after
+   * their retries (on rank 0 with every outcome); ArgumentError for bad options; FarmFunctionError
+   * (rank 0) when a rank cannot find `fn`.
    */
   map<T, R>(fn: ItemFunction<T, R>, items: readonly T[] | Iterable<T> | null, options: MapOptions<T> = {}): R[] | null {
     const outcomes = this.outcomes(fn, items, options);
-    if (outcomes === null) return null;
+    const s = this.lastSummary!;
+    if (outcomes === null) {
+      // The other ranks learn the summary from rank 0, so every rank throws together.
+      const failures = s.total - s.ok;
+      if (failures > 0) throw new TaskFailedError(`map: ${failures} of ${s.total} tasks failed (${CAUSES.filter((c) => s[c] > 0).map((c) => `${s[c]} ${c}`).join(', ')}); rank 0's exception has the details`, [], s);
+      return null;
+    }
     const failed = outcomes.filter((o) => o.status !== 'ok');
     if (failed.length > 0) {
       const first = failed[0];
-      const s = this.lastSummary!;
       throw new TaskFailedError(
         `map: ${failed.length} of ${outcomes.length} tasks failed (${CAUSES.filter((c) => s[c] > 0).map((c) => `${s[c]} ${c}`).join(', ')}); ` +
         `first: task ${first.id} (${first.status}): ${first.error?.message ?? ''}\n${first.error?.stack ?? ''}\n` +
@@ -178,7 +183,7 @@ export class Pool {
 
     if (this.rank !== 0) {
       this.active = {} as Scheduler;
-      try { serveCall(this.comm, this.sharedNow); } finally { this.active = null; }
+      try { this.lastSummary = serveCall(this.comm, this.sharedNow); } finally { this.active = null; }
       return;
     }
     if (items === null || items === undefined || typeof (items as Iterable<T>)[Symbol.iterator] !== 'function') {
@@ -277,7 +282,7 @@ export class Pool {
     const progressMode = progressOption(options.progress, what);
     if (this.rank !== 0) {
       this.active = {} as Scheduler;
-      try { serveCall(this.comm, this.sharedNow); } finally { this.active = null; }
+      try { this.lastSummary = serveCall(this.comm, this.sharedNow); } finally { this.active = null; }
       return;
     }
     const progress = new Progress(0, progressMode === 'bar' ? 'bar' : progressMode === 'lines' ? 'lines' : progressMode, options.label ?? 'farm');

@@ -245,9 +245,10 @@ export class Scheduler {
     return true;
   }
 
-  /** Ends the call on every other rank (END, then each one's DONE); leaves nothing in flight. */
+  /** Ends the call on every other rank (END with the summary, then each one's DONE); leaves nothing in flight. */
   finish(): void {
-    for (let r = 1; r < this.comm.size; r++) this.comm.send(null, r, TAG_END);
+    this.summary.seconds = (performance.now() - this.started) / 1000;
+    for (let r = 1; r < this.comm.size; r++) this.comm.send(this.summary, r, TAG_END);
     for (let r = 1; r < this.comm.size; r++) {
       for (;;) {
         this.comm.probe(r, ANY_TAG, this.status);
@@ -258,7 +259,6 @@ export class Scheduler {
     }
     for (const s of this.sends) s.wait();
     this.sends = [];
-    this.summary.seconds = (performance.now() - this.started) / 1000;
   }
 }
 

@@ -7,25 +7,27 @@ import { ANY_TAG } from '../comm/constants.js';
 import type { Request } from '../comm/request.js';
 import { Status } from '../comm/status.js';
 import type { TaskContext } from './execute.js';
+import type { Summary } from './outcome.js';
 import { TAG_DONE, TAG_END, TAG_RESULTS, WORKER_DEPTH, type Batch, type ResultsMessage, type ResultTuple } from './protocol.js';
 import { runAssigned } from './runAssigned.js';
 
 /** Results of a long batch are sent back at least this often, so ordered results do not wait for the whole batch. */
 const FLUSH_MS = 50;
 
-/** Serves one farm call on a rank other than 0. Blocks until rank 0 ends the call. Collective with rank 0's side. */
-export function serveCall(comm: Comm, shared: () => { value: unknown; version: number }): void {
+/** Serves one farm call on a rank other than 0. Blocks until rank 0 ends the call; returns rank 0's summary. Collective with rank 0's side. */
+export function serveCall(comm: Comm, shared: () => { value: unknown; version: number }): Summary {
   const where = `rank ${comm.rank}`;
   let pending: Request | null = comm.isend({ r: [], want: WORKER_DEPTH } satisfies ResultsMessage, 0, TAG_RESULTS);
   const status = new Status();
+  let summary: Summary;
   const send = (msg: ResultsMessage) => {
     pending?.wait();
     pending = comm.isend(msg, 0, TAG_RESULTS);
   };
   for (;;) {
-    const b = comm.recv(0, ANY_TAG, status) as Batch | null;
-    if (status.tag === TAG_END) break;
-    const batch = b!;
+    const b = comm.recv(0, ANY_TAG, status) as Batch | Summary;
+    if (status.tag === TAG_END) { summary = b as Summary; break; }
+    const batch = b as Batch;
     const { value, version } = shared();
     let results: ResultTuple[] = [];
     let lastFlush = performance.now();
@@ -45,4 +47,5 @@ export function serveCall(comm: Comm, shared: () => { value: unknown; version: n
   }
   pending?.wait();
   comm.send(null, 0, TAG_DONE);
+  return summary!;
 }
