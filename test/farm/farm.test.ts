@@ -55,7 +55,7 @@ for (const mpi of MPIS) {
   });
 }
 
-interface Record { id: string; index: number; status: string; value?: number; attempts: { rank: number; status: string }[] }
+interface Record { id: string; index: number; status: string; value?: number; attempts: { rank: number; status: string; message?: string }[] }
 const journalLines = (path: string): Record[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l) as Record) : []);
 const runLines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => l.split(' ').map(Number)) : []);
 
@@ -91,17 +91,31 @@ describe('fault injection, kill and resume', () => {
     expect(records.map((x) => Number(x.id)).sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i));
     const firstIds = new Set(before.map((x) => x.id));
 
+    // Each retry ran on another rank than the attempt before it.
+    const movedOn = (rec: Record) => rec.attempts.slice(1).every((a, k) => a.rank !== rec.attempts[k].rank);
     for (const rec of records) {
       const i = Number(rec.id);
       const kind = (7 * i) % 20;
-      const ranks = rec.attempts.map((a) => a.rank);
-      const twoRanks = () => { expect(rec.attempts.length).toBe(2); expect(new Set(ranks).size, `task ${i} retried on another rank`).toBe(2); };
-      if (kind === 0) { expect(rec.status).toBe('crash'); twoRanks(); expect(rec.attempts.map((a) => a.status)).toEqual(['crash', 'crash']); }
-      else if (kind === 1) { expect(rec.status).toBe('ok'); twoRanks(); expect(rec.attempts[0].status).toBe('crash'); expect(rec.value).toBe(2 * i); }
-      else if (kind === 2 && Math.floor(i / 20) % 2 === 0) { expect(rec.status).toBe('timeout'); twoRanks(); }
-      else if (kind === 2) { expect(rec.status).toBe('ok'); twoRanks(); expect(rec.attempts[0].status).toBe('timeout'); }
-      else if (kind === 3) { expect(rec.status).toBe('error'); expect(rec.attempts.length).toBe(1); }
-      else { expect(rec.status).toBe('ok'); expect(rec.value).toBe(2 * i); }
+      const statuses = rec.attempts.map((a) => a.status);
+      expect(movedOn(rec), `retries of task ${i} on other ranks: ${JSON.stringify(rec.attempts)}`).toBe(true);
+      if (kind === 0) {
+        expect(rec.status).toBe('crash');
+        expect(statuses).toEqual(['crash', 'crash', 'crash']); // crash: 2 retries
+      } else if (kind === 2 && Math.floor(i / 20) % 2 === 0) {
+        expect(rec.status).toBe('timeout');
+        expect(statuses).toEqual(['timeout', 'timeout']); // timeout: 1 retry
+      } else if (kind === 3) {
+        expect(rec.status).toBe('error');
+        expect(statuses).toEqual(['error']); // error: no retry
+      } else {
+        // ok in the end; kinds 1 and 2 fail their first attempt on purpose. (A child lost to the
+        // machine, rare on a loaded machine, would show as one more crash retried here.)
+        expect(rec.status, JSON.stringify(rec)).toBe('ok');
+        expect(rec.value).toBe(2 * i);
+        if (kind === 1) expect(statuses[0]).toBe('crash');
+        if (kind === 2) expect(statuses[0]).toBe('timeout');
+        if (kind === 1 || kind === 2) expect(rec.attempts.length).toBeGreaterThanOrEqual(2);
+      }
     }
 
     // Tasks journaled by run 1 did not run again; in run 2 each task ran once per attempt.
@@ -109,11 +123,13 @@ describe('fault injection, kill and resume', () => {
     expect(runs2.filter(([id]) => firstIds.has(String(id)))).toEqual([]);
     const count = new Map<number, number>();
     for (const [id] of runs2) count.set(id, (count.get(id) ?? 0) + 1);
-    for (const rec of records.filter((x) => !firstIds.has(x.id))) expect(count.get(Number(rec.id)), `runs of task ${rec.id}`).toBe(rec.attempts.length);
+    // (An attempt whose child died while loading the deck never started the task.)
+    const started = (rec: Record) => rec.attempts.filter((a) => !/before reaching the deck's first Pool/.test(a.message ?? ''));
+    for (const rec of records.filter((x) => !firstIds.has(x.id))) expect(count.get(Number(rec.id)), `runs of task ${rec.id}`).toBe(started(rec).length);
     // Attempts ran where the journal says.
     for (const rec of records.filter((x) => !firstIds.has(x.id))) {
       const mine = runs2.filter(([id]) => id === Number(rec.id)).sort((a, b) => a[2] - b[2]).map(([, rank]) => rank);
-      expect(mine).toEqual(rec.attempts.map((a) => a.rank));
+      expect(mine).toEqual(started(rec).map((a) => a.rank));
     }
   }, 1_200_000);
 });

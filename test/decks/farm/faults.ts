@@ -5,7 +5,7 @@
 //   2  sleeps past its time limit: every attempt when i / 20 is even, else once -> timeout / ok
 //   3  throws                                                                    -> error (no retry)
 //   else returns 2 i.
-// Together about 10% crash, 5% time out, 5% throw. Retries: crash 1, timeout 1, error 0.
+// Together about 10% crash, 5% time out, 5% throw. Retries: crash 2, timeout 1, error 0.
 // Every attempt appends "id rank attempt" to RUNLOG before it does anything else.
 //   simdeck run -n 4 test/decks/farm/faults.ts JOURNAL RUNLOG [N]
 import { appendFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ const faulty = task('faulty', (i: number, ctx: TaskContext) => {
 const pool = new Pool(world);
 const items = Array.from({ length: Number(count) }, (_, i) => i);
 const out = pool.outcomes(faulty, items, {
-  isolate: true, timeout: 1, grace: 0.2, retries: { crash: 1, timeout: 1, error: 0 }, journal, resume: true,
+  isolate: true, timeout: 1, grace: 0.2, retries: { crash: 2, timeout: 1, error: 0 }, journal, resume: true,
 });
 if (out !== null) {
   const s = pool.summary!;
