@@ -24,6 +24,6 @@ if (world.rank === 0) {
   const lines = results!.map((o, i) => (o.status === 'ok' ? (o.value as { stdout: string }).stdout.trim() : `x=${params[i]} ${o.status}`));
   writeFileSync(join(outDir, 'master.txt'), `# ${params.length} runs on ${world.size} ranks\n${lines.join('\n')}\n`);
   console.log(`master file ${join(outDir, 'master.txt')}: ${params.length} runs`);
-  for (const o of results!.filter((r) => r.status !== 'ok')) console.log(`x=${params[o.index]}: ${o.status} (${o.error!.message.split(';')[0]})`);
+  for (const o of results!.filter((r) => r.status !== 'ok')) console.log(`x=${params[o.index]}: ${o.status} after ${Math.round(o.attempts[0].ms)} ms`);
   console.log(formatSummary(pool.summary!));
 }
