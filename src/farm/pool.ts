@@ -9,6 +9,7 @@ import { ArgumentError, describe } from '../errors.js';
 import { getWorld } from '../runtime/world.js';
 import { isIsolatedChild, serveAsChild } from './child.js';
 import { FarmUsageError, RemoteTaskError, TaskFailedError } from './errors.js';
+import { helperStarted, theHelper } from './helper.js';
 import type { TaskContext } from './execute.js';
 import { readJournal, Journal } from './journal.js';
 import { checkSeconds } from './options.js';
@@ -344,6 +345,7 @@ export class Pool {
   /** Collective: stops this rank's isolated child, if any, and frees the pool's communicator. */
   close(): void {
     this.checkIdle('close');
+    if (helperStarted()) theHelper().wait(theHelper().post({ op: 'stop' }));
     this.comm.barrier();
     this.comm.free();
   }

@@ -85,3 +85,5 @@ console.log(markdownTable(['runner', 'commands/s', 'seconds', 'ratio'], [
   ['GNU `parallel -j2 /bin/true`', gp ? fmt(gp.tasks_per_s) : '—', gp ? fmt(gp.seconds) : '—', '1×'],
 ]));
 console.log(`\nOther processes used ${fmt(l.others_cores)} cores on average during this benchmark (0 = quiet machine).`);
+console.log('On a busy machine every process start and every 10 ms sleep takes longer for all sides alike: compare the');
+console.log('ratios within this run, not the absolute figures across runs.');
