@@ -13,7 +13,7 @@ import { helperStarted, theHelper } from './helper.js';
 import type { TaskContext } from './execute.js';
 import { readJournal, Journal } from './journal.js';
 import { checkSeconds } from './options.js';
-import { CAUSES, formatSummary, retryPolicy, type Outcome, type Summary } from './outcome.js';
+import { CAUSES, retryPolicy, type Outcome, type Summary } from './outcome.js';
 import { defaultProgressMode, Progress, type ProgressMode } from './progress.js';
 import { keyFor } from './registry.js';
 import { Scheduler, type TaskGroup } from './scheduler.js';
@@ -413,4 +413,3 @@ function progressOption(p: unknown, what: string): ProgressMode {
   throw new ArgumentError(`${what}: progress must be true, false, 'bar', 'lines', 'summary' or 'off', got ${describe(p)}`);
 }
 
-export { formatSummary };

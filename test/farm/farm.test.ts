@@ -69,7 +69,10 @@ describe('fault injection, kill and resume', () => {
 
     // Run 1: killed (the launcher, with SIGKILL) once a good part of the journal is written.
     const first = startSimdeck(['run', '-n', '4', deck('faults.ts'), journal, log1, String(N)], env);
-    expect(await until(() => journalLines(journal).length >= 250, 600_000)).toBe(true);
+    let gone = false;
+    void first.exited.then(() => { gone = true; });
+    expect(await until(() => gone || journalLines(journal).length >= 250, 600_000)).toBe(true);
+    expect(gone, `the first run ended by itself:\n${first.out.stderr}`).toBe(false);
     first.child.kill('SIGKILL');
     await first.exited;
     // The ranks and their isolated children die with the launcher (parent-death signal).
