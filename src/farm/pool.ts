@@ -267,7 +267,7 @@ export class Pool {
         journal?.close();
         this.active = null;
         this.lastSummary = sched.summary;
-        if (progressMode !== 'off') progress.end(sched.summary);
+        progress.end(sched.summary); // prints nothing when off, still publishes
       }
     }
   }
@@ -307,7 +307,7 @@ export class Pool {
     this.active = null;
     this.handles = null;
     this.lastSummary = sched.summary;
-    if (progressMode !== 'off') progress.end(sched.summary);
+    progress.end(sched.summary);
   }
 
   private handles: Map<number, TaskHandle<unknown>> | null = null;

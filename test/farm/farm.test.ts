@@ -192,3 +192,22 @@ describe('journal', () => {
       .toBe('10 tasks: 7 ok, 1 error, 1 timeout, 1 crash (2 from the journal), 3 retried in 1.3 s (6.4 tasks/s)');
   });
 });
+
+describe('dashboard metrics', () => {
+  it("publishes the farm's figures as the 'farm' panel (in-process, one rank)", async () => {
+    const { BroadcastChannel } = await import('node:worker_threads');
+    const { Pool } = await import(join(root, 'dist', 'src', 'farm', 'index.js'));
+    const { METRICS_CHANNEL } = await import(join(root, 'dist', 'src', 'steer', 'publish.js'));
+    const panels: { panel: string; values: Record<string, number | string> }[] = [];
+    const channel = new BroadcastChannel(METRICS_CHANNEL);
+    channel.onmessage = (m: unknown) => { panels.push((m as { data: (typeof panels)[0] }).data); };
+    const pool = new Pool();
+    const out = pool.outcomes((x: number) => { if (x === 3) throw new Error('three'); return x; }, [1, 2, 3, 4], { progress: 'off', label: 'study' });
+    expect(out.map((o: { status: string }) => o.status)).toEqual(['ok', 'ok', 'error', 'ok']);
+    expect(await until(() => panels.length > 0, 5_000)).toBe(true);
+    channel.close();
+    const last = panels[panels.length - 1];
+    expect(last.panel).toBe('study');
+    expect(last.values).toMatchObject({ done: 4, total: 4, ok: 3, error: 1, timeout: 0, crash: 0, exit: 0, retries: 0, eta: '-' });
+  });
+});
