@@ -75,7 +75,8 @@ function screenLines(screen: string, from: string, to: string): string[] {
 
 /** Numbers, deck names and the attach prompt made neutral, for sessions whose figures vary. */
 function neutral(lines: string[]): string[] {
-  return lines.map((l) => l.replace(/^\w+>( |$)/, 'deck>$1').replace(/\b\w+\.ts\b/g, 'deck.ts').replace(/\d+(\.\d+)?/g, 'N'));
+  return lines.map((l) => l.replace(/^\w+>( |$)/, 'deck>$1').replace(/\b\w+\.ts\b/g, 'deck.ts').replace(/\d+(\.\d+)?/g, 'N')
+    .replace(/\bN (?:ms|µs|us|s|min|h)\b/g, 'N s')); // a duration's unit depends on how long it took
 }
 
 const deckDir = mkdtempSync(join(tmpdir(), 'simdeck-repl-deck-'));
