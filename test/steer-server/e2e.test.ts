@@ -2,9 +2,9 @@
 // the dashboard in headless Chromium steers a 3-rank run and every rank applies each change and the
 // checkpoint at the same step (its screenshot is the one in docs/steering-server.md, with
 // SIMDECK_UPDATE_DOCS=1); `simdeck attach` asks every rank a question; a paused 2-rank run sleeps.
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { cpuSeconds, rankProcesses } from '../helpers/procs.js';
 import { SteeringClient } from '../../dist/src/steer/server/client.js';
 import { root, simdeck } from '../helpers/job.js';
 import { driveDashboard, sameStepOnEveryRank } from './browser.js';
@@ -48,22 +48,9 @@ it('simdeck attach on the real loop: status, set, eval on every rank, stop', asy
   expect(applied.map((e) => e.split(' ')[1])).toEqual(['iterations=5']);
 }, 300_000);
 
-/** The pids of the processes whose parent is `ppid`. */
-function childrenOf(ppid: number): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try { const s = readFileSync(`/proc/${d}/stat`, 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === ppid; } catch { return false; }
-  }).map(Number);
-}
-
-function cpuSeconds(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
 it('a paused 2-rank Simulation uses no CPU to speak of and still stops', async () => {
   const job = await startSteered(2, 100_000_000, 0, {}, [], deck);
-  const ranks = childrenOf(job.child.pid!);
+  const ranks = rankProcesses(job.child.pid!);
   expect(ranks).toHaveLength(2);
   const client = await SteeringClient.connect(job.ws);
   expect((await client.request({ kind: 'pause' })).ok).toBe(true);

@@ -1,41 +1,18 @@
 // A paused job uses no CPU to speak of (measured from /proc/<pid>/stat of every rank), can still
 // be attached to and stopped, and can be killed cleanly: no rank left, and the job file it could
 // not remove is recognised as stale and removed by the next `simdeck attach`.
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
+import { cpuSeconds, rankProcesses } from '../helpers/procs.js';
 import { SteeringClient } from '../../dist/src/steer/server/client.js';
 import { alive, simdeck, until } from '../helpers/job.js';
 import { events, jobFileOf, readOr, startSteered, cleanupJobs } from './helpers.js';
 
 afterEach(cleanupJobs);
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-/** The pids of the processes whose parent is `ppid`. */
-function childrenOf(ppid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === ppid) out.push(Number(d));
-    } catch { /* gone */ }
-  }
-  return out;
-}
-
-/** utime + stime of a process (all its threads), in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
 it('a paused 2-rank job sleeps (CPU per rank well under 5% of a core), answers, and stops', async () => {
   // 2 ranks on this 2-core machine: the transport spins while ranks have a core each, the hard case.
   const job = await startSteered(2, 100_000_000, 0);
-  const ranks = childrenOf(job.child.pid!);
+  const ranks = rankProcesses(job.child.pid!);
   expect(ranks.length).toBe(2);
   const client = await SteeringClient.connect(job.ws);
   expect((await client.request({ kind: 'pause' })).ok).toBe(true);
@@ -62,7 +39,7 @@ it('a paused 2-rank job sleeps (CPU per rank well under 5% of a core), answers, 
 
 it('a paused job is killed cleanly: no rank left, the stale job file is removed by attach', async () => {
   const job = await startSteered(3, 100_000_000, 0);
-  const ranks = childrenOf(job.child.pid!);
+  const ranks = rankProcesses(job.child.pid!);
   const file = jobFileOf(job.runtimeDir)!;
   const client = await SteeringClient.connect(job.ws);
   expect((await client.request({ kind: 'pause' })).ok).toBe(true);
