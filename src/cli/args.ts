@@ -29,12 +29,14 @@ export interface RunOptions {
   steerHost: string | null;
   /** `--replay LOG`: run again with the steering commands of LOG (SIMDECK_REPLAY). */
   replay: string | null;
+  /** `--restart FILE`: the checkpoint simdeck/io restarts from (SIMDECK_RESTART). */
+  restart: string | null;
   /** `--interactive`: a parallel prompt on rank 0 after the deck (or without one). */
   interactive: boolean;
 }
 
 const USAGE = 'usage: simdeck run [--output prefixed|rank0|raw] [--hang-timeout SECONDS] [--wait auto|spin|block] ' +
-  '[--transport shm|mpi] [--mpi openmpi|mpich] [--steer] [--steer-host ADDR] [--replay LOG] [--interactive] -n N deck.ts [args...] [: -n M other.ts [args...]]';
+  '[--transport shm|mpi] [--mpi openmpi|mpich] [--steer] [--steer-host ADDR] [--replay LOG] [--restart FILE] [--interactive] -n N deck.ts [args...] [: -n M other.ts [args...]]';
 
 /** The usage line of `simdeck run`. */
 export function runUsage(): string {
@@ -52,7 +54,7 @@ function positiveInt(value: string | undefined, flag: string): number {
 /** Parses the arguments after `run`. Throws ArgumentError with the usage on bad input. */
 export function parseRunArgs(argv: string[]): RunOptions {
   const opts: RunOptions = { apps: [], output: null, hangTimeout: null, wait: null, transport: 'auto', mpi: null,
-    steer: false, steerHost: null, replay: null, interactive: false };
+    steer: false, steerHost: null, replay: null, restart: null, interactive: false };
   let i = 0;
   let ranks: number | null = null;
   const value = (flag: string): string => {
@@ -104,6 +106,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
       case '--interactive': opts.interactive = true; break;
       case '--steer-host': opts.steerHost = take(); opts.steer = true; break;
       case '--replay': opts.replay = take(); break;
+      case '--restart': opts.restart = take(); break;
       case ':':
         throw new ArgumentError(`':' must follow a deck: -n N deck.ts : -n M other.ts\n${USAGE}`);
       default: {

@@ -39,31 +39,12 @@ function isDeck(arg: string): boolean {
   return /\.(m|c)?(t|j)sx?$/.test(arg);
 }
 
-/**
- * `simdeck run --restart FILE ...`: the checkpoint the ranks restart from, handed to them as
- * SIMDECK_RESTART (simdeck/io's restart reads it). Only options before the first deck count.
- */
-function takeRestart(args: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (isDeck(a)) return [...out, ...args.slice(i)];
-    if (a === '--restart' || a.startsWith('--restart=')) {
-      const file = a === '--restart' ? args[++i] : a.slice('--restart='.length);
-      if (file === undefined || file === '') throw new SimdeckError('--restart needs the checkpoint file to restart from');
-      process.env.SIMDECK_RESTART = file;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
-}
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run': {
-      const opts = parseRunArgs(takeRestart(rest));
+      const opts = parseRunArgs(rest);
+      if (opts.restart !== null) process.env.SIMDECK_RESTART = opts.restart; // read by simdeck/io on every rank
       if (opts.steer || opts.replay !== null || opts.interactive) await (await import('./steerRun.js')).prepareSteering(opts);
       return (await import('./launcher.js')).runJob(opts);
     }
