@@ -2,8 +2,8 @@
 // with the library that wrote them. readH5 returns a file's attributes, groups and datasets
 // (values flattened in file order) as JSON. Without h5py the io suites skip outside CI and fail
 // in CI (CI=true), where .ci/run installs python3-h5py.
+import { describeIfAvailable } from '../helpers/needs.js';
 import { spawnSync } from 'node:child_process';
-import { describe, it } from 'vitest';
 
 export const PYTHON = '/usr/bin/python3';
 const INSTALL = 'apt-get install python3-h5py';
@@ -16,13 +16,7 @@ const available = probe();
 
 /** `describe` that needs h5py: skipped with a message outside CI, failing in CI. */
 export function describeH5(name: string, body: () => void): void {
-  if (available.ok) { describe(name, body); return; }
-  if (process.env.CI === 'true') {
-    describe(name, () => { it('has h5py', () => { throw new Error(`h5py is not usable (${available.why}); CI must install it: ${INSTALL}`); }); });
-    return;
-  }
-  console.warn(`skipping "${name}": h5py is not usable (${available.why}) — to run it: ${INSTALL}`);
-  describe.skip(`${name} [needs h5py: ${INSTALL}]`, body);
+  describeIfAvailable(name, available, 'h5py', INSTALL, body);
 }
 
 export interface H5Dataset {

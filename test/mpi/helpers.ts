@@ -1,9 +1,9 @@
 // Shared by the MPI tests: which MPIs are installed here, `describe` blocks that skip (outside
 // CI) or fail (in CI) when one is missing, and runners for jobs under simdeck's MPI launcher or
 // under the bare MPI launcher, as users start them.
+import { describeIfAvailable } from '../helpers/needs.js';
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { describe, it } from 'vitest';
 import { join } from 'node:path';
 import { cli, root, simdeck, writeDecks, type JobResult } from '../helpers/job.js';
 
@@ -31,15 +31,7 @@ export function availability(mpi: Mpi): { ok: boolean; why: string } {
 export function describeMpi(mpi: Mpi, name: string, body: () => void): void {
   const a = availability(mpi);
   const title = `${name} on ${mpi === 'openmpi' ? 'Open MPI' : 'MPICH'}`;
-  if (a.ok) { describe(title, body); return; }
-  if (process.env.CI === 'true') {
-    describe(title, () => {
-      it('has the MPI installed', () => { throw new Error(`${mpi} is not usable here (${a.why}); CI must install it: ${INSTALL}`); });
-    });
-    return;
-  }
-  console.warn(`skipping "${title}": ${a.why} — to run it: ${INSTALL}`);
-  describe.skip(`${title} [needs ${mpi}: ${INSTALL}]`, body);
+  describeIfAvailable(title, a, mpi, INSTALL, body);
 }
 
 /** `simdeck run --transport mpi --mpi <mpi> <args>`. */

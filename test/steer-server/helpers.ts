@@ -1,11 +1,11 @@
 // Shared by the steering-server tests: a steered job of the stand-in loop (test/decks/steer/harness.ts)
 // with a private runtime directory, and describe() variants for suites that need chromium or tmux
 // (skipped with a message outside CI, failing in CI when the tool is missing).
+import { describeIfAvailable } from '../helpers/needs.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
 import { root, startSimdeck, until } from '../helpers/job.js';
 
 export const harness = join(root, 'test', 'decks', 'steer', 'harness.ts');
@@ -73,17 +73,8 @@ export function readOr(path: string): string {
 }
 
 /** `describe` for suites needing a system tool: outside CI skipped with `install`, in CI a failing test. */
-export function describeNeeding(available: boolean, what: string, install: string): typeof describe {
-  if (available) return describe;
-  if (process.env.CI === 'true') {
-    return ((name: string) => describe(name, () => {
-      it(`has ${what}`, () => { throw new Error(`${what} is missing; CI must install it: ${install}`); });
-    })) as unknown as typeof describe;
-  }
-  return ((name: string, ...rest: unknown[]) => {
-    console.warn(`skipping "${name}": ${what} is not installed (${install})`);
-    return (describe.skip as unknown as (...a: unknown[]) => unknown)(`${name} [needs ${what}: ${install}]`, ...rest);
-  }) as unknown as typeof describe;
+export function describeNeeding(available: boolean, what: string, install: string): (name: string, body: () => void) => void {
+  return (name, body) => describeIfAvailable(name, { ok: available, why: `${what} is not installed` }, what, install, body);
 }
 
 export const hasChromium = existsSync('/usr/bin/chromium');
