@@ -57,3 +57,28 @@ export class SlotPool {
     this.free.push(s);
   }
 }
+
+/**
+ * Reusable memory for the copies of buffered (PULL) sends, which MPI reads until the receiver
+ * has pulled them: blocks of a power of two of at least 4 KiB, a few kept per size, so a stream
+ * of such sends neither allocates nor zero-fills a fresh buffer each time.
+ */
+export class CopyPool {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+
+  /** A copy of `data` in pooled memory (a fresh block when none of its size is free). */
+  copy(data: Uint8Array): Uint8Array {
+    const size = Math.max(4096, 2 ** Math.ceil(Math.log2(Math.max(1, data.byteLength))));
+    const out = new Uint8Array(this.free.get(size)?.pop() ?? new ArrayBuffer(size), 0, data.byteLength);
+    out.set(data);
+    return out;
+  }
+
+  /** Takes back a copy made by {@link copy} once nothing reads it any more. */
+  give(copy: Uint8Array): void {
+    const block = copy.buffer as ArrayBuffer;
+    let list = this.free.get(block.byteLength);
+    if (list === undefined) this.free.set(block.byteLength, list = []);
+    if (list.length < 4) list.push(block);
+  }
+}

@@ -45,6 +45,7 @@ import {
   W_BEHIND, W_BYTES_HI, W_BYTES_LO, W_CONTEXT, W_CREDITS, W_KIND, W_SEQ, W_SIGNATURE, W_TAG, type HeaderFields, type RecvSlot,
 } from './envelope.js';
 import { BulkTransfers, Req } from './bulk.js';
+import { CopyPool } from './memory.js';
 import { Matcher, type Unexpected } from './matching.js';
 import { FlowControl } from './flowControl.js';
 import { eagerLimit, pairBufferBytes } from '../buffering.js';
@@ -138,6 +139,8 @@ export class MpiTransport implements Transport {
   private readonly pairBytes: number;
   /** Bytes of PULL copies per destination whose transfer has not completed. */
   private readonly pulling: Float64Array;
+  /** Memory for the copies of PULL sends. */
+  private readonly copies = new CopyPool();
   // deadlock detection (deadlockProbe.ts)
   private readonly probe: DeadlockProbe;
   private dataSent = 0;
@@ -344,7 +347,8 @@ export class MpiTransport implements Transport {
     // No credit: wait in the queue (buffered messages copied while the pair's buffer has room, so the send completes now).
     const buffered = kind !== RTS && flow.queuedBytes[dest] + this.pulling[dest] + bytes <= this.pairBytes;
     if (buffered) req.done = true;
-    if (flow.enqueue(dest, { kind, req, data: buffered ? data.slice() : data, buffered })) this.sendControl(BACKLOG, dest, context);
+    const copy = !buffered ? data : kind === PULL ? this.copies.copy(data) : data.slice();
+    if (flow.enqueue(dest, { kind, req, data: copy, buffered })) this.sendControl(BACKLOG, dest, context);
     return req;
   }
 
@@ -369,13 +373,15 @@ export class MpiTransport implements Transport {
       this.bulkTransfers.start(req, true, data, req.encoding, dest, seq);
       return;
     }
-    const carrier = new Req('send', dest, req.context, req.tag, req.encoding, copied ? data : data.slice());
+    const copy = copied ? data : this.copies.copy(data);
+    const carrier = new Req('send', dest, req.context, req.tag, req.encoding, copy);
     const bytes = req.bytes;
     const room = this.pulling[dest] + bytes <= this.pairBytes;
     this.pulling[dest] += bytes;
     carrier.then = () => {
       this.pulling[dest] -= bytes;
       if (carrier.error !== null) req.error ??= carrier.error;
+      else if (this.finished[dest] === 0) this.copies.give(copy); // an abandoned send's copy may still be read by MPI
       req.done = true;
     };
     if (room) req.done = true;
@@ -463,7 +469,7 @@ export class MpiTransport implements Transport {
     }
     if (u.data !== null) {
       if (req.data !== null) {
-        req.data.set(u.data);
+        if (u.data.buffer !== req.data.buffer || u.data.byteOffset !== req.data.byteOffset) req.data.set(u.data);
         req.data = req.data.subarray(0, u.bytes);
       } else {
         req.data = u.data;
@@ -496,7 +502,9 @@ export class MpiTransport implements Transport {
         };
         if (kind === PULL) {
           // Pull a buffered message at once (as a ring is drained on shared memory): the sender's copy is freed.
-          const landing = new Req('recv', source, u.context, u.tag, u.encoding, new Uint8Array(u.bytes));
+          // Straight into the receive that will take it when that is certain, else into a buffer of its own.
+          const target = this.certainReceiver(u);
+          const landing = new Req('recv', source, u.context, u.tag, u.encoding, target ?? new Uint8Array(u.bytes));
           u.data = landing.data;
           u.landing = landing;
           this.bulkTransfers.start(landing, false, landing.data!, u.encoding, source, u.seq);
@@ -511,6 +519,26 @@ export class MpiTransport implements Transport {
     if (this.match.posted.length !== 0) this.match.matchPosted();
     if (senders !== null) for (const r of senders) this.giveBack(r);
     return true;
+  }
+
+  /**
+   * The memory a PULL message `u` may land in directly: the buffer of the posted receive that
+   * matchPosted will certainly give it to — the first posted receive from its source with its
+   * context and a matching tag, with no receive from ANY_SOURCE on that context before it (turn
+   * rules may hold those back) and no queued message it would take first — when that buffer
+   * takes the message. Null otherwise (the message lands in a buffer of its own).
+   */
+  private certainReceiver(u: Unexpected): Uint8Array | null {
+    for (const req of this.match.posted) {
+      if (req.context !== u.context) continue;
+      if (req.peer === ANY_SOURCE) return null;
+      if (req.peer !== u.source || (req.tag !== ANY_TAG && req.tag !== u.tag)) continue;
+      const into = req.data;
+      if (into === null || u.bytes > into.byteLength || (req.encoding >= 0 && !compatibleEncodings(u.encoding, req.encoding)) ||
+        this.match.findMatch(req.peer, req.tag, req.context) >= 0) return null;
+      return into.subarray(0, u.bytes);
+    }
+    return null;
   }
 
   iprobe(source: number, tag: number, context: number): Envelope | null {
