@@ -54,6 +54,7 @@ export abstract class Output {
   protected maxWaitMs = 0;
   protected lastStep = 0;
   protected written = 0;
+  private prepareMs = 0;
   private closed = false;
   private readonly registered = new Map<string, DistributedArray<TypedArray>>();
   private readonly seriesColumns = new Map<string, string>();
@@ -91,6 +92,28 @@ export abstract class Output {
     const merged = mergeInfo(this.options.info, checkInfo(info, 'write: info'));
     this.timed(() => this.submit('dump', name, step, list, merged, undefined));
     this.lastStep = Math.max(this.lastStep, step);
+  }
+
+  /**
+   * Sets up, before the loop, the memory that writes of `fields` will need, so that the first
+   * dumps do not pay for it: fresh memory is slow to fault in (tens to hundreds of ms per dump
+   * of a 2048² field on some VMs). With helpers, each worker makes its send buffers and every
+   * helper its assembly buffers and HDF5's heap; without, rank 0 makes HDF5's heap ready.
+   * Optional: without it the first writes do the same. Collective over the workers, blocking
+   * (waits until the helpers are ready). Throws ArgumentError for bad fields, OutputStateError
+   * after close(), and the typed IoError of an earlier write that failed.
+   */
+  prepare(fields: Record<string, DistributedArray<TypedArray>>): void {
+    this.checkOpen('prepare');
+    const list = checkFields(fields, 'prepare');
+    const t0 = performance.now();
+    this.reserve(list);
+    this.prepareMs += performance.now() - t0;
+  }
+
+  /** Milliseconds this worker spent in prepare(). */
+  get preparedMs(): number {
+    return this.prepareMs;
   }
 
   /** Registers the arrays a checkpoint holds and a restart fills, by name (as { u, v }). Local; may be called again to add more. */
@@ -197,6 +220,8 @@ export abstract class Output {
 
   /** Sends or writes one dump. */
   protected abstract submit(kind: 'dump' | 'checkpoint', name: string, step: number, fields: [string, DistributedArray<TypedArray>][], info: DumpInfo, state: LoopState | undefined): void;
+  /** Makes the buffers (and HDF5's heap) that writes of `fields` need. */
+  protected abstract reserve(fields: [string, DistributedArray<TypedArray>][]): void;
   /** Sends or queues one series row (worker 0 only). */
   protected abstract submitSeries(name: string, row: { step: number; values: Record<string, number> }): void;
   /** Waits until everything submitted is on disk. */
