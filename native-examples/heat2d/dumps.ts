@@ -53,9 +53,9 @@ while (loop.state.step < steps) {
 }
 const ms = performance.now() - t0;
 const full = u.gather(0);
-out.close();
+const report = out.close();
 if (full !== null) {
-  console.log(`${size}x${size} on ${out.comm.size} workers + ${out.helpers} helper${out.helpers === 1 ? '' : 's'}: ${steps} steps in ${ms.toFixed(1)} ms (output prepared in ${out.preparedMs.toFixed(1)} ms)`);
+  console.log(`${size}x${size} on ${out.comm.size} workers + ${out.helpers} helper${out.helpers === 1 ? '' : 's'}: ${steps} steps in ${ms.toFixed(1)} ms (output prepared in ${out.preparedMs.toFixed(1)} ms, ${report.perDumpCpuMs.toFixed(2)} ms CPU per dump)`);
   console.log(`field fingerprint ${fingerprint(full)} at step ${loop.state.step} (the same on any number of ranks, restarted or not)`);
 }
 

@@ -31,10 +31,10 @@ function run(helpers, every, prepare = 1) {
   const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', String(n), deck, `dir=${dir}`, `size=${N}`, `steps=${STEPS}`,
     `every=${every}`, 'checkpoint=100000000', 'series=0', `helpers=${helpers}`, `prepare=${prepare}`], { encoding: 'utf8', cwd: root });
   if (r.status !== 0) throw new Error(`heat2d dumps failed: ${r.stderr}`);
-  const [, loop, prepared] = /: \d+ steps in ([\d.]+) ms \(output prepared in ([\d.]+) ms\)/.exec(r.stdout).map(Number);
+  const [, loop, prepared, cpu] = /: \d+ steps in ([\d.]+) ms \(output prepared in ([\d.]+) ms, ([\d.]+) ms CPU per dump\)/.exec(r.stdout).map(Number);
   const rep = /at ([\d.]+) MB\/s.*workers spent ([\d.]+) ms per dump, waited ([\d.]+) ms/.exec(r.stdout);
   rmSync(dir, { recursive: true, force: true });
-  return { loop, prepared, writeMBps: Number(rep[1]), perDump: Number(rep[2]), waited: Number(rep[3]) };
+  return { loop, prepared, cpu, writeMBps: Number(rep[1]), perDump: Number(rep[2]), waited: Number(rep[3]) };
 }
 
 /** The HDF5 write of one field step by step: simdeck's h5wasm path and h5py's, each in a fresh process. */
@@ -76,6 +76,7 @@ console.log(`heat2d ${N}×${N} (${mb.toFixed(1)} MB per dump), ${STEPS} steps, a
   ` Load average (1 min) on the 2 cores while it ran: ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}.\n`);
 console.log(markdownTable(['ms per dump, on the workers', '2 workers + 1 helper', '2 workers writing themselves', 'helper ÷ themselves', '1 helper, no prepare()', 'no prepare ÷ themselves'], [
   ['inside `write()` (slowest worker)', fmt(helperCall), fmt(directCall), `${pct(helperCall, directCall)} (per round: ${ratios.map((x) => `${(x * 100).toFixed(1)}`).join(', ')} %)`, fmt(lazyCall), pct(lazyCall, directCall)],
+  ['… of it on a CPU (the process\'s CPU time; no fsync or gather waits, no waits for a core)', fmt(med('helper', (r) => r.cpu)), fmt(med('direct', (r) => r.cpu)), pct(med('helper', (r) => r.cpu), med('direct', (r) => r.cpu)), fmt(med('lazy', (r) => r.cpu)), pct(med('lazy', (r) => r.cpu), med('direct', (r) => r.cpu))],
   ['loop time added per dump (wall)', fmt(helperWall), fmt(directWall), pct(helperWall, directWall), fmt(lazyWall), pct(lazyWall, directWall)],
   ['`prepare()` before the loop, once', fmt(med('helper', (r) => r.prepared)), fmt(med('direct', (r) => r.prepared)), '', '—', ''],
   ['waited for buffer space, whole run', fmt(med('helper', (r) => r.waited)), '—', '', fmt(med('lazy', (r) => r.waited)), ''],
