@@ -11,7 +11,7 @@ import { DistributedArray } from '../../decomposition/index.js';
 import { copyBox, denseStrides } from '../../decomposition/box.js';
 import { isStorable, STORABLE, type BlockHeader } from './layout.js';
 
-export { blockElements, blockSlice, bytesPer, fileDims, globalElements, newArray, placeBlock, type BlockHeader } from './layout.js';
+export { blockElements, blockSlice, bytesPer, contiguousRun, fileDims, globalElements, newArray, placeBlock, type BlockHeader } from './layout.js';
 
 /** The header of this rank's block of `a`, stored as dataset `name`. Local. */
 export function headerOf(name: string, a: DistributedArray<TypedArray>): BlockHeader {

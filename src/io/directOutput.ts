@@ -7,8 +7,8 @@
 import type { Comm } from '../comm/comm.js';
 import type { TypedArray } from '../comm/collectives.js';
 import type { DistributedArray } from '../../decomposition/index.js';
-import { headerOf } from './blocks.js';
-import type { DumpInfo, LoopState, WholeField } from './dumpFile.js';
+import { globalElements, headerOf } from './blocks.js';
+import { reserveFor, type DumpInfo, type LoopState, type WholeField } from './dumpFile.js';
 import type { CheckedOptions } from './options.js';
 import { Output } from './output.js';
 import type { FileWriter, WriterStats } from './writer.js';
@@ -33,6 +33,11 @@ export class DirectOutput extends Output {
     this.writer.write({ kind, name, step, info, fields: whole, ...(state ? { state } : {}) });
     this.written++;
     if (this.writer.seriesWaiting > 0) this.writer.flushSeries();
+  }
+
+  protected reserve(fields: [string, DistributedArray<TypedArray>][]): void {
+    if (this.writer === null) return;
+    reserveFor(fields.map(([, a]) => globalElements({ shape: a.grid.shape, dof: a.grid.dof }) * a.data.BYTES_PER_ELEMENT));
   }
 
   protected submitSeries(name: string, row: { step: number; values: Record<string, number> }): void {

@@ -15,7 +15,7 @@ import type { TypedArray } from '../comm/collectives.js';
 import { commitFile, partialPath, removeQuietly } from './atomicFile.js';
 import { fileDims, type BlockHeader } from './layout.js';
 import { FileFormatError } from './errors.js';
-import { h5call, openH5, type H5File } from './hdf5.js';
+import { h5call, openH5, reserveHeap, type H5File } from './hdf5.js';
 
 /** A value a parameter or a deck attribute may take. */
 export type AttrValue = number | string | boolean;
@@ -70,6 +70,9 @@ export interface StorageOptions {
   chunks?: readonly number[];
 }
 
+/** Heap room for HDF5's own metadata and buffers beside the fields' data. */
+const HEAP_SLACK = 8 << 20;
+
 /** What writing a file cost. */
 export interface WriteResult {
   path: string;
@@ -84,6 +87,16 @@ export function dumpFileName(name: string, step: number): string {
 }
 
 /**
+ * Makes HDF5's heap ready (grown and faulted in, see reserveHeap) for files whose largest field
+ * has the most of `fieldBytes` bytes. h5wasm copies each field into its heap before writing it,
+ * and HDF5's metadata allocated between two files may split the freed space: hence room for two
+ * of the largest field. Blocking; never throws.
+ */
+export function reserveFor(fieldBytes: readonly number[]): void {
+  if (fieldBytes.length > 0) reserveHeap(2 * Math.max(...fieldBytes) + HEAP_SLACK);
+}
+
+/**
  * Writes `content` to `path` so that it appears complete or not at all. Blocking. Throws a
  * typed IoError (DiskFullError, NotWritableError, ...) and then leaves no partial file.
  * `pause` (tests only) runs after the first dataset is written, before the file is complete.
@@ -92,6 +105,7 @@ export function writeContent(path: string, content: FileContent, storage: Storag
   const t0 = performance.now();
   const partial = partialPath(path);
   let file: H5File | null = null;
+  reserveFor(content.fields.map((f) => f.data.byteLength));
   try {
     file = openH5(partial, 'w', '', path);
     writeInto(file, path, content, storage, pause);

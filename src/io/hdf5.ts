@@ -13,6 +13,7 @@
 import { resolve } from 'node:path';
 import type * as H5 from 'h5wasm/node';
 import { IoError, fileSystemError } from './errors.js';
+import { adviseHugePages, touch } from './memory.js';
 
 /** The h5wasm module once loaded. */
 export type Hdf5 = typeof H5;
@@ -20,6 +21,11 @@ type H5File = H5.File;
 export type { H5File };
 
 let lib: Hdf5 | null = null;
+/** h5wasm's Emscripten module: its heap and allocator. */
+interface Heap { HEAPU8: Uint8Array; _malloc(n: number): number; _free(p: number): void }
+let heap: Heap | null = null;
+/** Bytes of h5wasm's heap already grown, advised and faulted in by reserveHeap. */
+let reserved = 0;
 let loading: Promise<Hdf5> | null = null;
 /** The last file-system call that failed inside h5wasm, since the last h5call began. */
 let lastFsError: { op: string; code: string; message: string } | null = null;
@@ -34,7 +40,8 @@ export function loadHdf5(): Promise<Hdf5> {
     } catch (e) {
       throw new IoError(`cannot load h5wasm, which simdeck/io writes HDF5 with: ${(e as Error).message}; install it with \`npm install h5wasm\``);
     }
-    const m = await mod.ready as unknown as { FS: Record<string, unknown>; activate_throwing_error_handler(): number };
+    const m = await mod.ready as unknown as Heap & { FS: Record<string, unknown>; activate_throwing_error_handler(): number };
+    heap = m;
     m.activate_throwing_error_handler();
     const fs = m.FS;
     for (const op of ['open', 'write', 'read', 'close', 'llseek', 'truncate', 'ftruncate', 'mkdir', 'unlink', 'rename']) {
@@ -60,6 +67,29 @@ export function loadHdf5(): Promise<Hdf5> {
 export function hdf5(): Hdf5 {
   if (lib === null) throw new IoError('HDF5 is not loaded on this rank yet: await loadHdf5() (startOutput does it) before writing or reading files');
   return lib;
+}
+
+/**
+ * Makes sure h5wasm's heap has `bytes` free in one piece, already faulted in: h5wasm copies a
+ * dataset's data into its heap before HDF5 writes it, and a heap that must grow for it first
+ * faults in fresh pages (on this project's VMs that cost more than the write itself: a 2048²
+ * float64 field took 750-790 ms the first two times, 30-60 ms once the heap was warm). Grows the
+ * heap once (huge pages advised), touches it and frees it for h5wasm's next allocations; later
+ * calls with no more bytes cost nothing. Blocking; never throws (a failed allocation is left to
+ * h5wasm to report when it writes).
+ */
+export function reserveHeap(bytes: number): void {
+  if (heap === null || bytes <= reserved) return;
+  const p = heap._malloc(bytes);
+  if (p === 0) return;
+  try {
+    const view = heap.HEAPU8.subarray(p, p + bytes);   // HEAPU8 after the growth
+    adviseHugePages(view);
+    touch(view);
+    reserved = bytes;
+  } finally {
+    heap._free(p);
+  }
 }
 
 /**

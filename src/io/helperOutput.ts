@@ -10,7 +10,8 @@ import type { TypedArray } from '../comm/collectives.js';
 import { ANY_SOURCE } from '../comm/constants.js';
 import type { Request } from '../comm/request.js';
 import type { DistributedArray } from '../../decomposition/index.js';
-import { blockElements, bytesPer, headerOf, newArray, packBlock } from './blocks.js';
+import { blockElements, bytesPer, headerOf, packBlock } from './blocks.js';
+import { largeArray } from './memory.js';
 import type { DumpInfo, LoopState } from './dumpFile.js';
 import { errorFromReport } from './errors.js';
 import type { CheckedOptions } from './options.js';
@@ -31,6 +32,8 @@ export class HelperOutput extends Output {
   private inFlightBytes = 0;
   private readonly free: TypedArray[] = [];
   private replied = 0;
+  /** 'prepared' replies received (Output.prepare). */
+  private prepared = 0;
   private readonly controls: Request<undefined>[] = [];
 
   /** @internal Use startOutput. */
@@ -60,6 +63,22 @@ export class HelperOutput extends Output {
     });
     this.inFlight.push(flight);
     this.inFlightBytes += bytes;
+  }
+
+  protected reserve(fields: [string, DistributedArray<TypedArray>][]): void {
+    this.takeReplies();
+    // one free send buffer per field (a free one already there counts once)
+    const claimed = new Set<TypedArray>();
+    for (const [, a] of fields) {
+      const n = blockElements(a.grid.size, a.grid.dof);
+      let b = this.free.find((x) => !claimed.has(x) && x.length === n && x.constructor === a.data.constructor);
+      if (b === undefined) this.free.push(b = largeArray(a.data.constructor.name, n));
+      claimed.add(b);
+    }
+    const blocks = fields.map(([n, a]) => headerOf(n, a));
+    for (let h = 0; h < this.helpers; h++) this.channel.send({ kind: 'prepare', blocks } satisfies ToHelper, this.comm.size + h, TAG.CONTROL);
+    const target = this.prepared + this.helpers;
+    while (this.prepared < target) this.handle(this.channel.recv(ANY_SOURCE, TAG.REPLY) as ToWorker);
   }
 
   protected submitSeries(name: string, row: { step: number; values: Record<string, number> }): void {
@@ -104,6 +123,7 @@ export class HelperOutput extends Output {
   private handle(m: ToWorker): void {
     if (m.kind === 'failed') throw errorFromReport(m.error);
     if (m.kind === 'written') { this.replied++; this.written++; }
+    if (m.kind === 'prepared') this.prepared++;
   }
 
   /** Waits (measured) until `bytes` more fit the budget, or nothing is in flight. */
@@ -138,9 +158,9 @@ export class HelperOutput extends Output {
     for (const b of f.buffers) this.free.push(b);   // kept for reuse: fresh pages are slow to fault in
   }
 
-  /** A buffer of `n` elements of `like`'s class: a free one when one fits (fresh pages are slow). */
+  /** A buffer of `n` elements of `like`'s class: a free one when one fits, else a new one faulted in with huge pages (memory.ts). */
   private buffer(like: TypedArray, n: number): TypedArray {
     const at = this.free.findIndex((b) => b.length === n && b.constructor === like.constructor);
-    return at >= 0 ? this.free.splice(at, 1)[0] : newArray(like.constructor.name, n);
+    return at >= 0 ? this.free.splice(at, 1)[0] : largeArray(like.constructor.name, n);
   }
 }

@@ -13,9 +13,10 @@
 import type { Comm } from '../comm/comm.js';
 import type { TypedArray } from '../comm/collectives.js';
 import { Request } from '../comm/request.js';
-import { blockElements, globalElements, newArray, placeBlock } from './blocks.js';
+import { blockElements, bytesPer, contiguousRun, globalElements, placeBlock, type BlockHeader } from './blocks.js';
 import type { FileContent, WholeField } from './dumpFile.js';
 import type { IoErrorReport } from './errors.js';
+import { largeArray } from './memory.js';
 import { TAG, type DumpMessage, type ToHelper, type ToWorker } from './protocol.js';
 import type { WriterStats } from './writer.js';
 import type { WriterLink } from './writerLink.js';
@@ -44,6 +45,9 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
   let queuedBytes = 0;
   let outstanding = 0;
   let finished: (FromFinish) | null = null;
+  /** Output.prepare: prepare messages taken per worker, and rounds sent to the writing thread but not yet reserved. */
+  const prepares = new Array<number>(workers).fill(0);
+  let prepareRounds = 0;
   const toAll = (m: ToWorker) => {
     for (let w = 0; w < workers; w++) sends.push(channel.isend(m, w, TAG.REPLY));
     if (sends.length > 4 * workers) for (let i = sends.length - 1; i >= 0; i--) if (sends[i].test()) sends.splice(i, 1);
@@ -69,6 +73,7 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
           recycle(r.arrays);
           toAll({ kind: 'failed', seq: r.seq, error: failed });
           break;
+        case 'reserved': outstanding--; toAll({ kind: 'prepared', helper }); break;
         case 'finished': finished = r; break;
         case 'crashed': failed ??= r.error; outstanding = 0; finished = { kind: 'finished', stats, error: r.error }; break;
       }
@@ -90,22 +95,30 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
       if (failed === null) link.series(m.name, m.row);
       return;
     }
+    if (m.kind === 'prepare') {
+      prepare(w, m.blocks);
+      return;
+    }
     // a dump: take this worker's blocks now (they follow the header from the same worker)
     let a = pending.get(m.seq);
     if (a === undefined) pending.set(m.seq, a = { message: m, fields: [], arrived: 0 });
     m.blocks.forEach((h, i) => {
-      const key = `${w}:${i}:${h.type}:${blockElements(h.size, h.dof)}`;
-      let buf = blockBuffers.get(key);
-      if (buf === undefined) blockBuffers.set(key, buf = newArray(h.type, blockElements(h.size, h.dof)));
-      channel.recvInto(buf, w, TAG.BLOCK);
       let f = a!.fields[i];
       if (f === undefined) {
         const n = globalElements(h);
         const at = spare.findIndex((x) => x.length === n && x.constructor.name === h.type);
-        const data = at >= 0 ? spare.splice(at, 1)[0] : newArray(h.type, n);
+        const data = at >= 0 ? spare.splice(at, 1)[0] : largeArray(h.type, n);
         queuedBytes += data.byteLength;
         f = a!.fields[i] = { header: h, data };
       }
+      // a block that is one run of the whole field (whole rows) lands in place: no second copy
+      const run = contiguousRun(h);
+      if (run !== null) {
+        channel.recvInto(f.data.subarray(run[0], run[0] + run[1]), w, TAG.BLOCK);
+        return;
+      }
+      const buf = blockBuffer(w, h);
+      channel.recvInto(buf, w, TAG.BLOCK);
       placeBlock(f.data, h, buf);
     });
     if (++a.arrived < workers) return;
@@ -119,6 +132,33 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
     link.dump(m.seq, content);
     outstanding++;
   };
+
+  /** The buffer a strided block of worker `w` lands in before it is placed (kept per worker and field). */
+  function blockBuffer(w: number, h: BlockHeader): TypedArray {
+    const key = `${w}:${h.name}:${h.type}:${blockElements(h.size, h.dof)}`;
+    let buf = blockBuffers.get(key);
+    if (buf === undefined) blockBuffers.set(key, buf = largeArray(h.type, blockElements(h.size, h.dof)));
+    return buf;
+  }
+
+  /**
+   * Output.prepare from worker `w`: its strided blocks' buffers now; once every worker has
+   * sent this round, two whole arrays per field (one being written, one being assembled) and
+   * HDF5's heap in the writing thread, which replies 'reserved' (then the workers hear 'prepared').
+   */
+  function prepare(w: number, blocks: BlockHeader[]): void {
+    for (const h of blocks) if (contiguousRun(h) === null) blockBuffer(w, h);
+    prepares[w]++;
+    if (Math.min(...prepares) <= prepareRounds) return;
+    prepareRounds++;
+    for (const h of blocks) {
+      const n = globalElements(h);
+      const have = spare.filter((x) => x.length === n && x.constructor.name === h.type).length;
+      for (let k = have; k < 2; k++) spare.push(largeArray(h.type, n));
+    }
+    link.reserve(blocks.map((h) => globalElements(h) * bytesPer(h.type)));
+    outstanding++;   // until 'reserved': keeps the loop looking at the thread's replies
+  }
 
   while (open > 0 || outstanding > 0) {
     replies();

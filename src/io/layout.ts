@@ -77,6 +77,23 @@ export function placeBlock(global: TypedArray, h: BlockHeader, block: TypedArray
   copyBox(block, 0, denseStrides(counts, h.dof), global, off, gs, counts, h.dof);
 }
 
+/**
+ * Where a block lies in the global array (memory order) when its points are one contiguous run
+ * there — it spans whole rows of every faster dimension, as the blocks of a decomposition along
+ * the slowest dimension do: [first element, elements]. Null when the block is strided. Local.
+ */
+export function contiguousRun(h: BlockHeader): [number, number] | null {
+  const ord = order(h);
+  const counts = ord.map((d) => h.size[d]), dims = ord.map((d) => h.shape[d]);
+  let k = 0;
+  while (k < counts.length - 1 && counts[k] === 1) k++;
+  for (let q = k + 1; q < counts.length; q++) if (counts[q] !== dims[q]) return null;
+  const gs = denseStrides(dims, h.dof);
+  let off = 0;
+  ord.forEach((d, q) => { off += h.start[d] * gs[q]; });
+  return [off, blockElements(h.size, h.dof)];
+}
+
 /** The hyperslab of a block in the dataset's dimensions: [from, to) per file dimension. */
 export function blockSlice(h: { shape: readonly number[]; layout: 'C' | 'F'; dof: number }, start: readonly number[], size: readonly number[]): [number, number][] {
   const s: [number, number][] = order(h).map((d) => [start[d], start[d] + size[d]]);

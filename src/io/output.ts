@@ -33,6 +33,12 @@ export interface OutputReport {
   dumps: number;
   /** Milliseconds a worker spent per dump inside write() and checkpoint() (slowest worker). */
   perDumpMs: number;
+  /**
+   * CPU milliseconds per dump inside write() and checkpoint() (slowest worker; the process's
+   * user + system time, so its other threads count too): perDumpMs without the time the process
+   * waited for a core, or slept (in a gather, in fsync).
+   */
+  perDumpCpuMs: number;
   /** Milliseconds the slowest worker waited in all for buffer space (back-pressure), and its longest wait. */
   waitedMs: number;
   maxWaitMs: number;
@@ -50,10 +56,12 @@ export abstract class Output {
   /** Dumps and checkpoints submitted, bytes of blocks sent, time spent in write(), waits. */
   protected dumps = 0;
   protected callMs = 0;
+  protected callCpuMs = 0;
   protected waitMs = 0;
   protected maxWaitMs = 0;
   protected lastStep = 0;
   protected written = 0;
+  private prepareMs = 0;
   private closed = false;
   private readonly registered = new Map<string, DistributedArray<TypedArray>>();
   private readonly seriesColumns = new Map<string, string>();
@@ -91,6 +99,28 @@ export abstract class Output {
     const merged = mergeInfo(this.options.info, checkInfo(info, 'write: info'));
     this.timed(() => this.submit('dump', name, step, list, merged, undefined));
     this.lastStep = Math.max(this.lastStep, step);
+  }
+
+  /**
+   * Sets up, before the loop, the memory that writes of `fields` will need, so that the first
+   * dumps do not pay for it: fresh memory is slow to fault in (tens to hundreds of ms per dump
+   * of a 2048² field on some VMs). With helpers, each worker makes its send buffers and every
+   * helper its assembly buffers and HDF5's heap; without, rank 0 makes HDF5's heap ready.
+   * Optional: without it the first writes do the same. Collective over the workers, blocking
+   * (waits until the helpers are ready). Throws ArgumentError for bad fields, OutputStateError
+   * after close(), and the typed IoError of an earlier write that failed.
+   */
+  prepare(fields: Record<string, DistributedArray<TypedArray>>): void {
+    this.checkOpen('prepare');
+    const list = checkFields(fields, 'prepare');
+    const t0 = performance.now();
+    this.reserve(list);
+    this.prepareMs += performance.now() - t0;
+  }
+
+  /** Milliseconds this worker spent in prepare(). */
+  get preparedMs(): number {
+    return this.prepareMs;
   }
 
   /** Registers the arrays a checkpoint holds and a restart fills, by name (as { u, v }). Local; may be called again to add more. */
@@ -172,13 +202,14 @@ export abstract class Output {
     const t0 = performance.now();
     const stats = this.finish();
     const closeMs = performance.now() - t0;
-    const mine = new Float64Array([this.dumps > 0 ? this.callMs / this.dumps : 0, this.waitMs, this.maxWaitMs, closeMs]);
+    const perDump = (ms: number) => (this.dumps > 0 ? ms / this.dumps : 0);
+    const mine = new Float64Array([perDump(this.callMs), this.waitMs, this.maxWaitMs, closeMs, perDump(this.callCpuMs)]);
     const worst = this.comm.allreduce(mine, Op.MAX) as Float64Array;
     const report: OutputReport = {
       files: stats.files, bytes: stats.bytes, helpers: this.helpers,
       writeMBps: stats.writeMs > 0 ? stats.bytes / 1e6 / (stats.writeMs / 1000) : 0,
       archived: stats.archived, dumps: this.dumps,
-      perDumpMs: worst[0], waitedMs: worst[1], maxWaitMs: worst[2], closeMs: worst[3],
+      perDumpMs: worst[0], waitedMs: worst[1], maxWaitMs: worst[2], closeMs: worst[3], perDumpCpuMs: worst[4],
     };
     if (this.comm.rank === 0) {
       releaseLock(this.dir);
@@ -197,6 +228,8 @@ export abstract class Output {
 
   /** Sends or writes one dump. */
   protected abstract submit(kind: 'dump' | 'checkpoint', name: string, step: number, fields: [string, DistributedArray<TypedArray>][], info: DumpInfo, state: LoopState | undefined): void;
+  /** Makes the buffers (and HDF5's heap) that writes of `fields` need. */
+  protected abstract reserve(fields: [string, DistributedArray<TypedArray>][]): void;
   /** Sends or queues one series row (worker 0 only). */
   protected abstract submitSeries(name: string, row: { step: number; values: Record<string, number> }): void;
   /** Waits until everything submitted is on disk. */
@@ -219,9 +252,11 @@ export abstract class Output {
   }
 
   private timed(fn: () => void): void {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     fn();
     this.callMs += performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    this.callCpuMs += (c.user + c.system) / 1000;
     this.dumps++;
     this.publish();
   }

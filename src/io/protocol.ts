@@ -3,9 +3,9 @@
  * dup of the one startOutput split, so they never meet the deck's messages).
  *
  * Worker → helper, tag CONTROL: a dump's header (then one typed array per field, tag BLOCK,
- * each the worker's block packed in memory order), a series row (worker 0 only), or close.
- * Helper → worker, tag REPLY: a dump written (or failed), and at the end 'closed' with the
- * helper's figures. Dump k goes to helper k mod helpers; series `name` to one helper chosen by
+ * each the worker's block packed in memory order), a series row (worker 0 only), the headers
+ * of fields to prepare buffers for, or close. Helper → worker, tag REPLY: a dump written (or
+ * failed), buffers prepared, and at the end 'closed' with the helper's figures. Dump k goes to helper k mod helpers; series `name` to one helper chosen by
  * its name; so one process writes each file.
  */
 import type { BlockHeader } from './blocks.js';
@@ -33,12 +33,16 @@ export interface DumpMessage {
 export type ToHelper =
   | DumpMessage
   | { kind: 'series'; name: string; row: SeriesRow }
+  /** Output.prepare: the headers of this worker's blocks of the fields to come. */
+  | { kind: 'prepare'; blocks: BlockHeader[] }
   | { kind: 'close'; lastStep: number };
 
 /** Helper → worker. */
 export type ToWorker =
   | { kind: 'written'; seq: number; path: string; bytes: number; ms: number }
   | { kind: 'failed'; seq: number; error: IoErrorReport }
+  /** The helper's buffers and HDF5 heap for the prepared fields are ready. */
+  | { kind: 'prepared'; helper: number }
   | { kind: 'closed'; helper: number; stats: WriterStats; error: IoErrorReport | null };
 
 /** The helper (0..helpers-1) that writes dump number `seq`. */

@@ -15,7 +15,8 @@ import type { WriterStats } from './writer.js';
 export type ToWriter =
   | { kind: 'dump'; seq: number; content: FileContent }
   | { kind: 'series'; name: string; row: SeriesRow }
-  | { kind: 'finish'; lastStep: number };
+  | { kind: 'finish'; lastStep: number }
+  | { kind: 'reserve'; fieldBytes: number[] };
 
 /** Writing thread → main thread. */
 export type FromWriter =
@@ -23,6 +24,7 @@ export type FromWriter =
   | { kind: 'written'; seq: number; path: string; bytes: number; ms: number; arrays: TypedArray[] }
   | { kind: 'failed'; seq: number; error: IoErrorReport; arrays: TypedArray[] }
   | { kind: 'finished'; stats: WriterStats; error: IoErrorReport | null }
+  | { kind: 'reserved' }
   | { kind: 'crashed'; error: IoErrorReport };
 
 /** A writing thread and the way to talk to it. */
@@ -49,6 +51,11 @@ export class WriterLink {
   /** Hands a series row to the thread. */
   series(name: string, row: SeriesRow): void {
     this.worker.postMessage({ kind: 'series', name, row } satisfies ToWriter);
+  }
+
+  /** Asks the thread to make HDF5's heap ready for files of fields of these sizes (bytes); it replies 'reserved'. */
+  reserve(fieldBytes: number[]): void {
+    this.worker.postMessage({ kind: 'reserve', fieldBytes } satisfies ToWriter);
   }
 
   /** Asks the thread to append what is queued and archive the series. */

@@ -12,7 +12,7 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ArchiveSettings } from './archive.js';
-import { readKindAndStep, type FileContent, type StorageOptions } from './dumpFile.js';
+import { readKindAndStep, reserveFor, type FileContent, type StorageOptions } from './dumpFile.js';
 import { reportOf } from './errors.js';
 import { loadHdf5 } from './hdf5.js';
 import type { SeriesRow } from './series.js';
@@ -97,6 +97,10 @@ parentPort!.on('message', (m: ToWriter) => {
         failure = reportOf(e);
         reply({ kind: 'failed', seq: -1, error: failure, arrays: [] });
       }
+      return;
+    case 'reserve':
+      reserveFor(m.fieldBytes);
+      reply({ kind: 'reserved' });
       return;
     case 'finish':
       try {

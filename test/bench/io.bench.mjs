@@ -1,15 +1,18 @@
 // simdeck/io: heat2d 2048x2048 on 2 workers, a dump every 10 steps. The time the workers spend
 // per dump when a helper rank writes (2 workers + 1 helper: write() packs the block and sends
 // it) against workers that gather and write the same HDF5 themselves (2 ranks, rank 0 gathers
-// and writes through h5wasm); and the helper's HDF5 write throughput (h5wasm, fsync, rename)
-// against h5py writing the same array (also synced and renamed). Rounds interleave the
-// variants; figures are medians over rounds.
+// and writes through h5wasm); both decks call output.prepare({ u }) before the loop (its time is
+// shown), and a third variant leaves the buffers to the first writes (no prepare). Then the
+// HDF5 write of one field, step by step, in a fresh process: h5wasm as simdeck drives it
+// (io-hdf5-steps.mjs) against h5py writing the same array (peers/io_hdf5_steps.py), both
+// synced and renamed. Rounds interleave the variants; figures are medians over rounds.
 //   npx tsc -p . && node test/bench/run.mjs io      (BENCH_ROUNDS, BENCH_N, BENCH_STEPS to change)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fmt, markdownTable, median } from './peers.mjs';
+import { PEERS_DIR, fmt, markdownTable, median } from './peers.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -21,74 +24,81 @@ const EVERY = 10;
 const log = (...a) => console.error(...a);
 const tmp = mkdtempSync(join(tmpdir(), 'simdeck-iobench-'));
 
-function run(helpers, every) {
-  const dir = join(tmp, `h${helpers}-${every}`);
+function run(helpers, every, prepare = 1) {
+  const dir = join(tmp, `h${helpers}-${every}-${prepare}`);
   rmSync(dir, { recursive: true, force: true });
   const n = 2 + helpers;
   const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', String(n), deck, `dir=${dir}`, `size=${N}`, `steps=${STEPS}`,
-    `every=${every}`, 'checkpoint=100000000', 'series=0', `helpers=${helpers}`], { encoding: 'utf8', cwd: root });
+    `every=${every}`, 'checkpoint=100000000', 'series=0', `helpers=${helpers}`, `prepare=${prepare}`], { encoding: 'utf8', cwd: root });
   if (r.status !== 0) throw new Error(`heat2d dumps failed: ${r.stderr}`);
-  const loop = Number(/: \d+ steps in ([\d.]+) ms/.exec(r.stdout)[1]);
+  const [, loop, prepared, cpu] = /: \d+ steps in ([\d.]+) ms \(output prepared in ([\d.]+) ms, ([\d.]+) ms CPU per dump\)/.exec(r.stdout).map(Number);
   const rep = /at ([\d.]+) MB\/s.*workers spent ([\d.]+) ms per dump, waited ([\d.]+) ms/.exec(r.stdout);
   rmSync(dir, { recursive: true, force: true });
-  return { loop, writeMBps: Number(rep[1]), perDump: Number(rep[2]), waited: Number(rep[3]) };
+  return { loop, prepared, cpu, writeMBps: Number(rep[1]), perDump: Number(rep[2]), waited: Number(rep[3]) };
 }
 
-const H5PY = `
-import sys, os, time, numpy as np, h5py
-n = int(sys.argv[1]); d = sys.argv[2]
-a = np.arange(n * n, dtype=np.float64).reshape(n, n)
-rates = []
-for k in range(4):
-    final = os.path.join(d, 'f%d.h5' % k); part = os.path.join(d, '.f%d.h5.partial' % k)
-    t = time.perf_counter()
-    with h5py.File(part, 'w') as f:
-        f.create_dataset('u', data=a)
-    fd = os.open(part, os.O_RDWR); os.fsync(fd); os.close(fd); os.rename(part, final)
-    rates.append(a.nbytes / 1e6 / (time.perf_counter() - t))
-    os.remove(final)
-print(sorted(rates)[len(rates) // 2])
-`;
-
-function h5py() {
-  const r = spawnSync('/usr/bin/python3', ['-c', H5PY, String(N), tmp], { encoding: 'utf8' });
-  if (r.status !== 0) { log(`h5py peer failed: ${r.stderr}`); return null; }
-  return Number(r.stdout.trim());
+/** The HDF5 write of one field step by step: simdeck's h5wasm path and h5py's, each in a fresh process. */
+function steps() {
+  const dir = join(tmp, 'steps');
+  mkdirSync(dir, { recursive: true });
+  const ours = spawnSync(process.execPath, [join(import.meta.dirname, 'io-hdf5-steps.mjs'), String(N), dir], { encoding: 'utf8', cwd: root });
+  if (ours.status !== 0) throw new Error(`io-hdf5-steps failed: ${ours.stderr}`);
+  const peer = spawnSync('/usr/bin/python3', [join(PEERS_DIR, 'io_hdf5_steps.py'), String(N), dir], { encoding: 'utf8' });
+  if (peer.status !== 0) log(`h5py peer failed: ${peer.stderr}`);
+  return { ours: JSON.parse(ours.stdout), h5py: peer.status === 0 ? JSON.parse(peer.stdout) : null };
 }
 
-const runs = { helper: [], direct: [], helperBase: [], directBase: [], h5py: [] };
+const runs = { helper: [], direct: [], lazy: [], helperBase: [], directBase: [], steps: [] };
+const load = [];
 for (let round = 0; round < ROUNDS; round++) {
   log(`io ${N}x${N} round ${round + 1}/${ROUNDS}`);
+  load.push(loadavg()[0]);
   runs.helper.push(run(1, EVERY));
   runs.direct.push(run(0, EVERY));
+  runs.lazy.push(run(1, EVERY, 0));
   runs.helperBase.push(run(1, 1e9));
   runs.directBase.push(run(0, 1e9));
-  const p = h5py();
-  if (p !== null) runs.h5py.push(p);
+  runs.steps.push(steps());
 }
+load.push(loadavg()[0]);
 rmSync(tmp, { recursive: true, force: true });
 
 const dumps = Math.floor(STEPS / EVERY);
 const med = (k, f) => median(runs[k].map(f));
-const helperCall = med('helper', (r) => r.perDump), directCall = med('direct', (r) => r.perDump);
+const pct = (a, b) => `${((a / b) * 100).toFixed(1)} %`;
+const helperCall = med('helper', (r) => r.perDump), directCall = med('direct', (r) => r.perDump), lazyCall = med('lazy', (r) => r.perDump);
+const ratios = runs.helper.map((r, i) => r.perDump / runs.direct[i].perDump);
 const helperWall = (med('helper', (r) => r.loop) - med('helperBase', (r) => r.loop)) / dumps;
 const directWall = (med('direct', (r) => r.loop) - med('directBase', (r) => r.loop)) / dumps;
+const lazyWall = (med('lazy', (r) => r.loop) - med('helperBase', (r) => r.loop)) / dumps;
 const mb = (N * N * 8) / 1e6;
-console.log(`heat2d ${N}×${N} (${mb.toFixed(1)} MB per dump), ${STEPS} steps, a dump every ${EVERY} steps (${dumps} dumps); ${ROUNDS} rounds, medians.\n`);
-console.log(markdownTable(['ms per dump, on the workers', '2 workers + 1 helper', '2 workers writing themselves', 'helper ÷ themselves'], [
-  ['inside `write()` (slowest worker)', fmt(helperCall), fmt(directCall), `${((helperCall / directCall) * 100).toFixed(1)} %`],
-  ['loop time added per dump (wall)', fmt(helperWall), fmt(directWall), `${((helperWall / directWall) * 100).toFixed(1)} %`],
-  ['waited for buffer space, whole run', fmt(med('helper', (r) => r.waited)), '—', ''],
+console.log(`heat2d ${N}×${N} (${mb.toFixed(1)} MB per dump), ${STEPS} steps, a dump every ${EVERY} steps (${dumps} dumps); ${ROUNDS} rounds, medians.` +
+  ` Load average (1 min) on the 2 cores while it ran: ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}.\n`);
+console.log(markdownTable(['ms per dump, on the workers', '2 workers + 1 helper', '2 workers writing themselves', 'helper ÷ themselves', '1 helper, no prepare()', 'no prepare ÷ themselves'], [
+  ['inside `write()` (slowest worker)', fmt(helperCall), fmt(directCall), `${pct(helperCall, directCall)} (per round: ${ratios.map((x) => `${(x * 100).toFixed(1)}`).join(', ')} %)`, fmt(lazyCall), pct(lazyCall, directCall)],
+  ['… of it on a CPU (the process\'s CPU time; no fsync or gather waits, no waits for a core)', fmt(med('helper', (r) => r.cpu)), fmt(med('direct', (r) => r.cpu)), pct(med('helper', (r) => r.cpu), med('direct', (r) => r.cpu)), fmt(med('lazy', (r) => r.cpu)), pct(med('lazy', (r) => r.cpu), med('direct', (r) => r.cpu))],
+  ['loop time added per dump (wall)', fmt(helperWall), fmt(directWall), pct(helperWall, directWall), fmt(lazyWall), pct(lazyWall, directWall)],
+  ['`prepare()` before the loop, once', fmt(med('helper', (r) => r.prepared)), fmt(med('direct', (r) => r.prepared)), '', '—', ''],
+  ['waited for buffer space, whole run', fmt(med('helper', (r) => r.waited)), '—', '', fmt(med('lazy', (r) => r.waited)), ''],
 ]));
 console.log('');
-const helperRate = med('helper', (r) => r.writeMBps);
-const peer = runs.h5py.length ? median(runs.h5py) : null;
-console.log(markdownTable(['HDF5 write of one 2048² float64 field (synced, renamed)', 'MB/s'], [
-  ['simdeck helper (h5wasm)', fmt(helperRate)],
-  ['h5py (libhdf5, Debian)', peer === null ? '—' : fmt(peer)],
-  ['simdeck ÷ h5py', peer === null ? '—' : (helperRate / peer).toFixed(2)],
+const st = (k) => median(runs.steps.map((s) => s.ours[k]));
+const peerRuns = runs.steps.filter((s) => s.h5py !== null);
+const py = (k) => (peerRuns.length ? median(peerRuns.map((s) => s.h5py[k])) : null);
+const rate = (ms) => (ms === null ? '—' : fmt(mb / (ms / 1000)));
+console.log(markdownTable([`HDF5 write of one ${N}² float64 field, ms (fresh process, medians of 5 files per round)`, 'simdeck (h5wasm)', 'h5py (libhdf5, Debian)'], [
+  ['first file, cold heap (before reserveHeap)', fmt(st('cold')), '—'],
+  ['reserveHeap: grow and fault in h5wasm\'s heap, once', fmt(st('heap')), '—'],
+  ['open the partial file', fmt(st('open')), fmt(py('open'))],
+  ['create_dataset (h5wasm: copy into its heap, then one pwrite)', fmt(st('create')), fmt(py('create'))],
+  ['… of which the copy into the heap', fmt(st('copy')), '—'],
+  ['close (metadata)', fmt(st('close')), fmt(py('close'))],
+  ['fsync, rename, fsync of the directory', fmt(st('sync')), fmt(py('sync'))],
+  ['whole file, open to sync, warm', fmt(st('total')), fmt(py('total'))],
+  ['MB/s, warm', rate(st('total')), rate(py('total'))],
+  ['simdeck\'s writeContent (with attributes), warm, MB/s', rate(st('whole')), '—'],
+  ['floor: Node writeSync + fsync of the bytes, MB/s', rate(st('raw')), '—'],
 ]));
-console.log(`\nThe target is "inside write()" with a helper ≤ 10 % of writing themselves. "Loop time added" also counts` +
-  ' what the helper takes from the workers on this 2-core machine (3 processes on 2 cores) and is noisy.' +
-  ' This session shared the machine with 7 other engineers\' builds and tests: absolute figures are noisy, the ratios within one run are what count.' +
-  ' With few dumps, the time inside `write()` is mostly page faults on the workers\' fresh block buffers (16 MiB each; on this VM first-touching 16 MiB took 250-290 ms in a plain `node` at load 20), which later dumps avoid by reusing the buffers.');
+const pyTotal = py('total');
+console.log(`\nsimdeck ÷ h5py, warm: ${pyTotal === null ? '—' : (pyTotal / st('total')).toFixed(2)} of h5py's MB/s; the helper in the heat2d runs above wrote at ${fmt(med('helper', (r) => r.writeMBps))} MB/s (sharing the 2 cores with both workers).`);
+console.log(`\nThe target is "inside write()" with a helper ≤ 10 % of writing themselves. Where the time went (profiled): with fresh buffers it was mostly first-touch page faults (~20 µs per 4 KiB page on this Firecracker VM, 16 MiB ≈ 300 ms). Buffers of 4 MiB and more are now made with huge pages advised (src/io/memory.ts), faulted in once and reused; \`prepare()\` makes them before the loop; a helper receives whole-row blocks in place. What is left inside \`write()\` is packing the block (about 2 ms of CPU for 16 MiB) and, on a loaded machine, waiting for a core meanwhile: the CPU row. The HDF5 gap to h5py was h5wasm's heap: the first files grew it and faulted in fresh pages (the cold row); warm, h5wasm copies the field into its heap and HDF5 writes it with one pwrite, as h5py does. "Loop time added" also counts what the helper takes from the workers on this 2-core machine (3 processes on 2 cores) and is noisy. The machine was shared with other engineers' builds and tests: absolute figures are noisy, the ratios within one run are what count.`);

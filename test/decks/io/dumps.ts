@@ -14,6 +14,7 @@ const dof = Number(dofArg);
 const grid = new Grid(out.comm, { shape: [37, 23], ghosts: 1, layout: layout as 'C' | 'F', dof });
 const u = grid.zeros(Float64Array);
 const w = grid.zeros(Int32Array);
+out.prepare({ u, w });   // buffers before the first write (the other decks leave it to the first write)
 for (let step = 0; step <= 20; step += 10) {
   u.fill((i: number, j: number, c: number) => (i * 1000 + j + step / 8) * (c + 1));
   w.fill((i: number, j: number) => i - j);

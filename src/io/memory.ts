@@ -1,0 +1,83 @@
+/**
+ * Large buffers that fault in fast. A dump moves whole fields through buffers of tens of MiB
+ * (the workers' send buffers, the helper's receive and assembly buffers, HDF5's heap); the first
+ * touch of each fresh 4 KiB page costs a page fault, and on some virtual machines a fault is
+ * slow: on the 2-core Firecracker VMs this project runs on, first-touching 32 MiB took 170-200
+ * ms in Node, against 3-55 ms when the kernel is asked for transparent huge pages
+ * (`madvise(MADV_HUGEPAGE)`, honoured when /sys/kernel/mm/transparent_hugepage/enabled is
+ * `madvise` or `always`) — 512 times fewer faults. So every large buffer of simdeck/io is made
+ * here: advised before its first touch, touched once, and then kept and reused by its owner.
+ *
+ * Where madvise is unavailable (not Linux, koffi missing, a kernel without THP) the buffers are
+ * plain typed arrays: the advice only changes speed, never contents. Usable from any thread
+ * (nothing here joins the job).
+ */
+import koffi from 'koffi';
+import type { TypedArray } from '../comm/collectives.js';
+import { newArray } from './layout.js';
+
+/** Buffers smaller than this are not worth a system call. */
+const LARGE = 4 << 20;
+const HUGE_PAGE = 2 << 20;
+const MADV_HUGEPAGE = 14;
+
+interface Libc {
+  madvise: (addr: bigint, len: number, advice: number) => number;
+  addressOf: (dst: ArrayBufferView, src: ArrayBufferView, n: number) => bigint | number;
+}
+
+let libc: Libc | null | undefined;
+
+function bind(): Libc | null {
+  if (libc !== undefined) return libc;
+  try {
+    if (process.platform !== 'linux') return libc = null;
+    const lib = koffi.load('libc.so.6');
+    libc = {
+      madvise: lib.func('int madvise(uint64_t addr, size_t len, int advice)'),
+      // memmove(p, p, 0) returns p: the address of a typed array's first byte
+      addressOf: lib.func('uintptr_t memmove(void *dst, void *src, size_t n)'),
+    };
+  } catch {
+    libc = null;
+  }
+  return libc;
+}
+
+/**
+ * Asks the kernel to back the 2 MiB-aligned part of `view`'s bytes with huge pages; call it
+ * before the bytes are first touched. Local; returns whether the advice was taken; never throws.
+ */
+export function adviseHugePages(view: ArrayBufferView): boolean {
+  if (view.byteLength < LARGE) return false;
+  const c = bind();
+  if (c === null) return false;
+  try {
+    const at = BigInt(c.addressOf(view, view, 0));
+    const h = BigInt(HUGE_PAGE);
+    const from = (at + h - 1n) / h * h, to = (at + BigInt(view.byteLength)) / h * h;
+    return to > from && c.madvise(from, Number(to - from), MADV_HUGEPAGE) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A new zeroed typed array of class `type` (by name) with `n` elements, huge pages advised and
+ * every page already faulted in (so the first real use runs at memory speed). Blocking: costs
+ * the faults once. Throws ArgumentError for a class simdeck/io does not store.
+ */
+export function largeArray(type: string, n: number): TypedArray {
+  const a = newArray(type, n);
+  if (a.byteLength >= LARGE) {
+    adviseHugePages(a);
+    touch(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+  return a;
+}
+
+/** Writes one zero per 4 KiB page: faults every page in without changing the (zeroed) contents. */
+export function touch(bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i += 4096) bytes[i] = 0;
+  if (bytes.length > 0) bytes[bytes.length - 1] = 0;
+}
