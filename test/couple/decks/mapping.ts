@@ -58,7 +58,7 @@ for (const c of cases) {
       const full = u.gather(0);
       if (full !== null) out(`${c.name} ${map} hash`, createHash('sha256').update(Buffer.from(full.buffer)).digest('hex').slice(0, 16));
     }
-    out(`${c.name} ${map} peers`, comp.comm.allgather(link.routes()[0].peers));
+    out(`${c.name} ${map} ${comp.name} peers`, comp.comm.allgather(link.routes()[0].peers));
     link.free();
     grid.free();
   }
