@@ -29,6 +29,12 @@ export interface Route {
   /** Receiving side: per-axis weights over the owned block, the footprint and its scratch. */
   axes: AxisWeights[];
   footprint: TypedArray | null;
+  /**
+   * When every axis is an identity copy and the owned block is one contiguous run of the
+   * target's data of the source's type: its offset and length; messages then land in the
+   * target directly (its current `data`, which the deck may swap between steps).
+   */
+  direct: { offset: number; length: number } | null;
   scratch: MapScratch;
   /** The next coupling number (time / every) this route expects, or null before the first exchange. */
   next: number | null;
@@ -131,8 +137,12 @@ export class CouplingLink {
     return t.buf;
   }
 
+  private footprintOf(r: Route): TypedArray {
+    return r.direct === null ? r.footprint! : r.array.data.subarray(r.direct.offset, r.direct.offset + r.direct.length);
+  }
+
   private postReceives(r: Route): void {
-    const fp = r.footprint!;
+    const fp = this.footprintOf(r);
     r.requests.length = 0;
     for (const t of r.transfers) {
       const into = t.contiguous ? fp.subarray(t.offset, t.offset + t.elements) : this.buffer(t, fp);
@@ -162,8 +172,9 @@ export class CouplingLink {
   private finishReceive(r: Route): void {
     if (r.requests.length > 0) Request.waitAll(r.requests);
     r.requests.length = 0;
-    const fp = r.footprint!, g = r.array.grid, dof = g.dof;
+    const fp = this.footprintOf(r), g = r.array.grid, dof = g.dof;
     for (const t of r.transfers) if (!t.contiguous) copyBox(t.buf!, 0, t.dense, fp, t.offset, t.strides, t.counts, dof);
+    if (r.direct !== null) return;
     const out = applyWeights(fp as Float64Array | Float32Array, r.axes, dof, r.scratch) as TypedArray;
     let offset = 0;
     for (let d = 0; d < g.ndim; d++) offset += (g.start[d] - g.ghostStart[d]) * g.strides[d];

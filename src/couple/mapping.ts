@@ -35,6 +35,8 @@ export interface AxisWeights {
 
 /** Relative slack on extents: grids that meet to within this fraction of a spacing are taken to match. */
 const SLACK = 1e-9;
+/** Relative size below which a conservative overlap is rounding noise. */
+const SLIVER = 1e-13;
 
 /**
  * Why target axis `t` cannot be mapped from source axis `s` with `kind` (the target reaches
@@ -93,7 +95,10 @@ export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: num
         const e0 = s.origin + (i - 0.5) * s.spacing, e1 = s.origin + (i + 0.5) * s.spacing;
         if (e0 >= b) break;
         const ov = Math.min(b, e1) - Math.max(a, e0);
-        if (ov > 0) push(i, ov / t.spacing);
+        // overlaps at the rounding level of the coordinates (grids whose edges coincide) are
+        // dropped, and a whole target cell inside one source cell has weight 1
+        const noise = 8 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b), Math.abs(e0), Math.abs(e1)) + SLIVER * Math.min(s.spacing, t.spacing);
+        if (ov > noise) push(i, Math.abs(ov - t.spacing) <= noise ? 1 : ov / t.spacing);
       }
     }
     ptr[j - lo + 1] = k;
@@ -114,21 +119,29 @@ export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: num
  * out[o, j, :] = Σ_k w[k] · input[o, idx[k] - srcLo, :], summed in ascending k.
  */
 function contract(input: ArrayLike<number>, out: Float64Array, outer: number, nIn: number, inner: number, a: AxisWeights): void {
+  // the first term is assigned, the others added, in ascending k, in both paths: the same bits
+  // whatever the block sizes (which decide the path)
   const m = a.hi - a.lo, ptr = a.ptr, idx = a.idx, w = a.w, base = a.srcLo;
   for (let o = 0; o < outer; o++) {
-    const inO = o * nIn * inner;
+    const inO = o * nIn * inner - base * inner;
+    if (inner === 1) {
+      const at = o * m;
+      for (let j = 0; j < m; j++) {
+        const k0 = ptr[j], k1 = ptr[j + 1];
+        let s = k1 > k0 ? w[k0] * input[inO + idx[k0]] : 0;
+        for (let k = k0 + 1; k < k1; k++) s += w[k] * input[inO + idx[k]];
+        out[at + j] = s;
+      }
+      continue;
+    }
     for (let j = 0; j < m; j++) {
       const at = (o * m + j) * inner;
       const k0 = ptr[j], k1 = ptr[j + 1];
-      if (inner === 1) {
-        let s = 0;
-        for (let k = k0; k < k1; k++) s += w[k] * input[inO + idx[k] - base];
-        out[at] = s;
-        continue;
-      }
-      for (let q = 0; q < inner; q++) out[at + q] = 0;
-      for (let k = k0; k < k1; k++) {
-        const wk = w[k], from = inO + (idx[k] - base) * inner;
+      if (k1 === k0) { out.fill(0, at, at + inner); continue; }
+      let wk = w[k0], from = inO + idx[k0] * inner;
+      for (let q = 0; q < inner; q++) out[at + q] = wk * input[from + q];
+      for (let k = k0 + 1; k < k1; k++) {
+        wk = w[k]; from = inO + idx[k] * inner;
         for (let q = 0; q < inner; q++) out[at + q] += wk * input[from + q];
       }
     }
