@@ -131,7 +131,7 @@ export async function runComponent(comp: Component): Promise<void> {
     const restored = await checkpoints.restart(sim);
     if (restored !== null) { resumed = restored.step; say(`restarted at t=${restored.time.toFixed(3)} s (step ${restored.step})`); }
   }
-  const printEvery = Math.round(0.01 / dt);
+  const printEvery = Math.round(0.05 / dt);
   sim.run((s) => {
     if (checkpoints !== null && every > 0 && s.step > resumed && s.step > 0 && Math.abs(s.time / every - Math.round(s.time / every)) < 1e-6) {
       const path = checkpoints.write(s);
