@@ -140,20 +140,20 @@ export class Coupling {
       });
       if (i.from.component === component.name) {
         const a = arrays[i.from.name];
-        routes.push({ spec: i, role: 'send', array: a, transfers: planSends(a, owned(a), targets), axes: [], footprint: null, direct: null, scratch: { stages: [] }, next: null, requests: [] });
+        routes.push({ spec: i, role: 'send', array: a, transfers: planSends(a, owned(a), targets), axes: [], footprint: null, direct: null, contiguous: false, scratch: { stages: [] }, next: null, requests: [] });
       } else if (i.to.component === component.name) {
         const a = arrays[i.to.name], axes = weights.get(i.index)!;
         const fp: Box = { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) };
         const n = fp.hi.reduce((s, h, dim) => s * (h - fp.lo[dim]), i.from.dof);
         const Type = arrayClass(sources[0]?.type ?? 'Float64Array');
         const g = a.grid;
-        const copy = axes.every((x) => x.identity && x.srcHi - x.srcLo === x.hi - x.lo) && Type === a.data.constructor &&
-          (g.layout === 'C' || g.ndim === 1) && isContiguous(g.size, g.ghostSize);
+        const contiguous = (g.layout === 'C' || g.ndim === 1) && isContiguous(g.size, g.ghostSize);
+        const copy = axes.every((x) => x.identity && x.srcHi - x.srcLo === x.hi - x.lo) && Type === a.data.constructor && contiguous;
         let offset = 0;
         for (let dim = 0; dim < g.ndim; dim++) offset += (g.start[dim] - g.ghostStart[dim]) * g.strides[dim];
         routes.push({
           spec: i, role: 'receive', array: a, transfers: planReceives(fp, i.from.dof, sources), axes,
-          footprint: copy ? null : new Type(n), direct: copy ? { offset, length: n } : null, scratch: { stages: [] }, next: null, requests: [],
+          footprint: copy ? null : new Type(n), direct: copy ? { offset, length: n } : null, contiguous, scratch: { stages: [] }, next: null, requests: [],
         });
       }
     }

@@ -35,6 +35,8 @@ export interface Route {
    * target directly (its current `data`, which the deck may swap between steps).
    */
   direct: { offset: number; length: number } | null;
+  /** Receiving side: whether the owned block is one contiguous run of the target's data in C order. */
+  contiguous: boolean;
   scratch: MapScratch;
   /** The next coupling number (time / every) this route expects, or null before the first exchange. */
   next: number | null;
@@ -175,10 +177,13 @@ export class CouplingLink {
     const fp = this.footprintOf(r), g = r.array.grid, dof = g.dof;
     for (const t of r.transfers) if (!t.contiguous) copyBox(t.buf!, 0, t.dense, fp, t.offset, t.strides, t.counts, dof);
     if (r.direct !== null) return;
-    const out = applyWeights(fp as Float64Array | Float32Array, r.axes, dof, r.scratch) as TypedArray;
     let offset = 0;
     for (let d = 0; d < g.ndim; d++) offset += (g.start[d] - g.ghostStart[d]) * g.strides[d];
-    copyBox(out, 0, denseStrides(g.size, dof), r.array.data, offset, g.strides, g.size, dof);
+    // the last pass writes straight into a contiguous Float64 target block
+    const data = r.array.data;
+    const into = r.contiguous && data instanceof Float64Array ? data.subarray(offset, offset + g.size.reduce((a, b) => a * b, dof)) : undefined;
+    const out = applyWeights(fp as Float64Array | Float32Array, r.axes, dof, r.scratch, into) as TypedArray;
+    if (into === undefined || out !== into) copyBox(out, 0, denseStrides(g.size, dof), data, offset, g.strides, g.size, dof);
   }
 
   /** What this rank exchanges, per interface end: peers, elements per exchange, exchanges done. Local. */

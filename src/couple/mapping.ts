@@ -156,22 +156,23 @@ export interface MapScratch {
 /**
  * Maps a dense C-order source footprint (per axis srcHi - srcLo points, `dof` interleaved) to
  * the dense C-order target block (per axis hi - lo points), dimension by dimension from the
- * last. Returns the target block (a scratch buffer, or `footprint` itself when every axis is
- * an identity copy). Local.
+ * last. Returns the target block: `into` when given (the last pass writes there), else a
+ * scratch buffer, or `footprint` itself when every axis is an identity copy. Local.
  */
-export function applyWeights(footprint: ArrayLike<number>, axes: readonly AxisWeights[], dof: number, scratch: MapScratch): ArrayLike<number> {
+export function applyWeights(footprint: ArrayLike<number>, axes: readonly AxisWeights[], dof: number, scratch: MapScratch, into?: Float64Array): ArrayLike<number> {
   const n = axes.length;
   const shape = axes.map((a) => a.srcHi - a.srcLo);
+  const todo: number[] = [];
+  for (let d = n - 1; d >= 0; d--) if (!(axes[d].identity && shape[d] === axes[d].hi - axes[d].lo)) todo.push(d);
   let cur: ArrayLike<number> = footprint;
-  for (let d = n - 1; d >= 0; d--) {
+  for (const d of todo) {
     const a = axes[d];
-    if (a.identity && a.srcHi - a.srcLo === a.hi - a.lo) continue;
     let outer = 1, inner = dof;
     for (let e = 0; e < d; e++) outer *= shape[e];
     for (let e = d + 1; e < n; e++) inner *= shape[e];
     const m = a.hi - a.lo;
     const len = outer * m * inner;
-    let buf = scratch.stages[d];
+    let buf = d === todo[todo.length - 1] && into !== undefined && into.length === len ? into : scratch.stages[d];
     if (buf === undefined || buf.length !== len) { buf = new Float64Array(len); scratch.stages[d] = buf; }
     contract(cur, buf, outer, shape[d], inner, a);
     shape[d] = m;

@@ -43,6 +43,8 @@ describe('coupling on shared memory', () => {
       expect(first('array')).toMatch(/^array: ShapeMismatchError: .*b.in is declared with shape \[12\] .* its array's grid has shape \[13\]/);
       expect(first('steps run')).toBe('steps run: 0');
     }
+    expect(linesOf(r.stdout, 1)).toContain('intercomm: b (ranks 1-2 of world) got "to b0" from a\'s 1 rank; same object again: true');
+    expect(linesOf(r.stdout, 2)).toContain('intercomm: b (ranks 1-2 of world) got "to b1" from a\'s 1 rank; same object again: true');
     const u = simdeck(['run', '-n', '3', deck('mistakes.ts'), 'uncaught']);
     expect(u.status).toBe(1);
     expect(u.stdout).toBe('');

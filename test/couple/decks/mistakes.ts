@@ -43,3 +43,7 @@ try {
   console.log(`array: ${(e as Error).name}: ${(e as Error).message}`);
 }
 console.log(`steps run: ${steps}`);
+// the intercommunicator between the two components: remote ranks numbered from 0
+const ic = comp.intercomm(comp.is('a') ? 'b' : 'a');
+if (comp.is('a')) for (let r = 0; r < ic.remoteSize; r++) ic.send(`to b${r}`, r, 5);
+else console.log(`intercomm: ${comp.toString()} got ${JSON.stringify(ic.recv(0, 5))} from a's ${ic.remoteSize} rank; same object again: ${ic === comp.intercomm('a')}`);
