@@ -5,18 +5,17 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { root } from '../helpers/job.js';
 import { describeMpi, MPIS, runMpi } from '../mpi/helpers.js';
-import { mappingProblems, serialHashes } from './reference.js';
+import { fingerprints, mappingProblems, serialHashes } from './reference.js';
 
 const serial = serialHashes();
 const example = (name: string) => join(root, 'native-examples', 'coupled', name);
-const fingerprints = (out: string) => out.split('\n').filter((l) => l.includes('fingerprint')).map((l) => l.replace(/^\[\d+\] /, '')).sort();
 
 for (const mpi of MPIS) {
   describeMpi(mpi, 'coupling', () => {
     it('maps on 2:3 ranks bit for bit as serially, linear exact, conservative conserving', () => {
       const r = runMpi(mpi, ['-n', '5', join(root, 'test', 'couple', 'decks', 'mapping.ts'), '2', '3']);
       expect(mappingProblems(r, 5, serial)).toEqual([]);
-    });
+    }, 300_000);
     it('runs the gas turbine as one deck and as MPMD with the same results', () => {
       const one = runMpi(mpi, ['-n', '7', example('coupled.ts'), 'steps=100']);
       expect(one.status).toBe(0);
@@ -26,6 +25,6 @@ for (const mpi of MPIS) {
       const mpmd = runMpi(mpi, parts);
       expect(mpmd.status).toBe(0);
       expect(fingerprints(mpmd.stdout)).toEqual(want);
-    });
+    }, 300_000);
   });
 }

@@ -77,3 +77,8 @@ export function mappingProblems(r: JobResult, ranks: number, serial: Map<string,
   }
   return bad;
 }
+
+/** The example's `NAME: N steps, fingerprint H` lines, without rank tags, sorted. */
+export function fingerprints(out: string): string[] {
+  return out.split('\n').filter((l) => l.includes('fingerprint')).map((l) => l.replace(/^\[\d+\] /, '')).sort();
+}

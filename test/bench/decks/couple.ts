@@ -1,9 +1,8 @@
 // Bench deck for couple.bench.mjs, on 2 ranks (a source component and a target component, one
 // rank each) or more: `couple.ts N REPS`. Times, interleaved rep by rep, the exchange of an
-// N×N field through a coupling interface (same grid: nearest; a grid shifted by half a
-// spacing: linear, 4 source points per target point; a 2-D conservative map onto a grid of
-// the same size and region shifted by half a cell) against a plain Redistribution of the
-// same N×N field between the same ranks; and the set-up (routes + weights) of a 1-million
+// N×N field through a coupling interface (same grid: nearest and conservative, whose weights
+// are then all 1; a grid shifted by half a spacing: linear, 4 source points per target point)
+// against a plain Redistribution of the same N×N field between the same ranks; and the set-up (routes + weights) of a 1-million
 // point interface. Prints one JSON line on rank 0.
 import { world } from 'simdeck';
 import { Grid, Redistribution } from 'simdeck/decomposition';
@@ -38,7 +37,6 @@ const variants = {
   linear: connect('linear', 0.5 * h * 0.999),         // inside the source's cells: 2 points per axis
   conservative: connect('conservative', 0),
 };
-// a shifted conservative map reads 2 source cells per axis too: make it cover the same region with an offset grid
 const times: Record<string, number[]> = { redistribute: [], nearest: [], linear: [], conservative: [] };
 let time = 0;
 for (let r = 0; r < REPS + 2; r++) {
