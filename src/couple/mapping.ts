@@ -62,31 +62,23 @@ function fmt(x: number): string {
 export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: number): AxisWeights {
   const m = hi - lo;
   const ptr = new Int32Array(m + 1);
-  let cap = kind === 'conservative' ? m * (Math.ceil(t.spacing / s.spacing) + 2) : m * 2;
-  let idx = new Int32Array(Math.max(cap, 1));
-  let w = new Float64Array(Math.max(cap, 1));
+  // nearest and linear take at most 2 entries per point; conservative as many cells as overlap
+  const cap = kind === 'conservative' ? m * (Math.ceil(t.spacing / s.spacing) + 2) : m * 2;
+  const idx = new Int32Array(Math.max(cap, 1));
+  const w = new Float64Array(Math.max(cap, 1));
   let k = 0;
-  const push = (i: number, v: number) => {
-    if (k === cap) {
-      cap *= 2;
-      const ni = new Int32Array(cap); ni.set(idx); idx = ni;
-      const nw = new Float64Array(cap); nw.set(w); w = nw;
-    }
-    idx[k] = i; w[k] = v; k++;
-  };
   const sEdge = s.origin - s.spacing / 2;
   for (let j = lo; j < hi; j++) {
     const x = t.origin + j * t.spacing;
     if (kind === 'nearest') {
-      const i = Math.min(s.n - 1, Math.max(0, Math.round((x - s.origin) / s.spacing)));
-      push(i, 1);
+      idx[k] = Math.min(s.n - 1, Math.max(0, Math.round((x - s.origin) / s.spacing))); w[k++] = 1;
     } else if (kind === 'linear') {
-      if (s.n === 1) { push(0, 1); } else {
+      if (s.n === 1) { idx[k] = 0; w[k++] = 1; } else {
         const p = (x - s.origin) / s.spacing;
         const i = Math.min(s.n - 2, Math.max(0, Math.floor(p)));
         const f = p - i;
-        if (f !== 1) push(i, 1 - f);
-        if (f !== 0) push(i + 1, f);
+        if (f !== 1) { idx[k] = i; w[k++] = 1 - f; }
+        if (f !== 0) { idx[k] = i + 1; w[k++] = f; }
       }
     } else {
       const a = t.origin + (j - 0.5) * t.spacing, b = t.origin + (j + 0.5) * t.spacing;
@@ -98,7 +90,7 @@ export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: num
         // overlaps at the rounding level of the coordinates (grids whose edges coincide) are
         // dropped, and a whole target cell inside one source cell has weight 1
         const noise = 8 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b), Math.abs(e0), Math.abs(e1)) + SLIVER * Math.min(s.spacing, t.spacing);
-        if (ov > noise) push(i, Math.abs(ov - t.spacing) <= noise ? 1 : ov / t.spacing);
+        if (ov > noise) { idx[k] = i; w[k++] = Math.abs(ov - t.spacing) <= noise ? 1 : ov / t.spacing; }
       }
     }
     ptr[j - lo + 1] = k;
