@@ -31,6 +31,8 @@ export interface AxisWeights {
   srcHi: number;
   /** Every target point copies one source point with weight 1, in consecutive order. */
   identity: boolean;
+  /** Every target point reads exactly two source points (entries 2j and 2j + 1). */
+  pairs: boolean;
 }
 
 /** Relative slack on extents: grids that meet to within this fraction of a spacing are taken to match. */
@@ -101,8 +103,10 @@ export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: num
     if (idx[q] + 1 > srcHi) srcHi = idx[q] + 1;
   }
   for (let j = 0; j < m && identity; j++) identity = ptr[j + 1] - ptr[j] === 1 && w[ptr[j]] === 1 && idx[ptr[j]] === idx[0] + j;
+  let pairs = m > 0 && k === 2 * m;
+  for (let j = 0; j <= m && pairs; j++) pairs = ptr[j] === 2 * j;
   if (k === 0) { srcLo = 0; srcHi = 0; }
-  return { lo, hi, ptr, idx: idx.subarray(0, k), w: w.subarray(0, k), srcLo, srcHi, identity };
+  return { lo, hi, ptr, idx: idx.subarray(0, k), w: w.subarray(0, k), srcLo, srcHi, identity, pairs };
 }
 
 /**
@@ -116,6 +120,15 @@ function contract(input: ArrayLike<number>, out: Float64Array, outer: number, nI
   const m = a.hi - a.lo, ptr = a.ptr, idx = a.idx, w = a.w, base = a.srcLo;
   for (let o = 0; o < outer; o++) {
     const inO = o * nIn * inner - base * inner;
+    if (a.pairs) {
+      // two terms per point (linear): w0·x0 + w1·x1 in one pass, the same bits as below
+      for (let j = 0; j < m; j++) {
+        const at = (o * m + j) * inner, w0 = w[2 * j], w1 = w[2 * j + 1];
+        const f0 = inO + idx[2 * j] * inner, f1 = inO + idx[2 * j + 1] * inner;
+        for (let q = 0; q < inner; q++) out[at + q] = w0 * input[f0 + q] + w1 * input[f1 + q];
+      }
+      continue;
+    }
     if (inner === 1) {
       const at = o * m;
       for (let j = 0; j < m; j++) {
