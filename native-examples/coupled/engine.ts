@@ -95,7 +95,7 @@ export async function runComponent(comp: Component): Promise<void> {
     const inflow = profile.full(Float64Array, 300), outflow = profile.full(Float64Array, 300), fuel = profile.zeros(Float64Array);
     fields = comp.is('compressor') ? { outflow } : comp.is('combustor') ? { inflow, outflow, fuel } : { inflow, outflow };
     state = T;
-    const rows = grid.size[0], nx = d.nx, s0 = grid.strides[0], g0 = grid.ghostStart[0];
+    const rows = grid.size[0], nx = d.nx, s0 = grid.strides[0];
     const c = 0.4, kappa = 0.15;                                  // Courant and radial diffusion numbers
     step = () => {
       T.exchange();
@@ -115,7 +115,6 @@ export async function runComponent(comp: Component): Promise<void> {
         outflow.data[i] = v[at + nx - 1];
       }
       [T.data, Tn.data] = [Tn.data, T.data];
-      void g0;
     };
     summary = () => `outlet mean ${(outflow.sum() / d.nr).toFixed(2)} K, max ${T.max().toFixed(2)} K`;
   }
