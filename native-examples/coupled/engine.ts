@@ -9,7 +9,8 @@
 // Shared by the one-deck run (coupled.ts) and the MPMD decks (compressor.ts, combustor.ts,
 // exhaust.ts, control.ts). Arguments: steps=N (of the compressor; the others step to the same
 // end time), dir=D (checkpoints), checkpoint=T (a coordinated checkpoint every T seconds),
-// and `simdeck run --restart D/coupled_NNNNNN.json` restarts from one.
+// replay=LOG (steering commands for the control's loop, as a command log), and
+// `simdeck run --restart D/coupled_NNNNNN.json` restarts from one.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Grid, type DistributedArray } from 'simdeck/decomposition';
@@ -120,7 +121,9 @@ export async function runComponent(comp: Component): Promise<void> {
   }
 
   const link = coupling.connect(comp, fields);
-  sim = new Simulation(comp.comm, { dt, params, stop: { steps: Math.round(endTime / dt) }, report: false });
+  // a command log replayed by the control's loop (`replay=LOG`): steering changes at chosen steps
+  const replay = comp.is('control') && arg('replay', '') !== '' ? { replay: arg('replay', '') } : {};
+  sim = new Simulation(comp.comm, { dt, params, stop: { steps: Math.round(endTime / dt) }, report: false, ...replay });
   let checkpoints: CoupledCheckpoint | null = null;
   let resumed = -1;
   if (dir !== '') {

@@ -1,9 +1,9 @@
 // Coupling on real jobs over shared memory: mapping between non-matching grids on 1:1, 3:2
 // and 4:3 ranks (the same bits as a serial computation), the router (ranks talk only to
 // ranks whose blocks overlap), every coupling mistake before any step, and the gas-turbine
-// example as one deck, as an MPMD job, and restarted from a coordinated checkpoint on other
-// rank counts.
-import { rmSync } from 'node:fs';
+// example as one deck, as an MPMD job, restarted from a coordinated checkpoint on other rank
+// counts, and with its control component steered (a replayed command log).
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
@@ -82,5 +82,22 @@ describe('coupling on shared memory', () => {
     expect(again.stdout).toContain('combustor: restarted at t=0.100 s (step 200)');
     expect(fingerprints(again.stdout)).toEqual(want);
     rmSync(dir, { recursive: true, force: true });
+  }, 300_000);
+
+  it("steers the control component's loop: a replayed command lowers its target at step 50 and the exhaust follows", () => {
+    const log = join(tmpdir(), `simdeck-couple-steer-${process.pid}.jsonl`);
+    // the time is the control loop's own, as a steered run logs it (50 steps of 2 ms, summed)
+    writeFileSync(log, '{"simdeck":"steer-log","version":1,"params":{"target":650}}\n' +
+      '{"seq":1,"step":50,"time":0.10000000000000007,"source":"test","command":{"kind":"set","name":"target","value":500}}\n');
+    const r = simdeck(['run', '-n', '7', example('coupled.ts'), 'steps=200', `replay=${log}`]);
+    rmSync(log, { force: true });
+    expect(r.stderr).toBe('');
+    const control = linesOf(r.stdout, 6);
+    expect(control).toContain('control: t=0.100 s exhaust mean 556.63 K, target 650 K');   // as unsteered until then
+    expect(control.find((l) => l.startsWith('control: t=0.150 s'))).toMatch(/target 500 K$/);
+    const mean = (lines: string[]) => Number(/exhaust mean ([\d.]+)/.exec(lines.find((l) => l.startsWith('control: t=0.200 s'))!)![1]);
+    expect(mean(control)).toBeLessThan(mean(['control: t=0.200 s exhaust mean 664.02 K']));
+    // the other components' fields differ from the unsteered run's after the change
+    expect(fingerprints(r.stdout).find((l) => l.startsWith('exhaust'))).not.toBe(want.find((l) => l.startsWith('exhaust')));
   }, 300_000);
 });
