@@ -1,0 +1,188 @@
+/**
+ * Coupling: the description of how components exchange fields, declared identically on every
+ * rank, checked before the first step, and connected to each rank's arrays: routing and
+ * mapping weights are computed once there, and `exchange(time)` then runs them.
+ */
+import type { TypedArray } from '../comm/collectives.js';
+import { ArgumentError, describe } from '../errors.js';
+import { DistributedArray } from '../../decomposition/index.js';
+import { isContiguous } from '../../decomposition/box.js';
+import { checkDescription } from './check.js';
+import { Component } from './components.js';
+import { readDescription, type CouplingDescription, type Description, type FieldSpec } from './description.js';
+import { CouplingError, DeclarationError, ShapeMismatchError } from './errors.js';
+import { CouplingLink, type Route } from './link.js';
+import { axisWeights, type AxisWeights } from './mapping.js';
+import { arrayClass, planReceives, planSends, type Box, type EndInfo } from './route.js';
+
+/** A problem found on one rank while connecting, rebuilt as the same error on every rank. */
+interface Problem {
+  kind: 'ArgumentError' | 'ShapeMismatchError' | 'DeclarationError';
+  message: string;
+  from?: string;
+  to?: string;
+}
+
+/** The coupling of a model's components: fields, grids, units, interfaces. */
+export class Coupling {
+  /** @internal The normalized description. */
+  readonly description: Description;
+  private checked = false;
+
+  /**
+   * Reads a coupling description (the same on every rank). Local. Throws ArgumentError for
+   * malformed values and DeclarationError for interfaces between unknown or wrong fields.
+   */
+  constructor(description: CouplingDescription) {
+    this.description = readDescription(description);
+  }
+
+  /** The component names, in declaration order. */
+  get components(): string[] {
+    return [...this.description.components.keys()];
+  }
+
+  /** The coupling interval of the interface that feeds `to` ('component.field'), after check(). Local. Throws ArgumentError for an unknown field. */
+  interval(to: string): number {
+    this.check();
+    const i = this.description.interfaces.find((x) => x.to.key === to || x.from.key === to);
+    if (i === undefined) throw new ArgumentError(`Coupling.interval: no interface has the field ${describe(to)}; the interfaces are ${this.description.interfaces.map((x) => `${x.from.key} → ${x.to.key}`).join(', ')}`);
+    return i.every!;
+  }
+
+  /**
+   * Checks the coupling before any step: every field sent has a receiver and every received
+   * field a sender, units agree, the grids of each interface have the same dimension and dof
+   * and cover the same region, each interval is a whole number of steps of both components,
+   * and serial interfaces form no wait cycle. Local and deterministic (no messages: every rank
+   * reaches the same verdict); `connect` runs it too. Returns this. Throws UnconnectedFieldError,
+   * UnitMismatchError, ShapeMismatchError, IntervalError or WaitCycleError naming components
+   * and fields.
+   */
+  check(): this {
+    if (!this.checked) { checkDescription(this.description); this.checked = true; }
+    return this;
+  }
+
+  /**
+   * Connects this rank to the coupling: `arrays` holds this component's fields by name (every
+   * field it sends or receives, as DistributedArrays on grids of the declared shapes and dof,
+   * on the component's ranks). Runs check(), verifies that every rank declared the same
+   * coupling and that the components match `component`'s, and computes the routes and mapping
+   * weights once. Collective over `component.parent`, blocking. Every rank throws the same
+   * error: the check's errors, DeclarationError (different descriptions, components unknown to
+   * the description), ShapeMismatchError (an array on another grid), ArgumentError.
+   */
+  connect(component: Component, arrays: Record<string, DistributedArray<TypedArray>>): CouplingLink {
+    if (!(component instanceof Component)) throw new ArgumentError(`Coupling.connect(component, arrays): component must come from components(world, ...), got ${describe(component)}`);
+    if (typeof arrays !== 'object' || arrays === null) throw new ArgumentError(`Coupling.connect: arrays must be an object { field: DistributedArray } of ${component.name}'s fields, got ${describe(arrays)}`);
+    const parent = component.parent;
+    const d = this.description;
+    this.check();   // deterministic: every rank holding this description throws the same error here
+    let problem: Problem | null = null;
+    let digest = '';
+    const ends: EndInfo[] = [];
+    const weights = new Map<number, AxisWeights[]>();
+    try {
+      digest = JSON.stringify({
+        c: [...d.components.values()].map((c) => [c.name, c.dt, c.fields]),
+        i: d.interfaces.map((i) => [i.from.key, i.to.key, i.map, i.every, i.order]),
+      });
+      const declared = [...d.components.keys()];
+      const missing = component.names.filter((n) => !d.components.has(n));
+      const absent = declared.filter((n) => !component.names.includes(n));
+      if (missing.length > 0 || absent.length > 0) {
+        throw new DeclarationError(`Coupling.connect: the job's components are ${component.names.join(', ')} but the coupling declares ${declared.join(', ')}` +
+          `${missing.length ? `; declare ${missing.join(', ')}` : ''}${absent.length ? `; ${absent.join(', ')} ${absent.length > 1 ? 'have' : 'has'} no ranks` : ''}`);
+      }
+      const mine = d.components.get(component.name)!;
+      const names = mine.fields.map((f) => f.name);
+      for (const k of Object.keys(arrays)) {
+        if (!names.includes(k)) throw new DeclarationError(`Coupling.connect: ${component.name} declares no field '${k}' (it has ${names.join(', ') || 'none'}); pass only its declared fields`);
+      }
+      for (const f of mine.fields) checkArray(f, arrays[f.name], component);
+      for (const i of d.interfaces) {
+        if (i.from.component === component.name) {
+          const a = arrays[i.from.name];
+          ends.push({ i: i.index, ...owned(a), type: a.data.constructor.name });
+        } else if (i.to.component === component.name) {
+          const a = arrays[i.to.name], g = a.grid;
+          const axes = g.shape.map((_, dim) => axisWeights(i.map,
+            { origin: i.from.origin[dim], spacing: i.from.spacing[dim], n: i.from.shape[dim] },
+            { origin: i.to.origin[dim], spacing: i.to.spacing[dim], n: i.to.shape[dim] }, g.start[dim], g.start[dim] + g.size[dim]));
+          weights.set(i.index, axes);
+          ends.push({ i: i.index, ...owned(a), fp: { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) } });
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof CouplingError || e instanceof ArgumentError)) throw e;
+      problem = { kind: e.constructor.name as Problem['kind'], message: e.message, ...(e instanceof ShapeMismatchError ? { from: e.from, to: e.to } : {}) };
+    }
+    const all = parent.allgather({ digest, problem, ends }) as { digest: string; problem: Problem | null; ends: EndInfo[] }[];
+    const bad = all.find((x) => x.problem !== null)?.problem;
+    if (bad) throw rebuild(bad);
+    const differ = all.findIndex((x) => x.digest !== all[0].digest);
+    if (differ >= 0) {
+      throw new DeclarationError(`Coupling.connect: rank ${differ} of ${parent.name} declared another coupling than rank 0 (components, fields, grids, units or interfaces differ); ` +
+        'declare the coupling identically on every rank, e.g. in one module every deck imports');
+    }
+    const channel = parent.dup();
+    const routes: Route[] = [];
+    for (const i of d.interfaces) {
+      const sources: { peer: number; box: Box; type: string }[] = [];
+      const targets: { peer: number; fp: Box }[] = [];
+      all.forEach((x, peer) => {
+        for (const e of x.ends) {
+          if (e.i !== i.index) continue;
+          if (e.fp !== undefined) targets.push({ peer, fp: e.fp });
+          else sources.push({ peer, box: { lo: e.lo, hi: e.hi }, type: e.type! });
+        }
+      });
+      if (i.from.component === component.name) {
+        const a = arrays[i.from.name];
+        routes.push({ spec: i, role: 'send', array: a, transfers: planSends(a, owned(a), targets), axes: [], footprint: null, direct: null, contiguous: false, scratch: { stages: [] }, next: null, requests: [] });
+      } else if (i.to.component === component.name) {
+        const a = arrays[i.to.name], axes = weights.get(i.index)!;
+        const fp: Box = { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) };
+        const n = fp.hi.reduce((s, h, dim) => s * (h - fp.lo[dim]), i.from.dof);
+        const Type = arrayClass(sources[0]?.type ?? 'Float64Array');
+        const g = a.grid;
+        const contiguous = (g.layout === 'C' || g.ndim === 1) && isContiguous(g.size, g.ghostSize);
+        const copy = axes.every((x) => x.identity && x.srcHi - x.srcLo === x.hi - x.lo) && Type === a.data.constructor && contiguous;
+        let offset = 0;
+        for (let dim = 0; dim < g.ndim; dim++) offset += (g.start[dim] - g.ghostStart[dim]) * g.strides[dim];
+        routes.push({
+          spec: i, role: 'receive', array: a, transfers: planReceives(fp, i.from.dof, sources), axes,
+          footprint: copy ? null : new Type(n), direct: copy ? { offset, length: n } : null, contiguous, scratch: { stages: [] }, next: null, requests: [],
+        });
+      }
+    }
+    return new CouplingLink(component, channel, routes);
+  }
+}
+
+function owned(a: DistributedArray<TypedArray>): Box {
+  const g = a.grid;
+  return { lo: [...g.start], hi: g.start.map((s, dim) => s + g.size[dim]) };
+}
+
+function checkArray(f: FieldSpec, a: unknown, component: Component): void {
+  if (a === undefined) throw new ArgumentError(`Coupling.connect: pass ${component.name}'s field '${f.name}' (${f.role === 'sends' ? 'it sends it' : 'it receives it'}) in arrays, as { ${f.name}: grid.zeros(Float64Array) }`);
+  if (!(a instanceof DistributedArray)) throw new ArgumentError(`Coupling.connect: ${f.key} must be a DistributedArray, got ${describe(a)}`);
+  const g = a.grid;
+  if (!(a.data instanceof Float64Array || a.data instanceof Float32Array)) throw new ArgumentError(`Coupling.connect: ${f.key} holds ${a.data.constructor.name}; coupled fields are Float64Array or Float32Array`);
+  if (g.shape.length !== f.shape.length || g.shape.some((n, dim) => n !== f.shape[dim]) || g.dof !== f.dof) {
+    throw new ShapeMismatchError(`Coupling.connect: ${f.key} is declared with shape [${f.shape.join(', ')}] and dof ${f.dof}, but its array's grid has shape [${g.shape.join(', ')}] and dof ${g.dof}; ` +
+      'make the grid of the declared shape (or fix the declaration)', f.key, f.key);
+  }
+  if (g.comm.size !== component.comm.size || g.comm.group.compare(component.comm.group) === 'unequal') {
+    throw new ShapeMismatchError(`Coupling.connect: ${f.key}'s grid lives on ${g.comm.toString()} (${g.comm.size} ranks), not on ${component.name}'s ranks; build it on component.comm`, f.key, f.key);
+  }
+}
+
+function rebuild(p: Problem): Error {
+  if (p.kind === 'ShapeMismatchError') return new ShapeMismatchError(p.message, p.from ?? '', p.to ?? '');
+  if (p.kind === 'DeclarationError') return new DeclarationError(p.message);
+  if (p.kind === 'ArgumentError') return new ArgumentError(p.message);
+  return new CouplingError(p.message);
+}

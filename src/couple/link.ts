@@ -1,0 +1,202 @@
+/**
+ * CouplingLink: one rank's side of a connected coupling. It holds the routes of the interfaces
+ * its component takes part in (built once by `coupling.connect`) and runs them at coupling
+ * times: `exchange(time)` sends this component's fields to the ranks that need them and maps
+ * what arrives onto its received fields.
+ */
+import type { Comm } from '../comm/comm.js';
+import type { TypedArray } from '../comm/collectives.js';
+import { Request } from '../comm/request.js';
+import { ArgumentError, describe } from '../errors.js';
+import { copyBox, denseStrides } from '../../decomposition/box.js';
+import type { DistributedArray } from '../../decomposition/index.js';
+import type { TypedArrayClass } from '../../decomposition/grid.js';
+import type { Component } from './components.js';
+import type { InterfaceSpec } from './description.js';
+import { CouplingTimeError } from './errors.js';
+import { applyWeights, type AxisWeights, type MapScratch } from './mapping.js';
+import type { Transfer } from './route.js';
+
+/** Tags on the coupling's private channel: one per interface. */
+const TAG_BASE = 1;
+
+/** @internal One interface end on this rank. */
+export interface Route {
+  spec: InterfaceSpec;
+  role: 'send' | 'receive';
+  array: DistributedArray<TypedArray>;
+  transfers: Transfer[];
+  /** Receiving side: per-axis weights over the owned block, the footprint and its scratch. */
+  axes: AxisWeights[];
+  footprint: TypedArray | null;
+  /**
+   * When every axis is an identity copy and the owned block is one contiguous run of the
+   * target's data of the source's type: its offset and length; messages then land in the
+   * target directly (its current `data`, which the deck may swap between steps).
+   */
+  direct: { offset: number; length: number } | null;
+  /** Receiving side: whether the owned block is one contiguous run of the target's data in C order. */
+  contiguous: boolean;
+  scratch: MapScratch;
+  /** The next coupling number (time / every) this route expects, or null before the first exchange. */
+  next: number | null;
+  requests: Request<unknown>[];
+}
+
+/** What `link.routes()` reports about one interface end on this rank. */
+export interface RouteInfo {
+  /** 'from → to'. */
+  interface: string;
+  role: 'send' | 'receive';
+  /** Ranks of the parent communicator this rank exchanges with, ascending. */
+  peers: number[];
+  /** Elements this rank sends or receives per exchange. */
+  elements: number;
+  /** The coupling interval. */
+  every: number;
+  /** Exchanges done so far. */
+  exchanges: number;
+}
+
+/** Relative slack when matching a time to a coupling time. */
+const TIME_TOL = 1e-6;
+
+/** One rank's side of a connected coupling. */
+export class CouplingLink {
+  private readonly routes_: Route[];
+  private last = -Infinity;
+  private readonly counts: number[];
+
+  /** @internal Use `coupling.connect(component, arrays)`. */
+  constructor(
+    /** This rank's component. */
+    readonly component: Component,
+    /** @internal The private channel (a dup of the parent communicator). */
+    readonly channel: Comm, routes: Route[]) {
+    this.routes_ = routes;
+    this.counts = routes.map(() => 0);
+  }
+
+  /**
+   * Whether `time` is a coupling time of any interface of this component (a multiple of its
+   * interval). Local.
+   */
+  isCouplingTime(time: number): boolean {
+    return this.routes_.some((r) => this.phase(r, time).due);
+  }
+
+  private phase(r: Route, time: number): { due: boolean; k: number; ratio: number } {
+    const ratio = time / r.spec.every!;
+    const k = Math.round(ratio);
+    return { due: Math.abs(ratio - k) <= TIME_TOL * Math.max(1, Math.abs(ratio)), k, ratio };
+  }
+
+  /**
+   * Exchanges every interface of this component due at `time` (this component's simulation
+   * time; an interface is due at multiples of its interval): sends the fields it sends to the
+   * ranks that need them, receives and maps the fields it receives. Serial inputs arrive first;
+   * then `update` (if given) runs, so the component can refresh the fields it sends serially
+   * from them; then its serial outputs go out. Call it at every step, or at least at every
+   * coupling time, with increasing times; at other times it returns at once. Collective over
+   * the ranks of the components coupled with this one at this time, blocking. Throws
+   * ArgumentError for a bad time, CouplingTimeError when a coupling time was skipped or time
+   * went backwards.
+   */
+  exchange(time: number, update?: () => void): void {
+    if (typeof time !== 'number' || !Number.isFinite(time)) throw new ArgumentError(`CouplingLink.exchange(time): time must be this component's simulation time (a finite number), got ${describe(time)}`);
+    if (update !== undefined && typeof update !== 'function') throw new ArgumentError(`CouplingLink.exchange(time, update): update must be a function or left out, got ${describe(update)}`);
+    if (time < this.last) throw new CouplingTimeError(`CouplingLink.exchange: time went backwards on ${this.component.name}, from ${this.last} to ${time}; exchange at increasing times`);
+    this.last = time;
+    const due: Route[] = [];
+    for (const r of this.routes_) {
+      const p = this.phase(r, time);
+      if (r.next !== null && !p.due && p.ratio > r.next) {
+        throw new CouplingTimeError(`CouplingLink.exchange: ${this.component.name} reached time ${time} without exchanging ${r.spec.from.key} → ${r.spec.to.key} at its coupling time ${r.next * r.spec.every!}; ` +
+          'call exchange(time) at every step (the steps must land on the coupling times)');
+      }
+      if (r.next !== null && p.due && p.k > r.next) {
+        throw new CouplingTimeError(`CouplingLink.exchange: ${this.component.name} skipped the coupling time ${r.next * r.spec.every!} of ${r.spec.from.key} → ${r.spec.to.key}; call exchange(time) at every step`);
+      }
+      if (p.due) { r.next = p.k + 1; due.push(r); } else if (r.next === null) r.next = Math.ceil(p.ratio);
+    }
+    if (due.length === 0) { update?.(); return; }
+    for (const r of due) if (r.role === 'receive') this.postReceives(r);
+    const serialSends: Route[] = [];
+    const parallelSends: Route[] = [];
+    for (const r of due) if (r.role === 'send') (r.spec.order === 'serial' ? serialSends : parallelSends).push(r);
+    for (const r of parallelSends) this.send(r);
+    for (const r of due) if (r.role === 'receive' && r.spec.order === 'serial') this.finishReceive(r);
+    for (const r of parallelSends) this.waitSends(r);
+    update?.();
+    for (const r of serialSends) this.send(r);
+    for (const r of due) if (r.role === 'receive' && r.spec.order === 'parallel') this.finishReceive(r);
+    for (const r of serialSends) this.waitSends(r);
+    for (const r of due) this.counts[this.routes_.indexOf(r)]++;
+  }
+
+  private buffer(t: Transfer, like: TypedArray): TypedArray {
+    if (t.buf === null || t.buf.constructor !== like.constructor) t.buf = new (like.constructor as TypedArrayClass)(t.elements);
+    return t.buf;
+  }
+
+  private footprintOf(r: Route): TypedArray {
+    return r.direct === null ? r.footprint! : r.array.data.subarray(r.direct.offset, r.direct.offset + r.direct.length);
+  }
+
+  private postReceives(r: Route): void {
+    const fp = this.footprintOf(r);
+    r.requests.length = 0;
+    for (const t of r.transfers) {
+      const into = t.contiguous ? fp.subarray(t.offset, t.offset + t.elements) : this.buffer(t, fp);
+      r.requests.push(this.channel.irecvInto(into, t.peer, TAG_BASE + r.spec.index));
+    }
+  }
+
+  private send(r: Route): void {
+    const data = r.array.data, dof = r.array.grid.dof;
+    r.requests.length = 0;
+    for (const t of r.transfers) {
+      let out: TypedArray;
+      if (t.contiguous) out = data.subarray(t.offset, t.offset + t.elements);
+      else {
+        out = this.buffer(t, data);
+        copyBox(data, t.offset, t.strides, out, 0, t.dense, t.counts, dof);
+      }
+      r.requests.push(this.channel.isend(out, t.peer, TAG_BASE + r.spec.index));
+    }
+  }
+
+  private waitSends(r: Route): void {
+    if (r.requests.length > 0) Request.waitAll(r.requests);
+    r.requests.length = 0;
+  }
+
+  private finishReceive(r: Route): void {
+    if (r.requests.length > 0) Request.waitAll(r.requests);
+    r.requests.length = 0;
+    const fp = this.footprintOf(r), g = r.array.grid, dof = g.dof;
+    for (const t of r.transfers) if (!t.contiguous) copyBox(t.buf!, 0, t.dense, fp, t.offset, t.strides, t.counts, dof);
+    if (r.direct !== null) return;
+    let offset = 0;
+    for (let d = 0; d < g.ndim; d++) offset += (g.start[d] - g.ghostStart[d]) * g.strides[d];
+    // the last pass writes straight into a contiguous Float64 target block
+    const data = r.array.data;
+    const into = r.contiguous && data instanceof Float64Array ? data.subarray(offset, offset + g.size.reduce((a, b) => a * b, dof)) : undefined;
+    const out = applyWeights(fp as Float64Array | Float32Array, r.axes, dof, r.scratch, into) as TypedArray;
+    if (into === undefined || out !== into) copyBox(out, 0, denseStrides(g.size, dof), data, offset, g.strides, g.size, dof);
+  }
+
+  /** What this rank exchanges, per interface end: peers, elements per exchange, exchanges done. Local. */
+  routes(): RouteInfo[] {
+    return this.routes_.map((r, k) => ({
+      interface: `${r.spec.from.key} → ${r.spec.to.key}`, role: r.role,
+      peers: [...new Set(r.transfers.map((t) => t.peer))].sort((a, b) => a - b),
+      elements: r.transfers.reduce((s, t) => s + t.elements, 0), every: r.spec.every!, exchanges: this.counts[k],
+    }));
+  }
+
+  /** Releases the coupling's private channel. Local. The link must not exchange afterwards. */
+  free(): void {
+    this.channel.free();
+  }
+}

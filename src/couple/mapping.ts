@@ -1,0 +1,187 @@
+/**
+ * Mapping a field between two structured grids of the same region: per-dimension weights
+ * (`nearest`, `linear`, `conservative`), whose tensor product gives the full stencil, and their
+ * application to a block of source values. Every target point's value depends only on global
+ * indices and source values, summed in a fixed order (ascending source index, last dimension
+ * first), so results are bit-identical whatever the decompositions of either side.
+ */
+
+/** How values are carried from one grid to another. */
+export type MapKind = 'nearest' | 'linear' | 'conservative';
+
+/** The geometry of one axis: point i sits at `origin + i * spacing`; its cell spans ±spacing/2. */
+export interface Axis {
+  origin: number;
+  spacing: number;
+  n: number;
+}
+
+/**
+ * Weights along one axis for target points [lo, hi): target j takes
+ * Σ_k w[k] · source[idx[k]] for k from ptr[j - lo] to ptr[j - lo + 1], idx ascending.
+ * `srcLo`..`srcHi` (exclusive) is the source range they read: the footprint along this axis.
+ */
+export interface AxisWeights {
+  lo: number;
+  hi: number;
+  ptr: Int32Array;
+  idx: Int32Array;
+  w: Float64Array;
+  srcLo: number;
+  srcHi: number;
+  /** Every target point copies one source point with weight 1, in consecutive order. */
+  identity: boolean;
+  /** Every target point reads exactly two source points (entries 2j and 2j + 1). */
+  pairs: boolean;
+}
+
+/** Relative slack on extents: grids that meet to within this fraction of a spacing are taken to match. */
+const SLACK = 1e-9;
+/** Relative size below which a conservative overlap is rounding noise. */
+const SLIVER = 1e-13;
+
+/**
+ * Why target axis `t` cannot be mapped from source axis `s` with `kind` (the target reaches
+ * outside the source), or null when it can. nearest/linear need the target's points inside
+ * the source's cells; conservative needs the target's cells inside the source's cells.
+ */
+export function reachProblem(kind: MapKind, s: Axis, t: Axis): string | null {
+  const tol = SLACK * Math.max(s.spacing, t.spacing);
+  const sLo = s.origin - s.spacing / 2, sHi = s.origin + (s.n - 0.5) * s.spacing;
+  const half = kind === 'conservative' ? t.spacing / 2 : 0;
+  const tLo = t.origin - half, tHi = t.origin + (t.n - 1) * t.spacing + half;
+  if (tLo < sLo - tol || tHi > sHi + tol) {
+    return `the target ${kind === 'conservative' ? 'cells span' : 'points span'} ${fmt(tLo)}..${fmt(tHi)} but the source cells only ${fmt(sLo)}..${fmt(sHi)}`;
+  }
+  return null;
+}
+
+function fmt(x: number): string {
+  return Number(x.toPrecision(6)).toString();
+}
+
+/** Weights along one axis for target points [lo, hi). Local; O(hi - lo) for nearest and linear. */
+export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: number): AxisWeights {
+  const m = hi - lo;
+  const ptr = new Int32Array(m + 1);
+  // nearest and linear take at most 2 entries per point; conservative as many cells as overlap
+  const cap = kind === 'conservative' ? m * (Math.ceil(t.spacing / s.spacing) + 2) : m * 2;
+  const idx = new Int32Array(Math.max(cap, 1));
+  const w = new Float64Array(Math.max(cap, 1));
+  let k = 0;
+  const sEdge = s.origin - s.spacing / 2;
+  for (let j = lo; j < hi; j++) {
+    const x = t.origin + j * t.spacing;
+    if (kind === 'nearest') {
+      idx[k] = Math.min(s.n - 1, Math.max(0, Math.round((x - s.origin) / s.spacing))); w[k++] = 1;
+    } else if (kind === 'linear') {
+      if (s.n === 1) { idx[k] = 0; w[k++] = 1; } else {
+        const p = (x - s.origin) / s.spacing;
+        const i = Math.min(s.n - 2, Math.max(0, Math.floor(p)));
+        const f = p - i;
+        if (f !== 1) { idx[k] = i; w[k++] = 1 - f; }
+        if (f !== 0) { idx[k] = i + 1; w[k++] = f; }
+      }
+    } else {
+      const a = t.origin + (j - 0.5) * t.spacing, b = t.origin + (j + 0.5) * t.spacing;
+      const first = Math.max(0, Math.floor((a - sEdge) / s.spacing) - 1);
+      for (let i = first; i < s.n; i++) {
+        const e0 = s.origin + (i - 0.5) * s.spacing, e1 = s.origin + (i + 0.5) * s.spacing;
+        if (e0 >= b) break;
+        const ov = Math.min(b, e1) - Math.max(a, e0);
+        // overlaps at the rounding level of the coordinates (grids whose edges coincide) are
+        // dropped, and a whole target cell inside one source cell has weight 1
+        const noise = 8 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b), Math.abs(e0), Math.abs(e1)) + SLIVER * Math.min(s.spacing, t.spacing);
+        if (ov > noise) { idx[k] = i; w[k++] = Math.abs(ov - t.spacing) <= noise ? 1 : ov / t.spacing; }
+      }
+    }
+    ptr[j - lo + 1] = k;
+  }
+  let srcLo = Infinity, srcHi = -Infinity, identity = m > 0;
+  for (let q = 0; q < k; q++) {
+    if (idx[q] < srcLo) srcLo = idx[q];
+    if (idx[q] + 1 > srcHi) srcHi = idx[q] + 1;
+  }
+  for (let j = 0; j < m && identity; j++) identity = ptr[j + 1] - ptr[j] === 1 && w[ptr[j]] === 1 && idx[ptr[j]] === idx[0] + j;
+  let pairs = m > 0 && k === 2 * m;
+  for (let j = 0; j <= m && pairs; j++) pairs = ptr[j] === 2 * j;
+  if (k === 0) { srcLo = 0; srcHi = 0; }
+  return { lo, hi, ptr, idx: idx.subarray(0, k), w: w.subarray(0, k), srcLo, srcHi, identity, pairs };
+}
+
+/**
+ * Contracts one dimension of a dense C-order block: `input` has `outer × nIn × inner`
+ * elements (inner holds the faster dimensions and the dof), `out` gets `outer × m × inner`,
+ * out[o, j, :] = Σ_k w[k] · input[o, idx[k] - srcLo, :], summed in ascending k.
+ */
+function contract(input: ArrayLike<number>, out: Float64Array, outer: number, nIn: number, inner: number, a: AxisWeights): void {
+  // the first term is assigned, the others added, in ascending k, in both paths: the same bits
+  // whatever the block sizes (which decide the path)
+  const m = a.hi - a.lo, ptr = a.ptr, idx = a.idx, w = a.w, base = a.srcLo;
+  for (let o = 0; o < outer; o++) {
+    const inO = o * nIn * inner - base * inner;
+    if (a.pairs) {
+      // two terms per point (linear): w0·x0 + w1·x1 in one pass, the same bits as below
+      for (let j = 0; j < m; j++) {
+        const at = (o * m + j) * inner, w0 = w[2 * j], w1 = w[2 * j + 1];
+        const f0 = inO + idx[2 * j] * inner, f1 = inO + idx[2 * j + 1] * inner;
+        for (let q = 0; q < inner; q++) out[at + q] = w0 * input[f0 + q] + w1 * input[f1 + q];
+      }
+      continue;
+    }
+    if (inner === 1) {
+      const at = o * m;
+      for (let j = 0; j < m; j++) {
+        const k0 = ptr[j], k1 = ptr[j + 1];
+        let s = k1 > k0 ? w[k0] * input[inO + idx[k0]] : 0;
+        for (let k = k0 + 1; k < k1; k++) s += w[k] * input[inO + idx[k]];
+        out[at + j] = s;
+      }
+      continue;
+    }
+    for (let j = 0; j < m; j++) {
+      const at = (o * m + j) * inner;
+      const k0 = ptr[j], k1 = ptr[j + 1];
+      if (k1 === k0) { out.fill(0, at, at + inner); continue; }
+      let wk = w[k0], from = inO + idx[k0] * inner;
+      for (let q = 0; q < inner; q++) out[at + q] = wk * input[from + q];
+      for (let k = k0 + 1; k < k1; k++) {
+        wk = w[k]; from = inO + idx[k] * inner;
+        for (let q = 0; q < inner; q++) out[at + q] += wk * input[from + q];
+      }
+    }
+  }
+}
+
+/** Scratch buffers of one mapping, reused every exchange. */
+export interface MapScratch {
+  stages: Float64Array[];
+}
+
+/**
+ * Maps a dense C-order source footprint (per axis srcHi - srcLo points, `dof` interleaved) to
+ * the dense C-order target block (per axis hi - lo points), dimension by dimension from the
+ * last. Returns the target block: `into` when given (the last pass writes there), else a
+ * scratch buffer, or `footprint` itself when every axis is an identity copy. Local.
+ */
+export function applyWeights(footprint: ArrayLike<number>, axes: readonly AxisWeights[], dof: number, scratch: MapScratch, into?: Float64Array): ArrayLike<number> {
+  const n = axes.length;
+  const shape = axes.map((a) => a.srcHi - a.srcLo);
+  const todo: number[] = [];
+  for (let d = n - 1; d >= 0; d--) if (!(axes[d].identity && shape[d] === axes[d].hi - axes[d].lo)) todo.push(d);
+  let cur: ArrayLike<number> = footprint;
+  for (const d of todo) {
+    const a = axes[d];
+    let outer = 1, inner = dof;
+    for (let e = 0; e < d; e++) outer *= shape[e];
+    for (let e = d + 1; e < n; e++) inner *= shape[e];
+    const m = a.hi - a.lo;
+    const len = outer * m * inner;
+    let buf = d === todo[todo.length - 1] && into !== undefined && into.length === len ? into : scratch.stages[d];
+    if (buf === undefined || buf.length !== len) { buf = new Float64Array(len); scratch.stages[d] = buf; }
+    contract(cur, buf, outer, shape[d], inner, a);
+    shape[d] = m;
+    cur = buf;
+  }
+  return cur;
+}

@@ -1,0 +1,116 @@
+// The coupling check, in process: each kind of mistake gives its typed error, naming the
+// components and fields, from the description alone (so before any step); and the weights
+// behave (linear exact on linear data, conservative partitions each source cell).
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { root } from '../helpers/job.js';
+
+const couple = await import(join(root, 'dist', 'src', 'couple', 'index.js'));
+const mapping = await import(join(root, 'dist', 'src', 'couple', 'mapping.js'));
+const { Coupling, CouplingError, DeclarationError, UnconnectedFieldError, UnitMismatchError, ShapeMismatchError, IntervalError, WaitCycleError } = couple;
+
+const g1 = (n: number) => ({ origin: [0.5 / n], spacing: [1 / n], shape: [n] });
+const field = (n = 10, units = 'K') => ({ grid: g1(n), units });
+
+/** A valid three-component chain a → b → c with a control loop c → a. */
+function chain(over: { ab?: object; bc?: object; ca?: object; a?: object; b?: object; c?: object } = {}) {
+  return {
+    components: {
+      a: { dt: 0.1, sends: { out: field(10) }, receives: { ctl: field(3, '1') }, ...over.a },
+      b: { dt: 0.05, sends: { out: field(20) }, receives: { in: field(15) }, ...over.b },
+      c: { dt: 0.2, sends: { ctl: field(4, '1') }, receives: { in: field(7) }, ...over.c },
+    },
+    interfaces: [
+      { from: 'a.out', to: 'b.in', map: 'linear', order: 'serial', ...over.ab },
+      { from: 'b.out', to: 'c.in', map: 'conservative', order: 'serial', ...over.bc },
+      { from: 'c.ctl', to: 'a.ctl', map: 'nearest', ...over.ca },
+    ],
+  };
+}
+
+function thrown(f: () => unknown): Error {
+  try { f(); } catch (e) { return e as Error; }
+  throw new Error('nothing was thrown');
+}
+
+describe('coupling check', () => {
+  it('accepts a valid chain and fills in intervals from the time steps', () => {
+    const c = new Coupling(chain()).check();
+    expect(c.interval('b.in')).toBeCloseTo(0.1, 12);
+    expect(c.interval('c.in')).toBeCloseTo(0.2, 12);
+    expect(c.interval('a.ctl')).toBeCloseTo(0.2, 12);
+  });
+
+  it('a sent field with no receiver', () => {
+    const d = chain({ a: { sends: { out: field(10), spare: field(5) } } });
+    const e = thrown(() => new Coupling(d).check());
+    expect(e).toBeInstanceOf(UnconnectedFieldError);
+    expect(e).toBeInstanceOf(CouplingError);
+    expect(e.message).toContain('a sends a.spare but no interface carries it');
+    expect((e as InstanceType<typeof UnconnectedFieldError>).field).toBe('a.spare');
+  });
+
+  it('a received field with nothing sent', () => {
+    const d = chain({ c: { receives: { in: field(7), extra: field(2) } } });
+    const e = thrown(() => new Coupling(d).check());
+    expect(e).toBeInstanceOf(UnconnectedFieldError);
+    expect(e.message).toContain('c receives c.extra but nothing is sent to it');
+  });
+
+  it('a unit mismatch', () => {
+    const d = chain({ b: { receives: { in: field(15, 'degC') } } });
+    const e = thrown(() => new Coupling(d).check());
+    expect(e).toBeInstanceOf(UnitMismatchError);
+    expect(e.message).toContain("a.out → b.in: a sends out in 'K' but b expects in in 'degC'");
+  });
+
+  it('a dimension mismatch, a dof mismatch, a target outside its source', () => {
+    let e = thrown(() => new Coupling(chain({ b: { receives: { in: { grid: { origin: [0, 0], spacing: [0.1, 0.1], shape: [10, 10] }, units: 'K' } } } })).check());
+    expect(e).toBeInstanceOf(ShapeMismatchError);
+    expect(e.message).toContain('a.out is 1-D [10] but b.in is 2-D [10, 10]');
+    e = thrown(() => new Coupling(chain({ b: { receives: { in: { ...field(15), dof: 2 } } } })).check());
+    expect(e).toBeInstanceOf(ShapeMismatchError);
+    expect(e.message).toContain('a.out has 1 components per point but b.in has 2');
+    e = thrown(() => new Coupling(chain({ b: { receives: { in: { grid: { origin: [0.05], spacing: [0.1], shape: [12] }, units: 'K' } } } })).check());
+    expect(e).toBeInstanceOf(ShapeMismatchError);
+    expect(e.message).toContain('along dimension 0 the target points span 0.05..1.15 but the source cells only 0..1');
+  });
+
+  it('incompatible intervals: no common coupling time', () => {
+    let e = thrown(() => new Coupling(chain({ ab: { every: 0.25 } })).check());
+    expect(e).toBeInstanceOf(IntervalError);
+    expect(e.message).toContain('a.out → b.in: the interval 0.25 is not a whole number of a steps (dt 0.1)');
+    e = thrown(() => new Coupling(chain({ a: { dt: 0.1 }, b: { dt: Math.PI / 100 } })).check());
+    expect(e).toBeInstanceOf(IntervalError);
+    expect(e.message).toContain('reach no common time within 10000 steps');
+  });
+
+  it('a wait cycle of serial interfaces', () => {
+    const e = thrown(() => new Coupling(chain({ ca: { order: 'serial' } })).check());
+    expect(e).toBeInstanceOf(WaitCycleError);
+    expect(e.message).toContain('form a wait cycle a → b → c → a');
+    expect((e as InstanceType<typeof WaitCycleError>).cycle).toEqual(['a', 'b', 'c', 'a']);
+  });
+
+  it('declaration mistakes', () => {
+    expect(thrown(() => new Coupling(chain({ ab: { to: 'b.nope' } })))).toBeInstanceOf(DeclarationError);
+    expect(thrown(() => new Coupling(chain({ ab: { from: 'x.out' } }))).message).toContain('names the component x, which is not declared');
+    expect(thrown(() => new Coupling(chain({ ab: { from: 'b.in' } }))).message).toContain('from b.in is a field b receives; an interface goes from a sent field to a received one');
+    expect(thrown(() => new Coupling(chain({ ab: { map: 'cubic' } }))).message).toContain("map must be 'nearest', 'linear' or 'conservative'");
+    expect(thrown(() => new Coupling({ components: {}, interfaces: [] })).name).toBe('ArgumentError');
+  });
+});
+
+describe('weights', () => {
+  const { axisWeights, applyWeights } = mapping;
+  it('linear reproduces a linear function, conservative partitions every source cell', () => {
+    const s = { origin: 0.5 / 37, spacing: 1 / 37, n: 37 }, t = { origin: 0.5 / 50, spacing: 1 / 50, n: 50 };
+    const src = Float64Array.from({ length: 37 }, (_, i) => 3 - 2 * (s.origin + i * s.spacing));
+    const lin = applyWeights(src, [axisWeights('linear', s, t, 0, 50)], 1, { stages: [] });
+    for (let j = 0; j < 50; j++) expect(Math.abs(lin[j] - (3 - 2 * (t.origin + j * t.spacing)))).toBeLessThan(1e-12);
+    const w = axisWeights('conservative', s, t, 0, 50);
+    const share = new Float64Array(37);
+    for (let j = 0; j < 50; j++) for (let k = w.ptr[j]; k < w.ptr[j + 1]; k++) share[w.idx[k]] += w.w[k] * t.spacing;
+    for (let i = 0; i < 37; i++) expect(Math.abs(share[i] - s.spacing) / s.spacing).toBeLessThan(1e-12);
+  });
+});
