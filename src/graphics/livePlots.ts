@@ -98,8 +98,15 @@ export interface PlotStats {
   medianFrameMs: number;
   /** criticalMs as a share of the time since the plots were created. */
   share: number;
-  /** Renderer time per drawn frame, ms (drawing rank). */
+  /** Renderer time per drawn frame, ms (drawing rank): wall clock, and the render thread's own CPU time. */
   renderMs: number;
+  renderCpuMs: number;
+  /**
+   * What graphics cost the run as a share of its time: the time in plot calls plus, on the
+   * drawing rank, the render thread's CPU time (on a machine with no idle core that CPU is taken
+   * from a stepping rank). The budget mode holds this share (largest over ranks).
+   */
+  costShare: number;
   /** One line for a log: "12 frames, 12 drawn, 0 skipped, 0 failed; 0.8 % of run time (3.1 ms per frame)". */
   summary: string;
 }
@@ -125,6 +132,8 @@ export class LivePlots {
   private drawn = 0;
   private failed = 0;
   private renderMs = 0;
+  private renderCpu = 0;
+  private rendered = 0;
   private firstError: string | undefined;
   private closed = false;
   private agreeComm: Comm | null = null;
@@ -194,7 +203,7 @@ export class LivePlots {
     if (this.pendingAgree !== null && this.pendingAgree.step === step) { this.pendingAgree.cadences.add(cad); return; }
     this.settleAgreement(null);
     this.agreeComm ??= this.comm.dup();
-    this.pendingAgree = { req: this.agreeComm.iallreduce([this.spent, performance.now() - this.started], Op.MAX), step, cadences: new Set([cad]) };
+    this.pendingAgree = { req: this.agreeComm.iallreduce([this.cost(), performance.now() - this.started], Op.MAX), step, cadences: new Set([cad]) };
   }
 
   /** Applies a pending agreement once the step has moved on (or now, with null). */
@@ -204,6 +213,16 @@ export class LivePlots {
     const [spent, elapsed] = p.req.wait();
     for (const c of p.cadences) c.agree(p.step, spent, elapsed);
     this.pendingAgree = null;
+  }
+
+  /**
+   * Graphics' cost so far on this rank, ms: time in plot calls, plus on the drawing rank the
+   * render thread's CPU time, with frames still in the renderer counted at the mean so far.
+   */
+  private cost(): number {
+    if (this.queue === null) return this.spent;
+    const perFrame = this.rendered > 0 ? this.renderCpu / this.rendered : 0;
+    return this.spent + this.renderCpu + this.queue.pending * perFrame;
   }
 
   private finish(t0: number): void {
@@ -219,6 +238,8 @@ export class LivePlots {
   }
 
   private record(r: RenderResult): void {
+    this.rendered++;
+    this.renderCpu += r.cpuMs;
     if (r.error !== undefined) { this.failed++; this.firstError ??= r.error; if (this.failed === 1) console.error(`graphics: plot "${r.name}" at step ${r.step} could not be drawn: ${r.error}`); return; }
     this.drawn++;
     this.renderMs += r.ms;
@@ -367,10 +388,11 @@ export class LivePlots {
     const skipped = this.queue?.skipped ?? 0;
     const perFrame = this.made > 0 ? this.spent / this.made : 0;
     const share = elapsed > 0 ? this.spent / elapsed : 0;
+    const costShare = elapsed > 0 ? (this.spent + this.renderCpu) / elapsed : 0;
     const s: PlotStats = {
       frames: this.made, drawn: this.drawn, skipped, failed: this.failed, criticalMs: this.spent, perFrameMs: perFrame, share,
       medianFrameMs: this.frameTimes.length > 0 ? [...this.frameTimes].sort((a, b) => a - b)[this.frameTimes.length >> 1] : 0,
-      renderMs: this.drawn > 0 ? this.renderMs / this.drawn : 0, summary: '',
+      renderMs: this.drawn > 0 ? this.renderMs / this.drawn : 0, renderCpuMs: this.rendered > 0 ? this.renderCpu / this.rendered : 0, costShare, summary: '',
     };
     if (this.firstError !== undefined) s.firstError = this.firstError;
     s.summary = `${s.frames} frames, ${s.drawn} drawn, ${s.skipped} skipped, ${s.failed} failed; ${(100 * share).toFixed(2)} % of run time (${perFrame.toFixed(1)} ms per frame)`;

@@ -71,6 +71,9 @@ interface Plan {
   /** Along the fastest dimension in memory: where each of our pixels' cells begin in the need box, and where the last ends. */
   segments: Int32Array;
   cellCounts: Float64Array | null;
+  /** This rank's pixel buffer, reused from frame to frame once its last send completed. */
+  acc: Float64Array | null;
+  accSend: Request<unknown> | null;
 }
 
 const comms = new WeakMap<Grid, Comm>();
@@ -197,7 +200,7 @@ function plan(g: Grid, n: ReturnType<typeof normalise>): Plan {
     }
   }
   const local = recvs.length === 0;
-  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts };
+  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts, acc: null, accSend: null };
   g.cache.set(key, p);
   return p;
 }
@@ -309,10 +312,10 @@ export function reduceField(a: DistributedArray, options: ReduceOptions = {}, ag
     reqs.push(comm.isend(buf, s.rank, 7) as Request<unknown>);
   }
   if (reqs.length > 0) Request.waitAll(reqs);
-  // 2. every pixel of ours over its cells, in memory order
-  const acc = new Float64Array(p.pixCount);
-  if (n.pool === 'min') acc.fill(Infinity);
-  if (n.pool === 'max') acc.fill(-Infinity);
+  // 2. every pixel of ours over its cells, in memory order (into last frame's buffer when its send is done)
+  if (p.acc === null || (p.accSend !== null && !p.accSend.test())) { p.acc = new Float64Array(p.pixCount); p.accSend = null; }
+  const acc = p.acc;
+  acc.fill(n.pool === 'min' ? Infinity : n.pool === 'max' ? -Infinity : 0);
   if (!p.mine.empty) {
     const { lo, hi } = p.mine;
     let src: Num, off: number, strides: number[];
@@ -343,7 +346,7 @@ export function reduceField(a: DistributedArray, options: ReduceOptions = {}, ag
   if (g.rank !== n.root) {
     if (acc.length > 0) {
       const req = comm.isend(acc, n.root, 8) as Request<unknown>;
-      if (detach) pendingSends.set(req, acc); else req.wait();
+      if (detach) { pendingSends.set(req, acc); p.accSend = req; } else req.wait();
     }
     return null;
   }

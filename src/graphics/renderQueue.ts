@@ -24,8 +24,10 @@ export interface RenderResult {
   time: number;
   /** File name in the output directory, or null (no directory, or failed). */
   file: string | null;
-  /** Time the worker took to draw, encode and write it. */
+  /** Time the worker took to draw, encode and write it (wall clock). */
   ms: number;
+  /** CPU time the worker's thread used for it (the wall time where a thread's CPU time cannot be read). */
+  cpuMs: number;
   bytes: number;
   error?: string;
 }
