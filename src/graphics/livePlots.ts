@@ -21,7 +21,7 @@ import { writeAtomic } from './files.js';
 import { galleryHtml, type FrameRecord } from './gallery.js';
 import { checkHeatmapStyle, type HeatmapStyle } from './heatmapFigure.js';
 import { checkLines, type LinesStyle, type Series } from './linesFigure.js';
-import { keptDims, reduceField, settleReductions, type ReduceOptions } from './reduce.js';
+import { keptDims, reduceField, settleReductions, startReduction, type PendingImage, type ReduceOptions, type ReducedField } from './reduce.js';
 import { RenderQueue, type RenderResult } from './renderQueue.js';
 
 /** Options of `new LivePlots(comm, options)`. Every field is optional. */
@@ -133,6 +133,10 @@ export class LivePlots {
   private failed = 0;
   private renderMs = 0;
   private renderCpu = 0;
+  /** Image buffers the renderer handed back, filled again by later frames (drawing rank). */
+  private readonly spares: Float64Array[] = [];
+  /** Heat maps reduced but still receiving pixels from other ranks, and how to submit each (drawing rank). */
+  private readonly arriving: { image: PendingImage; submit: (img: ReducedField) => void }[] = [];
   private rendered = 0;
   private firstError: string | undefined;
   private closed = false;
@@ -225,6 +229,22 @@ export class LivePlots {
     return this.spent + this.renderCpu + this.queue.pending * perFrame;
   }
 
+  /**
+   * Drawing rank: hands the heat maps whose pixels have all arrived to the renderer, in order.
+   * With `block` (close) it waits for every image and for room in the queue, so the last frames
+   * are drawn, not skipped.
+   */
+  private pump(block: boolean): void {
+    while (this.arriving.length > 0) {
+      const a = this.arriving[0];
+      if (!block && !a.image.test()) return;
+      this.arriving.shift();
+      const img = a.image.wait();
+      if (block) this.queue!.waitBelow(this.queue!.capacity);
+      a.submit(img);
+    }
+  }
+
   private finish(t0: number): void {
     const ms = performance.now() - t0;
     this.spent += ms;
@@ -238,6 +258,7 @@ export class LivePlots {
   }
 
   private record(r: RenderResult): void {
+    if (r.buffer !== undefined && this.spares.length < 4) this.spares.push(r.buffer);
     this.rendered++;
     this.renderCpu += r.cpuMs;
     if (r.error !== undefined) { this.failed++; this.firstError ??= r.error; if (this.failed === 1) console.error(`graphics: plot "${r.name}" at step ${r.step} could not be drawn: ${r.error}`); return; }
@@ -263,21 +284,27 @@ export class LivePlots {
     checkState(state, `heatmap "${name}"`);
     checkHeatmapStyle({ ...options, extent: undefined }, `heatmap "${name}"`);
     this.settleAgreement(state.step);
+    if (this.arriving.length > 0) this.pump(false);
     const cad = this.cadenceOf(name, options.every, state.step);
     if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
     const kept = keptDims(field, { ...options, root: this.root }, `heatmap "${name}"`);
     if (kept.length !== 2) throw new ArgumentError(`heatmap "${name}": the region spans ${kept.length} dimension(s) of more than one cell; a heat map needs exactly 2 (use slice or project for 3-D, profile for a line)`);
     this.made++;
-    const img = reduceField(field, { ...options, root: this.root }, undefined, true);
-    if (img !== null) {
-      const ext = options.extent;
-      const sub = (d: number, e0: number, e1: number): [number, number] => {
-        const n = field.globalShape[img.dims[d]], [c0, c1] = img.cells[d];
-        return [e0 + (c0 / n) * (e1 - e0), e0 + (c1 / n) * (e1 - e0)];
-      };
-      const extent: [number, number, number, number] = ext === undefined ? [...img.cells[0], ...img.cells[1]] : [...sub(0, ext[0], ext[1]), ...sub(1, ext[2], ext[3])];
-      const style: HeatmapStyle = { ...pickStyle(options), extent };
-      this.queue!.submit({ kind: 'heatmap', name, step: state.step, time: state.time, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption: this.caption(state), known: [img.min, img.max] });
+    this.collect();
+    const pending = startReduction(field, { ...options, root: this.root }, undefined, true, this.spares);
+    if (pending !== null) {
+      const ext = options.extent, shape = [...field.globalShape], { step, time } = state, caption = this.caption(state), look = pickStyle(options);
+      // drawn once every rank's pixels have arrived: polled at later plot calls, never waited for here
+      this.arriving.push({ image: pending, submit: (img) => {
+        const sub = (d: number, e0: number, e1: number): [number, number] => {
+          const n = shape[img.dims[d]], [c0, c1] = img.cells[d];
+          return [e0 + (c0 / n) * (e1 - e0), e0 + (c1 / n) * (e1 - e0)];
+        };
+        const extent: [number, number, number, number] = ext === undefined ? [...img.cells[0], ...img.cells[1]] : [...sub(0, ext[0], ext[1]), ...sub(1, ext[2], ext[3])];
+        const style: HeatmapStyle = { ...look, extent };
+        this.queue!.submit({ kind: 'heatmap', name, step, time, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption, known: [img.min, img.max] });
+      } });
+      this.pump(false);
     }
     this.finish(t0);
     this.startAgreement(cad, state.step);
@@ -407,6 +434,7 @@ export class LivePlots {
    */
   close(): PlotStats {
     if (this.closed) return this.stats();
+    this.pump(true);
     this.settleAgreement(null);
     settleReductions();
     this.finishDrawing();
@@ -423,7 +451,9 @@ export class LivePlots {
       this.collect();
       if (this.dir !== null && this.frames.size > 0) {
         for (const list of this.frames.values()) list.sort((a, b) => a.step - b.step);
-        writeAtomic(`${this.dir}/index.html`, galleryHtml(this.title, this.frames));
+        // plots by name: the order frames came back in depends on timing (a heat map is drawn once its pixels arrive)
+        const byName = new Map([...this.frames].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+        writeAtomic(`${this.dir}/index.html`, galleryHtml(this.title, byName));
       }
       this.queue.close();
     }

@@ -74,6 +74,18 @@ interface Plan {
   /** This rank's pixel buffer, reused from frame to frame once its last send completed. */
   acc: Float64Array | null;
   accSend: Request<unknown> | null;
+  /** Root: the receive buffer of each other rank's pixel box, reused from frame to frame. */
+  boxBufs: Map<number, Float64Array>;
+  /** Root: the image whose boxes are still arriving into boxBufs (completed before they are reused). */
+  arriving: PendingImage | null;
+}
+
+/** A reduced image on the root whose pixel boxes may still be arriving. */
+export interface PendingImage {
+  /** Non-blocking: makes progress and tells whether every box has arrived. */
+  test(): boolean;
+  /** Blocks until every box has arrived; then puts the image together (once) and returns it. */
+  wait(): ReducedField;
 }
 
 const comms = new WeakMap<Grid, Comm>();
@@ -200,7 +212,7 @@ function plan(g: Grid, n: ReturnType<typeof normalise>): Plan {
     }
   }
   const local = recvs.length === 0;
-  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts, acc: null, accSend: null };
+  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts, acc: null, accSend: null, boxBufs: new Map(), arriving: null };
   g.cache.set(key, p);
   return p;
 }
@@ -281,16 +293,29 @@ export function keptDims(a: DistributedArray, options: ReduceOptions, what: stri
  * root; returns it there and null elsewhere. Only the root waits for the pixels; the other ranks
  * wait only for the few cells of their pixels that lie on neighbours. `agree`, when given, is
  * max-reduced over all ranks first. With `detach` (live plots), the other ranks' pixel sends
- * complete in the background (settleReductions() waits for them). Collective over the grid's
- * communicator, blocking. Throws ArgumentError for bad options (on every rank, before any
- * message).
+ * complete in the background (settleReductions() waits for them). `spares` (root) are image
+ * buffers the caller is done with: one of the right length is taken and filled instead of a new
+ * one (so a live plot allocates nothing per frame). Collective over the grid's communicator,
+ * blocking. Throws ArgumentError for bad options (on every rank, before any message).
  */
-export function reduceField(a: DistributedArray, options: ReduceOptions = {}, agree?: Float64Array, detach = false): ReducedField | null {
+export function reduceField(a: DistributedArray, options: ReduceOptions = {}, agree?: Float64Array, detach = false, spares?: Float64Array[]): ReducedField | null {
+  return startReduction(a, options, agree, detach, spares)?.wait() ?? null;
+}
+
+/**
+ * reduceField without the root's wait: every rank reduces its pixels and sends them, and the
+ * root gets a PendingImage whose boxes arrive in the background (a live plot polls it at later
+ * steps and draws it once complete), so no rank waits for another's pixels inside the frame.
+ * Other ranks get null. Collective over the grid's communicator; blocking only for the strips of
+ * pixels that cross block edges. Throws ArgumentError for bad options (on every rank).
+ */
+export function startReduction(a: DistributedArray, options: ReduceOptions = {}, agree?: Float64Array, detach = false, spares?: Float64Array[]): PendingImage | null {
   if (detach) for (const r of [...pendingSends.keys()]) if (r.test()) pendingSends.delete(r);
   const arr = checkArray(a, 'reduceField');
   const g = arr.grid;
   const n = normalise(g, options, 'reduceField');
   const p = plan(g, n);
+  p.arriving?.wait(); // the last image's boxes are in boxBufs until it is put together
   const comm = channelOf(g);
   const order = g.order;
   const comp = n.comp;
@@ -353,26 +378,42 @@ export function reduceField(a: DistributedArray, options: ReduceOptions = {}, ag
   // 4. root: each rank's pixel box into place, index order (first kept dimension slowest)
   const shape = p.axes.map((ax) => ax.m);
   const cStrides = denseStrides(shape, 1);
-  const dst = new Float64Array(shape.reduce((x, y) => x * y, 1));
-  const boxes = [];
+  const total = shape.reduce((x, y) => x * y, 1);
+  const spare = spares?.findIndex((b) => b.length === total) ?? -1;
+  const dst = spare >= 0 ? spares!.splice(spare, 1)[0] : new Float64Array(total);
+  const boxes: { buf: Float64Array; counts: number[]; off: number }[] = [];
   const recvs: Request<unknown>[] = [];
   for (let q = 0; q < g.comm.size; q++) {
     const c = g.coordsOf(q);
     const p0 = c.map((x, d) => p.pixRange[d][x][0]), p1 = c.map((x, d) => p.pixRange[d][x][1]);
     const counts = order.map((d) => p1[d] - p0[d]);
     if (counts.some((x) => x <= 0)) continue;
-    const buf = q === g.rank ? acc : new Float64Array(counts.reduce((x, y) => x * y, 1));
+    let buf = q === g.rank ? acc : p.boxBufs.get(q);
+    if (buf === undefined) { buf = new Float64Array(counts.reduce((x, y) => x * y, 1)); p.boxBufs.set(q, buf); }
     if (q !== g.rank) recvs.push(comm.irecvInto(buf, q, 8) as Request<unknown>);
     boxes.push({ buf, counts, off: p0.reduce((t, x, d) => t + x * cStrides[d], 0) });
   }
-  if (recvs.length > 0) Request.waitAll(recvs);
-  for (const b of boxes) copyBox(b.buf, 0, denseStrides(b.counts, 1), dst, b.off, order.map((d) => cStrides[d]), b.counts, 1);
-  let lo = Infinity, hi = -Infinity;
-  for (let k = 0; k < dst.length; k++) { const v = dst[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
-  return {
-    values: dst, shape: n.dims.map((d) => shape[d]), dims: n.dims, cells: n.dims.map((d) => [n.start[d], n.end[d]] as [number, number]),
-    min: lo, max: hi,
+  let image: ReducedField | null = null;
+  const pending: PendingImage = {
+    test: () => image !== null || recvs.every((r) => r.test()),
+    wait: () => {
+      if (image !== null) return image;
+      // one at a time: Request.waitAll's deadlock check on shm names the first request it was
+      // given, so a sender that has already delivered and exited was reported as a deadlock
+      for (const r of recvs) r.wait();
+      for (const b of boxes) copyBox(b.buf, 0, denseStrides(b.counts, 1), dst, b.off, order.map((d) => cStrides[d]), b.counts, 1);
+      let lo = Infinity, hi = -Infinity;
+      for (let k = 0; k < dst.length; k++) { const v = dst[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
+      if (p.arriving === pending) p.arriving = null;
+      image = {
+        values: dst, shape: n.dims.map((d) => shape[d]), dims: n.dims, cells: n.dims.map((d) => [n.start[d], n.end[d]] as [number, number]),
+        min: lo, max: hi,
+      };
+      return image;
+    },
   };
+  p.arriving = pending;
+  return pending;
 }
 
 /** Pixel sends still in flight from reduceField(..., detach), with their buffers (kept alive until complete). */
