@@ -7,7 +7,7 @@
  */
 import { ArgumentError, describe } from '../errors.js';
 import { colorIndex, colormapTable, COLORMAPS, type ColormapName } from './colormaps.js';
-import { encodePng } from './png.js';
+import { encodePng, pngOfRows } from './png.js';
 import { rasterize } from './rasterize.js';
 import { document, line, rect, text } from './svg.js';
 import { linearTicks, tickLabels } from './ticks.js';
@@ -40,13 +40,41 @@ export interface HeatmapStyle {
   plotSize?: number;
 }
 
-/** The colour for NaN (missing) values. */
+/** The colour for NaN (missing) values, and its entry in a palette (after the map's 256). */
 const MISSING = [204, 204, 204];
+const MISSING_ENTRY = 256;
+const palettes = new Map<ColormapName, Uint8Array>();
+
+/** A colour map's 256 entries followed by the missing colour (257 RGB triples). */
+function paletteOf(name: ColormapName): Uint8Array {
+  let p = palettes.get(name);
+  if (p === undefined) {
+    p = new Uint8Array(257 * 3);
+    p.set(colormapTable(name));
+    p.set(MISSING, 3 * MISSING_ENTRY);
+    palettes.set(name, p);
+  }
+  return p;
+}
+
+/** The palette entry of every value: colorIndex's rule inlined (one pass, no call per pixel), NaN to MISSING_ENTRY. */
+function colorEntries(values: Float64Array, lo: number, hi: number): Uint16Array {
+  const out = new Uint16Array(values.length);
+  const span = hi - lo;
+  if (!(span > 0)) { for (let k = 0; k < values.length; k++) { const e = colorIndex(values[k], lo, hi); out[k] = e < 0 ? MISSING_ENTRY : e; } return out; }
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k];
+    if (v !== v) { out[k] = MISSING_ENTRY; continue; }
+    const t = (v - lo) / span;
+    out[k] = t <= 0 ? 0 : t >= 1 ? 255 : Math.min(255, Math.floor(t * 256));
+  }
+  return out;
+}
 
 /** A raster placed on the figure: `fill(rgb, stride)` writes its pixels into an RGB canvas at (x, y). */
 interface Raster {
   x: number; y: number; w: number; h: number;
-  /** Writes the raster scaled to w × h into `rgb` (3 bytes per pixel, `stride` bytes per row). */
+  /** Writes the raster scaled to w × h into `rgb` (3 bytes per pixel, `stride` bytes from a row to the next). */
   blit(rgb: Uint8Array, stride: number): void;
   /** The raster at its own resolution, for an SVG <image>. */
   native(): { width: number; height: number; rgb: Uint8Array };
@@ -56,7 +84,14 @@ interface Raster {
 export interface LaidOut {
   width: number;
   height: number;
+  /** The whole SVG body (title included). */
   body: string;
+  /**
+   * The same body split for frame-to-frame caching: `still` (axes, ticks, colour-bar labels:
+   * the same while the extent and the colour scale are) and `head` (the title, in the top
+   * `headHeight` rows, which nothing else reaches; it changes with the step).
+   */
+  split?: { still: string; head: string; headHeight: number };
   rasters: Raster[];
   /** Where things are, for tests and docs: plot area, colour bar, title baseline, colour scale. */
   geometry: { plot: Box; colorbar: Box; title: Box; range: [number, number] };
@@ -133,8 +168,8 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
   const sx = (X: number) => px + ((X - x0) / (x1 - x0)) * w;
   const sy = (Y: number) => py + h - ((Y - y0) / (y1 - y0)) * h;
   const sc = (V: number) => py + h - ((V - lo) / (hi - lo)) * h;
+  const head = titleText ? text(width / 2, 26, titleText, 15, 'middle') : '';
   const parts: string[] = [];
-  if (titleText) parts.push(text(width / 2, 26, titleText, 15, 'middle'));
   parts.push(rect(px - 0.5, py - 0.5, w + 1, h + 1, '#000'));
   xt.forEach((X, k) => { const x = Math.round(sx(X)) + 0.5; parts.push(line(x, py + h + 0.5, x, py + h + 5.5), text(x, py + h + 19, xl[k], 12)); });
   yt.forEach((Y, k) => { const y = Math.round(sy(Y)) + 0.5; parts.push(line(px - 5.5, y, px - 0.5, y), text(px - 8, y + 4, yl[k], 12, 'end')); });
@@ -144,13 +179,9 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
   ct.forEach((V, k) => { const y = Math.round(sc(V)) + 0.5; parts.push(line(bx + barW + 0.5, y, bx + barW + 5.5, y), text(bx + barW + 8, y + 4, cl[k], 12, 'start')); });
   if (barLabel) parts.push(text(width - 12, py + h / 2, barLabel, 13, 'middle', 90));
 
-  const lut = colormapTable(style.colormap ?? (style.range === 'symmetric' ? 'coolwarm' : 'viridis'));
-  const color = (k: number, out: Uint8Array, o: number) => {
-    if (k < 0) { out[o] = MISSING[0]; out[o + 1] = MISSING[1]; out[o + 2] = MISSING[2]; } else { out[o] = lut[3 * k]; out[o + 1] = lut[3 * k + 1]; out[o + 2] = lut[3 * k + 2]; }
-  };
-  // colour index of every image value, once
-  const idx = new Int16Array(values.length);
-  for (let k = 0; k < values.length; k++) idx[k] = colorIndex(values[k], lo, hi);
+  const lut = paletteOf(style.colormap ?? (style.range === 'symmetric' ? 'coolwarm' : 'viridis'));
+  // colour entry of every image value, once (MISSING_ENTRY for NaN)
+  const idx = colorEntries(values, lo, hi);
   const image: Raster = {
     x: px, y: py, w, h,
     blit(rgb, stride) {
@@ -159,12 +190,20 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
       for (let r = 0; r < h; r++) {
         const j = ny - 1 - Math.min(ny - 1, Math.floor(((r + 0.5) * ny) / h));
         let o = (py + r) * stride + px * 3;
-        for (let c = 0; c < w; c++, o += 3) color(idx[col[c] + j], rgb, o);
+        for (let c = 0; c < w; c++, o += 3) {
+          const k = 3 * idx[col[c] + j];
+          rgb[o] = lut[k]; rgb[o + 1] = lut[k + 1]; rgb[o + 2] = lut[k + 2];
+        }
       }
     },
     native() {
       const rgb = new Uint8Array(nx * ny * 3);
-      for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) color(idx[i * ny + j], rgb, ((ny - 1 - j) * nx + i) * 3);
+      for (let j = 0; j < ny; j++) {
+        for (let i = 0; i < nx; i++) {
+          const k = 3 * idx[i * ny + j], o = ((ny - 1 - j) * nx + i) * 3;
+          rgb[o] = lut[k]; rgb[o + 1] = lut[k + 1]; rgb[o + 2] = lut[k + 2];
+        }
+      }
       return { width: nx, height: ny, rgb };
     },
   };
@@ -172,31 +211,77 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
     x: bx, y: py, w: barW, h,
     blit(rgb, stride) {
       for (let r = 0; r < h; r++) {
-        const k = 255 - Math.min(255, Math.floor(((r + 0.5) * 256) / h));
-        for (let c = 0, o = (py + r) * stride + bx * 3; c < barW; c++, o += 3) color(k, rgb, o);
+        const k = 3 * (255 - Math.min(255, Math.floor(((r + 0.5) * 256) / h)));
+        for (let c = 0, o = (py + r) * stride + bx * 3; c < barW; c++, o += 3) { rgb[o] = lut[k]; rgb[o + 1] = lut[k + 1]; rgb[o + 2] = lut[k + 2]; }
       }
     },
     native() {
       const rgb = new Uint8Array(256 * 3);
-      for (let r = 0; r < 256; r++) color(255 - r, rgb, r * 3);
+      for (let r = 0; r < 256; r++) rgb.set(lut.subarray(3 * (255 - r), 3 * (256 - r)), r * 3);
       return { width: 1, height: 256, rgb };
     },
   };
+  const still = parts.join('');
   return {
-    width, height, body: parts.join(''), rasters: [image, bar],
+    width, height, body: head + still, split: { still, head, headHeight: top - 6 }, rasters: [image, bar],
     geometry: { plot: { x: px, y: py, w, h }, colorbar: { x: bx, y: py, w: barW, h }, title: { x: 0, y: 0, w: width, h: top - 6 }, range: [lo, hi] },
   };
 }
 
-/** Renders a laid-out figure to PNG bytes: resvg draws the vector parts, the rasters are written into its pixels. Local, synchronous. */
-export function figureToPng(fig: { width: number; height: number; body: string; rasters: readonly Raster[] }, level?: number): Uint8Array {
-  const pm = rasterize(document(fig.width, fig.height, fig.body));
-  const n = pm.width * pm.height;
-  const rgb = new Uint8Array(n * 3);
-  const src = pm.rgba;
-  for (let p = 0, q = 0; p < n * 4; p += 4, q += 3) { rgb[q] = src[p]; rgb[q + 1] = src[p + 1]; rgb[q + 2] = src[p + 2]; }
-  for (const r of fig.rasters) r.blit(rgb, pm.width * 3);
-  return encodePng(pm.width, pm.height, rgb, 3, { level });
+/**
+ * An SVG document's pixels in PNG's row layout: per row a filter byte (0, "None") and the row's
+ * RGB (resvg's RGBA on the document's white background, alpha dropped).
+ */
+function rasterizeRows(width: number, height: number, body: string): Uint8Array {
+  const pm = rasterize(document(width, height, body));
+  const src = pm.rgba, rows = new Uint8Array((3 * width + 1) * height);
+  for (let y = 0, p = 0, q = 0; y < height; y++) {
+    rows[q++] = 0;
+    for (let x = 0; x < width; x++, p += 4, q += 3) { rows[q] = src[p]; rows[q + 1] = src[p + 1]; rows[q + 2] = src[p + 2]; }
+  }
+  return rows;
+}
+
+/**
+ * The last vector overlays drawn, so a live plot re-rasterises only what changed since its last
+ * frame: the still part (axes, ticks, labels) when the extent or the colour scale moved, the
+ * title strip when the step did. Keyed by the SVG text itself; a few entries (a handful of
+ * plots), least recently used dropped first.
+ */
+const overlays = new Map<string, Uint8Array>();
+const OVERLAYS_KEPT = 8;
+
+function cachedRows(width: number, height: number, body: string): Uint8Array {
+  const key = `${width}x${height}|${body}`;
+  let rows = overlays.get(key);
+  if (rows === undefined) {
+    rows = rasterizeRows(width, height, body);
+    if (overlays.size >= OVERLAYS_KEPT) overlays.delete(overlays.keys().next().value!);
+  } else overlays.delete(key);
+  overlays.set(key, rows); // most recently used last
+  return rows;
+}
+
+/**
+ * Renders a laid-out figure to PNG bytes: resvg draws the vector parts, the rasters are written
+ * into its pixels, composed straight in PNG's row layout and deflated as opaque RGB with no row
+ * filter at zlib `level` (default 1: for figures the fastest, and no filter made them smaller
+ * than "Up"; measured in docs/graphics.md). A figure with a `split` reuses the overlay
+ * rasterised for an earlier figure with the same still part or title (see overlays), so an
+ * unchanged overlay costs a copy. Local, synchronous.
+ */
+export function figureToPng(fig: { width: number; height: number; body: string; split?: LaidOut['split']; rasters: readonly Raster[] }, level = 1): Uint8Array {
+  const { width, height } = fig;
+  let rows: Uint8Array;
+  if (fig.split === undefined) rows = rasterizeRows(width, height, fig.body);
+  else {
+    rows = cachedRows(width, height, fig.split.still).slice();
+    const hh = Math.min(height, fig.split.headHeight);
+    if (fig.split.head !== '' && hh > 0) rows.set(cachedRows(width, hh, fig.split.head));
+  }
+  const pixels = rows.subarray(1), stride = 3 * width + 1;
+  for (const r of fig.rasters) r.blit(pixels, stride);
+  return pngOfRows(width, height, 3, rows, level);
 }
 
 /** The figure as an SVG document, the rasters embedded as PNG data URIs (drawn without smoothing). Local. */

@@ -21,7 +21,7 @@ import { writeAtomic } from './files.js';
 import { galleryHtml, type FrameRecord } from './gallery.js';
 import { checkHeatmapStyle, type HeatmapStyle } from './heatmapFigure.js';
 import { checkLines, type LinesStyle, type Series } from './linesFigure.js';
-import { keptDims, reduceField, settleReductions, type ReduceOptions } from './reduce.js';
+import { keptDims, reduceField, settleReductions, startReduction, type PendingImage, type ReduceOptions, type ReducedField } from './reduce.js';
 import { RenderQueue, type RenderResult } from './renderQueue.js';
 
 /** Options of `new LivePlots(comm, options)`. Every field is optional. */
@@ -98,8 +98,15 @@ export interface PlotStats {
   medianFrameMs: number;
   /** criticalMs as a share of the time since the plots were created. */
   share: number;
-  /** Renderer time per drawn frame, ms (drawing rank). */
+  /** Renderer time per drawn frame, ms (drawing rank): wall clock, and the render thread's own CPU time. */
   renderMs: number;
+  renderCpuMs: number;
+  /**
+   * What graphics cost the run as a share of its time: the time in plot calls plus, on the
+   * drawing rank, the render thread's CPU time (on a machine with no idle core that CPU is taken
+   * from a stepping rank). The budget mode holds this share (largest over ranks).
+   */
+  costShare: number;
   /** One line for a log: "12 frames, 12 drawn, 0 skipped, 0 failed; 0.8 % of run time (3.1 ms per frame)". */
   summary: string;
 }
@@ -125,6 +132,12 @@ export class LivePlots {
   private drawn = 0;
   private failed = 0;
   private renderMs = 0;
+  private renderCpu = 0;
+  /** Image buffers the renderer handed back, filled again by later frames (drawing rank). */
+  private readonly spares: Float64Array[] = [];
+  /** Heat maps reduced but still receiving pixels from other ranks, and how to submit each (drawing rank). */
+  private readonly arriving: { image: PendingImage; submit: (img: ReducedField) => void }[] = [];
+  private rendered = 0;
   private firstError: string | undefined;
   private closed = false;
   private agreeComm: Comm | null = null;
@@ -194,7 +207,7 @@ export class LivePlots {
     if (this.pendingAgree !== null && this.pendingAgree.step === step) { this.pendingAgree.cadences.add(cad); return; }
     this.settleAgreement(null);
     this.agreeComm ??= this.comm.dup();
-    this.pendingAgree = { req: this.agreeComm.iallreduce([this.spent, performance.now() - this.started], Op.MAX), step, cadences: new Set([cad]) };
+    this.pendingAgree = { req: this.agreeComm.iallreduce([this.cost(), performance.now() - this.started], Op.MAX), step, cadences: new Set([cad]) };
   }
 
   /** Applies a pending agreement once the step has moved on (or now, with null). */
@@ -204,6 +217,32 @@ export class LivePlots {
     const [spent, elapsed] = p.req.wait();
     for (const c of p.cadences) c.agree(p.step, spent, elapsed);
     this.pendingAgree = null;
+  }
+
+  /**
+   * Graphics' cost so far on this rank, ms: time in plot calls, plus on the drawing rank the
+   * render thread's CPU time, with frames still in the renderer counted at the mean so far.
+   */
+  private cost(): number {
+    if (this.queue === null) return this.spent;
+    const perFrame = this.rendered > 0 ? this.renderCpu / this.rendered : 0;
+    return this.spent + this.renderCpu + this.queue.pending * perFrame;
+  }
+
+  /**
+   * Drawing rank: hands the heat maps whose pixels have all arrived to the renderer, in order.
+   * With `block` (close) it waits for every image and for room in the queue, so the last frames
+   * are drawn, not skipped.
+   */
+  private pump(block: boolean): void {
+    while (this.arriving.length > 0) {
+      const a = this.arriving[0];
+      if (!block && !a.image.test()) return;
+      this.arriving.shift();
+      const img = a.image.wait();
+      if (block) this.queue!.waitBelow(this.queue!.capacity);
+      a.submit(img);
+    }
   }
 
   private finish(t0: number): void {
@@ -219,6 +258,9 @@ export class LivePlots {
   }
 
   private record(r: RenderResult): void {
+    if (r.buffer !== undefined && this.spares.length < 4) this.spares.push(r.buffer);
+    this.rendered++;
+    this.renderCpu += r.cpuMs;
     if (r.error !== undefined) { this.failed++; this.firstError ??= r.error; if (this.failed === 1) console.error(`graphics: plot "${r.name}" at step ${r.step} could not be drawn: ${r.error}`); return; }
     this.drawn++;
     this.renderMs += r.ms;
@@ -242,21 +284,27 @@ export class LivePlots {
     checkState(state, `heatmap "${name}"`);
     checkHeatmapStyle({ ...options, extent: undefined }, `heatmap "${name}"`);
     this.settleAgreement(state.step);
+    if (this.arriving.length > 0) this.pump(false);
     const cad = this.cadenceOf(name, options.every, state.step);
     if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
     const kept = keptDims(field, { ...options, root: this.root }, `heatmap "${name}"`);
     if (kept.length !== 2) throw new ArgumentError(`heatmap "${name}": the region spans ${kept.length} dimension(s) of more than one cell; a heat map needs exactly 2 (use slice or project for 3-D, profile for a line)`);
     this.made++;
-    const img = reduceField(field, { ...options, root: this.root }, undefined, true);
-    if (img !== null) {
-      const ext = options.extent;
-      const sub = (d: number, e0: number, e1: number): [number, number] => {
-        const n = field.globalShape[img.dims[d]], [c0, c1] = img.cells[d];
-        return [e0 + (c0 / n) * (e1 - e0), e0 + (c1 / n) * (e1 - e0)];
-      };
-      const extent: [number, number, number, number] = ext === undefined ? [...img.cells[0], ...img.cells[1]] : [...sub(0, ext[0], ext[1]), ...sub(1, ext[2], ext[3])];
-      const style: HeatmapStyle = { ...pickStyle(options), extent };
-      this.queue!.submit({ kind: 'heatmap', name, step: state.step, time: state.time, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption: this.caption(state), known: [img.min, img.max] });
+    this.collect();
+    const pending = startReduction(field, { ...options, root: this.root }, undefined, true, this.spares);
+    if (pending !== null) {
+      const ext = options.extent, shape = [...field.globalShape], { step, time } = state, caption = this.caption(state), look = pickStyle(options);
+      // drawn once every rank's pixels have arrived: polled at later plot calls, never waited for here
+      this.arriving.push({ image: pending, submit: (img) => {
+        const sub = (d: number, e0: number, e1: number): [number, number] => {
+          const n = shape[img.dims[d]], [c0, c1] = img.cells[d];
+          return [e0 + (c0 / n) * (e1 - e0), e0 + (c1 / n) * (e1 - e0)];
+        };
+        const extent: [number, number, number, number] = ext === undefined ? [...img.cells[0], ...img.cells[1]] : [...sub(0, ext[0], ext[1]), ...sub(1, ext[2], ext[3])];
+        const style: HeatmapStyle = { ...look, extent };
+        this.queue!.submit({ kind: 'heatmap', name, step, time, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption, known: [img.min, img.max] });
+      } });
+      this.pump(false);
     }
     this.finish(t0);
     this.startAgreement(cad, state.step);
@@ -367,10 +415,11 @@ export class LivePlots {
     const skipped = this.queue?.skipped ?? 0;
     const perFrame = this.made > 0 ? this.spent / this.made : 0;
     const share = elapsed > 0 ? this.spent / elapsed : 0;
+    const costShare = elapsed > 0 ? (this.spent + this.renderCpu) / elapsed : 0;
     const s: PlotStats = {
       frames: this.made, drawn: this.drawn, skipped, failed: this.failed, criticalMs: this.spent, perFrameMs: perFrame, share,
       medianFrameMs: this.frameTimes.length > 0 ? [...this.frameTimes].sort((a, b) => a - b)[this.frameTimes.length >> 1] : 0,
-      renderMs: this.drawn > 0 ? this.renderMs / this.drawn : 0, summary: '',
+      renderMs: this.drawn > 0 ? this.renderMs / this.drawn : 0, renderCpuMs: this.rendered > 0 ? this.renderCpu / this.rendered : 0, costShare, summary: '',
     };
     if (this.firstError !== undefined) s.firstError = this.firstError;
     s.summary = `${s.frames} frames, ${s.drawn} drawn, ${s.skipped} skipped, ${s.failed} failed; ${(100 * share).toFixed(2)} % of run time (${perFrame.toFixed(1)} ms per frame)`;
@@ -385,6 +434,7 @@ export class LivePlots {
    */
   close(): PlotStats {
     if (this.closed) return this.stats();
+    this.pump(true);
     this.settleAgreement(null);
     settleReductions();
     this.finishDrawing();
@@ -401,7 +451,9 @@ export class LivePlots {
       this.collect();
       if (this.dir !== null && this.frames.size > 0) {
         for (const list of this.frames.values()) list.sort((a, b) => a.step - b.step);
-        writeAtomic(`${this.dir}/index.html`, galleryHtml(this.title, this.frames));
+        // plots by name: the order frames came back in depends on timing (a heat map is drawn once its pixels arrive)
+        const byName = new Map([...this.frames].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+        writeAtomic(`${this.dir}/index.html`, galleryHtml(this.title, byName));
       }
       this.queue.close();
     }

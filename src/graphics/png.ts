@@ -1,6 +1,6 @@
 /**
  * A small PNG codec on node:zlib: encodePng writes 8-bit grey, RGB or RGBA images (every row
- * with the "Up" filter, which suits smooth fields and costs one subtraction per byte);
+ * with the "Up" filter, which suits smooth fields and costs one subtraction per byte, or none);
  * decodePng reads the non-interlaced 8-bit images PNG writers make (any of the five filters),
  * which is what tests and the gallery need to look at pixels.
  */
@@ -43,6 +43,12 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 export interface EncodeOptions {
   /** zlib level, 0 (store) to 9 (smallest); default 3, which is fast and near level 6 in size for fields. */
   level?: number;
+  /**
+   * The row filter: 'up' (default; each byte minus the one above, which suits smooth fields) or
+   * 'none' (the bytes as they are: for figures with large flat areas it was both smaller and
+   * twice as fast to deflate, see docs/graphics.md).
+   */
+  filter?: 'up' | 'none';
 }
 
 /**
@@ -57,26 +63,48 @@ export function encodePng(width: number, height: number, pixels: Uint8Array, cha
   if (!(pixels instanceof Uint8Array) || pixels.length !== width * height * channels) {
     throw new ArgumentError(`encodePng: pixels must be a Uint8Array of ${width} × ${height} × ${channels} = ${width * height * channels} bytes, got ${describe(pixels)}`);
   }
-  const level = options.level ?? 3;
-  if (!Number.isInteger(level) || level < 0 || level > 9) throw new ArgumentError(`encodePng: level must be an integer from 0 to 9, got ${describe(level)}`);
+  const level = checkLevel(options.level ?? 3);
+  if (options.filter !== undefined && options.filter !== 'up' && options.filter !== 'none') throw new ArgumentError(`encodePng: filter must be 'up' or 'none', got ${describe(options.filter)}`);
   const row = width * channels;
   const raw = new Uint8Array((row + 1) * height);
-  for (let y = 0, o = 0, p = 0; y < height; y++) {
-    raw[o++] = y === 0 ? 0 : 2; // None for the first row, Up for the rest
-    if (y === 0) {
-      raw.set(pixels.subarray(0, row), o);
-      o += row; p += row;
-    } else {
-      for (let x = 0; x < row; x++, o++, p++) raw[o] = (pixels[p] - pixels[p - row]) & 255;
+  if (options.filter === 'none') {
+    for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * row, y * row + row), y * (row + 1) + 1); // filter bytes stay 0
+  } else {
+    for (let y = 0, o = 0, p = 0; y < height; y++) {
+      raw[o++] = y === 0 ? 0 : 2; // None for the first row, Up for the rest
+      if (y === 0) {
+        raw.set(pixels.subarray(0, row), o);
+        o += row; p += row;
+      } else {
+        for (let x = 0; x < row; x++, o++, p++) raw[o] = (pixels[p] - pixels[p - row]) & 255;
+      }
     }
   }
+  return pngOfRows(width, height, channels, raw, level);
+}
+
+function checkLevel(level: unknown): number {
+  if (!Number.isInteger(level) || (level as number) < 0 || (level as number) > 9) throw new ArgumentError(`encodePng: level must be an integer from 0 to 9, got ${describe(level)}`);
+  return level as number;
+}
+
+/**
+ * A PNG file from image rows already in PNG's layout: per row one filter-type byte, then the
+ * row's `width × channels` bytes (so a figure composed in that layout is deflated with no
+ * copy). Local, synchronous. Throws ArgumentError when the sizes do not match.
+ */
+export function pngOfRows(width: number, height: number, channels: 1 | 3 | 4, rows: Uint8Array, level: number): Uint8Array {
+  if (COLOR_TYPE[channels] === undefined || !Number.isInteger(width) || width < 1 || !Number.isInteger(height) || height < 1 || !(rows instanceof Uint8Array) || rows.length !== (width * channels + 1) * height) {
+    throw new ArgumentError(`pngOfRows: rows must be a Uint8Array of ${height} rows of 1 + ${width} × ${channels} bytes, got ${describe(rows)} for ${describe(width)} × ${describe(height)} × ${describe(channels)}`);
+  }
+  checkLevel(level);
   const header = new Uint8Array(13);
   const hv = new DataView(header.buffer);
   hv.setUint32(0, width);
   hv.setUint32(4, height);
   header[8] = 8;
   header[9] = COLOR_TYPE[channels];
-  const parts = [SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level })), chunk('IEND', new Uint8Array(0))];
+  const parts = [SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(rows, { level })), chunk('IEND', new Uint8Array(0))];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }

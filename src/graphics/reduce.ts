@@ -71,6 +71,21 @@ interface Plan {
   /** Along the fastest dimension in memory: where each of our pixels' cells begin in the need box, and where the last ends. */
   segments: Int32Array;
   cellCounts: Float64Array | null;
+  /** This rank's pixel buffer, reused from frame to frame once its last send completed. */
+  acc: Float64Array | null;
+  accSend: Request<unknown> | null;
+  /** Root: the receive buffer of each other rank's pixel box, reused from frame to frame. */
+  boxBufs: Map<number, Float64Array>;
+  /** Root: the image whose boxes are still arriving into boxBufs (completed before they are reused). */
+  arriving: PendingImage | null;
+}
+
+/** A reduced image on the root whose pixel boxes may still be arriving. */
+export interface PendingImage {
+  /** Non-blocking: makes progress and tells whether every box has arrived. */
+  test(): boolean;
+  /** Blocks until every box has arrived; then puts the image together (once) and returns it. */
+  wait(): ReducedField;
 }
 
 const comms = new WeakMap<Grid, Comm>();
@@ -197,7 +212,7 @@ function plan(g: Grid, n: ReturnType<typeof normalise>): Plan {
     }
   }
   const local = recvs.length === 0;
-  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts };
+  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts, acc: null, accSend: null, boxBufs: new Map(), arriving: null };
   g.cache.set(key, p);
   return p;
 }
@@ -224,32 +239,44 @@ function poolInto(src: Num, offset: number, strides: number[], tables: Int32Arra
       const pb = tb[ib];
       if (pb < 0) continue;
       const base = pa + pb, row = offset + ia * sa + ib * sb;
-      if (mode === 'mean' && uniform === 4 && sc === 1) {
-        // the common case of 4:1 down-selection of contiguous rows, unrolled (same additions, same order)
-        for (let s = 0, o = row + segments[0]; s < ns; s++, o += 4) {
-          let x = 0;
-          x += src[o]; x += src[o + 1]; x += src[o + 2]; x += src[o + 3];
-          acc[base + s] += x;
-        }
-        continue;
-      }
-      for (let s = 0; s < ns; s++) {
-        let o = row + segments[s] * sc;
-        const e = row + segments[s + 1] * sc;
-        if (mode === 'mean') {
-          let x = 0;
-          for (; o < e; o += sc) x += src[o];
-          acc[base + s] += x;
-        } else if (mode === 'max') {
-          let x = acc[base + s];
-          for (; o < e; o += sc) { const v = src[o]; if (v > x) x = v; }
-          acc[base + s] = x;
-        } else {
-          let x = acc[base + s];
-          for (; o < e; o += sc) { const v = src[o]; if (v < x) x = v; }
-          acc[base + s] = x;
-        }
-      }
+      if (mode === 'mean' && uniform === 4 && sc === 1) runsOf4(src, row + segments[0], ns, acc, base);
+      else runs(src, row, sc, segments, acc, base, mode);
+    }
+  }
+}
+
+// The loops over one row's runs are functions of their own, called once per row: V8 then
+// compiles them as a whole during the first frame (thousands of calls), where one function with
+// all the loops was compiled mid-loop and dropped back to the interpreter on the next frame, so
+// the first two frames each took 25-75 ms instead of about 1.5 ms.
+
+/** Mean pooling of `ns` runs of 4 contiguous cells from `o` (the common 4:1 down-selection), added into acc[base + s]. */
+function runsOf4(src: Num, o: number, ns: number, acc: Float64Array, base: number): void {
+  for (let s = 0; s < ns; s++, o += 4) {
+    let x = 0;
+    x += src[o]; x += src[o + 1]; x += src[o + 2]; x += src[o + 3];
+    acc[base + s] += x;
+  }
+}
+
+/** One row's runs (cells segments[s] to segments[s + 1], stride sc) reduced and combined into acc[base + s]. */
+function runs(src: Num, row: number, sc: number, segments: Int32Array, acc: Float64Array, base: number, mode: PoolMode): void {
+  const ns = segments.length - 1;
+  for (let s = 0; s < ns; s++) {
+    let o = row + segments[s] * sc;
+    const e = row + segments[s + 1] * sc;
+    if (mode === 'mean') {
+      let x = 0;
+      for (; o < e; o += sc) x += src[o];
+      acc[base + s] += x;
+    } else if (mode === 'max') {
+      let x = acc[base + s];
+      for (; o < e; o += sc) { const v = src[o]; if (v > x) x = v; }
+      acc[base + s] = x;
+    } else {
+      let x = acc[base + s];
+      for (; o < e; o += sc) { const v = src[o]; if (v < x) x = v; }
+      acc[base + s] = x;
     }
   }
 }
@@ -278,16 +305,29 @@ export function keptDims(a: DistributedArray, options: ReduceOptions, what: stri
  * root; returns it there and null elsewhere. Only the root waits for the pixels; the other ranks
  * wait only for the few cells of their pixels that lie on neighbours. `agree`, when given, is
  * max-reduced over all ranks first. With `detach` (live plots), the other ranks' pixel sends
- * complete in the background (settleReductions() waits for them). Collective over the grid's
- * communicator, blocking. Throws ArgumentError for bad options (on every rank, before any
- * message).
+ * complete in the background (settleReductions() waits for them). `spares` (root) are image
+ * buffers the caller is done with: one of the right length is taken and filled instead of a new
+ * one (so a live plot allocates nothing per frame). Collective over the grid's communicator,
+ * blocking. Throws ArgumentError for bad options (on every rank, before any message).
  */
-export function reduceField(a: DistributedArray, options: ReduceOptions = {}, agree?: Float64Array, detach = false): ReducedField | null {
+export function reduceField(a: DistributedArray, options: ReduceOptions = {}, agree?: Float64Array, detach = false, spares?: Float64Array[]): ReducedField | null {
+  return startReduction(a, options, agree, detach, spares)?.wait() ?? null;
+}
+
+/**
+ * reduceField without the root's wait: every rank reduces its pixels and sends them, and the
+ * root gets a PendingImage whose boxes arrive in the background (a live plot polls it at later
+ * steps and draws it once complete), so no rank waits for another's pixels inside the frame.
+ * Other ranks get null. Collective over the grid's communicator; blocking only for the strips of
+ * pixels that cross block edges. Throws ArgumentError for bad options (on every rank).
+ */
+export function startReduction(a: DistributedArray, options: ReduceOptions = {}, agree?: Float64Array, detach = false, spares?: Float64Array[]): PendingImage | null {
   if (detach) for (const r of [...pendingSends.keys()]) if (r.test()) pendingSends.delete(r);
   const arr = checkArray(a, 'reduceField');
   const g = arr.grid;
   const n = normalise(g, options, 'reduceField');
   const p = plan(g, n);
+  p.arriving?.wait(); // the last image's boxes are in boxBufs until it is put together
   const comm = channelOf(g);
   const order = g.order;
   const comp = n.comp;
@@ -309,10 +349,10 @@ export function reduceField(a: DistributedArray, options: ReduceOptions = {}, ag
     reqs.push(comm.isend(buf, s.rank, 7) as Request<unknown>);
   }
   if (reqs.length > 0) Request.waitAll(reqs);
-  // 2. every pixel of ours over its cells, in memory order
-  const acc = new Float64Array(p.pixCount);
-  if (n.pool === 'min') acc.fill(Infinity);
-  if (n.pool === 'max') acc.fill(-Infinity);
+  // 2. every pixel of ours over its cells, in memory order (into last frame's buffer when its send is done)
+  if (p.acc === null || (p.accSend !== null && !p.accSend.test())) { p.acc = new Float64Array(p.pixCount); p.accSend = null; }
+  const acc = p.acc;
+  acc.fill(n.pool === 'min' ? Infinity : n.pool === 'max' ? -Infinity : 0);
   if (!p.mine.empty) {
     const { lo, hi } = p.mine;
     let src: Num, off: number, strides: number[];
@@ -343,33 +383,49 @@ export function reduceField(a: DistributedArray, options: ReduceOptions = {}, ag
   if (g.rank !== n.root) {
     if (acc.length > 0) {
       const req = comm.isend(acc, n.root, 8) as Request<unknown>;
-      if (detach) pendingSends.set(req, acc); else req.wait();
+      if (detach) { pendingSends.set(req, acc); p.accSend = req; } else req.wait();
     }
     return null;
   }
   // 4. root: each rank's pixel box into place, index order (first kept dimension slowest)
   const shape = p.axes.map((ax) => ax.m);
   const cStrides = denseStrides(shape, 1);
-  const dst = new Float64Array(shape.reduce((x, y) => x * y, 1));
-  const boxes = [];
+  const total = shape.reduce((x, y) => x * y, 1);
+  const spare = spares?.findIndex((b) => b.length === total) ?? -1;
+  const dst = spare >= 0 ? spares!.splice(spare, 1)[0] : new Float64Array(total);
+  const boxes: { buf: Float64Array; counts: number[]; off: number }[] = [];
   const recvs: Request<unknown>[] = [];
   for (let q = 0; q < g.comm.size; q++) {
     const c = g.coordsOf(q);
     const p0 = c.map((x, d) => p.pixRange[d][x][0]), p1 = c.map((x, d) => p.pixRange[d][x][1]);
     const counts = order.map((d) => p1[d] - p0[d]);
     if (counts.some((x) => x <= 0)) continue;
-    const buf = q === g.rank ? acc : new Float64Array(counts.reduce((x, y) => x * y, 1));
+    let buf = q === g.rank ? acc : p.boxBufs.get(q);
+    if (buf === undefined) { buf = new Float64Array(counts.reduce((x, y) => x * y, 1)); p.boxBufs.set(q, buf); }
     if (q !== g.rank) recvs.push(comm.irecvInto(buf, q, 8) as Request<unknown>);
     boxes.push({ buf, counts, off: p0.reduce((t, x, d) => t + x * cStrides[d], 0) });
   }
-  if (recvs.length > 0) Request.waitAll(recvs);
-  for (const b of boxes) copyBox(b.buf, 0, denseStrides(b.counts, 1), dst, b.off, order.map((d) => cStrides[d]), b.counts, 1);
-  let lo = Infinity, hi = -Infinity;
-  for (let k = 0; k < dst.length; k++) { const v = dst[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
-  return {
-    values: dst, shape: n.dims.map((d) => shape[d]), dims: n.dims, cells: n.dims.map((d) => [n.start[d], n.end[d]] as [number, number]),
-    min: lo, max: hi,
+  let image: ReducedField | null = null;
+  const pending: PendingImage = {
+    test: () => image !== null || recvs.every((r) => r.test()),
+    wait: () => {
+      if (image !== null) return image;
+      // one at a time: Request.waitAll's deadlock check on shm names the first request it was
+      // given, so a sender that has already delivered and exited was reported as a deadlock
+      for (const r of recvs) r.wait();
+      for (const b of boxes) copyBox(b.buf, 0, denseStrides(b.counts, 1), dst, b.off, order.map((d) => cStrides[d]), b.counts, 1);
+      let lo = Infinity, hi = -Infinity;
+      for (let k = 0; k < dst.length; k++) { const v = dst[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
+      if (p.arriving === pending) p.arriving = null;
+      image = {
+        values: dst, shape: n.dims.map((d) => shape[d]), dims: n.dims, cells: n.dims.map((d) => [n.start[d], n.end[d]] as [number, number]),
+        min: lo, max: hi,
+      };
+      return image;
+    },
   };
+  p.arriving = pending;
+  return pending;
 }
 
 /** Pixel sends still in flight from reduceField(..., detach), with their buffers (kept alive until complete). */

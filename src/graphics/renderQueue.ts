@@ -24,10 +24,14 @@ export interface RenderResult {
   time: number;
   /** File name in the output directory, or null (no directory, or failed). */
   file: string | null;
-  /** Time the worker took to draw, encode and write it. */
+  /** Time the worker took to draw, encode and write it (wall clock). */
   ms: number;
+  /** CPU time the worker's thread used for it (the wall time where a thread's CPU time cannot be read). */
+  cpuMs: number;
   bytes: number;
   error?: string;
+  /** A heat map's image buffer, handed back for reuse. */
+  buffer?: Float64Array;
 }
 
 /** The compiled worker script (dist/src/graphics/renderWorker.js), also when this module runs from sources. */
@@ -79,8 +83,13 @@ export class RenderQueue {
 
   /** Blocks until every queued frame is drawn or `timeoutMs` pass; returns whether the queue emptied. */
   drain(timeoutMs = 120_000): boolean {
+    return this.waitBelow(1, timeoutMs);
+  }
+
+  /** Blocks until fewer than `n` frames are waiting or being drawn, or `timeoutMs` pass; returns whether they are. */
+  waitBelow(limit: number, timeoutMs = 120_000): boolean {
     const end = performance.now() + timeoutMs;
-    for (let n = Atomics.load(this.inFlight, 0); n > 0; n = Atomics.load(this.inFlight, 0)) {
+    for (let n = Atomics.load(this.inFlight, 0); n >= limit; n = Atomics.load(this.inFlight, 0)) {
       const left = end - performance.now();
       if (left <= 0) return false;
       Atomics.wait(this.inFlight, 0, n, Math.min(left, 1000));

@@ -4,7 +4,7 @@
  * drawn, written atomically, published to the dashboard, and reported back; the shared counter
  * of frames in flight is decremented and the main thread woken if it waits (close()).
  */
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -24,8 +24,18 @@ if (lowPriority) {
 }
 try { rasterize('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>'); } catch { /* reported with the first frame */ }
 
+/**
+ * This thread's own CPU time in ms. process.cpuUsage() in a worker counts the whole process
+ * (checked on Node 20: an idle worker saw the main thread's 557 ms), and
+ * process.threadCpuUsage() needs Node 23.9, so Linux's per-thread schedstat (ns on the CPU) is
+ * read; elsewhere the wall time stands in (null).
+ */
+function threadCpuMs(): number | null {
+  try { return Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) / 1e6; } catch { return null; }
+}
+
 parentPort!.on('message', (job: RenderJob) => {
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = threadCpuMs();
   let result: RenderResult;
   try {
     const png = job.kind === 'heatmap'
@@ -37,11 +47,14 @@ parentPort!.on('message', (job: RenderJob) => {
       writeAtomic(join(dir, file), png);
     }
     if (publish) publishPlot({ name: job.name, step: job.step, time: job.time, png });
-    result = { name: job.name, step: job.step, time: job.time, file, ms: performance.now() - t0, bytes: png.length };
+    const ms = performance.now() - t0, c1 = c0 === null ? null : threadCpuMs();
+    result = { name: job.name, step: job.step, time: job.time, file, ms, cpuMs: c1 === null || c0 === null ? ms : c1 - c0, bytes: png.length };
   } catch (e) {
-    result = { name: job.name, step: job.step, time: job.time, file: null, ms: performance.now() - t0, bytes: 0, error: (e as Error).message };
+    const ms = performance.now() - t0;
+    result = { name: job.name, step: job.step, time: job.time, file: null, ms, cpuMs: ms, bytes: 0, error: (e as Error).message };
   }
-  results.postMessage(result);
+  // the image's buffer goes back to the drawing rank, which fills it again for a later frame
+  if (job.kind === 'heatmap') { result.buffer = job.image.values; results.postMessage(result, [job.image.values.buffer as ArrayBuffer]); } else results.postMessage(result);
   Atomics.sub(inFlight, 0, 1);
   Atomics.notify(inFlight, 0);
 });

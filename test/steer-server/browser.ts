@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import type { Page } from 'playwright-core';
 import type { SteeredJob } from './helpers.js';
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--headless=new', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -15,18 +16,7 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--headless=new', '--disable-gpu',
  * goes to `screenshot` when SIMDECK_UPDATE_DOCS=1 (else it is only checked).
  */
 export async function driveDashboard(job: SteeredJob, screenshot: string | null): Promise<number> {
-  const { chromium } = await import('playwright-core');
-  const profile = mkdtempSync(join(tmpdir(), 'simdeck-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 980 },
-  });
-  try {
-    const page = context.pages()[0] ?? await context.newPage();
-    page.setDefaultTimeout(90_000); // a loaded shared machine
-    const consoleErrors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.goto(job.url);
+  return withDashboard(job, async (page, consoleErrors, profile) => {
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'running');
     await page.waitForFunction(() => Number(document.getElementById('step')?.textContent) > 0);
     expect(await page.textContent('#connection')).toBe('connected');
@@ -82,6 +72,27 @@ export async function driveDashboard(job: SteeredJob, screenshot: string | null)
     expect(await page.textContent('#state')).toBe('finished');
     expect(consoleErrors).toEqual([]);
     return pausedAt;
+  });
+}
+
+/**
+ * Opens the dashboard of `job` in a fresh headless Chromium (a new profile, removed afterwards)
+ * and runs `body` with the page, the console errors seen so far, and the profile directory.
+ */
+export async function withDashboard<T>(job: SteeredJob, body: (page: Page, consoleErrors: string[], profile: string) => Promise<T>): Promise<T> {
+  const { chromium } = await import('playwright-core');
+  const profile = mkdtempSync(join(tmpdir(), 'simdeck-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 980 },
+  });
+  try {
+    const page = context.pages()[0] ?? await context.newPage();
+    page.setDefaultTimeout(90_000); // a loaded shared machine
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(job.url);
+    return await body(page, consoleErrors, profile);
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
