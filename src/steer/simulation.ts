@@ -12,6 +12,8 @@
  * milliseconds apart (a nonblocking bcast of 7 doubles, read at the next step). Commands follow in a second bcast only when there
  * are some. So an idle steered loop reads no clock per step and sends one small message per 10 ms.
  */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Comm } from '../comm/comm.js';
 import type { Request } from '../comm/request.js';
 import { Op } from '../comm/ops.js';
@@ -19,7 +21,7 @@ import { ArgumentError, describe } from '../errors.js';
 import { type Cadence, type Hook, dueTime, parseCadence } from './cadence.js';
 import { checkCommand } from './commands.js';
 import { CommandLog, type LogEntry, readCommandLog } from './commandLog.js';
-import { formatSeconds, parseDuration } from './duration.js';
+import { formatSeconds, parseDuration, roundTime } from './duration.js';
 import { evaluate, type EvalAnswer } from './evaluate.js';
 import type { ParamDescription, SteerReply, SteerRequest, SteerStatus, SteeringLink, TimerSummary } from './link.js';
 import { steeringRequested, startupLink } from './openLink.js';
@@ -58,7 +60,11 @@ export interface SimulationOptions<P extends ParamSchema = ParamSchema> {
   steer?: boolean | SteeringLink;
   /** Replay this command log (default: $SIMDECK_REPLAY, set by `simdeck run --replay LOG`). */
   replay?: string;
-  /** Where rank 0 writes the command log (default: steer-<date>-<pid>.jsonl in the working directory when steering is on; false: none). */
+  /**
+   * Where rank 0 writes the command log when steering is on: a file, or a directory (existing, or
+   * ending in '/') for `steer-<date>-<pid>.jsonl`; false: none. Default: $SIMDECK_STEER_LOG
+   * (`simdeck run --steer-log PATH`), else that file name in the working directory.
+   */
   log?: string | false;
   /** Live status line on rank 0: true, or the seconds between lines when not on a terminal (default false). */
   status?: boolean | number;
@@ -257,7 +263,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     this.steered = shared.steered;
     this.replayEntries = shared.replay;
     if (comm.rank === 0 && this.steered) {
-      const path = options.log ?? defaultLogPath();
+      const path = options.log === false ? false : logPathFor(options.log);
       if (path !== false) {
         this.log = new CommandLog(path, { ...this.paramValues });
         (this as { logPath: string | null }).logPath = path;
@@ -580,7 +586,8 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       if (wall >= h.k * h.every) mask += bit;
       bit *= 2;
     }
-    if (this.steered && wall - this.lastGather >= LIVE_TIMERS_SECONDS) { flags |= F_TIMERS; this.lastGather = wall; }
+    // live timers for the clients: a gather over the ranks every 2 s, only while someone watches
+    if (this.steered && wall - this.lastGather >= LIVE_TIMERS_SECONDS && this.watched()) { flags |= F_TIMERS; this.lastGather = wall; }
     // schedule the next agreement about syncInterval seconds ahead, from the measured step rate
     const steps = this.step - this.lastSyncStep;
     const secs = wall - this.lastSyncWall;
@@ -787,7 +794,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       if (report) {
         const rate = wall > 0 ? (this.step - this.rateStart) / wall : 0;
         const lines = [
-          `simulation stopped (${describeReason(this.stopReason!)}) at step ${this.step}, time ${Number(this.time.toPrecision(12))}, after ${formatSeconds(wall)} (${rate >= 100 ? Math.round(rate) : rate.toPrecision(3)} steps/s)`,
+          `simulation stopped (${describeReason(this.stopReason!)}) at step ${this.step}, time ${roundTime(this.time)}, after ${formatSeconds(wall)} (${rate >= 100 ? Math.round(rate) : rate.toPrecision(3)} steps/s)`,
           formatTimers(summary.filter((t) => t.calls > 0), this.comm.size),
         ];
         if (this.logPath !== null) lines.push(`command log: ${this.logPath}`);
@@ -817,11 +824,25 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     if (this.fromStartup && this.link !== null) this.link.close();
   }
 
-  /** Rank 0: the status clients see, published at most 10 times a second (always when `force`). */
+  /**
+   * Rank 0: the status clients see. Built and published only when the run changes state, when
+   * `force`, or when a client waits for one (at most 10 times a second): with no client connected
+   * a steered loop builds no status at all. Encoding and sending are the server thread's.
+   */
   private publish(now: number, wall: number, state: SteerStatus['state'], force = false): void {
-    if (this.link === null || (!force && now - this.lastPublish < STATUS_MS)) return;
+    const link = this.link;
+    if (link === null) return;
+    if (!force && state === this.publishedState && (now - this.lastPublish < STATUS_MS || !this.watched())) return;
     this.lastPublish = now;
-    this.link.publishStatus(this.statusOf(wall, state));
+    this.publishedState = state;
+    link.publishStatus(this.statusOf(wall, state));
+  }
+
+  private publishedState: SteerStatus['state'] | null = null;
+
+  /** Rank 0: whether a client waits for a status (a link that cannot tell is always watched). */
+  private watched(): boolean {
+    return this.link !== null && (this.link.wantsStatus?.() ?? true);
   }
 
   private statusOf(wall: number, state: SteerStatus['state']): SteerStatus {
@@ -876,7 +897,20 @@ function describeReason(r: StopReason): string {
   }
 }
 
-function defaultLogPath(): string {
+/**
+ * Where rank 0 writes the command log: `chosen` (the `log` option, else SIMDECK_STEER_LOG, which
+ * `simdeck run --steer-log` sets), a file path or a directory (an existing one, or a path ending
+ * in '/', created if need be) that gets `steer-<date>-<pid>.jsonl`; with neither, that name in
+ * the working directory.
+ */
+function logPathFor(chosen: string | undefined): string {
   const d = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
-  return process.env.SIMDECK_STEER_LOG || `steer-${d}-${process.pid}.jsonl`;
+  const name = `steer-${d}-${process.pid}.jsonl`;
+  const where = chosen ?? (process.env.SIMDECK_STEER_LOG || '');
+  if (where === '') return name;
+  if (where.endsWith('/') || (existsSync(where) && statSync(where).isDirectory())) {
+    mkdirSync(where, { recursive: true });
+    return join(where, name);
+  }
+  return where;
 }

@@ -4,9 +4,10 @@
  * loop a SteeringLink whose `poll()` costs one Atomics.load when nothing arrived and whose
  * `waitForCommands(ms)` sleeps in Atomics.wait (no CPU while a job is paused).
  *
- * Status is latest-wins: `publishStatus` only remembers the status, and hands it to the worker
- * when the worker asked for one (at most ~10 times a second while a client is connected) or when
- * the run changes state (running, paused, ...). A slow or vanished client never stalls the loop.
+ * Status is latest-wins: the worker asks for one (WANT_STATUS, at most ~10 times a second and only
+ * while a client is connected), the loop checks `wantsStatus()` and builds a status only then or
+ * when the run changes state (running, paused, ...); `publishStatus` hands it to the worker, which
+ * encodes it (JSON) and sends it. A slow or vanished client never stalls the loop.
  */
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +147,10 @@ class WorkerLink implements SteeringLink {
       if (left <= 0) return got;
       Atomics.wait(this.words, W.DOORBELL, this.seenBell, left);
     }
+  }
+
+  wantsStatus(): boolean {
+    return Atomics.load(this.words, W.WANT_STATUS) === 1;
   }
 
   publishStatus(status: SteerStatus): void {

@@ -13,7 +13,7 @@ export const W = {
   DOORBELL: 0,
   /** Requests the worker has posted so far. */
   REQUESTS: 1,
-  /** 1 when the worker wants a fresh status (a client connected, or the last one was sent); cleared by the main thread. */
+  /** 1 when the worker wants a fresh status (a client connected, or the last one was sent); cleared by the main thread when it sends one, and by the worker when the last client leaves. */
   WANT_STATUS: 2,
   /** Set to 1 by the worker once its server is closed (the main thread waits for it in close()). */
   CLOSED: 3,
