@@ -56,6 +56,12 @@ console.log(markdownTable(['target', 'measured (wall)', 'met'], [
   ['idle steering ≤ 1 µs per step over the bare loop (empty step)', `${fmt(idleNs)} ns`, idleNs <= 1000 ? 'yes' : 'no'],
   [`client at 10 Hz ≤ 1 % of a heat2d ${res.n}² step`, `${fmt(heatPct)} %`, heatPct <= 1 ? 'yes' : 'no'],
 ]));
+// What a watching client costs the job in CPU, from the empty step (no messages, so no waiting
+// inflates CPU time): the extra CPU seconds per second of run, mostly the server thread's
+const extraCpu = (pick('empty', 'client', 1) - pick('empty', 'idle', 1)) / pick('empty', 'client', 0);
+console.log(`\nWith a client watching, the job used ${fmt(100 * extraCpu)} % of a core more than with steering on and no client ` +
+  '(empty step, CPU time of the slowest rank\'s process over wall time: building the status on rank 0\'s main thread, encoding and sending it on the server thread). ' +
+  'On a machine with a core per rank that is the most a client can take from a step.');
 console.log('');
 const q = (xs) => `${fmt(median(xs))} ms (max ${fmt(Math.max(...xs))} ms)`;
 console.log(`Latency from a \`set\` sent by a WebSocket client to its application on the last rank, median of ${res.latencyEmpty.length}: ` +
