@@ -5,7 +5,8 @@
  * Host/Origin checks (security.ts); every frame is size-limited and checked (protocol.ts); a bad
  * frame gets an error reply and never reaches the loop. Requests go to the main thread over a
  * MessagePort plus a doorbell word it can test and sleep on; status comes back latest-wins and
- * is sent to each client only while that client keeps up (a slow client skips frames).
+ * is sent to each client only while that client keeps up (a slow client skips frames). The thread
+ * has no timer: it wakes for a request, a status or a reply to send, a plot or metrics panel.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -23,8 +24,6 @@ import { W, type ToWorker, type WorkerConfig, type WorkerStarted } from './share
 const MAX_PENDING_PER_CLIENT = 64;
 /** Status frames are not sent to a client with more than this many bytes still unsent. */
 const SLOW_CLIENT_BYTES = 256 * 1024;
-/** Status cadence while clients are connected, in ms (10 Hz). */
-const STATUS_PERIOD_MS = 100;
 /** Live plots and metric panels kept (latest of each). */
 const MAX_PLOTS = 32;
 const MAX_PANELS = 32;
@@ -57,10 +56,7 @@ const held: { client: Client; serverId: number; command: SteerCommand }[] = [];
 let status: SteerStatus | null = null;
 let statusFrame = '';
 let statusVersion = 0;
-let statusSeen = 0;
 let closing = false;
-/** The status cadence (tick), running only while clients are connected. */
-let timer: ReturnType<typeof setInterval> | null = null;
 const plots = new Map<string, { step: number; time: number; png: Buffer; version: number }>();
 const panels = new Map<string, Record<string, number | string>>();
 let plotVersion = 0;
@@ -212,15 +208,6 @@ function broadcast(message: unknown): void {
   for (const c of clients) send(c, text);
 }
 
-function tick(): void {
-  fanOutStatus();
-  // Ask the loop for a fresh status once the last one arrived (latest-wins, ~10 Hz).
-  if (clients.size > 0 && statusSeen !== statusVersion) {
-    statusSeen = statusVersion;
-    Atomics.store(words, W.WANT_STATUS, 1);
-  }
-}
-
 function listenChannels(): BroadcastChannel[] {
   const plotChannel = new BroadcastChannel(PLOT_CHANNEL);
   plotChannel.onmessage = (e: unknown) => {
@@ -260,8 +247,6 @@ async function start(): Promise<void> {
       const client: Client = { ws, pending: new Map(), statusSent: statusVersion };
       clients.add(client);
       Atomics.store(words, W.CLIENTS, clients.size);
-      statusSeen = -1; // ask the loop for a fresh status
-      timer ??= setInterval(tick, STATUS_PERIOD_MS); // the status cadence runs only while someone watches
       send(client, {
         type: 'hello', title: config.title, params, status,
         plots: [...plots.keys()].map(plotMessage), metrics: [...panels].map(([panel, values]) => ({ panel, values })),
@@ -271,13 +256,7 @@ async function start(): Promise<void> {
       ws.on('close', () => {
         clients.delete(client);
         for (const id of client.pending.keys()) waiting.delete(id);
-        Atomics.store(words, W.CLIENTS, clients.size);
-        if (clients.size === 0 && timer !== null) {
-          // nobody watches: the loop stops building statuses, and this thread sleeps
-          clearInterval(timer);
-          timer = null;
-          Atomics.store(words, W.WANT_STATUS, 0);
-        }
+        Atomics.store(words, W.CLIENTS, clients.size); // none left: the loop stops building statuses
       });
     });
   });
@@ -292,12 +271,11 @@ async function start(): Promise<void> {
 
   port.on('message', (m: ToWorker) => {
     switch (m.type) {
-      case 'status': onStatus(m.status); break;
+      case 'status': Atomics.add(words, W.STATUS_TAKEN, 1); onStatus(m.status); break;
       case 'reply': onReply(m.reply); break;
       case 'announce': onAnnounce(m.params); break;
       case 'close': {
         closing = true;
-        if (timer !== null) clearInterval(timer);
         for (const c of channels) c.close();
         fanOutStatus();
         const open = [...clients].map((c) => new Promise<void>((done) => { c.ws.once('close', () => done()); c.ws.close(1001, 'job finished'); }));

@@ -20,7 +20,7 @@ import { Simulation, openSteering, type SteeringLink } from 'simdeck/steer';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** Seconds a bare loop of each step runs per round (the step counts are chosen from it). */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
-const N = 512;
+const N = Number(process.env.BENCH_STEER_N ?? 512);
 const clientScript = new URL('../steer/client.mjs', import.meta.url).pathname;
 
 let link: SteeringLink | null = null;

@@ -1,5 +1,5 @@
 // A real WebSocket client of the steering server for the steer benchmark (a process of its own,
-// started by rank 0 of test/bench/decks/steer.ts). Writes FILE.ready once the server's hello
+// started by rank 0 of test/bench/decks/steer.ts; it runs at nice 19). Writes FILE.ready once the server's hello
 // arrived, and its results to FILE when done:
 //   node client.mjs stream URL FILE          receive status (the server streams it at 10 Hz) until
 //                                            SIGTERM; FILE: {"frames":n,"seconds":s}
@@ -7,7 +7,11 @@
 //                                            reply), then `stop`; FILE: {"sends":[epoch ms, ...]}
 //   node client.mjs pause URL FILE MS        after 300 ms send `pause`, wait MS, send `stop`
 import { writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import WebSocket from 'ws';
+
+// nice 19: a dashboard normally runs on another machine; here it must not take the ranks' cores
+setPriority(19);
 
 const [mode, url, file, arg] = process.argv.slice(2);
 const ws = new WebSocket(url, 'simdeck-attach', { perMessageDeflate: false });
