@@ -505,6 +505,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       whenFlag = ctl[C_WHEN]!;
       negDt = ctl[C_NEGDT]!;
       this.afterControl(accepted);
+      if (rank0) this.publishAt(a); // after the collective: no rank waits while rank 0 builds a status
       if (this.paused && this.stopRequested === null) this.pauseLoop();
     } else if (syncDue && this.syncInterval === 0) {
       // agreement at every step, blocking: a command is applied at the very next boundary
@@ -513,6 +514,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       if (this.comm.size > 1) this.comm.bcastInto(ctl, 0);
       this.nextSync = ctl[C_NEXT]!;
       this.afterControl(accepted);
+      if (rank0) this.publishAt(a);
       if (this.paused && this.stopRequested === null) this.pauseLoop();
     } else if (syncDue) {
       // Pipelined: the control rank 0 posts at an agreement point (a nonblocking bcast) is read by
@@ -530,10 +532,12 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
         if (rank0) this.pendingAccepted = this.fillControl(a, false);
         if (this.comm.size > 1) {
           this.pending = this.comm.ibcast(rank0 ? Float64Array.from(ctl) : null, 0) as Request<Float64Array>;
+          if (rank0) this.publishAt(a); // after posting: the others never wait for a status to be built
         } else {
           this.nextSync = ctl[C_NEXT]!;
           this.afterControl(this.pendingAccepted);
           this.pendingAccepted = [];
+          this.publishAt(a);
           if (this.paused && this.stopRequested === null) this.pauseLoop();
         }
       }
@@ -568,7 +572,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     return (this.stopSteps !== null && this.step >= this.stopSteps) || (this.stopTime !== null && this.time >= this.stopTime);
   }
 
-  /** Rank 0: fills the control vector (wall clock, flags, due wall hooks, schedule, commands); returns the commands accepted. */
+  /** Rank 0: fills the control vector (wall clock, flags, due wall hooks, schedule, commands); returns the commands accepted. The status is published after the collective (publishAt). */
   private fillControl(now: number, paused: boolean, waitMs = 0): Accepted[] {
     const ctl = this.ctl;
     const wall = (now - this.t0) / 1000;
@@ -600,7 +604,6 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     ctl[C_FLAGS] = flags;
     ctl[C_WALLHOOKS] = mask;
     ctl[C_NCMD] = accepted.length;
-    this.publish(now, wall, paused ? 'paused' : 'running');
     return accepted;
   }
 
@@ -712,7 +715,9 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     while (this.paused && this.stopRequested === null) {
       let accepted: Accepted[] = [];
       if (this.comm.rank === 0) {
-        accepted = this.fillControl(performance.now(), true, this.link !== null && this.replayEntries === null ? PAUSE_WAIT_MS : 0);
+        const now = performance.now();
+        this.publishAt(now); // clients see 'paused' before rank 0 goes to sleep
+        accepted = this.fillControl(now, true, this.link !== null && this.replayEntries === null ? PAUSE_WAIT_MS : 0);
         this.showStatus(true, 'paused');
       }
       if (this.comm.size > 1) this.comm.bcastInto(this.ctl, 0);
@@ -839,6 +844,11 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
   }
 
   private publishedState: SteerStatus['state'] | null = null;
+
+  /** Rank 0, after an agreement point's collective: publishes the status of `now` (running or paused) if a client wants it. */
+  private publishAt(now: number): void {
+    if (this.link !== null) this.publish(now, (now - this.t0) / 1000, this.paused ? 'paused' : 'running');
+  }
 
   /** Rank 0: whether a client waits for a status (a link that cannot tell is always watched). */
   private watched(): boolean {
