@@ -155,6 +155,10 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
   readonly timers = new PhaseTimers();
   private readonly tStep: number;
   private readonly tSteer: number;
+  /** Rank 0 of a steered run: the 'steer' timer (its own steering work, apart from waiting in 'sync'); -1 elsewhere. */
+  private tWork = -1;
+  /** Milliseconds of steering work in the current agreement point (rank 0). */
+  private work = 0;
   private readonly tDt: number;
 
   // steering
@@ -259,6 +263,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       throw new SteeringUnavailableError(shared.error.replace(/^\w+: /, ''));
     }
     this.link = link;
+    if (link !== null) this.tWork = this.timers.slot('steer');
     this.fromStartup = fromStartup;
     this.steered = shared.steered;
     this.replayEntries = shared.replay;
@@ -496,7 +501,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     if (this.perStep) {
       // a collective runs every step anyway: the control rides in it (MAX: rank 0's slots, any rank's predicate, -min dt)
       let accepted: Accepted[] = [];
-      if (rank0) accepted = this.fillControl(a, false);
+      if (rank0) accepted = this.fillTimed(a);
       else ctl.fill(-Infinity);
       ctl[C_WHEN] = whenFlag;
       ctl[C_NEGDT] = negDt;
@@ -510,7 +515,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     } else if (syncDue && this.syncInterval === 0) {
       // agreement at every step, blocking: a command is applied at the very next boundary
       let accepted: Accepted[] = [];
-      if (rank0) accepted = this.fillControl(a, false);
+      if (rank0) accepted = this.fillTimed(a);
       if (this.comm.size > 1) this.comm.bcastInto(ctl, 0);
       this.nextSync = ctl[C_NEXT]!;
       this.afterControl(accepted);
@@ -529,7 +534,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
         if (this.paused && this.stopRequested === null) this.pauseLoop();
       }
       if (this.step >= this.nextSync && this.stopRequested === null && this.pauseAt !== this.step && !this.localStop()) {
-        if (rank0) this.pendingAccepted = this.fillControl(a, false);
+        if (rank0) this.pendingAccepted = this.fillTimed(a);
         if (this.comm.size > 1) {
           this.pending = this.comm.ibcast(rank0 ? Float64Array.from(ctl) : null, 0) as Request<Float64Array>;
           if (rank0) this.publishAt(a); // after posting: the others never wait for a status to be built
@@ -559,8 +564,20 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       if (globalMin === -Infinity) globalMin = NaN;
     } else if (globalMin === -Infinity) globalMin = NaN;
     this.commandsApplied = false;
-    this.timers.add(this.tSteer, (performance.now() - b) / 1000);
+    const work = this.work;
+    this.work = 0;
+    this.timers.add(this.tSteer, (performance.now() - b - work) / 1000);
+    if (this.tWork >= 0) this.timers.add(this.tWork, work / 1000);
     return globalMin;
+  }
+
+  /** Rank 0 in agree(): fillControl, its time counted as steering work when a link is open (no clock read otherwise). */
+  private fillTimed(a: number): Accepted[] {
+    if (this.link === null) return this.fillControl(a, false);
+    const w = performance.now();
+    const accepted = this.fillControl(a, false);
+    this.work += performance.now() - w;
+    return accepted;
   }
 
   private commandsApplied = false;
@@ -840,7 +857,9 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     if (!force && state === this.publishedState && (now - this.lastPublish < STATUS_MS || !this.watched())) return;
     this.lastPublish = now;
     this.publishedState = state;
+    const w = performance.now();
     link.publishStatus(this.statusOf(wall, state));
+    this.work += performance.now() - w;
   }
 
   private publishedState: SteerStatus['state'] | null = null;

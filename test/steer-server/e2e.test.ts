@@ -79,7 +79,8 @@ for (let i = 0; i < 6000 && !existsSync(${JSON.stringify(go)}); i++) Atomics.wai
 console.log('DECLARING');
 const sim = new Simulation(world, { params: { alpha: { value: 0.1, min: 0, max: 1 } }, stop: { steps: 1e9 }, report: false });
 sim.onChange((c) => console.log('APPLIED', c.step, c.name + '=' + c.value));
-sim.run(() => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); });`);
+sim.run(() => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); });
+console.log('TIMERS', sim.timers.local().filter((t) => t.calls > 0).map((t) => t.name).join(' '));`);
   const runtimeDir = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
   const job = startSimdeck(['run', '--steer', '-n', '2', join(dir, 'deck.ts')], { XDG_RUNTIME_DIR: runtimeDir, SIMDECK_STEER_LOG: join(runtimeDir, 'steer.jsonl') });
   try {
@@ -97,6 +98,8 @@ sim.run(() => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
     expect((await job.exited).code, job.out.stderr).toBe(0);
     const applied = events(job.out.stdout, 'APPLIED').map(([r, e]) => `${r} ${e}`).sort();
     expect(applied).toEqual([`0 ${reply.ok && reply.step} alpha=0.2`, `1 ${reply.ok && reply.step} alpha=0.2`]);
+    // rank 0 times its own steering work apart from waiting at agreement points
+    expect(events(job.out.stdout, 'TIMERS').sort()).toEqual([[0, 'step sync steer'], [1, 'step sync']]);
   } finally {
     if (job.child.exitCode === null) job.child.kill('SIGKILL');
   }

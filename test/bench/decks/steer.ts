@@ -113,19 +113,22 @@ for (const [name, w] of Object.entries(works)) {
 }
 
 const VARIANTS = ['bare', 'off', 'idle', 'client'] as const;
+/** results[work][variant]: per round [wall, CPU, rank 0's steer timer] seconds per step. */
 const results: Record<string, Record<string, number[][]>> = {};
 const clientHz: number[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   for (const [name, w] of Object.entries(works)) {
     const n = steps[name]!;
     for (const variant of VARIANTS) {
-      let figures: [number, number];
-      if (variant === 'bare') figures = timed(() => bare(w, n), n);
+      let figures: number[];
+      if (variant === 'bare') figures = [...timed(() => bare(w, n), n), 0];
       else {
         const sim = simulation(w, n, variant !== 'off');
         const client = variant === 'client' && world.rank === 0 ? startClient('stream') : null;
         if (variant === 'client') world.barrier();
         figures = timed(() => sim.run(w.step), n);
+        // rank 0's own steering work (its `steer` timer: polling, the control message, statuses), per step
+        figures.push((sim.timers.local().find((t) => t.name === 'steer')?.mean ?? 0) / n);
         if (client !== null) {
           client.child.kill('SIGTERM');
           const got = readJson<{ frames: number; seconds: number }>(client.file);
