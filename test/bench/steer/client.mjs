@@ -6,7 +6,7 @@
 //   node client.mjs latency URL FILE N       send `set a=1..N` one at a time (3-5 ms apart after each
 //                                            reply), then `stop`; FILE: {"sends":[epoch ms, ...]}
 //   node client.mjs pause URL FILE MS        after 300 ms send `pause`, wait MS, send `stop`
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import WebSocket from 'ws';
 
@@ -21,6 +21,12 @@ let frames = 0;
 let first = 0;
 let nextId = 1;
 const waiting = new Map();
+
+/** Writes the result file whole (under a temporary name, then renamed: the deck waits for the name). */
+function result(value) {
+  writeFileSync(`${file}.tmp`, JSON.stringify(value) + '\n');
+  renameSync(`${file}.tmp`, file);
+}
 
 function request(command) {
   const id = nextId++;
@@ -43,7 +49,7 @@ ws.on('error', (e) => { process.stderr.write(`client: ${e.message}\n`); process.
 ws.on('close', () => { if (mode !== 'stream') process.exit(0); });
 
 process.on('SIGTERM', () => {
-  writeFileSync(file, JSON.stringify({ frames, seconds: (epoch() - first) / 1000 }) + '\n');
+  result({ frames, seconds: (epoch() - first) / 1000 });
   process.exit(0);
 });
 
@@ -55,13 +61,13 @@ async function run() {
       sends.push(epoch());
       await request({ kind: 'set', name: 'a', value: i });
     }
-    writeFileSync(file, JSON.stringify({ sends }) + '\n');
+    result({ sends });
     await request({ kind: 'stop' });
   } else if (mode === 'pause') {
     await sleep(300);
     await request({ kind: 'pause' });
     await sleep(Number(arg));
-    writeFileSync(file, JSON.stringify({ paused: Number(arg) }) + '\n');
+    result({ paused: Number(arg) });
     await request({ kind: 'stop' });
   }
 }
