@@ -4,6 +4,7 @@
  */
 import type { Comm } from './comm/comm.js';
 import { getApp, getAppIndex, getWorld, prepareTransport } from './runtime/world.js';
+import { startSteering } from './runtime/steering.js';
 
 export { Comm } from './comm/comm.js';
 export { Op } from './comm/ops.js';
@@ -20,6 +21,7 @@ await prepareTransport(); // an MPI job's ranks load the MPI transport here; oth
 
 /** The communicator of every rank in the job. */
 export const world: Comm = getWorld();
+await startSteering(world); // with SIMDECK_STEER=1, world rank 0 opens the steering server here
 /** This deck's ranks in an MPMD job; the same as `world` for a single deck. */
 export const app: Comm = getApp();
 /** The index of this rank's deck in an MPMD job (0 for a single deck). */

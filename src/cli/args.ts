@@ -27,6 +27,8 @@ export interface RunOptions {
   steer: boolean;
   /** `--steer-host ADDR`: bind the steering server to ADDR (a non-loopback address is an explicit opt-in). */
   steerHost: string | null;
+  /** `--steer-log PATH`: where rank 0 writes the steering command log, a file or a directory (SIMDECK_STEER_LOG). */
+  steerLog: string | null;
   /** `--replay LOG`: run again with the steering commands of LOG (SIMDECK_REPLAY). */
   replay: string | null;
   /** `--restart FILE`: the checkpoint simdeck/io restarts from (SIMDECK_RESTART). */
@@ -36,7 +38,7 @@ export interface RunOptions {
 }
 
 const USAGE = 'usage: simdeck run [--output prefixed|rank0|raw] [--hang-timeout SECONDS] [--wait auto|spin|block] ' +
-  '[--transport shm|mpi] [--mpi openmpi|mpich] [--steer] [--steer-host ADDR] [--replay LOG] [--restart FILE] [--interactive] -n N deck.ts [args...] [: -n M other.ts [args...]]';
+  '[--transport shm|mpi] [--mpi openmpi|mpich] [--steer] [--steer-host ADDR] [--steer-log PATH] [--replay LOG] [--restart FILE] [--interactive] -n N deck.ts [args...] [: -n M other.ts [args...]]';
 
 /** The usage line of `simdeck run`. */
 export function runUsage(): string {
@@ -54,7 +56,7 @@ function positiveInt(value: string | undefined, flag: string): number {
 /** Parses the arguments after `run`. Throws ArgumentError with the usage on bad input. */
 export function parseRunArgs(argv: string[]): RunOptions {
   const opts: RunOptions = { apps: [], output: null, hangTimeout: null, wait: null, transport: 'auto', mpi: null,
-    steer: false, steerHost: null, replay: null, restart: null, interactive: false };
+    steer: false, steerHost: null, steerLog: null, replay: null, restart: null, interactive: false };
   let i = 0;
   let ranks: number | null = null;
   const value = (flag: string): string => {
@@ -105,6 +107,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
       case '--steer': opts.steer = true; break;
       case '--interactive': opts.interactive = true; break;
       case '--steer-host': opts.steerHost = take(); opts.steer = true; break;
+      case '--steer-log': opts.steerLog = take(); opts.steer = true; break;
       case '--replay': opts.replay = take(); break;
       case '--restart': opts.restart = take(); break;
       case ':':

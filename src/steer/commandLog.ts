@@ -11,6 +11,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { describe } from '../errors.js';
 import type { SteerCommand } from './link.js';
+import { roundTime } from './duration.js';
 import { ReplayError } from './errors.js';
 
 /** One applied (or refused) command as logged. */
@@ -27,7 +28,7 @@ export interface LogEntry {
 /** Appends entries to a JSON-lines file, one write per line (no buffering: a crash loses nothing logged). */
 export class CommandLog {
   private fd: number | null;
-  /** The most recent lines, for the dashboard's log tail. */
+  /** The most recent lines, for the dashboard's log tail (times rounded: see roundTime). */
   readonly tail: string[] = [];
 
   /** Creates (truncates) `path` and writes the header line. Throws the file system's error. */
@@ -36,10 +37,11 @@ export class CommandLog {
     writeSync(this.fd, JSON.stringify({ simdeck: 'steer-log', version: 1, params }) + '\n');
   }
 
-  /** Appends one entry. */
+  /** Appends one entry (exact in the file; its time rounded for people in `tail`). */
   append(entry: LogEntry): void {
     const line = JSON.stringify(entry);
-    this.tail.push(line);
+    const shown = roundTime(entry.time);
+    this.tail.push(shown === entry.time ? line : JSON.stringify({ ...entry, time: shown }));
     if (this.tail.length > 50) this.tail.shift();
     if (this.fd !== null) writeSync(this.fd, line + '\n');
   }

@@ -1,6 +1,6 @@
 /**
  * Wall-clock budgets as users write them: seconds as a number, or a string such as `'90s'`,
- * `'15m'`, `'2h'`, `'1h30m'`, `'1.5h'`, `'500ms'`.
+ * `'15m'`, `'2h'`, `'1h30m'`, `'1.5h'`, `'500ms'`; and times as people read them.
  */
 import { ArgumentError, describe } from '../errors.js';
 
@@ -31,4 +31,13 @@ export function formatSeconds(s: number): string {
   const r = Math.round(s);
   if (r < 3600) return `${Math.floor(r / 60)} min ${r % 60} s`;
   return `${Math.floor(r / 3600)} h ${String(Math.floor((r % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/**
+ * A simulation time as people read it, in human output (the end-of-run line, the dashboard's log
+ * tail): rounded to 12 significant digits, so sums of steps such as 6.879999999999898 show as
+ * 6.88. Machine output (the command log file, replies, status) keeps the exact value.
+ */
+export function roundTime(t: number): number {
+  return Number.isFinite(t) ? Number(t.toPrecision(12)) : t;
 }

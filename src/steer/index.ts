@@ -4,8 +4,6 @@
  * `simdeck run --steer` a browser or `simdeck attach` changes parameters, pauses, steps, stops
  * and asks every rank questions, and every rank sees each change at the same step.
  */
-import { preloadSteering } from './openLink.js';
-
 export {
   Simulation, type SimulationOptions, type StopCriteria, type ParamChange, type SimulationState, type StopReason, type LoopPoint,
 } from './simulation.js';
@@ -15,7 +13,7 @@ export { type TimestepOptions } from './timestep.js';
 export { CommandLog, readCommandLog, type LogEntry } from './commandLog.js';
 export { ScriptedLink, type ScriptedLinkOptions } from './scriptedLink.js';
 export { openSteering, steeringRequested } from './openLink.js';
-export { parseDuration, formatSeconds } from './duration.js';
+export { parseDuration, formatSeconds, roundTime } from './duration.js';
 export { evaluate, type EvalAnswer } from './evaluate.js';
 export { PhaseTimers, formatTimers } from './timers.js';
 export { ParameterError, TimestepError, ReplayError, SteeringUnavailableError } from './errors.js';
@@ -23,5 +21,3 @@ export type {
   SteerCommand, SteerRequest, SteerReply, SteerStatus, ParamDescription, SteeringLink, TimerSummary,
 } from './link.js';
 export { publishPlot, publishMetrics, type PlotFrame, type MetricsPanel } from './publish.js';
-
-await preloadSteering(); // with SIMDECK_STEER=1, world rank 0 opens the steering server here

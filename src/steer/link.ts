@@ -63,7 +63,7 @@ export interface SteerStatus {
   state: 'running' | 'paused' | 'stopping' | 'finished';
   params: Record<string, number | string | boolean>;
   timers: TimerSummary[];
-  /** Recent log lines (JSON lines of the command log). */
+  /** Recent log lines (JSON lines of the command log, times rounded to 12 significant digits). */
   log?: string[];
 }
 
@@ -77,6 +77,12 @@ export interface SteeringLink {
   waitForCommands(timeoutMs: number): SteerRequest[];
   /** Latest-wins status for every connected client. Non-blocking. */
   publishStatus(status: SteerStatus): void;
+  /**
+   * Optional, non-blocking: whether a client waits for a fresh status. When a link has it, the
+   * loop builds and publishes a status only when this is true or the run changes state (so with
+   * no client connected it builds none); without it, the loop publishes at most 10 times a second.
+   */
+  wantsStatus?(): boolean;
   /** Sends the answer to one request. Non-blocking. */
   reply(reply: SteerReply): void;
   /** Tells clients the parameter schema (once at start, again if it changes). Non-blocking. */

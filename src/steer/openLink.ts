@@ -1,11 +1,12 @@
 /**
  * How rank 0 obtains its SteeringLink. The steering server (a worker thread with `ws`) lives in
  * `./server/open.js`, loaded only when steering is asked for (`simdeck run --steer` sets
- * SIMDECK_STEER=1), so a run without steering never loads it. Opening may be asynchronous while
- * the loop is synchronous, so with SIMDECK_STEER=1 the link is opened when `simdeck/steer` is
- * imported (top-level await), on world rank 0 only, and every Simulation on that rank uses it.
+ * SIMDECK_STEER=1), so a run without steering never loads it. Opening is asynchronous while the
+ * loop is synchronous, so with SIMDECK_STEER=1 the rank bootstrap (runtime/steering.ts, run by the
+ * package entry before the deck's code) opens it on world rank 0 and hands it over with
+ * `setStartupLink`; every Simulation on that rank uses it. This module imports nothing above
+ * steer: the runtime calls down into it, never the reverse (DESIGN.md, layout).
  */
-import { getWorld, prepareTransport } from '../runtime/world.js';
 import type { ParamDescription, SteeringLink } from './link.js';
 import { SteeringUnavailableError } from './errors.js';
 
@@ -47,18 +48,13 @@ export async function openSteering(params: ParamDescription[] = []): Promise<Ste
 }
 
 /**
- * Module start-up: with SIMDECK_STEER=1, world rank 0 opens the link (other ranks do nothing).
- * Never throws: a failure is kept and reported by the first Simulation that wants steering.
+ * @internal Called by the rank bootstrap (runtime/steering.ts) with the link it opened on world
+ * rank 0 of a steered run, or the error that kept it from opening (reported by the first
+ * Simulation that wants steering). Never throws.
  */
-export async function preloadSteering(): Promise<void> {
-  if (!steeringRequested()) return;
-  try {
-    await prepareTransport();
-    if (getWorld().rank !== 0) return;
-    preloaded = await openSteering([]);
-  } catch (e) {
-    preloadError = e as Error;
-  }
+export function setStartupLink(opened: SteeringLink | Error): void {
+  if (opened instanceof Error) preloadError = opened;
+  else preloaded = opened;
 }
 
 /**

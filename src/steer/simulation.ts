@@ -12,6 +12,8 @@
  * milliseconds apart (a nonblocking bcast of 7 doubles, read at the next step). Commands follow in a second bcast only when there
  * are some. So an idle steered loop reads no clock per step and sends one small message per 10 ms.
  */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Comm } from '../comm/comm.js';
 import type { Request } from '../comm/request.js';
 import { Op } from '../comm/ops.js';
@@ -19,7 +21,7 @@ import { ArgumentError, describe } from '../errors.js';
 import { type Cadence, type Hook, dueTime, parseCadence } from './cadence.js';
 import { checkCommand } from './commands.js';
 import { CommandLog, type LogEntry, readCommandLog } from './commandLog.js';
-import { formatSeconds, parseDuration } from './duration.js';
+import { formatSeconds, parseDuration, roundTime } from './duration.js';
 import { evaluate, type EvalAnswer } from './evaluate.js';
 import type { ParamDescription, SteerReply, SteerRequest, SteerStatus, SteeringLink, TimerSummary } from './link.js';
 import { steeringRequested, startupLink } from './openLink.js';
@@ -58,7 +60,11 @@ export interface SimulationOptions<P extends ParamSchema = ParamSchema> {
   steer?: boolean | SteeringLink;
   /** Replay this command log (default: $SIMDECK_REPLAY, set by `simdeck run --replay LOG`). */
   replay?: string;
-  /** Where rank 0 writes the command log (default: steer-<date>-<pid>.jsonl in the working directory when steering is on; false: none). */
+  /**
+   * Where rank 0 writes the command log when steering is on: a file, or a directory (existing, or
+   * ending in '/') for `steer-<date>-<pid>.jsonl`; false: none. Default: $SIMDECK_STEER_LOG
+   * (`simdeck run --steer-log PATH`), else that file name in the working directory.
+   */
   log?: string | false;
   /** Live status line on rank 0: true, or the seconds between lines when not on a terminal (default false). */
   status?: boolean | number;
@@ -149,6 +155,10 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
   readonly timers = new PhaseTimers();
   private readonly tStep: number;
   private readonly tSteer: number;
+  /** Rank 0 of a steered run: the 'steer' timer (its own steering work, apart from waiting in 'sync'); -1 elsewhere. */
+  private tWork = -1;
+  /** Milliseconds of steering work in the current agreement point (rank 0). */
+  private work = 0;
   private readonly tDt: number;
 
   // steering
@@ -253,11 +263,12 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       throw new SteeringUnavailableError(shared.error.replace(/^\w+: /, ''));
     }
     this.link = link;
+    if (link !== null) this.tWork = this.timers.slot('steer');
     this.fromStartup = fromStartup;
     this.steered = shared.steered;
     this.replayEntries = shared.replay;
     if (comm.rank === 0 && this.steered) {
-      const path = options.log ?? defaultLogPath();
+      const path = options.log === false ? false : logPathFor(options.log);
       if (path !== false) {
         this.log = new CommandLog(path, { ...this.paramValues });
         (this as { logPath: string | null }).logPath = path;
@@ -490,7 +501,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     if (this.perStep) {
       // a collective runs every step anyway: the control rides in it (MAX: rank 0's slots, any rank's predicate, -min dt)
       let accepted: Accepted[] = [];
-      if (rank0) accepted = this.fillControl(a, false);
+      if (rank0) accepted = this.fillTimed(a);
       else ctl.fill(-Infinity);
       ctl[C_WHEN] = whenFlag;
       ctl[C_NEGDT] = negDt;
@@ -499,14 +510,16 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       whenFlag = ctl[C_WHEN]!;
       negDt = ctl[C_NEGDT]!;
       this.afterControl(accepted);
+      if (rank0) this.publishAt(a); // after the collective: no rank waits while rank 0 builds a status
       if (this.paused && this.stopRequested === null) this.pauseLoop();
     } else if (syncDue && this.syncInterval === 0) {
       // agreement at every step, blocking: a command is applied at the very next boundary
       let accepted: Accepted[] = [];
-      if (rank0) accepted = this.fillControl(a, false);
+      if (rank0) accepted = this.fillTimed(a);
       if (this.comm.size > 1) this.comm.bcastInto(ctl, 0);
       this.nextSync = ctl[C_NEXT]!;
       this.afterControl(accepted);
+      if (rank0) this.publishAt(a);
       if (this.paused && this.stopRequested === null) this.pauseLoop();
     } else if (syncDue) {
       // Pipelined: the control rank 0 posts at an agreement point (a nonblocking bcast) is read by
@@ -521,13 +534,15 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
         if (this.paused && this.stopRequested === null) this.pauseLoop();
       }
       if (this.step >= this.nextSync && this.stopRequested === null && this.pauseAt !== this.step && !this.localStop()) {
-        if (rank0) this.pendingAccepted = this.fillControl(a, false);
+        if (rank0) this.pendingAccepted = this.fillTimed(a);
         if (this.comm.size > 1) {
           this.pending = this.comm.ibcast(rank0 ? Float64Array.from(ctl) : null, 0) as Request<Float64Array>;
+          if (rank0) this.publishAt(a); // after posting: the others never wait for a status to be built
         } else {
           this.nextSync = ctl[C_NEXT]!;
           this.afterControl(this.pendingAccepted);
           this.pendingAccepted = [];
+          this.publishAt(a);
           if (this.paused && this.stopRequested === null) this.pauseLoop();
         }
       }
@@ -549,8 +564,20 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       if (globalMin === -Infinity) globalMin = NaN;
     } else if (globalMin === -Infinity) globalMin = NaN;
     this.commandsApplied = false;
-    this.timers.add(this.tSteer, (performance.now() - b) / 1000);
+    const work = this.work;
+    this.work = 0;
+    this.timers.add(this.tSteer, (performance.now() - b - work) / 1000);
+    if (this.tWork >= 0) this.timers.add(this.tWork, work / 1000);
     return globalMin;
+  }
+
+  /** Rank 0 in agree(): fillControl, its time counted as steering work when a link is open (no clock read otherwise). */
+  private fillTimed(a: number): Accepted[] {
+    if (this.link === null) return this.fillControl(a, false);
+    const w = performance.now();
+    const accepted = this.fillControl(a, false);
+    this.work += performance.now() - w;
+    return accepted;
   }
 
   private commandsApplied = false;
@@ -562,7 +589,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     return (this.stopSteps !== null && this.step >= this.stopSteps) || (this.stopTime !== null && this.time >= this.stopTime);
   }
 
-  /** Rank 0: fills the control vector (wall clock, flags, due wall hooks, schedule, commands); returns the commands accepted. */
+  /** Rank 0: fills the control vector (wall clock, flags, due wall hooks, schedule, commands); returns the commands accepted. The status is published after the collective (publishAt). */
   private fillControl(now: number, paused: boolean, waitMs = 0): Accepted[] {
     const ctl = this.ctl;
     const wall = (now - this.t0) / 1000;
@@ -580,7 +607,8 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       if (wall >= h.k * h.every) mask += bit;
       bit *= 2;
     }
-    if (this.steered && wall - this.lastGather >= LIVE_TIMERS_SECONDS) { flags |= F_TIMERS; this.lastGather = wall; }
+    // live timers for the clients: a gather over the ranks every 2 s, only while someone watches
+    if (this.steered && wall - this.lastGather >= LIVE_TIMERS_SECONDS && this.watched()) { flags |= F_TIMERS; this.lastGather = wall; }
     // schedule the next agreement about syncInterval seconds ahead, from the measured step rate
     const steps = this.step - this.lastSyncStep;
     const secs = wall - this.lastSyncWall;
@@ -593,7 +621,6 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     ctl[C_FLAGS] = flags;
     ctl[C_WALLHOOKS] = mask;
     ctl[C_NCMD] = accepted.length;
-    this.publish(now, wall, paused ? 'paused' : 'running');
     return accepted;
   }
 
@@ -705,7 +732,9 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     while (this.paused && this.stopRequested === null) {
       let accepted: Accepted[] = [];
       if (this.comm.rank === 0) {
-        accepted = this.fillControl(performance.now(), true, this.link !== null && this.replayEntries === null ? PAUSE_WAIT_MS : 0);
+        const now = performance.now();
+        this.publishAt(now); // clients see 'paused' before rank 0 goes to sleep
+        accepted = this.fillControl(now, true, this.link !== null && this.replayEntries === null ? PAUSE_WAIT_MS : 0);
         this.showStatus(true, 'paused');
       }
       if (this.comm.size > 1) this.comm.bcastInto(this.ctl, 0);
@@ -787,7 +816,7 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
       if (report) {
         const rate = wall > 0 ? (this.step - this.rateStart) / wall : 0;
         const lines = [
-          `simulation stopped (${describeReason(this.stopReason!)}) at step ${this.step}, time ${Number(this.time.toPrecision(12))}, after ${formatSeconds(wall)} (${rate >= 100 ? Math.round(rate) : rate.toPrecision(3)} steps/s)`,
+          `simulation stopped (${describeReason(this.stopReason!)}) at step ${this.step}, time ${roundTime(this.time)}, after ${formatSeconds(wall)} (${rate >= 100 ? Math.round(rate) : rate.toPrecision(3)} steps/s)`,
           formatTimers(summary.filter((t) => t.calls > 0), this.comm.size),
         ];
         if (this.logPath !== null) lines.push(`command log: ${this.logPath}`);
@@ -817,11 +846,32 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     if (this.fromStartup && this.link !== null) this.link.close();
   }
 
-  /** Rank 0: the status clients see, published at most 10 times a second (always when `force`). */
+  /**
+   * Rank 0: the status clients see. Built and published only when the run changes state, when
+   * `force`, or when a client waits for one (at most 10 times a second): with no client connected
+   * a steered loop builds no status at all. Encoding and sending are the server thread's.
+   */
   private publish(now: number, wall: number, state: SteerStatus['state'], force = false): void {
-    if (this.link === null || (!force && now - this.lastPublish < STATUS_MS)) return;
+    const link = this.link;
+    if (link === null) return;
+    if (!force && state === this.publishedState && (now - this.lastPublish < STATUS_MS || !this.watched())) return;
     this.lastPublish = now;
-    this.link.publishStatus(this.statusOf(wall, state));
+    this.publishedState = state;
+    const w = performance.now();
+    link.publishStatus(this.statusOf(wall, state));
+    this.work += performance.now() - w;
+  }
+
+  private publishedState: SteerStatus['state'] | null = null;
+
+  /** Rank 0, after an agreement point's collective: publishes the status of `now` (running or paused) if a client wants it. */
+  private publishAt(now: number): void {
+    if (this.link !== null) this.publish(now, (now - this.t0) / 1000, this.paused ? 'paused' : 'running');
+  }
+
+  /** Rank 0: whether a client waits for a status (a link that cannot tell is always watched). */
+  private watched(): boolean {
+    return this.link !== null && (this.link.wantsStatus?.() ?? true);
   }
 
   private statusOf(wall: number, state: SteerStatus['state']): SteerStatus {
@@ -876,7 +926,20 @@ function describeReason(r: StopReason): string {
   }
 }
 
-function defaultLogPath(): string {
+/**
+ * Where rank 0 writes the command log: `chosen` (the `log` option, else SIMDECK_STEER_LOG, which
+ * `simdeck run --steer-log` sets), a file path or a directory (an existing one, or a path ending
+ * in '/', created if need be) that gets `steer-<date>-<pid>.jsonl`; with neither, that name in
+ * the working directory.
+ */
+function logPathFor(chosen: string | undefined): string {
   const d = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
-  return process.env.SIMDECK_STEER_LOG || `steer-${d}-${process.pid}.jsonl`;
+  const name = `steer-${d}-${process.pid}.jsonl`;
+  const where = chosen ?? (process.env.SIMDECK_STEER_LOG || '');
+  if (where === '') return name;
+  if (where.endsWith('/') || (existsSync(where) && statSync(where).isDirectory())) {
+    mkdirSync(where, { recursive: true });
+    return join(where, name);
+  }
+  return where;
 }

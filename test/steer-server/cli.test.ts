@@ -1,7 +1,8 @@
-// The steering flags of `simdeck run` and steering under MPI: --steer / --steer-host / --replay
-// reach every rank as SIMDECK_STEER / SIMDECK_STEER_HOST / SIMDECK_REPLAY (so the same works under
+// The steering flags of `simdeck run` and steering under MPI: --steer / --steer-host / --replay /
+// --steer-log reach every rank as SIMDECK_STEER / SIMDECK_STEER_HOST / SIMDECK_REPLAY / SIMDECK_STEER_LOG (so the same works under
 // mpirun or srun by setting them), bad values are refused before anything starts, and a steered
 // job under Open MPI and MPICH applies a change on both ranks at the same step.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { parseRunArgs } from '../../dist/src/cli/args.js';
@@ -19,6 +20,27 @@ it('parses the steering flags', () => {
   expect(parseRunArgs(['-n', '4', '--interactive'])).toMatchObject({ interactive: true, apps: [{ ranks: 4, deck: '', args: [] }] });
   expect(() => parseRunArgs(['-n', '4'])).toThrow(/no deck given/);
   expect(() => parseRunArgs(['--steer-host'])).toThrow(/--steer-host needs a value/);
+  expect(parseRunArgs(['--steer-log', 'out/', '-n', '2', 'd.ts'])).toMatchObject({ steer: true, steerLog: 'out/' });
+});
+
+it('--steer-log puts the command log where the run\'s outputs go: a directory (created) or a file', () => {
+  const dir = writeDecks({});
+  const deck = `import { world } from 'simdeck';
+import { Simulation } from 'simdeck/steer';
+const sim = new Simulation(world, { stop: { steps: 3 }, steer: true, report: false });
+sim.run(() => {});
+if (world.rank === 0) console.log('LOG', sim.logPath);`;
+  const inDir = runDeck(deck, 2, ['--steer-log', join(dir, 'out') + '/']);
+  expect(inDir.status, inDir.stderr).toBe(0);
+  expect(inDir.stdout).toMatch(new RegExp(`LOG ${join(dir, 'out')}/steer-\\d{8}T\\d{6}-\\d+\\.jsonl`));
+  const file = join(dir, 'commands.jsonl');
+  const toFile = runDeck(deck, 2, ['--steer-log', file]);
+  expect(toFile.status, toFile.stderr).toBe(0);
+  expect(toFile.stdout).toContain(`LOG ${file}`);
+  expect(readFileSync(file, 'utf8')).toMatch(/^\{"simdeck":"steer-log"/);
+  const empty = runDeck(deck, 1, ['--steer-log', '']);
+  expect(empty.status).toBe(2);
+  expect(empty.stderr).toContain('--steer-log needs a file or directory for the command log');
 });
 
 it('sets the job environment, and refuses a missing replay log or a bad host before starting', () => {

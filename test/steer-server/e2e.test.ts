@@ -1,14 +1,17 @@
 // End to end with the real simulation loop (simdeck/steer's Simulation, test/decks/steer/simulation.ts):
 // the dashboard in headless Chromium steers a 3-rank run and every rank applies each change and the
 // checkpoint at the same step (its screenshot is the one in docs/steering-server.md, with
-// SIMDECK_UPDATE_DOCS=1); `simdeck attach` asks every rank a question; a paused 2-rank run sleeps.
+// SIMDECK_UPDATE_DOCS=1); `simdeck attach` asks every rank a question; a paused 2-rank run sleeps;
+// a `set` sent before the deck declared its parameters waits and is applied, not refused.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { cpuSeconds, rankProcesses } from '../helpers/procs.js';
 import { SteeringClient } from '../../dist/src/steer/server/client.js';
-import { root, simdeck } from '../helpers/job.js';
+import { root, simdeck, startSimdeck, until, writeDecks } from '../helpers/job.js';
 import { driveDashboard, sameStepOnEveryRank } from './browser.js';
-import { cleanupJobs, describeNeeding, events, hasChromium, startSteered } from './helpers.js';
+import { cleanupJobs, describeNeeding, events, hasChromium, jobFileOf, startSteered } from './helpers.js';
 
 afterEach(cleanupJobs);
 
@@ -63,4 +66,41 @@ it('a paused 2-rank Simulation uses no CPU to speak of and still stops', async (
   for (const f of perRank) expect(f).toBeLessThan(0.05);
   expect((await client.request({ kind: 'stop' })).ok).toBe(true);
   expect((await job.exited).code, job.out.stderr).toBe(0);
+}, 300_000);
+
+it('a set sent before the deck declared its parameters waits for them and is applied on every rank at the same step', async () => {
+  // the server opens when the job starts; this deck declares its parameters once the test says go
+  const dir = writeDecks({});
+  const go = join(dir, 'go');
+  writeFileSync(join(dir, 'deck.ts'), `import { existsSync } from 'node:fs';
+import { world } from 'simdeck';
+import { Simulation } from 'simdeck/steer';
+for (let i = 0; i < 6000 && !existsSync(${JSON.stringify(go)}); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+console.log('DECLARING');
+const sim = new Simulation(world, { params: { alpha: { value: 0.1, min: 0, max: 1 } }, stop: { steps: 1e9 }, report: false });
+sim.onChange((c) => console.log('APPLIED', c.step, c.name + '=' + c.value));
+sim.run(() => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); });
+console.log('TIMERS', sim.timers.local().filter((t) => t.calls > 0).map((t) => t.name).join(' '));`);
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
+  const job = startSimdeck(['run', '--steer', '-n', '2', join(dir, 'deck.ts')], { XDG_RUNTIME_DIR: runtimeDir, SIMDECK_STEER_LOG: join(runtimeDir, 'steer.jsonl') });
+  try {
+    expect(await until(() => jobFileOf(runtimeDir) !== null || job.child.exitCode !== null, 120_000), job.out.stderr).toBe(true);
+    const { ws } = JSON.parse(readFileSync(jobFileOf(runtimeDir)!, 'utf8')) as { ws: string };
+    const client = await SteeringClient.connect(ws);
+    let answered = false;
+    const early = client.request({ kind: 'set', name: 'alpha', value: 0.2 }).then((r) => { answered = true; return r; });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(answered).toBe(false); // held by the server, not refused (a refusal comes at once)
+    writeFileSync(go, '');
+    const reply = await early;
+    expect(reply).toMatchObject({ ok: true, seq: 1 });
+    expect((await client.request({ kind: 'stop' })).ok).toBe(true);
+    expect((await job.exited).code, job.out.stderr).toBe(0);
+    const applied = events(job.out.stdout, 'APPLIED').map(([r, e]) => `${r} ${e}`).sort();
+    expect(applied).toEqual([`0 ${reply.ok && reply.step} alpha=0.2`, `1 ${reply.ok && reply.step} alpha=0.2`]);
+    // rank 0 times its own steering work apart from waiting at agreement points
+    expect(events(job.out.stdout, 'TIMERS').sort()).toEqual([[0, 'step sync steer'], [1, 'step sync']]);
+  } finally {
+    if (job.child.exitCode === null) job.child.kill('SIGKILL');
+  }
 }, 300_000);

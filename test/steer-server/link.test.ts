@@ -104,4 +104,38 @@ describe('the link in this process', () => {
     }
     expect(listJobs()).toEqual([]);
   });
+
+  it('holds commands that arrive before the deck declared its parameters, and hands them over in order once it does', async () => {
+    const runtime = (await import('node:fs')).mkdtempSync('/tmp/simdeck-xdg-');
+    process.env.XDG_RUNTIME_DIR = runtime;
+    // as `simdeck run --steer` opens it: before the deck's Simulation exists, no parameters known
+    const link = await openSteeringLink({ params: [] });
+    try {
+      const client = await SteeringClient.connect(listJobs()[0].ws);
+      expect(client.params).toEqual([]);
+      // nobody asked for a status yet: a connected client does, within the server's 100 ms cadence
+      expect(await until(() => link.wantsStatus!(), 2000)).toBe(true);
+      const early = client.request({ kind: 'set', name: 'alpha', value: 0.5 });
+      const wrong = client.request({ kind: 'set', name: 'beta', value: 1 });
+      const pause = client.request({ kind: 'pause' });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(link.poll()).toEqual([]); // held in the server, not refused
+      link.announce([{ name: 'alpha', type: 'number', value: 0.1, min: 0, max: 1 }]);
+      let got = link.poll();
+      for (let i = 0; i < 200 && got.length < 2; i++) { await new Promise((r) => setTimeout(r, 10)); got = [...got, ...link.poll()]; }
+      expect(got.map((r) => r.command)).toEqual([{ kind: 'set', name: 'alpha', value: 0.5 }, { kind: 'pause' }]);
+      expect(await wrong).toEqual({ id: 2, ok: false, error: 'no steerable parameter "beta" (this job has: alpha)' });
+      for (const r of got) link.reply({ id: r.id, ok: true, seq: r.id, step: 0, time: 0 });
+      expect(await early).toMatchObject({ id: 1, ok: true });
+      expect(await pause).toMatchObject({ id: 3, ok: true });
+      expect(await until(() => client.params.length === 1, 2000)).toBe(true);
+      // once declared, an unknown name is refused at once
+      expect(await client.request({ kind: 'set', name: 'gamma', value: 1 })).toEqual({ id: 4, ok: false, error: 'no steerable parameter "gamma" (this job has: alpha)' });
+      client.close();
+      // the last client gone, the loop is no longer asked for statuses
+      expect(await until(() => !link.wantsStatus!(), 2000)).toBe(true);
+    } finally {
+      link.close();
+    }
+  });
 });

@@ -1,12 +1,13 @@
 // The steering layer's pure parts, in process: durations, the parameter schema and value checks,
-// command checks, the time step rule, the command log reader, eval answers.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// command checks, the time step rule, the command log (reader, writer, rounded tail), eval answers,
+// and the layering rule that steer imports nothing above it.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkCommand } from '../../src/steer/commands.js';
-import { readCommandLog } from '../../src/steer/commandLog.js';
-import { formatSeconds, parseDuration } from '../../src/steer/duration.js';
+import { CommandLog, readCommandLog } from '../../src/steer/commandLog.js';
+import { formatSeconds, parseDuration, roundTime } from '../../src/steer/duration.js';
 import { ParameterError, ReplayError, TimestepError } from '../../src/steer/errors.js';
 import { evaluate } from '../../src/steer/evaluate.js';
 import { formatStatus } from '../../src/steer/statusLine.js';
@@ -144,5 +145,46 @@ describe('eval answers and the status line', () => {
     const s = { step: 912, time: 0.02781, dt: 3.0517578125e-5, wall: 4.9, stepsPerSecond: 186.2, eta: 4.1, state: 'running' as const, params: {}, timers: [] };
     expect(formatStatus(s, 0.05, null)).toBe('step 912  t 0.02781/0.05  dt 3.05e-5  186 steps/s  ETA 4.10 s');
     expect(formatStatus({ ...s, state: 'paused' }, null, 2000)).toBe('step 912/2000  t 0.02781  dt 3.05e-5  186 steps/s  ETA 4.10 s  [paused]');
+  });
+});
+
+describe('the command log writer', () => {
+  it('keeps exact times in the file and rounds them in the tail people read', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'steerlog-')), 'run.jsonl');
+    const log = new CommandLog(path, { alpha: 0.1 });
+    let t = 0;
+    for (let i = 0; i < 688; i++) t += 0.01; // 6.879999999999898, as a sum of steps gives it
+    expect(t).not.toBe(6.88);
+    log.append({ seq: 1, step: 688, time: t, source: 'browser', command: { kind: 'set', name: 'alpha', value: 0.2 } });
+    log.append({ seq: 2, step: 700, time: 7, source: 'attach', command: { kind: 'stop' } });
+    log.close();
+    expect(log.tail).toEqual([
+      '{"seq":1,"step":688,"time":6.88,"source":"browser","command":{"kind":"set","name":"alpha","value":0.2}}',
+      '{"seq":2,"step":700,"time":7,"source":"attach","command":{"kind":"stop"}}',
+    ]);
+    expect(readCommandLog(path).map((e) => e.time)).toEqual([t, 7]); // replay needs the exact value
+    expect(readFileSync(path, 'utf8')).toContain(`"time":${t}`);
+    expect([roundTime(0.1 + 0.2), roundTime(1e-13 * 3), roundTime(123456.7890123456), roundTime(Infinity)]).toEqual([0.3, 3e-13, 123456.789012, Infinity]);
+  });
+});
+
+describe('layering', () => {
+  it('steer imports nothing above it (runtime, cli): the runtime calls down into steer, never the reverse', () => {
+    const src = join(import.meta.dirname, '..', '..', 'src');
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.ts')) {
+          for (const m of readFileSync(p, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
+            const target = relative(src, join(dir, m[1]!));
+            if (m[1]!.startsWith('.') && /^(runtime|cli)\//.test(target)) offenders.push(`${relative(src, p)} imports ${m[1]}`);
+          }
+        }
+      }
+    };
+    walk(join(src, 'steer'));
+    expect(offenders).toEqual([]);
   });
 });

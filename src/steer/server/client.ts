@@ -95,7 +95,7 @@ export class SteeringClient {
   }
 
   /**
-   * The next status the server sends (it asks the loop for a fresh one when a client connects),
+   * The next status the server sends (the loop sends one within about 0.1 s of a client connecting),
    * or the latest known one after `timeoutMs` (a loop busy in a long step, or paused). Never rejects.
    */
   freshStatus(timeoutMs = 1000): Promise<SteerStatus | null> {

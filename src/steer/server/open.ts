@@ -4,9 +4,12 @@
  * loop a SteeringLink whose `poll()` costs one Atomics.load when nothing arrived and whose
  * `waitForCommands(ms)` sleeps in Atomics.wait (no CPU while a job is paused).
  *
- * Status is latest-wins: `publishStatus` only remembers the status, and hands it to the worker
- * when the worker asked for one (at most ~10 times a second while a client is connected) or when
- * the run changes state (running, paused, ...). A slow or vanished client never stalls the loop.
+ * Status is latest-wins: while a client is connected (a shared word the worker keeps), and the
+ * worker has taken the last status, `wantsStatus()` says yes at most 10 times a second; the loop
+ * builds a status only then or when the run changes state (running, paused, ...), and
+ * `publishStatus` hands it to the worker, which encodes it (JSON) and sends it. The server thread
+ * wakes only for what it must send or receive (no timer of its own), and with nobody connected
+ * the loop builds no status at all. A slow or vanished client never stalls the loop.
  */
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,9 +97,15 @@ export async function openSteeringLink(options: SteeringLinkOptions): Promise<St
   return new WorkerLink(url, worker, port1, words, jobFile, remote);
 }
 
+/** Milliseconds between statuses while clients are connected (10 Hz). */
+const STATUS_PERIOD_MS = 100;
+
 /** The SteeringLink over a worker thread (see the module comment). */
 class WorkerLink implements SteeringLink {
   private seenBell = 0;
+  /** Statuses posted to the worker (compared with what it took: one in flight at most, unless the state changes). */
+  private posted = 0;
+  private lastSent = -Infinity;
   private taken = 0;
   private latest: SteerStatus | null = null;
   private sentState: SteerStatus['state'] | null = null;
@@ -124,7 +133,6 @@ class WorkerLink implements SteeringLink {
   poll(): SteerRequest[] {
     const bell = Atomics.load(this.words, W.DOORBELL);
     if (bell === this.seenBell) return [];
-    if (Atomics.load(this.words, W.WANT_STATUS) === 1 && this.latest !== null) this.sendStatus(this.latest);
     const out: SteerRequest[] = [];
     for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
       out.push(m.message as SteerRequest);
@@ -148,14 +156,21 @@ class WorkerLink implements SteeringLink {
     }
   }
 
+  wantsStatus(): boolean {
+    const words = this.words;
+    return Atomics.load(words, W.CLIENTS) > 0 && Atomics.load(words, W.STATUS_TAKEN) === this.posted
+      && performance.now() - this.lastSent >= STATUS_PERIOD_MS;
+  }
+
   publishStatus(status: SteerStatus): void {
     this.latest = status;
-    if (status.state !== this.sentState || Atomics.load(this.words, W.WANT_STATUS) === 1) this.sendStatus(status);
+    if (status.state !== this.sentState || this.wantsStatus()) this.sendStatus(status);
     else this.unsent = true;
   }
 
   private sendStatus(status: SteerStatus): void {
-    Atomics.store(this.words, W.WANT_STATUS, 0);
+    this.posted++;
+    this.lastSent = performance.now();
     this.sentState = status.state;
     this.unsent = false;
     this.post({ type: 'status', status });

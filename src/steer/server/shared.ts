@@ -13,11 +13,11 @@ export const W = {
   DOORBELL: 0,
   /** Requests the worker has posted so far. */
   REQUESTS: 1,
-  /** 1 when the worker wants a fresh status (a client connected, or the last one was sent); cleared by the main thread. */
-  WANT_STATUS: 2,
+  /** Statuses the worker has taken from the port (the main thread posts the next one only once the last is taken). */
+  STATUS_TAKEN: 2,
   /** Set to 1 by the worker once its server is closed (the main thread waits for it in close()). */
   CLOSED: 3,
-  /** Connected clients (for information). */
+  /** Connected clients (the main thread publishes status only while there are some). */
   CLIENTS: 4,
 } as const;
 

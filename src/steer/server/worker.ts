@@ -5,7 +5,8 @@
  * Host/Origin checks (security.ts); every frame is size-limited and checked (protocol.ts); a bad
  * frame gets an error reply and never reaches the loop. Requests go to the main thread over a
  * MessagePort plus a doorbell word it can test and sleep on; status comes back latest-wins and
- * is sent to each client only while that client keeps up (a slow client skips frames).
+ * is sent to each client only while that client keeps up (a slow client skips frames). The thread
+ * has no timer: it wakes for a request, a status or a reply to send, a plot or metrics panel.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { BroadcastChannel, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { ParamDescription, SteerReply, SteerRequest, SteerStatus } from '../link.js';
+import type { ParamDescription, SteerCommand, SteerReply, SteerRequest, SteerStatus } from '../link.js';
 import { METRICS_CHANNEL, PLOT_CHANNEL } from '../publish.js';
 import { checkFrame, MAX_FRAME_BYTES } from './protocol.js';
 import { refusal, tokenMatches, tokenOf } from './security.js';
@@ -23,8 +24,6 @@ import { W, type ToWorker, type WorkerConfig, type WorkerStarted } from './share
 const MAX_PENDING_PER_CLIENT = 64;
 /** Status frames are not sent to a client with more than this many bytes still unsent. */
 const SLOW_CLIENT_BYTES = 256 * 1024;
-/** Status cadence while clients are connected, in ms (10 Hz). */
-const STATUS_PERIOD_MS = 100;
 /** Live plots and metric panels kept (latest of each). */
 const MAX_PLOTS = 32;
 const MAX_PANELS = 32;
@@ -47,10 +46,16 @@ const clients = new Set<Client>();
 const waiting = new Map<number, Client>();
 let nextRequest = 1;
 let params: ParamDescription[] = config.params;
+/**
+ * Whether the deck declared its parameters (given at open, or announced by a Simulation). The
+ * server opened at start-up knows none until the deck constructs its Simulation: commands that
+ * arrive before then wait here, in order, and go to the loop once the schema is known.
+ */
+let declared = config.params.length > 0;
+const held: { client: Client; serverId: number; command: SteerCommand }[] = [];
 let status: SteerStatus | null = null;
 let statusFrame = '';
 let statusVersion = 0;
-let statusSeen = 0;
 let closing = false;
 const plots = new Map<string, { step: number; time: number; png: Buffer; version: number }>();
 const panels = new Map<string, Record<string, number | string>>();
@@ -138,21 +143,38 @@ function onFrame(client: Client, data: Buffer, isBinary: boolean): void {
   const check = checkFrame(data.toString('utf8'));
   if (!check.ok) return send(client, { type: 'error', id: check.id, error: check.error });
   const { id, command } = check.frame;
-  if (command.kind === 'set' && !params.some((p) => p.name === command.name)) {
-    const names = params.map((p) => p.name).join(', ') || 'none';
-    return send(client, { type: 'error', id, error: `no steerable parameter ${JSON.stringify(command.name)} (this job has: ${names})` });
-  }
   if (client.pending.size >= MAX_PENDING_PER_CLIENT) {
     return send(client, { type: 'error', id, error: `too many requests waiting (${MAX_PENDING_PER_CLIENT}); wait for replies` });
   }
   const serverId = nextRequest++;
   client.pending.set(serverId, id);
   waiting.set(serverId, client);
+  if (!declared) held.push({ client, serverId, command });
+  else forward(client, serverId, command);
+}
+
+/** Refuses a `set` of an undeclared parameter, or hands the command to the loop (rings the doorbell). */
+function forward(client: Client, serverId: number, command: SteerCommand): void {
+  if (command.kind === 'set' && !params.some((p) => p.name === command.name)) {
+    const names = params.map((p) => p.name).join(', ') || 'none';
+    const id = client.pending.get(serverId);
+    client.pending.delete(serverId);
+    waiting.delete(serverId);
+    return send(client, { type: 'error', id, error: `no steerable parameter ${JSON.stringify(command.name)} (this job has: ${names})` });
+  }
   const request: SteerRequest = { id: serverId, source: client.ws.protocol === 'simdeck-attach' ? 'attach' : 'browser', command };
   port.postMessage(request);
   Atomics.add(words, W.REQUESTS, 1);
   Atomics.add(words, W.DOORBELL, 1);
   Atomics.notify(words, W.DOORBELL);
+}
+
+/** The deck declared its parameters: tells the clients, then hands over the commands that waited for it. */
+function onAnnounce(declaredParams: ParamDescription[]): void {
+  params = declaredParams;
+  declared = true;
+  broadcast({ type: 'params', params });
+  for (const h of held.splice(0)) if (waiting.get(h.serverId) === h.client) forward(h.client, h.serverId, h.command);
 }
 
 function onReply(reply: SteerReply): void {
@@ -184,15 +206,6 @@ function onStatus(s: SteerStatus): void {
 function broadcast(message: unknown): void {
   const text = JSON.stringify(message);
   for (const c of clients) send(c, text);
-}
-
-function tick(): void {
-  fanOutStatus();
-  // Ask the loop for a fresh status once the last one arrived (latest-wins, ~10 Hz).
-  if (clients.size > 0 && statusSeen !== statusVersion) {
-    statusSeen = statusVersion;
-    Atomics.store(words, W.WANT_STATUS, 1);
-  }
 }
 
 function listenChannels(): BroadcastChannel[] {
@@ -234,7 +247,6 @@ async function start(): Promise<void> {
       const client: Client = { ws, pending: new Map(), statusSent: statusVersion };
       clients.add(client);
       Atomics.store(words, W.CLIENTS, clients.size);
-      statusSeen = -1; // ask the loop for a fresh status
       send(client, {
         type: 'hello', title: config.title, params, status,
         plots: [...plots.keys()].map(plotMessage), metrics: [...panels].map(([panel, values]) => ({ panel, values })),
@@ -244,7 +256,7 @@ async function start(): Promise<void> {
       ws.on('close', () => {
         clients.delete(client);
         for (const id of client.pending.keys()) waiting.delete(id);
-        Atomics.store(words, W.CLIENTS, clients.size);
+        Atomics.store(words, W.CLIENTS, clients.size); // none left: the loop stops building statuses
       });
     });
   });
@@ -256,16 +268,14 @@ async function start(): Promise<void> {
   const address = server.address() as { address: string; port: number };
   boundPort = address.port;
   const channels = listenChannels();
-  const timer = setInterval(tick, STATUS_PERIOD_MS);
 
   port.on('message', (m: ToWorker) => {
     switch (m.type) {
-      case 'status': onStatus(m.status); break;
+      case 'status': Atomics.add(words, W.STATUS_TAKEN, 1); onStatus(m.status); break;
       case 'reply': onReply(m.reply); break;
-      case 'announce': params = m.params; broadcast({ type: 'params', params }); break;
+      case 'announce': onAnnounce(m.params); break;
       case 'close': {
         closing = true;
-        clearInterval(timer);
         for (const c of channels) c.close();
         fanOutStatus();
         const open = [...clients].map((c) => new Promise<void>((done) => { c.ws.once('close', () => done()); c.ws.close(1001, 'job finished'); }));

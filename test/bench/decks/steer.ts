@@ -1,25 +1,58 @@
-// The steering loop's cost, measured in one job on 2 ranks (see steer.bench.mjs): per-step cost
-// of a bare `for` loop, of Simulation with steering off, and with steering on and no client (an
-// idle link: the real server when it is installed, else a ScriptedLink), on an empty step and on
-// heat2d; rounds interleave the variants. Then the latency from a command to its application on
-// every rank, and the CPU each rank uses while paused. Prints one JSON line on rank 0.
+// The steering loop's cost, measured in one job on 2 ranks (see steer.bench.mjs). Rank 0 opens
+// the real steering server (the worker thread `simdeck run --steer` starts); clients are real
+// WebSocket clients in processes of their own (test/bench/steer/client.mjs).
+//   per step, for three steps (an empty one; heat2d 512² with the C kernel; the same with a CFL
+//   time step, i.e. one allreduce per step): a bare `for` loop, Simulation with steering off,
+//   steering on with no client, and steering on with a client receiving status at 10 Hz;
+//   rounds interleave the variants;
+//   the latency from a client's `set` to its application on the last rank (empty and heat2d);
+//   the CPU each rank uses while paused (a client paused the run for 2 s).
+// Prints one JSON line on rank 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { world, Op } from 'simdeck';
 import { loadKernels } from 'simdeck/kernels';
 import { Grid } from 'simdeck/decomposition';
-import { Simulation, ScriptedLink, openSteering, type SteeringLink } from 'simdeck/steer';
+import { Simulation, openSteering, type SteeringLink } from 'simdeck/steer';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const EMPTY_STEPS = Number(process.env.BENCH_EMPTY_STEPS ?? 200_000);
-const HEAT_STEPS = Number(process.env.BENCH_HEAT_STEPS ?? 200);
-const N = 512;
+/** Seconds a bare loop of each step runs per round (the step counts are chosen from it). */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+const N = Number(process.env.BENCH_STEER_N ?? 512);
+const clientScript = new URL('../steer/client.mjs', import.meta.url).pathname;
 
-let linkKind = 'ScriptedLink';
 let link: SteeringLink | null = null;
+let wsUrl = '';
+const dir = world.rank === 0 ? mkdtempSync(join(tmpdir(), 'simdeck-steerbench-')) : '';
 if (world.rank === 0) {
-  try { link = await openSteering([]); linkKind = 'server'; } catch { link = new ScriptedLink(); }
+  link = await openSteering([]);
+  wsUrl = link.url.replace(/^http:/, 'ws:').replace('/?token=', '/ws?token=');
 }
-linkKind = world.bcast(linkKind, 0);
-const idle = () => (world.rank === 0 ? link! : true);
+const steer = () => (world.rank === 0 ? link! : true);
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
+function waitFile(path: string, what: string, seconds = 30): void {
+  const end = Date.now() + seconds * 1000;
+  while (!existsSync(path)) {
+    if (Date.now() > end) throw new Error(`steer bench: no ${what} after ${seconds} s (${path})`);
+    sleep(5);
+  }
+}
+let nClients = 0;
+/** Rank 0: starts a client process; returns it once the server's hello reached it. */
+function startClient(mode: string, extra: string[] = []): { child: ChildProcess; file: string } {
+  const file = join(dir, `client${++nClients}.json`);
+  const child = spawn(process.execPath, [clientScript, mode, wsUrl, file, ...extra], { stdio: ['ignore', 'inherit', 'inherit'] });
+  waitFile(`${file}.ready`, 'client connection');
+  return { child, file };
+}
+function readJson<T>(file: string): T {
+  waitFile(file, 'client result');
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
 
 const k = loadKernels(new URL('../../../native-examples/heat2d/heat.c', import.meta.url));
 const grid = new Grid(world, { shape: [N, N], ghosts: 1 });
@@ -32,8 +65,17 @@ const heatStep = () => {
 };
 let sink = 0;
 const emptyStep = () => { sink++; };
+/** What a CFL rule proposes on each rank (a constant: the cost measured is the reduction's). */
+const cflLocal = () => 0.2 + world.rank * 1e-3;
 
-/** Seconds per step, the slowest rank's: [wall, CPU] (CPU time is what others' load disturbs least). */
+interface Work { step: () => void; cfl: boolean }
+const works: Record<string, Work> = {
+  empty: { step: emptyStep, cfl: false },
+  heat: { step: heatStep, cfl: false },
+  cfl: { step: heatStep, cfl: true },
+};
+
+/** [wall, CPU] seconds per step, each the slowest rank's (CPU: the process's, all threads). */
 function timed(fn: () => void, steps: number): [number, number] {
   world.barrier();
   const t = performance.now();
@@ -41,67 +83,97 @@ function timed(fn: () => void, steps: number): [number, number] {
   fn();
   const cpu = process.cpuUsage(c);
   const wall = (performance.now() - t) / 1000 / steps;
-  return world.allreduce(Float64Array.from([wall, (cpu.user + cpu.system) / 1e6 / steps]), Op.MAX) as unknown as [number, number];
+  const r = world.allreduce(Float64Array.from([wall, (cpu.user + cpu.system) / 1e6 / steps]), Op.MAX) as Float64Array;
+  return [r[0]!, r[1]!];
 }
 
-function variants(step: () => void, steps: number): Record<string, () => void> {
-  return {
-    bare: () => { for (let i = 0; i < steps; i++) step(); },
-    off: () => { new Simulation(world, { stop: { steps }, report: false, steer: false }).run(step); },
-    idle: () => { new Simulation(world, { stop: { steps }, report: false, steer: idle(), log: false }).run(step); },
-  };
+function bare(w: Work, steps: number): void {
+  if (w.cfl) {
+    let dt = 0;
+    for (let i = 0; i < steps; i++) { dt = 0.8 * (world.allreduce(cflLocal(), Op.MIN) as number); w.step(); }
+    sink += dt;
+  } else {
+    for (let i = 0; i < steps; i++) w.step();
+  }
 }
-const results: Record<string, Record<string, number[][]>> = { empty: { bare: [], off: [], idle: [] }, heat: { bare: [], off: [], idle: [] } };
+
+function simulation(w: Work, steps: number, steering: boolean): Simulation {
+  const sim = new Simulation(world, { stop: { steps }, report: false, steer: steering ? steer() : false, log: false });
+  if (w.cfl) sim.timestep(cflLocal, { safety: 0.8 });
+  return sim;
+}
+
+// step counts: about SECONDS of a bare loop each (rank 0's measure)
+const steps: Record<string, number> = {};
+for (const [name, w] of Object.entries(works)) {
+  const probe = name === 'empty' ? 1_000_000 : 50;
+  bare(w, probe);
+  const [wall] = timed(() => bare(w, probe), probe);
+  steps[name] = world.bcast(Math.max(10, Math.round(SECONDS / wall)), 0);
+}
+
+const VARIANTS = ['bare', 'off', 'idle', 'client'] as const;
+/** results[work][variant]: per round [wall, CPU, rank 0's steer timer] seconds per step. */
+const results: Record<string, Record<string, number[][]>> = {};
+const clientHz: number[] = [];
 for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, fn] of Object.entries(variants(emptyStep, EMPTY_STEPS))) results.empty![name]!.push([...timed(fn, EMPTY_STEPS)]);
-  for (const [name, fn] of Object.entries(variants(heatStep, HEAT_STEPS))) results.heat![name]!.push([...timed(fn, HEAT_STEPS)]);
+  for (const [name, w] of Object.entries(works)) {
+    const n = steps[name]!;
+    for (const variant of VARIANTS) {
+      let figures: number[];
+      if (variant === 'bare') figures = [...timed(() => bare(w, n), n), 0];
+      else {
+        const sim = simulation(w, n, variant !== 'off');
+        const client = variant === 'client' && world.rank === 0 ? startClient('stream') : null;
+        if (variant === 'client') world.barrier();
+        figures = timed(() => sim.run(w.step), n);
+        // rank 0's own steering work (its `steer` timer: polling, the control message, statuses), per step
+        figures.push((sim.timers.local().find((t) => t.name === 'steer')?.mean ?? 0) / n);
+        if (client !== null) {
+          client.child.kill('SIGTERM');
+          const got = readJson<{ frames: number; seconds: number }>(client.file);
+          clientHz.push(got.frames / Math.max(got.seconds, 1e-3));
+        }
+      }
+      ((results[name] ??= {})[variant] ??= []).push(figures);
+    }
+  }
 }
 
-// latency: rank 0 queues a command at a known wall time; every rank notes when onChange runs
-function latency(step: () => void, label: string): number[] {
-  const sends: number[] = [];
+/** Latency: a client sends `set a=1..20`; every rank notes when each is applied. Milliseconds to the last rank. */
+function latency(step: () => void): number[] {
+  const count = 20;
   const applied: number[] = [];
-  const scripted = world.rank === 0 ? new ScriptedLink() : null;
-  const sim = new Simulation(world, { params: { a: 0 }, stop: { steps: 1e9 }, report: false, steer: scripted ?? true, log: false });
-  let sent = 0;
-  sim.onChange((c) => {
-    applied.push(performance.timeOrigin + performance.now());
-  });
-  let next = performance.now() + 5;
-  sim.every({ steps: 1 }, () => {
-    if (world.rank !== 0) return;
-    if (sent < 20 && performance.now() >= next) {
-      sends.push(performance.timeOrigin + performance.now());
-      scripted!.send({ kind: 'set', name: 'a', value: ++sent });
-      next = performance.now() + 3 + Math.random() * 2;
-    }
-    if (sent === 20 && applied.length === 20) scripted!.send({ kind: 'stop' });
-  });
+  const sim = new Simulation(world, { params: { a: 0 }, stop: { steps: 1e12 }, report: false, steer: steer(), log: false });
+  sim.onChange(() => { applied.push(performance.timeOrigin + performance.now()); });
+  const client = world.rank === 0 ? startClient('latency', [String(count)]) : null;
   sim.run(step);
   const all = world.gather(applied, 0);
-  void label;
-  if (all === null) return [];
-  return sends.map((t, i) => Math.max(...all.map((a) => a[i]!)) - t); // ms until the last rank applied it
+  if (client === null || all === null) return [];
+  const { sends } = readJson<{ sends: number[] }>(client.file);
+  return sends.map((t, i) => Math.max(...all.map((a) => a[i]!)) - t);
 }
-const latencyEmpty = latency(emptyStep, 'empty');
-const latencyHeat = latency(heatStep, 'heat');
+const latencyEmpty = latency(emptyStep);
+const latencyHeat = latency(heatStep);
 
-// CPU while paused: pause for 2 s of wall time, measure each rank's CPU time meanwhile
+// CPU while paused: a client pauses the run for 2 s and then stops it; each rank measures its CPU
+// time between its last step and the stop.
+const PAUSE_MS = 2000;
 let pausedCpu: number[] | null = null;
 {
-  const scripted = world.rank === 0 ? new ScriptedLink({ onWait: (l) => { if (performance.now() - t0 > 2000) l.send({ kind: 'resume' }); } }) : null;
-  let t0 = 0;
-  let cpu0 = 0, cpu = 0;
-  const sim = new Simulation(world, { stop: { steps: 20 }, report: false, steer: scripted ?? true, log: false, syncInterval: 0 });
-  sim.every({ steps: 10 }, (s) => {
-    if (s.step === 10) { const c = process.cpuUsage(); cpu0 = c.user + c.system; t0 = performance.now(); if (scripted) scripted.send({ kind: 'pause' }); }
-  });
-  sim.every({ steps: 11 }, () => { const c = process.cpuUsage(); cpu = (c.user + c.system - cpu0) / 1e6 / ((performance.now() - t0) / 1000); });
-  sim.run(emptyStep);
+  const sim = new Simulation(world, { stop: { steps: 1e12 }, report: false, steer: steer(), log: false });
+  let cpu0 = 0, t0 = 0, cpu = 0;
+  const mark = () => { const c = process.cpuUsage(); cpu0 = c.user + c.system; t0 = performance.now(); };
+  sim.on('afterStep', mark);
+  sim.on('stop', () => { const c = process.cpuUsage(); cpu = (c.user + c.system - cpu0) / 1e6 / ((performance.now() - t0) / 1000); });
+  const client = world.rank === 0 ? startClient('pause', [String(PAUSE_MS)]) : null;
+  sim.run(() => { sleep(1); });
+  if (client !== null) readJson(client.file);
   pausedCpu = world.gather(cpu, 0);
 }
 
 if (world.rank === 0) {
-  console.log(JSON.stringify({ linkKind, rounds: ROUNDS, emptySteps: EMPTY_STEPS, heatSteps: HEAT_STEPS, n: N, results, latencyEmpty, latencyHeat, pausedCpu, sink: sink > 0 }));
+  console.log(JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, steps, n: N, results, clientHz, latencyEmpty, latencyHeat, pausedCpu, sink: sink > 0 }));
+  link!.close();
+  rmSync(dir, { recursive: true, force: true });
 }
-link?.close();
