@@ -8,7 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { root } from '../helpers/job.js';
 import { colorIndex, colormapTable } from '../../src/graphics/colormaps.js';
 import { layoutHeatmap } from '../../src/graphics/heatmapFigure.js';
-import { withDashboard } from './browser.js';
+import { errorsAfterEnd, withDashboard } from './browser.js';
 import { cleanupJobs, describeNeeding, hasChromium, startSteered } from './helpers.js';
 
 afterEach(cleanupJobs);
@@ -52,7 +52,7 @@ describeNeeding(hasChromium, 'chromium', 'apt-get install chromium')('live plots
       await page.click('#stop');
       await page.waitForFunction(() => document.getElementById('connection')?.textContent === 'job finished');
       // once the job has ended, only a frame's image still loading from the gone server may fail
-      expect(consoleErrors.filter((e) => !/Failed to load resource: net::ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
+      expect(errorsAfterEnd(consoleErrors)).toEqual([]);
       return seen;
     });
     const end = await job.exited;
