@@ -60,7 +60,13 @@ function fmt(x: number): string {
   return Number(x.toPrecision(6)).toString();
 }
 
-/** Weights along one axis for target points [lo, hi). Local; O(hi - lo) for nearest and linear. */
+/**
+ * Weights along one axis for target points [lo, hi). Local; O(hi - lo) for nearest and linear.
+ * Each kind fills its entries in its own small function, and the summaries run in their own:
+ * one function with every kind and every summary loop in it was compiled on-stack while its
+ * first loop ran, then thrown back to the interpreter at each later loop (no type feedback
+ * there yet), and took ~700 ns per point for 10^6 points instead of a few ns.
+ */
 export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: number): AxisWeights {
   const m = hi - lo;
   const ptr = new Int32Array(m + 1);
@@ -68,45 +74,70 @@ export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: num
   const cap = kind === 'conservative' ? m * (Math.ceil(t.spacing / s.spacing) + 2) : m * 2;
   const idx = new Int32Array(Math.max(cap, 1));
   const w = new Float64Array(Math.max(cap, 1));
+  const k = kind === 'nearest' ? nearestWeights(s, t, lo, hi, ptr, idx, w)
+    : kind === 'linear' ? linearWeights(s, t, lo, hi, ptr, idx, w)
+      : conservativeWeights(s, t, lo, hi, ptr, idx, w);
+  // entries ascend (within a point and from point to point): the footprint is first..last
+  const srcLo = k === 0 ? 0 : idx[0], srcHi = k === 0 ? 0 : idx[k - 1] + 1;
+  return { lo, hi, ptr, idx: idx.subarray(0, k), w: w.subarray(0, k), srcLo, srcHi, identity: isIdentity(ptr, idx, w, m), pairs: isPairs(ptr, m, k) };
+}
+
+function nearestWeights(s: Axis, t: Axis, lo: number, hi: number, ptr: Int32Array, idx: Int32Array, w: Float64Array): number {
   let k = 0;
-  const sEdge = s.origin - s.spacing / 2;
   for (let j = lo; j < hi; j++) {
     const x = t.origin + j * t.spacing;
-    if (kind === 'nearest') {
-      idx[k] = Math.min(s.n - 1, Math.max(0, Math.round((x - s.origin) / s.spacing))); w[k++] = 1;
-    } else if (kind === 'linear') {
-      if (s.n === 1) { idx[k] = 0; w[k++] = 1; } else {
-        const p = (x - s.origin) / s.spacing;
-        const i = Math.min(s.n - 2, Math.max(0, Math.floor(p)));
-        const f = p - i;
-        if (f !== 1) { idx[k] = i; w[k++] = 1 - f; }
-        if (f !== 0) { idx[k] = i + 1; w[k++] = f; }
-      }
-    } else {
-      const a = t.origin + (j - 0.5) * t.spacing, b = t.origin + (j + 0.5) * t.spacing;
-      const first = Math.max(0, Math.floor((a - sEdge) / s.spacing) - 1);
-      for (let i = first; i < s.n; i++) {
-        const e0 = s.origin + (i - 0.5) * s.spacing, e1 = s.origin + (i + 0.5) * s.spacing;
-        if (e0 >= b) break;
-        const ov = Math.min(b, e1) - Math.max(a, e0);
-        // overlaps at the rounding level of the coordinates (grids whose edges coincide) are
-        // dropped, and a whole target cell inside one source cell has weight 1
-        const noise = 8 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b), Math.abs(e0), Math.abs(e1)) + SLIVER * Math.min(s.spacing, t.spacing);
-        if (ov > noise) { idx[k] = i; w[k++] = Math.abs(ov - t.spacing) <= noise ? 1 : ov / t.spacing; }
-      }
+    idx[k] = Math.min(s.n - 1, Math.max(0, Math.round((x - s.origin) / s.spacing))); w[k++] = 1;
+    ptr[j - lo + 1] = k;
+  }
+  return k;
+}
+
+function linearWeights(s: Axis, t: Axis, lo: number, hi: number, ptr: Int32Array, idx: Int32Array, w: Float64Array): number {
+  let k = 0;
+  for (let j = lo; j < hi; j++) {
+    const x = t.origin + j * t.spacing;
+    if (s.n === 1) { idx[k] = 0; w[k++] = 1; } else {
+      const p = (x - s.origin) / s.spacing;
+      const i = Math.min(s.n - 2, Math.max(0, Math.floor(p)));
+      const f = p - i;
+      if (f !== 1) { idx[k] = i; w[k++] = 1 - f; }
+      if (f !== 0) { idx[k] = i + 1; w[k++] = f; }
     }
     ptr[j - lo + 1] = k;
   }
-  let srcLo = Infinity, srcHi = -Infinity, identity = m > 0;
-  for (let q = 0; q < k; q++) {
-    if (idx[q] < srcLo) srcLo = idx[q];
-    if (idx[q] + 1 > srcHi) srcHi = idx[q] + 1;
+  return k;
+}
+
+function conservativeWeights(s: Axis, t: Axis, lo: number, hi: number, ptr: Int32Array, idx: Int32Array, w: Float64Array): number {
+  let k = 0;
+  const sEdge = s.origin - s.spacing / 2;
+  for (let j = lo; j < hi; j++) {
+    const a = t.origin + (j - 0.5) * t.spacing, b = t.origin + (j + 0.5) * t.spacing;
+    const first = Math.max(0, Math.floor((a - sEdge) / s.spacing) - 1);
+    for (let i = first; i < s.n; i++) {
+      const e0 = s.origin + (i - 0.5) * s.spacing, e1 = s.origin + (i + 0.5) * s.spacing;
+      if (e0 >= b) break;
+      const ov = Math.min(b, e1) - Math.max(a, e0);
+      // overlaps at the rounding level of the coordinates (grids whose edges coincide) are
+      // dropped, and a whole target cell inside one source cell has weight 1
+      const noise = 8 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b), Math.abs(e0), Math.abs(e1)) + SLIVER * Math.min(s.spacing, t.spacing);
+      if (ov > noise) { idx[k] = i; w[k++] = Math.abs(ov - t.spacing) <= noise ? 1 : ov / t.spacing; }
+    }
+    ptr[j - lo + 1] = k;
   }
+  return k;
+}
+
+function isIdentity(ptr: Int32Array, idx: Int32Array, w: Float64Array, m: number): boolean {
+  let identity = m > 0;
   for (let j = 0; j < m && identity; j++) identity = ptr[j + 1] - ptr[j] === 1 && w[ptr[j]] === 1 && idx[ptr[j]] === idx[0] + j;
+  return identity;
+}
+
+function isPairs(ptr: Int32Array, m: number, k: number): boolean {
   let pairs = m > 0 && k === 2 * m;
   for (let j = 0; j <= m && pairs; j++) pairs = ptr[j] === 2 * j;
-  if (k === 0) { srcLo = 0; srcHi = 0; }
-  return { lo, hi, ptr, idx: idx.subarray(0, k), w: w.subarray(0, k), srcLo, srcHi, identity, pairs };
+  return pairs;
 }
 
 /**
