@@ -60,7 +60,13 @@ function fmt(x: number): string {
   return Number(x.toPrecision(6)).toString();
 }
 
-/** Weights along one axis for target points [lo, hi). Local; O(hi - lo) for nearest and linear. */
+/**
+ * Weights along one axis for target points [lo, hi). Local; O(hi - lo) for nearest and linear.
+ * Each kind fills its entries in its own small function (one loop each, compiled once), and
+ * the footprint comes from the first and last entry (they ascend). For 10^6 points most of the
+ * time is not this loop (~10 ns per point) but the first touch of the 28 MB of fresh index and
+ * weight arrays (page faults: ~100 ms of CPU here for 24 MB, against 2.5 ms for a second pass).
+ */
 export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: number): AxisWeights {
   const m = hi - lo;
   const ptr = new Int32Array(m + 1);
@@ -68,45 +74,70 @@ export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: num
   const cap = kind === 'conservative' ? m * (Math.ceil(t.spacing / s.spacing) + 2) : m * 2;
   const idx = new Int32Array(Math.max(cap, 1));
   const w = new Float64Array(Math.max(cap, 1));
+  const k = kind === 'nearest' ? nearestWeights(s, t, lo, hi, ptr, idx, w)
+    : kind === 'linear' ? linearWeights(s, t, lo, hi, ptr, idx, w)
+      : conservativeWeights(s, t, lo, hi, ptr, idx, w);
+  // entries ascend (within a point and from point to point): the footprint is first..last
+  const srcLo = k === 0 ? 0 : idx[0], srcHi = k === 0 ? 0 : idx[k - 1] + 1;
+  return { lo, hi, ptr, idx: idx.subarray(0, k), w: w.subarray(0, k), srcLo, srcHi, identity: isIdentity(ptr, idx, w, m), pairs: isPairs(ptr, m, k) };
+}
+
+function nearestWeights(s: Axis, t: Axis, lo: number, hi: number, ptr: Int32Array, idx: Int32Array, w: Float64Array): number {
   let k = 0;
-  const sEdge = s.origin - s.spacing / 2;
   for (let j = lo; j < hi; j++) {
     const x = t.origin + j * t.spacing;
-    if (kind === 'nearest') {
-      idx[k] = Math.min(s.n - 1, Math.max(0, Math.round((x - s.origin) / s.spacing))); w[k++] = 1;
-    } else if (kind === 'linear') {
-      if (s.n === 1) { idx[k] = 0; w[k++] = 1; } else {
-        const p = (x - s.origin) / s.spacing;
-        const i = Math.min(s.n - 2, Math.max(0, Math.floor(p)));
-        const f = p - i;
-        if (f !== 1) { idx[k] = i; w[k++] = 1 - f; }
-        if (f !== 0) { idx[k] = i + 1; w[k++] = f; }
-      }
-    } else {
-      const a = t.origin + (j - 0.5) * t.spacing, b = t.origin + (j + 0.5) * t.spacing;
-      const first = Math.max(0, Math.floor((a - sEdge) / s.spacing) - 1);
-      for (let i = first; i < s.n; i++) {
-        const e0 = s.origin + (i - 0.5) * s.spacing, e1 = s.origin + (i + 0.5) * s.spacing;
-        if (e0 >= b) break;
-        const ov = Math.min(b, e1) - Math.max(a, e0);
-        // overlaps at the rounding level of the coordinates (grids whose edges coincide) are
-        // dropped, and a whole target cell inside one source cell has weight 1
-        const noise = 8 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b), Math.abs(e0), Math.abs(e1)) + SLIVER * Math.min(s.spacing, t.spacing);
-        if (ov > noise) { idx[k] = i; w[k++] = Math.abs(ov - t.spacing) <= noise ? 1 : ov / t.spacing; }
-      }
+    idx[k] = Math.min(s.n - 1, Math.max(0, Math.round((x - s.origin) / s.spacing))); w[k++] = 1;
+    ptr[j - lo + 1] = k;
+  }
+  return k;
+}
+
+function linearWeights(s: Axis, t: Axis, lo: number, hi: number, ptr: Int32Array, idx: Int32Array, w: Float64Array): number {
+  let k = 0;
+  for (let j = lo; j < hi; j++) {
+    const x = t.origin + j * t.spacing;
+    if (s.n === 1) { idx[k] = 0; w[k++] = 1; } else {
+      const p = (x - s.origin) / s.spacing;
+      const i = Math.min(s.n - 2, Math.max(0, Math.floor(p)));
+      const f = p - i;
+      if (f !== 1) { idx[k] = i; w[k++] = 1 - f; }
+      if (f !== 0) { idx[k] = i + 1; w[k++] = f; }
     }
     ptr[j - lo + 1] = k;
   }
-  let srcLo = Infinity, srcHi = -Infinity, identity = m > 0;
-  for (let q = 0; q < k; q++) {
-    if (idx[q] < srcLo) srcLo = idx[q];
-    if (idx[q] + 1 > srcHi) srcHi = idx[q] + 1;
+  return k;
+}
+
+function conservativeWeights(s: Axis, t: Axis, lo: number, hi: number, ptr: Int32Array, idx: Int32Array, w: Float64Array): number {
+  let k = 0;
+  const sEdge = s.origin - s.spacing / 2;
+  for (let j = lo; j < hi; j++) {
+    const a = t.origin + (j - 0.5) * t.spacing, b = t.origin + (j + 0.5) * t.spacing;
+    const first = Math.max(0, Math.floor((a - sEdge) / s.spacing) - 1);
+    for (let i = first; i < s.n; i++) {
+      const e0 = s.origin + (i - 0.5) * s.spacing, e1 = s.origin + (i + 0.5) * s.spacing;
+      if (e0 >= b) break;
+      const ov = Math.min(b, e1) - Math.max(a, e0);
+      // overlaps at the rounding level of the coordinates (grids whose edges coincide) are
+      // dropped, and a whole target cell inside one source cell has weight 1
+      const noise = 8 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b), Math.abs(e0), Math.abs(e1)) + SLIVER * Math.min(s.spacing, t.spacing);
+      if (ov > noise) { idx[k] = i; w[k++] = Math.abs(ov - t.spacing) <= noise ? 1 : ov / t.spacing; }
+    }
+    ptr[j - lo + 1] = k;
   }
+  return k;
+}
+
+function isIdentity(ptr: Int32Array, idx: Int32Array, w: Float64Array, m: number): boolean {
+  let identity = m > 0;
   for (let j = 0; j < m && identity; j++) identity = ptr[j + 1] - ptr[j] === 1 && w[ptr[j]] === 1 && idx[ptr[j]] === idx[0] + j;
+  return identity;
+}
+
+function isPairs(ptr: Int32Array, m: number, k: number): boolean {
   let pairs = m > 0 && k === 2 * m;
   for (let j = 0; j <= m && pairs; j++) pairs = ptr[j] === 2 * j;
-  if (k === 0) { srcLo = 0; srcHi = 0; }
-  return { lo, hi, ptr, idx: idx.subarray(0, k), w: w.subarray(0, k), srcLo, srcHi, identity, pairs };
+  return pairs;
 }
 
 /**
@@ -114,23 +145,24 @@ export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: num
  * elements (inner holds the faster dimensions and the dof), `out` gets `outer × m × inner`,
  * out[o, j, :] = Σ_k w[k] · input[o, idx[k] - srcLo, :], summed in ascending k.
  */
-function contract(input: ArrayLike<number>, out: Float64Array, outer: number, nIn: number, inner: number, a: AxisWeights): void {
+function contract(input: ArrayLike<number>, out: Float64Array, outer: number, nIn: number, inner: number, a: AxisWeights, inAt = 0, outAt = 0): void {
   // the first term is assigned, the others added, in ascending k, in both paths: the same bits
   // whatever the block sizes (which decide the path)
   const m = a.hi - a.lo, ptr = a.ptr, idx = a.idx, w = a.w, base = a.srcLo;
   for (let o = 0; o < outer; o++) {
-    const inO = o * nIn * inner - base * inner;
+    const inO = inAt + o * nIn * inner - base * inner;
+    if (a.pairs && inner === 1) { pairsRow(input, inO, out, outAt + o * m, idx, w, m); continue; }
     if (a.pairs) {
       // two terms per point (linear): w0·x0 + w1·x1 in one pass, the same bits as below
       for (let j = 0; j < m; j++) {
-        const at = (o * m + j) * inner, w0 = w[2 * j], w1 = w[2 * j + 1];
+        const at = outAt + (o * m + j) * inner, w0 = w[2 * j], w1 = w[2 * j + 1];
         const f0 = inO + idx[2 * j] * inner, f1 = inO + idx[2 * j + 1] * inner;
         for (let q = 0; q < inner; q++) out[at + q] = w0 * input[f0 + q] + w1 * input[f1 + q];
       }
       continue;
     }
     if (inner === 1) {
-      const at = o * m;
+      const at = outAt + o * m;
       for (let j = 0; j < m; j++) {
         const k0 = ptr[j], k1 = ptr[j + 1];
         let s = k1 > k0 ? w[k0] * input[inO + idx[k0]] : 0;
@@ -140,7 +172,7 @@ function contract(input: ArrayLike<number>, out: Float64Array, outer: number, nI
       continue;
     }
     for (let j = 0; j < m; j++) {
-      const at = (o * m + j) * inner;
+      const at = outAt + (o * m + j) * inner;
       const k0 = ptr[j], k1 = ptr[j + 1];
       if (k1 === k0) { out.fill(0, at, at + inner); continue; }
       let wk = w[k0], from = inO + idx[k0] * inner;
@@ -153,35 +185,125 @@ function contract(input: ArrayLike<number>, out: Float64Array, outer: number, nI
   }
 }
 
+/** out[at + j] = w[2j]·x[from + idx[2j]] + w[2j + 1]·x[from + idx[2j + 1]] for j < m: the same bits as contract's other paths. */
+function pairsRow(x: ArrayLike<number>, from: number, out: Float64Array, at: number, idx: Int32Array, w: Float64Array, m: number): void {
+  if (x instanceof Float64Array) pairsRow64(x, from, out, at, idx, w, m);
+  else for (let j = 0; j < m; j++) out[at + j] = w[2 * j] * x[from + idx[2 * j]] + w[2 * j + 1] * x[from + idx[2 * j + 1]];
+}
+
+function pairsRow64(x: Float64Array, from: number, out: Float64Array, at: number, idx: Int32Array, w: Float64Array, m: number): void {
+  for (let j = 0; j < m; j++) out[at + j] = w[2 * j] * x[from + idx[2 * j]] + w[2 * j + 1] * x[from + idx[2 * j + 1]];
+}
+
 /** Scratch buffers of one mapping, reused every exchange. */
 export interface MapScratch {
+  /** Per-dimension stages of the slab contraction (dimensions 1.. of one source slab). */
   stages: Float64Array[];
+  /** The target block when the caller gives none. */
+  out?: Float64Array;
+  /** A ring of contracted source slabs (dimension 0 not yet applied), and the slab each slot holds. */
+  ring?: Float64Array;
+  ringRows?: Int32Array;
+}
+
+/**
+ * Contracts every dimension of a dense C-order block except those in `skip`, from the last,
+ * into `into` (the dense result); copies when nothing is left to contract. `input` has
+ * shape `shape` × dof. Local.
+ */
+function contractAll(input: Float64Array | Float32Array, axes: readonly AxisWeights[], shape: number[], dof: number, stages: Float64Array[], into: Float64Array, first: number): void {
+  const n = axes.length;
+  const todo: number[] = [];
+  for (let d = n - 1; d >= first; d--) if (!axes[d].identity) todo.push(d);
+  if (todo.length === 0) { into.set(input); return; }
+  const sh = shape.slice();
+  let cur: Float64Array | Float32Array = input;
+  for (const d of todo) {
+    const a = axes[d];
+    let outer = 1, inner = dof;
+    for (let e = first; e < d; e++) outer *= sh[e];
+    for (let e = d + 1; e < n; e++) inner *= sh[e];
+    const m = a.hi - a.lo;
+    const len = outer * m * inner;
+    let buf = d === todo[todo.length - 1] ? into : stages[d];
+    if (buf === undefined || buf.length !== len) { buf = new Float64Array(len); stages[d] = buf; }
+    contract(cur, buf, outer, sh[d], inner, a);
+    sh[d] = m;
+    cur = buf;
+  }
 }
 
 /**
  * Maps a dense C-order source footprint (per axis srcHi - srcLo points, `dof` interleaved) to
- * the dense C-order target block (per axis hi - lo points), dimension by dimension from the
- * last. Returns the target block: `into` when given (the last pass writes there), else a
- * scratch buffer, or `footprint` itself when every axis is an identity copy. Local.
+ * the dense C-order target block (per axis hi - lo points). Every target point is computed as
+ * Σ_k0 w0·(Σ_k1 w1·(… Σ_kn wn·source)), each sum in ascending k, first term assigned: the same
+ * expression whatever the blocks, so the same bits on any rank counts. One pass over the
+ * target, slab by slab along the first dimension: each source slab is contracted over the
+ * other dimensions once, into a small ring that holds the slabs the current target slab
+ * reads (no intermediate field). Returns the target block: `into` when given and of the right
+ * length, else a scratch buffer, or `footprint` itself when every axis is an identity copy. Local.
  */
 export function applyWeights(footprint: ArrayLike<number>, axes: readonly AxisWeights[], dof: number, scratch: MapScratch, into?: Float64Array): ArrayLike<number> {
   const n = axes.length;
+  if (axes.every((a) => a.identity)) return footprint;
+  const fp = footprint as Float64Array | Float32Array;
   const shape = axes.map((a) => a.srcHi - a.srcLo);
-  const todo: number[] = [];
-  for (let d = n - 1; d >= 0; d--) if (!(axes[d].identity && shape[d] === axes[d].hi - axes[d].lo)) todo.push(d);
-  let cur: ArrayLike<number> = footprint;
-  for (const d of todo) {
-    const a = axes[d];
-    let outer = 1, inner = dof;
-    for (let e = 0; e < d; e++) outer *= shape[e];
-    for (let e = d + 1; e < n; e++) inner *= shape[e];
-    const m = a.hi - a.lo;
-    const len = outer * m * inner;
-    let buf = d === todo[todo.length - 1] && into !== undefined && into.length === len ? into : scratch.stages[d];
-    if (buf === undefined || buf.length !== len) { buf = new Float64Array(len); scratch.stages[d] = buf; }
-    contract(cur, buf, outer, shape[d], inner, a);
-    shape[d] = m;
-    cur = buf;
+  const total = axes.reduce((p, a) => p * (a.hi - a.lo), dof);
+  let out = into !== undefined && into.length === total ? into : scratch.out;
+  if (out === undefined || out.length !== total) { out = new Float64Array(total); scratch.out = out; }
+  if (n === 1) { contract(fp, out, 1, shape[0], dof, axes[0]); return out; }
+  let slabIn = dof, slabOut = dof;
+  for (let d = 1; d < n; d++) { slabIn *= shape[d]; slabOut *= axes[d].hi - axes[d].lo; }
+  const a0 = axes[0], m0 = a0.hi - a0.lo;
+  if (a0.identity) {
+    for (let j = 0; j < m0; j++) contractAll(fp.subarray(j * slabIn, (j + 1) * slabIn), axes, shape, dof, scratch.stages, out.subarray(j * slabOut, (j + 1) * slabOut), 1);
+    return out;
   }
-  return cur;
+  const { ptr, idx, w } = a0, base = a0.srcLo;
+  // the ring holds the widest window of source slabs one target slab reads; slab i sits in
+  // slot i mod R, so the slabs of one window never share a slot
+  let R = 1;
+  for (let j = 0; j < m0; j++) if (ptr[j + 1] > ptr[j]) R = Math.max(R, idx[ptr[j + 1] - 1] - idx[ptr[j]] + 1);
+  let ring = scratch.ring, rows = scratch.ringRows;
+  if (ring === undefined || ring.length !== R * slabOut) { ring = new Float64Array(R * slabOut); scratch.ring = ring; }
+  if (rows === undefined || rows.length !== R) { rows = new Int32Array(R); scratch.ringRows = rows; }
+  rows.fill(-1);
+  // 2-D: a slab is one source row, contracted in place (no views, no stage buffers)
+  const a1 = axes[1], row = n === 2 && !a1.identity;
+  const slab = (i: number): number => {
+    const slot = i % R, at = slot * slabOut;
+    if (rows![slot] !== i) {
+      if (row) contract(fp, ring!, 1, shape[1], dof, a1, i * slabIn, at);
+      else contractAll(fp.subarray(i * slabIn, (i + 1) * slabIn), axes, shape, dof, scratch.stages, ring!.subarray(at, at + slabOut), 1);
+      rows![slot] = i;
+    }
+    return at;
+  };
+  for (let j = 0; j < m0; j++) {
+    const at = j * slabOut, k0 = ptr[j], k1 = ptr[j + 1];
+    if (k1 === k0) { out.fill(0, at, at + slabOut); continue; }
+    if (k1 - k0 === 2) {
+      const fa = slab(idx[k0] - base), fb = slab(idx[k0 + 1] - base), wa = w[k0], wb = w[k0 + 1];
+      combine2(out, at, ring, fa, fb, wa, wb, slabOut);
+      continue;
+    }
+    scale(out, at, ring, slab(idx[k0] - base), w[k0], slabOut);
+    for (let k = k0 + 1; k < k1; k++) accumulate(out, at, ring, slab(idx[k] - base), w[k], slabOut);
+  }
+  return out;
+}
+
+/** out[at + q] = wa·x[fa + q] + wb·x[fb + q]. */
+function combine2(out: Float64Array, at: number, x: Float64Array, fa: number, fb: number, wa: number, wb: number, len: number): void {
+  for (let q = 0; q < len; q++) out[at + q] = wa * x[fa + q] + wb * x[fb + q];
+}
+
+/** out[at + q] = w·x[from + q]. */
+function scale(out: Float64Array, at: number, x: Float64Array, from: number, w: number, len: number): void {
+  for (let q = 0; q < len; q++) out[at + q] = w * x[from + q];
+}
+
+/** out[at + q] += w·x[from + q]. */
+function accumulate(out: Float64Array, at: number, x: Float64Array, from: number, w: number, len: number): void {
+  for (let q = 0; q < len; q++) out[at + q] += w * x[from + q];
 }

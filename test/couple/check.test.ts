@@ -113,4 +113,40 @@ describe('weights', () => {
     for (let j = 0; j < 50; j++) for (let k = w.ptr[j]; k < w.ptr[j + 1]; k++) share[w.idx[k]] += w.w[k] * t.spacing;
     for (let i = 0; i < 37; i++) expect(Math.abs(share[i] - s.spacing) / s.spacing).toBeLessThan(1e-12);
   });
+
+  it('applies the weights in one pass with the same bits as the nested sum, point by point', () => {
+    // applyWeights contracts each source slab once into a ring and combines slabs per target
+    // slab; this evaluates Σ_k0 w0·(Σ_k1 w1·(Σ_k2 w2·x)) for every target point directly, in
+    // the same order (ascending k, first term assigned), on blocks that start mid-grid, with
+    // coarse targets (wide windows that wrap the ring), dof 2 and both element types
+    type W = { ptr: Int32Array; idx: Int32Array; w: Float64Array; srcLo: number; srcHi: number; lo: number; hi: number };
+    const axis = (n: number, L: number) => ({ origin: L / n / 2, spacing: L / n, n });
+    for (const map of ['linear', 'conservative', 'nearest'] as const) {
+      for (const [src, dst, lo, T] of [[[13, 9, 11], [5, 14, 3], [1, 2, 0], Float64Array], [[17, 8], [4, 8], [1, 0], Float32Array], [[9, 30], [26, 7], [3, 1], Float64Array]] as const) {
+        const axes: W[] = dst.map((m, d) => axisWeights(map, axis(src[d], 1 + d), axis(m, 1 + d), lo[d], m));
+        const shape = axes.map((a) => a.srcHi - a.srcLo), dof = 2;
+        const fp = new T(shape.reduce((p, x) => p * x, dof)).map((_, i) => Math.sin(i * 1.7) * 3 + i * 1e-3);
+        const got = Float64Array.from(applyWeights(fp, axes, dof, { stages: [] }) as ArrayLike<number>);
+        const fstr = shape.map((_, d) => shape.slice(d + 1).reduce((p, x) => p * x, dof));
+        const nest = (d: number, js: number[], off: number, c: number): number => {
+          if (d === axes.length) return fp[off + c];
+          const a = axes[d], j = js[d];
+          let v = 0;
+          for (let k = a.ptr[j]; k < a.ptr[j + 1]; k++) {
+            const term = a.w[k] * nest(d + 1, js, off + (a.idx[k] - a.srcLo) * fstr[d], c);
+            v = k === a.ptr[j] ? term : v + term;
+          }
+          return v;
+        };
+        const m = axes.map((a) => a.hi - a.lo);
+        let at = 0, bad = 0;
+        const walk = (d: number, js: number[]): void => {
+          if (d === m.length) { for (let c = 0; c < dof; c++) if (!Object.is(nest(0, js, 0, c), got[at++])) bad++; return; }
+          for (let j = 0; j < m[d]; j++) walk(d + 1, [...js, j]);
+        };
+        walk(0, []);
+        expect({ map, src, bad, length: got.length }).toEqual({ map, src, bad: 0, length: m.reduce((p, x) => p * x, dof) });
+      }
+    }
+  });
 });
