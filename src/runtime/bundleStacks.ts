@@ -1,0 +1,60 @@
+/**
+ * Stack traces of a rank bundle evaluated from memory (see rankBoot.ts): V8 names its frames by
+ * the module's `data:` URL, and Node applies source maps only to modules loaded from files. This
+ * formats stacks the way Node does with source maps on, mapping every frame of the bundle
+ * through the bundle's inline source map to the original file, line and column (the deck's own
+ * `.ts` lines; simdeck's and npm packages' `.js` files), and leaves out the bootstrap's frames.
+ */
+import { SourceMap } from 'node:module';
+
+const MARKER = '//# sourceMappingURL=data:application/json;base64,';
+
+/** The source map inlined at the end of a bundle's text, or null. */
+function inlineMap(text: string): SourceMap | null {
+  const at = text.lastIndexOf(MARKER);
+  if (at < 0) return null;
+  try {
+    return new SourceMap(JSON.parse(Buffer.from(text.slice(at + MARKER.length).trim(), 'base64').toString('utf8')));
+  } catch {
+    return null;
+  }
+}
+
+function describeError(error: unknown): string {
+  try {
+    if (error instanceof Error || (typeof error === 'object' && error !== null)) return Error.prototype.toString.call(error);
+    return String(error);
+  } catch {
+    return '<error>';
+  }
+}
+
+/**
+ * Installs Error.prepareStackTrace for frames of the bundle `text` (identified by their `data:`
+ * file name). Never throws; without a source map, frames name `simdeck-bundle` and its line.
+ */
+export function installBundleStacks(text: string): void {
+  const map = inlineMap(text);
+  const frame = (f: NodeJS.CallSite): string | null => {
+    const s = f.toString();
+    const file = f.getFileName() ?? f.getScriptNameOrSourceURL?.() ?? '';
+    if (file.startsWith('file:') && /\[eval\d*\]$/.test(file)) return null; // the bootstrap (node -e)
+    if (!file.startsWith('data:')) return s;
+    const line = f.getLineNumber() ?? 0;
+    const column = f.getColumnNumber() ?? 0;
+    const here = `${file}:${line}:${column}`;
+    const entry = map?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+    const where = entry?.originalSource
+      ? `${entry.originalSource.startsWith('file://') ? new URL(entry.originalSource).pathname : entry.originalSource}:${entry.originalLine! + 1}:${entry.originalColumn! + 1}`
+      : `simdeck-bundle:${line}:${column}`;
+    return s.includes(here) ? s.replace(here, where) : s.replace(file, 'simdeck-bundle');
+  };
+  Error.prepareStackTrace = (error: unknown, frames: NodeJS.CallSite[]) => {
+    const lines = [describeError(error)];
+    for (const f of frames) {
+      const s = frame(f);
+      if (s !== null) lines.push(`    at ${s}`);
+    }
+    return lines.join('\n');
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * Read once, hand to every rank: the reader (the launcher on shared memory, world rank 0 under
+ * MPI) compiles one self-contained ES module per deck — the rank's start-up code, the deck and
+ * its local imports, simdeck itself and its pure-JS npm dependencies — and the ranks evaluate it
+ * from memory (see rankBoot.ts), so a rank other than the reader does not search, stat or read
+ * the project's or the user's files to start.
+ *
+ * What stays out of the bundle and is loaded from disk only when a deck uses it: native addons
+ * other than koffi's and msgpackr-extract's (resvg), big or event-loop packages loaded lazily by
+ * simdeck (h5wasm, ws), and the files worker threads run (steering server, HDF5 writer, renderer,
+ * farm helpers: each worker loads its own file when it starts). koffi's and msgpackr-extract's
+ * native `.node` files are opened by absolute path (one `openat` each), found here by the reader.
+ *
+ * `import.meta.url`, `dirname` and `filename` keep naming each module's original file, so decks
+ * and simdeck find files next to them. Stacks name the original files and lines: the bundle has
+ * an inline source map with absolute paths, which bundleStacks.ts applies.
+ *
+ * Bundles are cached like deck bundles (bundleCache.ts), keyed by deck, kind and simdeck copy.
+ */
+import type { Message, Metafile, Plugin } from 'esbuild';
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DeckError } from '../errors.js';
+import { cachedBundle, storeBundle } from './bundleCache.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/src of the running simdeck (this file is dist/src/runtime/rankBundle.js). */
+const distSrc = resolve(here, '..');
+const packageRoot = resolve(distSrc, '..', '..');
+
+/** Which start-up code the bundle begins with. */
+export type RankKind = 'shm' | 'mpi';
+
+/** Packages left out of the bundle (loaded from disk, by absolute URL, when first used). */
+const LAZY_PACKAGES = /^(h5wasm|ws|@resvg\/|esbuild|typescript|playwright-core)(\/|$)/;
+
+/** Where `simdeck` and its subpath exports live in this copy. */
+function selfExport(spec: string): string | null {
+  const map: Record<string, string> = {
+    simdeck: join(distSrc, 'index.js'),
+    'simdeck/kernels': join(distSrc, 'kernels', 'index.js'),
+    'simdeck/decomposition': join(distSrc, '..', 'decomposition', 'index.js'),
+  };
+  for (const m of ['steer', 'graphics', 'io', 'farm', 'couple']) map[`simdeck/${m}`] = join(distSrc, m, 'index.js');
+  return map[spec] ?? null;
+}
+
+/** The `.node` file a package's loader picked, found by loading it here (in the reader) and looking in require's cache. */
+function nativeAddon(pkg: string, from: string, match: RegExp): string | null {
+  try {
+    const req = createRequire(from);
+    req(pkg);
+    return Object.keys(req.cache).find((k) => k.endsWith('.node') && match.test(k)) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The absolute path of koffi's native module as this process loaded it (for the MPI bootstrap); null when not found. */
+export function koffiAddon(): string | null {
+  return nativeAddon('koffi', join(packageRoot, 'package.json'), /koffi/);
+}
+
+const NATIVE_NS = 'simdeck-native';
+
+/** The virtual modules of the bundle: its entry, and the native-addon loader. */
+function entrySource(kind: RankKind, deck: string): string {
+  const start = join(distSrc, 'runtime', kind === 'shm' ? 'rankStart.js' : 'mpiRankStart.js');
+  return `import { rankDone } from ${JSON.stringify(start)};\nimport ${JSON.stringify(deck)};\nawait rankDone();\n`;
+}
+
+const NATIVE_LOADER = `
+const cache = globalThis[Symbol.for('simdeck.native')] ??= new Map();
+export function loadNative(path) {
+  let exports = cache.get(path);
+  if (exports === undefined) { const m = { exports: {} }; process.dlopen(m, path); exports = m.exports; cache.set(path, exports); }
+  return exports;
+}`;
+
+function plugin(kind: RankKind, deck: string): Plugin {
+  const koffiNode = koffiAddon();
+  const msgpackrDir = (() => { try { return dirname(createRequire(join(packageRoot, 'package.json')).resolve('msgpackr/package.json')); } catch { return null; } })();
+  const extractNode = msgpackrDir === null ? null : nativeAddon('msgpackr-extract', join(msgpackrDir, 'package.json'), /msgpackr-extract/);
+  return {
+    name: 'simdeck-rank-bundle',
+    setup(b) {
+      b.onResolve({ filter: /^simdeck-rank-entry$/ }, () => ({ path: 'entry', namespace: 'simdeck-entry' }));
+      b.onLoad({ filter: /.*/, namespace: 'simdeck-entry' }, () => ({ contents: entrySource(kind, deck), loader: 'js', resolveDir: dirname(deck) }));
+      b.onResolve({ filter: /^simdeck-native-loader$/ }, () => ({ path: 'loader', namespace: NATIVE_NS }));
+      b.onLoad({ filter: /^loader$/, namespace: NATIVE_NS }, () => ({ contents: NATIVE_LOADER, loader: 'js' }));
+      // msgpackr's optional accelerator: its native file by absolute path, or nothing.
+      b.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: 'extract', namespace: NATIVE_NS }));
+      b.onLoad({ filter: /^extract$/, namespace: NATIVE_NS }, () => ({
+        contents: extractNode === null
+          ? 'module.exports = null;'
+          : `module.exports = require('simdeck-native-loader').loadNative(${JSON.stringify(extractNode)});`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === 'simdeck-inner') return undefined;
+        if (args.path.startsWith('node:')) return { path: args.path, external: true };
+        const self = selfExport(args.path);
+        if (self !== null) return { path: self };
+        const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'simdeck-inner' });
+        if (r.errors.length > 0) return { errors: r.errors };
+        if (!r.path || r.external) return { path: args.path, external: true }; // builtins
+        // Loaded from disk when used: an absolute file URL works from a module evaluated from memory.
+        if (LAZY_PACKAGES.test(args.path) || r.path.endsWith('.node')) return { path: pathToFileURL(r.path).href, external: true };
+        return { path: r.path };
+      });
+      b.onLoad({ filter: /\.(m|c)?(t|j)sx?$/ }, async (args) => {
+        let text = await readFile(args.path, 'utf8');
+        // koffi looks for its native module in several places: one absolute path instead.
+        if (koffiNode !== null && /[/\\]koffi[/\\]src[/\\]koffi[/\\]src[/\\]static\.c?js$/.test(args.path)) {
+          const cjs = args.path.endsWith('.cjs');
+          const body = `loadNative(${JSON.stringify(koffiNode)})`;
+          return {
+            contents: cjs
+              ? `const { loadNative } = require('simdeck-native-loader'); module.exports = { loadStatic: () => ${body} };`
+              : `import { loadNative } from 'simdeck-native-loader'; export function loadStatic() { return ${body}; }`,
+            loader: 'js',
+            resolveDir: dirname(args.path),
+          };
+        }
+        // simdeck loads msgpackr on the first object message through require: bundle it (lazily evaluated) instead.
+        text = text.replace(/\bcreateRequire\(import\.meta\.url\)\('msgpackr'\)/g, "require('msgpackr')");
+        if (text.includes('import.meta.')) {
+          text = text
+            .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
+            .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)))
+            .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
+        }
+        const ext = extname(args.path).slice(1);
+        const isLocal = !args.path.includes('/node_modules/') && !args.path.startsWith(packageRoot + '/dist/');
+        if (isLocal && ext !== 'cjs' && ext !== 'cts' && /^\s*(?:import|export)[\s{*]/m.test(text)) text += '\nexport {};\n';
+        const loader = ext === 'ts' || ext === 'mts' || ext === 'cts' ? 'ts' : ext === 'tsx' ? 'tsx' : ext === 'jsx' ? 'jsx' : 'js';
+        return { contents: text, loader };
+      });
+    },
+  };
+}
+
+function formatMessages(messages: Message[]): string {
+  return messages.map((m) => {
+    const at = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
+    const line = m.location?.lineText ? `\n    ${m.location.lineText}\n    ${' '.repeat(m.location.column)}^` : '';
+    return `${at}${m.text}${line}`;
+  }).join('\n');
+}
+
+/** Rewrites the inline source map's sources to absolute paths (the bundle has no file to be relative to). */
+function absoluteSourceMap(text: string, outfile: string): string {
+  const marker = '//# sourceMappingURL=data:application/json;base64,';
+  const at = text.lastIndexOf(marker);
+  if (at < 0) return text;
+  const map = JSON.parse(Buffer.from(text.slice(at + marker.length).trim(), 'base64').toString('utf8')) as { sources: string[] };
+  map.sources = map.sources.map((s) => (s.includes(':') && !s.startsWith('/') ? s : resolve(dirname(outfile), s)));
+  return text.slice(0, at) + marker + Buffer.from(JSON.stringify(map)).toString('base64') + '\n';
+}
+
+function buildInputs(meta: Metafile): { inputs: string[]; externals: string[]; workingDir: string } {
+  const externals = new Set<string>();
+  for (const out of Object.values(meta.outputs)) {
+    for (const i of out.imports) if (i.external && i.path.startsWith('file:')) externals.add(fileURLToPath(i.path));
+  }
+  // Virtual modules (the entry, the native loader) are made here from the key's parts.
+  return { inputs: Object.keys(meta.inputs).filter((p) => !/^[\w-]+:/.test(p)), externals: [...externals], workingDir: process.cwd() };
+}
+
+/**
+ * Compiles the self-contained rank bundle of the deck at `deckPath` for ranks of `kind` and
+ * returns its text (an ES module with an inline source map). Blocks the reader only (the
+ * launcher, or world rank 0); cached between runs. Throws DeckError for a missing deck or one
+ * that does not compile (with file:line:column).
+ */
+export async function bundleRank(kind: RankKind, deckPath: string): Promise<string> {
+  if (kind !== 'shm' && kind !== 'mpi') throw new DeckError(`rank bundle kind must be shm or mpi, got ${JSON.stringify(kind)}`);
+  const abs = resolve(deckPath);
+  if (!existsSync(abs) || !statSync(abs).isFile()) {
+    throw new DeckError(`deck file not found: ${deckPath} (looked for ${abs})`);
+  }
+  // Not a file anyone writes: it names the cache entry and anchors the source map's relative paths.
+  const outfile = join(distSrc, 'runtime', `rank-${kind}.bundle.mjs`);
+  const cached = cachedBundle(abs, outfile);
+  if (cached !== null) return cached;
+  const { build } = await import('esbuild');
+  try {
+    const result = await build({
+      entryPoints: ['simdeck-rank-entry'],
+      bundle: true,
+      write: false,
+      outfile,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'inline',
+      sourcesContent: false,
+      logLevel: 'silent',
+      plugins: [plugin(kind, abs)],
+      metafile: true,
+      // CommonJS parts (msgpackr's require build) call require for builtins: give the ES module one.
+      banner: { js: 'import { createRequire as __simdeckCreateRequire } from "node:module"; const require = __simdeckCreateRequire("file:///");' },
+    });
+    const text = absoluteSourceMap(result.outputFiles[0].text, outfile);
+    storeBundle(abs, outfile, text, buildInputs(result.metafile));
+    return text;
+  } catch (e) {
+    const failure = e as { errors?: Message[] };
+    if (failure.errors && failure.errors.length > 0) {
+      throw new DeckError(`the deck could not be compiled:\n${formatMessages(failure.errors)}`);
+    }
+    throw new DeckError(`the deck could not be compiled: ${(e as Error).message}`);
+  }
+}
