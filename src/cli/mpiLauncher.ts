@@ -19,7 +19,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ArgumentError, SimdeckError } from '../errors.js';
-import { mpiBootSource } from '../runtime/rankBoot.js';
+import { MPI_BOOT_ENV, MPI_BOOT_LOADER, mpiBootSource } from '../runtime/rankBoot.js';
 import { bundleRank, koffiAddon } from '../runtime/rankBundle.js';
 import { USER_ENV } from '../runtime/jobEnv.js';
 import { abiById, ABIS } from '../transport/mpi/abi/abi.js';
@@ -108,13 +108,14 @@ export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: n
     });
     const nodeArgs = (process.env[USER_ENV.NODE_ARGS] ?? '').split(/\s+/).filter((a) => a !== '');
     const args = launchArgs(id, opts, total, (i) =>
-      [process.execPath, ...nodeArgs, '--input-type=module', '-e', boot, '--', String(i), opts.apps[i].deck, ...opts.apps[i].args]);
+      [process.execPath, ...nodeArgs, '--input-type=module', '-e', MPI_BOOT_LOADER, '--', String(i), opts.apps[i].deck, ...opts.apps[i].args]);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       SIMDECK_TRANSPORT: 'mpi',
       SIMDECK_MPI: id,
       [USER_ENV.OUTPUT]: output,
       [USER_ENV.WAIT]: wait,
+      [MPI_BOOT_ENV]: boot,
     };
     // Ranks on this machine send their output here rather than through the MPI launcher's forwarding (see outputLink.ts).
     const collector = await collectRankOutput(join(jobDir, 'output.sock'), output as OutputMode);

@@ -39,6 +39,7 @@ export function installBundleStacks(text: string): void {
     const s = f.toString();
     const file = f.getFileName() ?? f.getScriptNameOrSourceURL?.() ?? '';
     if (file.startsWith('file:') && /\[eval\d*\]$/.test(file)) return null; // the bootstrap (node -e)
+    if (file.startsWith('data:text/javascript,')) return null; // the MPI bootstrap
     if (!file.startsWith('data:')) return s;
     const line = f.getLineNumber() ?? 0;
     const column = f.getColumnNumber() ?? 0;

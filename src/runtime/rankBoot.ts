@@ -121,6 +121,17 @@ async function bootMpi(cfg: MpiBootConfig): Promise<void> {
   await evaluate(payload.subarray(at, at + header.sizes[app]));
 }
 
+/**
+ * Under MPI the bootstrap travels in this environment variable, and the rank's `-e` source is
+ * only {@link MPI_BOOT_LOADER}: Open MPI copies a rank's command line into its messages (an
+ * MPI_Abort's report fails with "Out of resource" when it is a few kilobytes long).
+ */
+export const MPI_BOOT_ENV = 'SIMDECK_MPI_BOOT';
+
+/** The `-e` source of an MPI rank: evaluates the bootstrap in SIMDECK_MPI_BOOT (removed from the environment first). */
+export const MPI_BOOT_LOADER =
+  `const b = process.env.${MPI_BOOT_ENV}; delete process.env.${MPI_BOOT_ENV}; await import('data:text/javascript,' + encodeURIComponent(b));`;
+
 /** The `-e` source of a shared-memory rank. */
 export function shmBootSource(): string {
   return `${evaluate.toString()}\n${bootShm.toString()}\nawait bootShm();\n`;
