@@ -10,7 +10,8 @@
  * environment at execve (SIMDECK_RANK, OMPI_COMM_WORLD_RANK, PMI_RANK), and counts per rank:
  *   - `path`: calls that name a path under the project's tree (this package: dist/, src/,
  *     node_modules/), the deck's directory, the bundle cache or the job's temp directory
- *     (opens, stats, readlinks, accesses, failed lookups included);
+ *     (opens, stats, readlinks, accesses, failed lookups included; not getcwd, which only
+ *     returns the process's own record of its directory);
  *   - `fd`: calls on descriptors opened on such a path (read, fstat, mmap, close, ...);
  *   - `all`: every %file/%desc call of the process, whatever its target.
  * The reader is the launcher on shm and world rank 0 under MPI; the acceptance figure is the
@@ -66,7 +67,8 @@ export function countCalls(text, roots) {
     }
     p.all++;
     const path = /"((?:\/|\.)[^"]*)"/.exec(args)?.[1];
-    if (path !== undefined && inRoots(path)) {
+    // getcwd reads the process's own record of its directory: no file-system lookup.
+    if (path !== undefined && inRoots(path) && name !== 'getcwd') {
       p.path++;
       p.paths.set(`${name} ${path}`, (p.paths.get(`${name} ${path}`) ?? 0) + 1);
       if ((name === 'openat' || name === 'open') && Number(ret) >= 0) p.fds.set(Number(ret), path);

@@ -125,6 +125,10 @@ function plugin(kind: RankKind, deck: string): Plugin {
             resolveDir: dirname(args.path),
           };
         }
+        // simdeck's own frames name its dist/*.js files, as when it runs from them (no chaining to src/*.ts).
+        if (args.path.startsWith(distSrc + '/') || args.path.startsWith(resolve(distSrc, '..', 'decomposition') + '/')) {
+          text = text.replace(/^\/\/# sourceMappingURL=\S+\s*$/m, '');
+        }
         // simdeck loads msgpackr on the first object message through require: bundle it (lazily evaluated) instead.
         text = text.replace(/\bcreateRequire\(import\.meta\.url\)\('msgpackr'\)/g, "require('msgpackr')");
         if (text.includes('import.meta.')) {
