@@ -4,10 +4,12 @@
  *
  * An entry is keyed by the deck's path, the directory the bundle will live under (its source
  * map's paths are relative to it), the running copy of simdeck and the Node version. It holds
- * the bundle and the SHA-256 of every source file esbuild read to make it; it is used only while
- * every one of those files still has that content and every module the bundle imports by
- * absolute path still exists. Entries are written to a temporary file and renamed, so a job
- * never reads half an entry. A cache that cannot be read or written only means compiling again.
+ * the bundle (`<key>.js`) and the SHA-256, size and time stamp of every source file esbuild read
+ * to make it (`<key>.json`); it is used only while every one of those files still has that
+ * content (a file whose size and time stamp are unchanged is not read again; another is hashed)
+ * and every module the bundle imports by absolute path still exists. Both files are written to a
+ * temporary name and renamed, the text first, so a job never reads half an entry. A cache that
+ * cannot be read or written only means compiling again.
  *
  * Where: `$SIMDECK_CACHE_DIR/bundles`, else `simdeck-bundles-<user>` in the temp directory.
  * The directory is used only if it belongs to this user and nobody else may write to it (a
@@ -28,10 +30,10 @@ export interface BuildInputs {
   workingDir: string;
 }
 
+/** What `<key>.json` holds; the bundle's text is `<key>.js` beside it (read only when the entry is valid). */
 interface Entry {
-  format: 2;
-  text: string;
-  inputs: [path: string, sha256: string][];
+  format: 3;
+  inputs: [path: string, sha256: string, size: number, mtimeMs: number][];
   externals: string[];
 }
 
@@ -55,6 +57,17 @@ export function bundleCacheDir(): string {
   let user = 'user';
   try { user = userInfo().username; } catch { /* no passwd entry */ }
   return join(tmpdir(), `simdeck-bundles-${user}`);
+}
+
+/** True when `path` still has the content recorded: same size and time stamp, else the same SHA-256. */
+function unchanged(path: string, sum: string, size: number, mtimeMs: number): boolean {
+  try {
+    const st = statSync(path);
+    if (st.size === size && st.mtimeMs === mtimeMs) return true;
+  } catch {
+    return false;
+  }
+  return sha256Of(path) === sum;
 }
 
 function entryPath(deck: string, outfile: string): string {
@@ -82,38 +95,51 @@ function trusted(dir: string): boolean {
 /** The cached bundle of `deck` (an absolute path) for `outfile`, or null when there is none that is still valid. Never throws. */
 export function cachedBundle(deck: string, outfile: string): string | null {
   if (!enabled() || !trusted(bundleCacheDir())) return null;
+  const file = entryPath(deck, outfile);
   let entry: Entry;
   try {
-    entry = JSON.parse(readFileSync(entryPath(deck, outfile), 'utf8')) as Entry;
+    entry = JSON.parse(readFileSync(file, 'utf8')) as Entry;
   } catch {
     return null;
   }
-  if (entry.format !== 2 || typeof entry.text !== 'string' || !Array.isArray(entry.inputs) || !Array.isArray(entry.externals)) return null;
-  for (const [path, sum] of entry.inputs) if (sha256Of(path) !== sum) return null;
+  if (entry.format !== 3 || !Array.isArray(entry.inputs) || !Array.isArray(entry.externals)) return null;
+  for (const [path, sum, size, mtimeMs] of entry.inputs) if (!unchanged(path, sum, size, mtimeMs)) return null;
   for (const ext of entry.externals) if (!existsSync(ext)) return null;
-  return entry.text;
+  try {
+    return readFileSync(textPath(file), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function textPath(entryFile: string): string {
+  return entryFile.replace(/\.json$/, '.js');
 }
 
 /** Stores the bundle `text` of `deck` for `outfile`, made from `build`'s inputs. Never throws. */
 export function storeBundle(deck: string, outfile: string, text: string, build: BuildInputs): void {
   if (!enabled()) return;
   try {
-    const inputs: [string, string][] = [];
+    const inputs: Entry['inputs'] = [];
     for (const input of build.inputs) {
       const path = isAbsolute(input) ? input : resolve(build.workingDir, input);
+      const st = statSync(path, { throwIfNoEntry: false });
       const sum = sha256Of(path);
-      if (sum === null) return; // not a plain file (a virtual module): do not cache
-      inputs.push([path, sum]);
+      if (sum === null || st === undefined) return; // not a plain file (a virtual module): do not cache
+      inputs.push([path, sum, st.size, st.mtimeMs]);
     }
-    const entry: Entry = { format: 2, text, inputs, externals: build.externals.filter((e) => isAbsolute(e)) };
+    const entry: Entry = { format: 3, inputs, externals: build.externals.filter((e) => isAbsolute(e)) };
     const dir = bundleCacheDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!trusted(dir)) return;
     prune(dir);
     const file = entryPath(deck, outfile);
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(entry));
-    renameSync(temporary, file);
+    // The text first: an entry is only read once its .json exists, and then its .js is complete.
+    for (const [path, content] of [[textPath(file), text], [file, JSON.stringify(entry)]]) {
+      const temporary = `${path}.${process.pid}.tmp`;
+      writeFileSync(temporary, content);
+      renameSync(temporary, path);
+    }
   } catch {
     /* an unwritable cache only means compiling next time too */
   }
@@ -126,5 +152,8 @@ function prune(dir: string): void {
   const aged = names.map((n) => {
     try { return { n, t: statSync(join(dir, n)).mtimeMs }; } catch { return { n, t: 0 }; }
   }).sort((a, b) => a.t - b.t);
-  for (const { n } of aged.slice(0, aged.length - MAX_ENTRIES / 2)) rmSync(join(dir, n), { force: true });
+  for (const { n } of aged.slice(0, aged.length - MAX_ENTRIES / 2)) {
+    rmSync(join(dir, n), { force: true });
+    rmSync(join(dir, textPath(n)), { force: true });
+  }
 }

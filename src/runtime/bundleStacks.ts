@@ -1,6 +1,6 @@
 /**
- * Stack traces of a rank bundle evaluated from memory (see rankBoot.ts): V8 names its frames by
- * the module's `data:` URL, and Node applies source maps only to modules loaded from files. This
+ * Stack traces of a rank bundle evaluated from memory (see rankBoot.ts): V8 names its frames
+ * `simdeck-bundle`, and Node applies source maps only to modules loaded from files. This
  * formats stacks the way Node does with source maps on, mapping every frame of the bundle
  * through the bundle's inline source map to the original file, line and column (the deck's own
  * `.ts` lines; simdeck's and npm packages' `.js` files), and leaves out the bootstrap's frames.
@@ -8,6 +8,8 @@
 import { SourceMap } from 'node:module';
 
 const MARKER = '//# sourceMappingURL=data:application/json;base64,';
+/** The file name of the bundle's frames (given by rankBoot's evaluate). */
+const BUNDLE_FILENAME = 'simdeck-bundle';
 
 /** The source map inlined at the end of a bundle's text, or null. */
 function inlineMap(text: string): SourceMap | null {
@@ -30,8 +32,7 @@ function describeError(error: unknown): string {
 }
 
 /**
- * Installs Error.prepareStackTrace for frames of the bundle `text` (identified by their `data:`
- * file name). Never throws; without a source map, frames name `simdeck-bundle` and its line.
+ * Installs Error.prepareStackTrace for frames of the bundle `text` (file name `simdeck-bundle`). Never throws; without a source map, frames name `simdeck-bundle` and its line.
  */
 export function installBundleStacks(text: string): void {
   const map = inlineMap(text);
@@ -40,7 +41,7 @@ export function installBundleStacks(text: string): void {
     const file = f.getFileName() ?? f.getScriptNameOrSourceURL?.() ?? '';
     if (file.startsWith('file:') && /\[eval\d*\]$/.test(file)) return null; // the bootstrap (node -e)
     if (file.startsWith('data:text/javascript,')) return null; // the MPI bootstrap
-    if (!file.startsWith('data:')) return s;
+    if (file !== BUNDLE_FILENAME) return s;
     const line = f.getLineNumber() ?? 0;
     const column = f.getColumnNumber() ?? 0;
     const here = `${file}:${line}:${column}`;
@@ -48,7 +49,7 @@ export function installBundleStacks(text: string): void {
     const where = entry?.originalSource
       ? `${entry.originalSource.startsWith('file://') ? new URL(entry.originalSource).pathname : entry.originalSource}:${entry.originalLine! + 1}:${entry.originalColumn! + 1}`
       : `simdeck-bundle:${line}:${column}`;
-    return s.includes(here) ? s.replace(here, where) : s.replace(file, 'simdeck-bundle');
+    return s.includes(here) ? s.replace(here, where) : s;
   };
   Error.prepareStackTrace = (error: unknown, frames: NodeJS.CallSite[]) => {
     const lines = [describeError(error)];

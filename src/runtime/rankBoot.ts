@@ -1,7 +1,7 @@
 /**
  * The bootstrap a rank process starts with (`node --input-type=module -e <source>`): it reads no
  * project or user file, receives the rank bundle (rankBundle.ts) from the reader, and evaluates
- * it from memory as an ES module (a `data:` URL):
+ * it from memory (a script compiled with vm, see {@link evaluate}):
  *
  * - shared memory: the launcher writes the bundle into a pipe the rank inherits as descriptor 3,
  *   and closes it (empty when the deck did not compile: the rank exits quietly and the launcher
@@ -23,11 +23,18 @@ export function bundleText(): string {
   return ((globalThis as Record<symbol, unknown>)[TEXT] as string | undefined) ?? '';
 }
 
-/** Evaluates a bundle from memory (runs in the rank; serialized into the bootstrap source). */
+/**
+ * Evaluates a bundle from memory (runs in the rank; serialized into the bootstrap source): the
+ * bundle is an async function's source (see rankBundle's asScript), compiled as a script named
+ * `simdeck-bundle` (the name bundleStacks.ts maps frames of); its import() calls go to Node.
+ */
 async function evaluate(bytes: Buffer): Promise<void> {
-  (globalThis as Record<symbol, unknown>)[Symbol.for('simdeck.bundleText')] = bytes.toString('utf8');
+  const text = bytes.toString('utf8');
+  (globalThis as Record<symbol, unknown>)[Symbol.for('simdeck.bundleText')] = text;
+  const { Script } = process.getBuiltinModule('node:vm') as typeof import('node:vm');
   try {
-    await import('data:text/javascript;base64,' + bytes.toString('base64'));
+    const script = new Script(text, { filename: 'simdeck-bundle', importModuleDynamically: ((spec: string) => import(spec)) as never });
+    await (script.runInThisContext() as () => Promise<void>)();
   } catch (e) {
     const failed = (globalThis as Record<symbol, unknown>)[Symbol.for('simdeck.rankFailed')] as ((e: unknown) => void) | undefined;
     if (failed) failed(e);

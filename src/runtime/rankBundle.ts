@@ -6,7 +6,8 @@
  * the project's or the user's files to start.
  *
  * What stays out of the bundle and is loaded from disk only when a deck uses it: native addons
- * other than koffi's and msgpackr-extract's (resvg), big or event-loop packages loaded lazily by
+ * other than koffi's and msgpackr-extract's (resvg; a deck's npm package that loads one of its
+ * own, found by its package.json: gypfile, bindings, node-gyp-build...), big or event-loop packages loaded lazily by
  * simdeck (h5wasm, ws), and the files worker threads run (steering server, HDF5 writer, renderer,
  * farm helpers: each worker loads its own file when it starts). koffi's and msgpackr-extract's
  * native `.node` files are opened by absolute path (one `openat` each), found here by the reader.
@@ -18,9 +19,9 @@
  * Bundles are cached like deck bundles (bundleCache.ts), keyed by deck, kind and simdeck copy.
  */
 import type { Message, Metafile, Plugin } from 'esbuild';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DeckError } from '../errors.js';
@@ -64,7 +65,36 @@ export function koffiAddon(): string | null {
   return nativeAddon('koffi', join(packageRoot, 'package.json'), /koffi/);
 }
 
+/** Packages whose native module simdeck loads itself by absolute path (see the plugin). */
+const HANDLED_NATIVE = new Set(['koffi', 'msgpackr', 'msgpackr-extract']);
+/** Dependencies that mean "this package finds and loads a native addon at run time". */
+const NATIVE_LOADERS = ['bindings', 'node-gyp-build', 'node-gyp-build-optional-packages', 'prebuild-install', '@mapbox/node-pre-gyp', 'node-addon-api', 'nan'];
+const nativeCache = new Map<string, boolean>();
+
+/**
+ * Whether the npm package holding `file` loads a native addon of its own (it then stays on disk,
+ * loaded by Node when the deck imports it, since its loader searches the package's directory).
+ */
+function loadsNativeAddon(file: string): boolean {
+  const m = /^(.*\/node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(file);
+  if (m === null || HANDLED_NATIVE.has(m[2])) return false;
+  let answer = nativeCache.get(m[1]);
+  if (answer === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(m[1], 'package.json'), 'utf8')) as Record<string, unknown>;
+      const deps = { ...(pkg.dependencies as object ?? {}), ...(pkg.optionalDependencies as object ?? {}) };
+      answer = pkg.gypfile === true || existsSync(join(m[1], 'binding.gyp')) || NATIVE_LOADERS.some((d) => d in deps);
+    } catch {
+      answer = false;
+    }
+    nativeCache.set(m[1], answer);
+  }
+  return answer;
+}
+
 const NATIVE_NS = 'simdeck-native';
+const BUILTIN_NS = 'simdeck-builtin';
+const ON_DISK_NS = 'simdeck-on-disk';
 
 /** The virtual modules of the bundle: its entry, and the native-addon loader. */
 function entrySource(kind: RankKind, deck: string): string {
@@ -99,18 +129,33 @@ function plugin(kind: RankKind, deck: string): Plugin {
           : `module.exports = require('simdeck-native-loader').loadNative(${JSON.stringify(extractNode)});`,
         loader: 'js',
       }));
+      // Node's builtins: taken from the running Node (the bundle is a script, not a module: no import statements).
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.pluginData === 'simdeck-inner' || !isBuiltin(args.path)) return undefined;
+        const name = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
+        return { path: name, namespace: BUILTIN_NS };
+      });
+      b.onLoad({ filter: /.*/, namespace: BUILTIN_NS }, (args) => ({
+        contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`, loader: 'js',
+      }));
       b.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData === 'simdeck-inner') return undefined;
-        if (args.path.startsWith('node:')) return { path: args.path, external: true };
         const self = selfExport(args.path);
         if (self !== null) return { path: self };
         const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'simdeck-inner' });
         if (r.errors.length > 0) return { errors: r.errors };
-        if (!r.path || r.external) return { path: args.path, external: true }; // builtins
-        // Loaded from disk when used: an absolute file URL works from a module evaluated from memory.
-        if (LAZY_PACKAGES.test(args.path) || r.path.endsWith('.node')) return { path: pathToFileURL(r.path).href, external: true };
+        if (!r.path || r.external) return { path: args.path, external: true };
+        const native = r.path.endsWith('.node') || loadsNativeAddon(r.path);
+        // Imported when first used (import()): left to Node, by absolute URL, read from disk only then.
+        if (args.kind === 'dynamic-import' && (LAZY_PACKAGES.test(args.path) || native)) return { path: pathToFileURL(r.path).href, external: true };
+        // A package with a native addon of its own, imported or required: Node's require loads it from its directory.
+        if (native) return { path: r.path, namespace: ON_DISK_NS };
         return { path: r.path };
       });
+      b.onLoad({ filter: /.*/, namespace: ON_DISK_NS }, (args) => ({
+        contents: `module.exports = process.getBuiltinModule('node:module').createRequire(${JSON.stringify(args.path)})(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
       b.onLoad({ filter: /\.(m|c)?(t|j)sx?$/ }, async (args) => {
         let text = await readFile(args.path, 'utf8');
         // koffi looks for its native module in several places: one absolute path instead.
@@ -136,6 +181,10 @@ function plugin(kind: RankKind, deck: string): Plugin {
             .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
             .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)))
             .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
+        }
+        // CommonJS modules of npm packages that look for files beside them: their own __dirname/__filename.
+        if (args.path.includes('/node_modules/') && /\b__(dirname|filename)\b/.test(text)) {
+          text = `var __dirname = ${JSON.stringify(dirname(args.path))}, __filename = ${JSON.stringify(args.path)};` + text;
         }
         const ext = extname(args.path).slice(1);
         const isLocal = !args.path.includes('/node_modules/') && !args.path.startsWith(packageRoot + '/dist/');
@@ -163,6 +212,17 @@ function absoluteSourceMap(text: string, outfile: string): string {
   const map = JSON.parse(Buffer.from(text.slice(at + marker.length).trim(), 'base64').toString('utf8')) as { sources: string[] };
   map.sources = map.sources.map((s) => (s.includes(':') && !s.startsWith('/') ? s : resolve(dirname(outfile), s)));
   return text.slice(0, at) + marker + Buffer.from(JSON.stringify(map)).toString('base64') + '\n';
+}
+
+/**
+ * The bundle as the body of an async function (its top-level awaits stay valid), so that ranks
+ * compile it with vm.Script: evaluating a module from a `data:` URL costs Node ~100 ms of URL
+ * parsing per megabyte. The opening goes on the first line (a comment), so no line moves.
+ * esbuild leaves no import or export statement: builtins and packages are bundled as CommonJS
+ * parts, and externals are reached by import() (see rankBoot's importModuleDynamically).
+ */
+function asScript(text: string): string {
+  return `(async function () {${text}\n})`;
 }
 
 function buildInputs(meta: Metafile): { inputs: string[]; externals: string[]; workingDir: string } {
@@ -205,10 +265,8 @@ export async function bundleRank(kind: RankKind, deckPath: string): Promise<stri
       logLevel: 'silent',
       plugins: [plugin(kind, abs)],
       metafile: true,
-      // CommonJS parts (msgpackr's require build) call require for builtins: give the ES module one.
-      banner: { js: 'import { createRequire as __simdeckCreateRequire } from "node:module"; const require = __simdeckCreateRequire("file:///");' },
     });
-    const text = absoluteSourceMap(result.outputFiles[0].text, outfile);
+    const text = asScript(absoluteSourceMap(result.outputFiles[0].text, outfile));
     storeBundle(abs, outfile, text, buildInputs(result.metafile));
     return text;
   } catch (e) {
