@@ -19,7 +19,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ArgumentError, SimdeckError } from '../errors.js';
-import { MPI_BOOT_ENV, MPI_BOOT_LOADER, mpiBootSource } from '../runtime/rankBoot.js';
+import { codeCacheFor } from '../runtime/bundleCache.js';
+import { BUNDLE_FILENAME, MPI_BOOT_ENV, MPI_BOOT_LOADER, mpiBootSource } from '../runtime/rankBoot.js';
 import { bundleRank, koffiAddon } from '../runtime/rankBundle.js';
 import { USER_ENV } from '../runtime/jobEnv.js';
 import { abiById, ABIS } from '../transport/mpi/abi/abi.js';
@@ -99,8 +100,10 @@ export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: n
   try {
     const bundles: string[] = [];
     for (let i = 0; i < opts.apps.length; i++) {
-      const file = join(jobDir, `deck${i}.mjs`);
-      writeFileSync(file, await bundleRank('mpi', opts.apps[i].deck));
+      const file = join(jobDir, `deck${i}.js`);
+      const text = await bundleRank('mpi', opts.apps[i].deck);
+      writeFileSync(file, text);
+      writeFileSync(join(jobDir, `deck${i}.cache`), codeCacheFor(text, BUNDLE_FILENAME));
       bundles.push(file);
     }
     const boot = mpiBootSource({

@@ -6,10 +6,10 @@
  * `.ts` lines; simdeck's and npm packages' `.js` files), and leaves out the bootstrap's frames.
  */
 import { SourceMap } from 'node:module';
+import { BUNDLE_FILENAME } from './rankBoot.js';
 
 const MARKER = '//# sourceMappingURL=data:application/json;base64,';
-/** The file name of the bundle's frames (given by rankBoot's evaluate). */
-const BUNDLE_FILENAME = 'simdeck-bundle';
+
 
 /** The source map inlined at the end of a bundle's text, or null. */
 function inlineMap(text: string): SourceMap | null {
