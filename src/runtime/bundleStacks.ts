@@ -35,7 +35,9 @@ function describeError(error: unknown): string {
  * Installs Error.prepareStackTrace for frames of the bundle `text` (file name `simdeck-bundle`). Never throws; without a source map, frames name `simdeck-bundle` and its line.
  */
 export function installBundleStacks(text: string): void {
-  const map = inlineMap(text);
+  // Parsed on the first stack that needs it (parsing a bundle's map costs a rank ~10-40 ms at start).
+  let parsed: SourceMap | null | undefined;
+  const mapOf = () => (parsed === undefined ? (parsed = inlineMap(text)) : parsed);
   const frame = (f: NodeJS.CallSite): string | null => {
     const s = f.toString();
     const file = f.getFileName() ?? f.getScriptNameOrSourceURL?.() ?? '';
@@ -45,7 +47,7 @@ export function installBundleStacks(text: string): void {
     const line = f.getLineNumber() ?? 0;
     const column = f.getColumnNumber() ?? 0;
     const here = `${file}:${line}:${column}`;
-    const entry = map?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+    const entry = mapOf()?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
     const where = entry?.originalSource
       ? `${entry.originalSource.startsWith('file://') ? new URL(entry.originalSource).pathname : entry.originalSource}:${entry.originalLine! + 1}:${entry.originalColumn! + 1}`
       : `simdeck-bundle:${line}:${column}`;

@@ -26,6 +26,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DeckError } from '../errors.js';
 import { cachedBundle, storeBundle } from './bundleCache.js';
+import { formatMessages, originalMeta, selfExport } from './deckBundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/src of the running simdeck (this file is dist/src/runtime/rankBundle.js). */
@@ -37,17 +38,6 @@ export type RankKind = 'shm' | 'mpi';
 
 /** Packages left out of the bundle (loaded from disk, by absolute URL, when first used). */
 const LAZY_PACKAGES = /^(h5wasm|ws|@resvg\/|esbuild|typescript|playwright-core)(\/|$)/;
-
-/** Where `simdeck` and its subpath exports live in this copy. */
-function selfExport(spec: string): string | null {
-  const map: Record<string, string> = {
-    simdeck: join(distSrc, 'index.js'),
-    'simdeck/kernels': join(distSrc, 'kernels', 'index.js'),
-    'simdeck/decomposition': join(distSrc, '..', 'decomposition', 'index.js'),
-  };
-  for (const m of ['steer', 'graphics', 'io', 'farm', 'couple']) map[`simdeck/${m}`] = join(distSrc, m, 'index.js');
-  return map[spec] ?? null;
-}
 
 /** The `.node` file a package's loader picked, found by loading it here (in the reader) and looking in require's cache. */
 function nativeAddon(pkg: string, from: string, match: RegExp): string | null {
@@ -176,12 +166,7 @@ function plugin(kind: RankKind, deck: string): Plugin {
         }
         // simdeck loads msgpackr on the first object message through require: bundle it (lazily evaluated) instead.
         text = text.replace(/\bcreateRequire\(import\.meta\.url\)\('msgpackr'\)/g, "require('msgpackr')");
-        if (text.includes('import.meta.')) {
-          text = text
-            .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
-            .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)))
-            .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
-        }
+        text = originalMeta(text, args.path);
         // CommonJS modules of npm packages that look for files beside them: their own __dirname/__filename.
         if (args.path.includes('/node_modules/') && /\b__(dirname|filename)\b/.test(text)) {
           text = `var __dirname = ${JSON.stringify(dirname(args.path))}, __filename = ${JSON.stringify(args.path)};` + text;
@@ -194,14 +179,6 @@ function plugin(kind: RankKind, deck: string): Plugin {
       });
     },
   };
-}
-
-function formatMessages(messages: Message[]): string {
-  return messages.map((m) => {
-    const at = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
-    const line = m.location?.lineText ? `\n    ${m.location.lineText}\n    ${' '.repeat(m.location.column)}^` : '';
-    return `${at}${m.text}${line}`;
-  }).join('\n');
 }
 
 /** Rewrites the inline source map's sources to absolute paths (the bundle has no file to be relative to). */
