@@ -51,7 +51,12 @@ export function installBundleStacks(text: string): void {
     const where = entry?.originalSource
       ? `${entry.originalSource.startsWith('file://') ? new URL(entry.originalSource).pathname : entry.originalSource}:${entry.originalLine! + 1}:${entry.originalColumn! + 1}`
       : `simdeck-bundle:${line}:${column}`;
-    return s.includes(here) ? s.replace(here, where) : s;
+    if (!entry?.originalSource) return s.includes(here) ? s.replace(here, where) : s;
+    // As Node prints a source-mapped frame: `[async ][Type.]name (file:line:column)`, `<anonymous>` for no name.
+    const name = f.getFunctionName();
+    const type = f.getTypeName();
+    const typed = name && !f.isToplevel() && type && type !== 'global' && type !== 'Object' ? `${type}.` : '';
+    return `${f.isAsync() ? 'async ' : ''}${f.isConstructor() ? 'new ' : ''}${typed}${name || '<anonymous>'} (${where})`;
   };
   Error.prepareStackTrace = (error: unknown, frames: NodeJS.CallSite[]) => {
     const lines = [describeError(error)];

@@ -194,12 +194,12 @@ function absoluteSourceMap(text: string, outfile: string): string {
 /**
  * The bundle as the body of an async function (its top-level awaits stay valid), so that ranks
  * compile it with vm.Script: evaluating a module from a `data:` URL costs Node ~100 ms of URL
- * parsing per megabyte. The opening goes on the first line (a comment), so no line moves.
+ * parsing per megabyte. Strict, as the modules were. The opening goes on the first line, so no line moves.
  * esbuild leaves no import or export statement: builtins and packages are bundled as CommonJS
  * parts, and externals are reached by import() (see rankBoot's importModuleDynamically).
  */
 function asScript(text: string): string {
-  return `(async function () {${text}\n})`;
+  return `(async function () {"use strict";${text}\n})`;
 }
 
 function buildInputs(meta: Metafile): { inputs: string[]; externals: string[]; workingDir: string } {
