@@ -73,7 +73,7 @@ export async function runJob(opts: RunOptions): Promise<number> {
   const ranks: RankProcess[] = [];
   // The rank bundle of each app goes down these pipes (descriptor 3 of each rank).
   const bundlePipes: Writable[][] = opts.apps.map(() => []);
-  const boot = ['--input-type=module', '-e', shmBootSource()];
+  const boot = ['-e', shmBootSource()];
   let rank = 0;
   opts.apps.forEach((app, appIndex) => {
     const appRanks = Array.from({ length: app.ranks }, (_, k) => rank + k);

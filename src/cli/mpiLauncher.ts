@@ -111,7 +111,7 @@ export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: n
     });
     const nodeArgs = (process.env[USER_ENV.NODE_ARGS] ?? '').split(/\s+/).filter((a) => a !== '');
     const args = launchArgs(id, opts, total, (i) =>
-      [process.execPath, ...nodeArgs, '--input-type=module', '-e', MPI_BOOT_LOADER, '--', String(i), opts.apps[i].deck, ...opts.apps[i].args]);
+      [process.execPath, ...nodeArgs, '-e', MPI_BOOT_LOADER, '--', String(i), opts.apps[i].deck, ...opts.apps[i].args]);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       SIMDECK_TRANSPORT: 'mpi',

@@ -41,8 +41,7 @@ export function installBundleStacks(text: string): void {
   const frame = (f: NodeJS.CallSite): string | null => {
     const s = f.toString();
     const file = f.getFileName() ?? f.getScriptNameOrSourceURL?.() ?? '';
-    if (file.startsWith('file:') && /\[eval\d*\]$/.test(file)) return null; // the bootstrap (node -e)
-    if (file.startsWith('data:text/javascript,')) return null; // the MPI bootstrap
+    if (/\[eval\d*\]$/.test(file) || file === 'simdeck-boot') return null; // the bootstrap (node -e; under MPI from the environment)
     if (file !== BUNDLE_FILENAME) return s;
     const line = f.getLineNumber() ?? 0;
     const column = f.getColumnNumber() ?? 0;

@@ -1,5 +1,5 @@
 /**
- * The bootstrap a rank process starts with (`node --input-type=module -e <source>`): it reads no
+ * The bootstrap a rank process starts with (`node -e <source>`): it reads no
  * project or user file, receives the rank bundle (rankBundle.ts) from the reader, and evaluates
  * it from memory (a script compiled with vm, see {@link evaluate}):
  *
@@ -48,7 +48,7 @@ async function evaluate(bytes: Buffer, codeCache: Buffer): Promise<void> {
 
 /** The shared-memory bootstrap: the bundle arrives on descriptor 3 (runs in the rank). */
 async function bootShm(): Promise<void> {
-  const { Socket } = await import('node:net');
+  const { Socket } = process.getBuiltinModule('node:net') as typeof import('node:net');
   const parts: Buffer[] = [];
   await new Promise<void>((done, fail) => {
     const pipe = new Socket({ fd: 3, readable: true, writable: false });
@@ -101,7 +101,7 @@ async function bootMpi(cfg: MpiBootConfig): Promise<void> {
   const app = Number(process.argv[1]);
   let payload: Buffer | null = null;
   if (rank[0] === 0) {
-    const { readFileSync } = await import('node:fs');
+    const { readFileSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
     let texts: Buffer[] | null = null;
     let caches: Buffer[] = [];
     let failure = '';
@@ -147,18 +147,27 @@ async function bootMpi(cfg: MpiBootConfig): Promise<void> {
  */
 export const MPI_BOOT_ENV = 'SIMDECK_MPI_BOOT';
 
-/** The `-e` source of an MPI rank: evaluates the bootstrap in SIMDECK_MPI_BOOT (removed from the environment first). */
+/** The `-e` source of an MPI rank: runs the bootstrap in SIMDECK_MPI_BOOT (removed from the environment first). */
 export const MPI_BOOT_LOADER =
-  `const b = process.env.${MPI_BOOT_ENV}; delete process.env.${MPI_BOOT_ENV}; await import('data:text/javascript,' + encodeURIComponent(b));`;
+  `const b = process.env.${MPI_BOOT_ENV}; delete process.env.${MPI_BOOT_ENV}; require('node:vm').runInThisContext(b, { filename: 'simdeck-boot', importModuleDynamically: (s) => import(s) });`;
+
+/**
+ * A bootstrap as a CommonJS `-e` script (an async function called at once): Node then starts
+ * without its ES module loader, which a rank needs only if the deck imports something from disk.
+ * A failure is an unhandled rejection, which fail-fast (installed by the bundle) reports.
+ */
+function script(body: string): string {
+  return `(async () => {\n${evaluate.toString()}\n${body}\n})();\n`;
+}
 
 /** The `-e` source of a shared-memory rank. */
 export function shmBootSource(): string {
-  return `${evaluate.toString()}\n${bootShm.toString()}\nawait bootShm();\n`;
+  return script(`${bootShm.toString()}\nawait bootShm();`);
 }
 
-/** The `-e` source of an MPI rank, for the job `cfg` describes; the rank's arguments are `appIndex deck ...args`. */
+/** The source of an MPI rank's bootstrap (see MPI_BOOT_ENV), for the job `cfg` describes; the rank's arguments are `appIndex deck ...args`. */
 export function mpiBootSource(cfg: MpiBootConfig): string {
-  return `${evaluate.toString()}\n${bootMpi.toString()}\nawait bootMpi(${JSON.stringify(cfg)});\n`;
+  return script(`${bootMpi.toString()}\nawait bootMpi(${JSON.stringify(cfg)});`);
 }
 
 /** The name ranks compile a bundle under (its frames' file name; part of V8's code cache key). */
