@@ -59,10 +59,16 @@ export function installBundleStacks(text: string): void {
   };
   Error.prepareStackTrace = (error: unknown, frames: NodeJS.CallSite[]) => {
     const lines = [describeError(error)];
+    // The deck's top level runs as the continuation of an await, so Node's microtask loop sits
+    // under it; a module's top level has nothing under it: leave out internal frames below the bundle's.
+    let lastBundle = -1;
     for (const f of frames) {
       const s = frame(f);
-      if (s !== null) lines.push(`    at ${s}`);
+      if (s === null) continue;
+      if (f.getFileName() === BUNDLE_FILENAME) lastBundle = lines.length;
+      lines.push(`    at ${s}`);
     }
+    if (lastBundle >= 0 && lines.slice(lastBundle + 1).every((l) => /\(node:internal\/[^)]*\)$/.test(l))) lines.length = lastBundle + 1;
     return lines.join('\n');
   };
 }
