@@ -98,6 +98,13 @@ function buildInputs(meta: Metafile): { inputs: string[]; externals: string[]; w
   return { inputs: Object.keys(meta.inputs), externals: [...externals], workingDir: process.cwd() };
 }
 
+/** The DeckError for a failed esbuild build `e` (its messages with file:line:column). Never throws. */
+export function compileError(e: unknown): DeckError {
+  const failure = e as { errors?: Message[] };
+  if (failure.errors && failure.errors.length > 0) return new DeckError(`the deck could not be compiled:\n${formatMessages(failure.errors)}`);
+  return new DeckError(`the deck could not be compiled: ${(e as Error).message}`);
+}
+
 /** esbuild's errors as `file:line:column: text` with the line and a caret. Never throws. */
 export function formatMessages(messages: Message[]): string {
   return messages.map((m) => {
@@ -140,10 +147,6 @@ export async function bundleDeck(deckPath: string, outfile: string): Promise<str
     storeBundle(abs, outfile, text, buildInputs(result.metafile));
     return text;
   } catch (e) {
-    const failure = e as { errors?: Message[] };
-    if (failure.errors && failure.errors.length > 0) {
-      throw new DeckError(`the deck could not be compiled:\n${formatMessages(failure.errors)}`);
-    }
-    throw new DeckError(`the deck could not be compiled: ${(e as Error).message}`);
+    throw compileError(e);
   }
 }

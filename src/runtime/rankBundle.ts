@@ -18,7 +18,7 @@
  *
  * Bundles are cached like deck bundles (bundleCache.ts), keyed by deck, kind and simdeck copy.
  */
-import type { Message, Metafile, Plugin } from 'esbuild';
+import type { Metafile, Plugin } from 'esbuild';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
@@ -26,7 +26,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DeckError } from '../errors.js';
 import { cachedBundle, storeBundle } from './bundleCache.js';
-import { formatMessages, originalMeta, selfExport } from './deckBundle.js';
+import { compileError, originalMeta, selfExport } from './deckBundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/src of the running simdeck (this file is dist/src/runtime/rankBundle.js). */
@@ -247,10 +247,6 @@ export async function bundleRank(kind: RankKind, deckPath: string): Promise<stri
     storeBundle(abs, outfile, text, buildInputs(result.metafile));
     return text;
   } catch (e) {
-    const failure = e as { errors?: Message[] };
-    if (failure.errors && failure.errors.length > 0) {
-      throw new DeckError(`the deck could not be compiled:\n${formatMessages(failure.errors)}`);
-    }
-    throw new DeckError(`the deck could not be compiled: ${(e as Error).message}`);
+    throw compileError(e);
   }
 }
