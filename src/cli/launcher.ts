@@ -1,13 +1,15 @@
 /**
- * The launcher behind `simdeck run`: bundles each deck once, creates the job's shared-memory
- * segment, starts one Node process per rank, routes their output, watches for failures and
- * hangs, and cleans up (no rank process, no segment, no temp file left) however the job ends.
+ * The launcher behind `simdeck run`: creates the job's shared-memory segment, starts one Node
+ * process per rank, compiles each deck once into a self-contained rank bundle while they start
+ * and hands it to them through a pipe (the ranks read no project or user file: see rankBoot.ts),
+ * routes their output, watches for failures and hangs, and cleans up (no rank process, no
+ * segment left) however the job ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Writable } from 'node:stream';
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism, constants as osConstants } from 'node:os';
+import { resolve } from 'node:path';
 import { EXIT_ABORTED, EXIT_DEADLOCK, EXIT_HANG, EXIT_STATUS_DEADLOCK, jobEnvironment, USER_ENV } from '../runtime/jobEnv.js';
 import { DeadlockWatch } from '../transport/shm/deadlockWatch.js';
 import { readKernelTraceSlot } from '../runtime/kernelTrace.js';
@@ -19,8 +21,7 @@ import type { RunOptions } from './args.js';
 import { ArgumentError, DeckError } from '../errors.js';
 import { routeLines, type OutputMode } from './output.js';
 import { watchInvoker } from './invokerWatch.js';
-
-const rankMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'rankMain.js');
+import { BUNDLE_FILENAME, shmBootSource, shmPayload } from '../runtime/rankBoot.js';
 
 /** Exit status the launcher uses when hang diagnosis aborts a job. */
 export const EXIT_STATUS_HANG = 124;
@@ -58,10 +59,6 @@ export async function runJob(opts: RunOptions): Promise<number> {
       throw new DeckError(`deck file not found: ${app.deck} (looked for ${resolve(app.deck)})`);
     }
   }
-  // Every deck is read and transpiled once, by the launcher, while the ranks start.
-  const jobDir = mkdtempSync(join(tmpdir(), `simdeck-${process.pid}-`));
-  const bundles = opts.apps.map((_, i) => join(jobDir, `deck${i}.mjs`));
-
   const segName = newSegmentName();
   const seg = createSegment(segName, {
     size, ringBytes: defaultRingBytes(size), spin, cma: process.env[USER_ENV.CMA] !== '0',
@@ -69,12 +66,14 @@ export async function runJob(opts: RunOptions): Promise<number> {
   let unlinked = false;
   const cleanup = () => {
     if (!unlinked) { unlinkSegment(segName); unlinked = true; }
-    rmSync(jobDir, { recursive: true, force: true });
   };
 
   // Extra Node options for every rank (--cpu-prof, --max-old-space-size=..., --inspect=0, ...).
   const nodeArgs = (process.env[USER_ENV.NODE_ARGS] ?? '').split(/\s+/).filter((a) => a !== '');
   const ranks: RankProcess[] = [];
+  // The rank bundle of each app goes down these pipes (descriptor 3 of each rank).
+  const bundlePipes: Writable[][] = opts.apps.map(() => []);
+  const boot = ['-e', shmBootSource()];
   let rank = 0;
   opts.apps.forEach((app, appIndex) => {
     const appRanks = Array.from({ length: app.ranks }, (_, k) => rank + k);
@@ -82,13 +81,16 @@ export async function runJob(opts: RunOptions): Promise<number> {
       const env = {
         ...process.env,
         ...jobEnvironment({
-          segment: segName, rank, launcherPid: process.pid, bundle: bundles[appIndex],
+          segment: segName, rank, launcherPid: process.pid, bundle: '',
           deck: resolve(app.deck), args: app.args, appIndex, appRanks,
         }),
       };
       const out = output === 'raw' || (output === 'rank0' && rank === 0) ? 'inherit' : output === 'rank0' ? 'ignore' : 'pipe';
       const err = output === 'raw' ? 'inherit' : 'pipe';
-      const child = spawn(process.execPath, [...nodeArgs, rankMain], { env, stdio: [rank === 0 ? 'inherit' : 'ignore', out, err] });
+      const child = spawn(process.execPath, [...nodeArgs, ...boot], { env, stdio: [rank === 0 ? 'inherit' : 'ignore', out, err, 'pipe'] });
+      const pipe = child.stdio[3] as Writable;
+      pipe.on('error', () => { /* the rank is gone: its exit is reported */ });
+      bundlePipes[appIndex].push(pipe);
       const p: RankProcess = { rank, child, exited: false, code: null, signal: null };
       ranks.push(p);
     }
@@ -100,13 +102,24 @@ export async function runJob(opts: RunOptions): Promise<number> {
     if (p.child.stderr) routes.push(routeLines(p.child.stderr, process.stderr, output === 'raw' ? '' : `[${p.rank}] `));
   }
 
+  // Every deck is read and compiled once, here, while the ranks start; an empty pipe means it failed.
   const bundling = (async () => {
-    const { bundleDeck } = await import('../runtime/deckBundle.js');
-    for (let i = 0; i < opts.apps.length; i++) writeFileSync(bundles[i], await bundleDeck(opts.apps[i].deck, bundles[i]));
+    const { bundleRank } = await import('../runtime/rankBundle.js');
+    const { codeCacheFor } = await import('../runtime/bundleCache.js');
+    const payloads: Buffer[] = [];
+    for (const app of opts.apps) {
+      const text = await bundleRank('shm', app.deck);
+      payloads.push(Buffer.concat(shmPayload(Buffer.from(text), codeCacheFor(text, BUNDLE_FILENAME))));
+    }
+    payloads.forEach((payload, i) => { for (const pipe of bundlePipes[i]) pipe.end(payload); });
   })();
   const decksReady = bundling.then(
-    () => { Atomics.store(seg.i32, H.DECKS, Decks.READY); futexWakeAll(seg.address + H.DECKS * 4); return null; },
-    (e: unknown) => { Atomics.store(seg.i32, H.DECKS, Decks.FAILED); futexWakeAll(seg.address + H.DECKS * 4); return e; },
+    () => { Atomics.store(seg.i32, H.DECKS, Decks.READY); return null; },
+    (e: unknown) => {
+      for (const pipes of bundlePipes) for (const pipe of pipes) pipe.end();
+      Atomics.store(seg.i32, H.DECKS, Decks.FAILED);
+      return e;
+    },
   );
 
   const status = await new Promise<number>((finish) => {

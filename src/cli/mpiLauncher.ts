@@ -1,10 +1,12 @@
 /**
  * `simdeck run --transport mpi`: runs a job under the system MPI's own launcher. Each deck is
- * bundled once here first (a deck that does not compile fails before anything starts), then
- * the launcher runs `node simdeck deck.ts` per rank (see direct.ts), MPMD parts joined by `:`:
+ * compiled once here first into a self-contained rank bundle (a deck that does not compile
+ * fails before anything starts), then the launcher runs the rank bootstrap per rank (see
+ * rankBoot.ts: world rank 0 reads the bundles and broadcasts them; no other rank reads a
+ * project or user file), MPMD parts joined by `:`:
  *
- *   Open MPI: mpirun.openmpi [--allow-run-as-root] [--oversubscribe] -np 2 node main.js a.ts : -np 1 ...
- *   MPICH:    mpiexec.mpich -n 2 node main.js a.ts : -n 1 ...
+ *   Open MPI: mpirun.openmpi [--allow-run-as-root] [--oversubscribe] -np 2 node -e BOOT -- 0 a.ts : -np 1 ...
+ *   MPICH:    mpiexec.mpich -n 2 node -e BOOT -- 0 a.ts : -n 1 ...
  *
  * The library is `--mpi openmpi|mpich`, else SIMDECK_MPI, else the first one whose launcher
  * and library are installed (Open MPI, then MPICH). SIMDECK_MPIRUN names another launcher
@@ -14,20 +16,21 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ArgumentError, SimdeckError } from '../errors.js';
-import { bundleDeck } from '../runtime/deckBundle.js';
+import { codeCacheFor } from '../runtime/bundleCache.js';
+import { BUNDLE_FILENAME, MPI_BOOT_ENV, MPI_BOOT_LOADER, mpiBootSource } from '../runtime/rankBoot.js';
+import { bundleRank, koffiAddon } from '../runtime/rankBundle.js';
 import { USER_ENV } from '../runtime/jobEnv.js';
 import { abiById, ABIS } from '../transport/mpi/abi/abi.js';
 import { probe } from '../transport/mpi/library.js';
 import type { RunOptions } from './args.js';
-import { BUNDLES_ENV } from './direct.js';
 import { watchInvoker } from './invokerWatch.js';
 import { collectRankOutput, type OutputMode } from './output.js';
 import { OUTPUT_SOCKET_ENV } from '../transport/mpi/outputLink.js';
 
-const mainJs = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
+const compilerJs = join(dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'rankBundle.js');
 
 /** The launcher commands of each MPI, tried in order. */
 export const LAUNCHERS: Record<string, readonly string[]> = {
@@ -70,7 +73,7 @@ export function launchArgs(mpi: string, opts: RunOptions, total: number, rankArg
 }
 
 /** Chooses the MPI of a job: --mpi, SIMDECK_MPI, else the first whose library and launcher are here. Throws ArgumentError. */
-function chooseMpi(opts: RunOptions): { id: string; cmd: string } {
+function chooseMpi(opts: RunOptions): { id: string; cmd: string; lib: string } {
   const want = opts.mpi ?? process.env.SIMDECK_MPI ?? null;
   const candidates = want !== null ? [want] : ABIS.map((a) => a.id);
   const reasons: string[] = [];
@@ -81,7 +84,7 @@ function chooseMpi(opts: RunOptions): { id: string; cmd: string } {
     if (!lib.ok) { reasons.push(`${abi.title}: ${lib.why}`); continue; }
     const l = findLauncher(id);
     if (l.cmd === null) { reasons.push(`${abi.title}: ${l.why}`); continue; }
-    return { id, cmd: l.cmd };
+    return { id, cmd: l.cmd, lib: lib.path! };
   }
   throw new ArgumentError(`--transport mpi: no usable MPI (${reasons.join('; ')}); ` +
     'install one (apt-get install openmpi-bin libopenmpi-dev, or mpich libmpich-dev) or use the shared-memory transport');
@@ -89,24 +92,33 @@ function chooseMpi(opts: RunOptions): { id: string; cmd: string } {
 
 /** Runs a job under the MPI launcher; resolves to its exit status. Throws DeckError/ArgumentError before starting. */
 export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: number | null, wait: string): Promise<number> {
-  const { id, cmd } = chooseMpi(opts);
+  const { id, cmd, lib } = chooseMpi(opts);
+  const koffi = koffiAddon();
+  if (koffi === null) throw new SimdeckError('cannot find koffi\'s native module (reinstall simdeck\'s dependencies: npm ci)');
   const total = opts.apps.reduce((n, a) => n + a.ranks, 0);
   const jobDir = mkdtempSync(join(tmpdir(), `simdeck-${process.pid}-`));
   try {
     const bundles: string[] = [];
     for (let i = 0; i < opts.apps.length; i++) {
-      const file = join(jobDir, `deck${i}.mjs`);
-      writeFileSync(file, await bundleDeck(opts.apps[i].deck, file));
+      const file = join(jobDir, `deck${i}.js`);
+      const text = await bundleRank('mpi', opts.apps[i].deck);
+      writeFileSync(file, text);
+      writeFileSync(join(jobDir, `deck${i}.cache`), codeCacheFor(text, BUNDLE_FILENAME));
       bundles.push(file);
     }
-    const args = launchArgs(id, opts, total, (i) => [process.execPath, mainJs, opts.apps[i].deck, ...opts.apps[i].args]);
+    const boot = mpiBootSource({
+      koffi, lib, openmpi: id === 'openmpi', bundles, decks: opts.apps.map((a) => resolve(a.deck)), compiler: pathToFileURL(compilerJs).href,
+    });
+    const nodeArgs = (process.env[USER_ENV.NODE_ARGS] ?? '').split(/\s+/).filter((a) => a !== '');
+    const args = launchArgs(id, opts, total, (i) =>
+      [process.execPath, ...nodeArgs, '-e', MPI_BOOT_LOADER, '--', String(i), opts.apps[i].deck, ...opts.apps[i].args]);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       SIMDECK_TRANSPORT: 'mpi',
       SIMDECK_MPI: id,
       [USER_ENV.OUTPUT]: output,
       [USER_ENV.WAIT]: wait,
-      [BUNDLES_ENV]: JSON.stringify(bundles),
+      [MPI_BOOT_ENV]: boot,
     };
     // Ranks on this machine send their output here rather than through the MPI launcher's forwarding (see outputLink.ts).
     const collector = await collectRankOutput(join(jobDir, 'output.sock'), output as OutputMode);

@@ -4,10 +4,12 @@
  *
  * An entry is keyed by the deck's path, the directory the bundle will live under (its source
  * map's paths are relative to it), the running copy of simdeck and the Node version. It holds
- * the bundle and the SHA-256 of every source file esbuild read to make it; it is used only while
- * every one of those files still has that content and every module the bundle imports by
- * absolute path still exists. Entries are written to a temporary file and renamed, so a job
- * never reads half an entry. A cache that cannot be read or written only means compiling again.
+ * the bundle (`<key>.js`) and the SHA-256, size and time stamp of every source file esbuild read
+ * to make it (`<key>.json`); it is used only while every one of those files still has that
+ * content (a file whose size and time stamp are unchanged is not read again; another is hashed)
+ * and every module the bundle imports by absolute path still exists. Both files are written to a
+ * temporary name and renamed, the text first, so a job never reads half an entry. A cache that
+ * cannot be read or written only means compiling again.
  *
  * Where: `$SIMDECK_CACHE_DIR/bundles`, else `simdeck-bundles-<user>` in the temp directory.
  * The directory is used only if it belongs to this user and nobody else may write to it (a
@@ -18,6 +20,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
 /** What esbuild's metafile says about a build (the parts the cache needs). */
 export interface BuildInputs {
@@ -28,10 +31,10 @@ export interface BuildInputs {
   workingDir: string;
 }
 
+/** What `<key>.json` holds; the bundle's text is `<key>.js` beside it (read only when the entry is valid). */
 interface Entry {
-  format: 2;
-  text: string;
-  inputs: [path: string, sha256: string][];
+  format: 3;
+  inputs: [path: string, sha256: string, size: number, mtimeMs: number][];
   externals: string[];
 }
 
@@ -55,6 +58,17 @@ export function bundleCacheDir(): string {
   let user = 'user';
   try { user = userInfo().username; } catch { /* no passwd entry */ }
   return join(tmpdir(), `simdeck-bundles-${user}`);
+}
+
+/** True when `path` still has the content recorded: same size and time stamp, else the same SHA-256. */
+function unchanged(path: string, sum: string, size: number, mtimeMs: number): boolean {
+  try {
+    const st = statSync(path);
+    if (st.size === size && st.mtimeMs === mtimeMs) return true;
+  } catch {
+    return false;
+  }
+  return sha256Of(path) === sum;
 }
 
 function entryPath(deck: string, outfile: string): string {
@@ -82,38 +96,51 @@ function trusted(dir: string): boolean {
 /** The cached bundle of `deck` (an absolute path) for `outfile`, or null when there is none that is still valid. Never throws. */
 export function cachedBundle(deck: string, outfile: string): string | null {
   if (!enabled() || !trusted(bundleCacheDir())) return null;
+  const file = entryPath(deck, outfile);
   let entry: Entry;
   try {
-    entry = JSON.parse(readFileSync(entryPath(deck, outfile), 'utf8')) as Entry;
+    entry = JSON.parse(readFileSync(file, 'utf8')) as Entry;
   } catch {
     return null;
   }
-  if (entry.format !== 2 || typeof entry.text !== 'string' || !Array.isArray(entry.inputs) || !Array.isArray(entry.externals)) return null;
-  for (const [path, sum] of entry.inputs) if (sha256Of(path) !== sum) return null;
+  if (entry.format !== 3 || !Array.isArray(entry.inputs) || !Array.isArray(entry.externals)) return null;
+  for (const [path, sum, size, mtimeMs] of entry.inputs) if (!unchanged(path, sum, size, mtimeMs)) return null;
   for (const ext of entry.externals) if (!existsSync(ext)) return null;
-  return entry.text;
+  try {
+    return readFileSync(textPath(file), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function textPath(entryFile: string): string {
+  return entryFile.replace(/\.json$/, '.js');
 }
 
 /** Stores the bundle `text` of `deck` for `outfile`, made from `build`'s inputs. Never throws. */
 export function storeBundle(deck: string, outfile: string, text: string, build: BuildInputs): void {
   if (!enabled()) return;
   try {
-    const inputs: [string, string][] = [];
+    const inputs: Entry['inputs'] = [];
     for (const input of build.inputs) {
       const path = isAbsolute(input) ? input : resolve(build.workingDir, input);
+      const st = statSync(path, { throwIfNoEntry: false });
       const sum = sha256Of(path);
-      if (sum === null) return; // not a plain file (a virtual module): do not cache
-      inputs.push([path, sum]);
+      if (sum === null || st === undefined) return; // not a plain file (a virtual module): do not cache
+      inputs.push([path, sum, st.size, st.mtimeMs]);
     }
-    const entry: Entry = { format: 2, text, inputs, externals: build.externals.filter((e) => isAbsolute(e)) };
+    const entry: Entry = { format: 3, inputs, externals: build.externals.filter((e) => isAbsolute(e)) };
     const dir = bundleCacheDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!trusted(dir)) return;
     prune(dir);
     const file = entryPath(deck, outfile);
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(entry));
-    renameSync(temporary, file);
+    // The text first: an entry is only read once its .json exists, and then its .js is complete.
+    for (const [path, content] of [[textPath(file), text], [file, JSON.stringify(entry)]]) {
+      const temporary = `${path}.${process.pid}.tmp`;
+      writeFileSync(temporary, content);
+      renameSync(temporary, path);
+    }
   } catch {
     /* an unwritable cache only means compiling next time too */
   }
@@ -121,10 +148,45 @@ export function storeBundle(deck: string, outfile: string, text: string, build: 
 
 /** Keeps the cache at most MAX_ENTRIES entries, removing the least recently written half when full. */
 function prune(dir: string): void {
-  const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  const names = readdirSync(dir).filter((n) => n.endsWith('.json') || n.startsWith('code-'));
   if (names.length < MAX_ENTRIES) return;
   const aged = names.map((n) => {
     try { return { n, t: statSync(join(dir, n)).mtimeMs }; } catch { return { n, t: 0 }; }
   }).sort((a, b) => a.t - b.t);
-  for (const { n } of aged.slice(0, aged.length - MAX_ENTRIES / 2)) rmSync(join(dir, n), { force: true });
+  for (const { n } of aged.slice(0, aged.length - MAX_ENTRIES / 2)) {
+    rmSync(join(dir, n), { force: true });
+    rmSync(join(dir, textPath(n)), { force: true });
+  }
+}
+
+/**
+ * V8's code cache for the rank bundle `text` (see rankBoot's evaluate): read from the bundle
+ * cache, else made by compiling `text` here once and stored. Ranks that receive it skip most
+ * of the compilation; V8 checks it (source, version, flags) and ignores one that does not fit.
+ * Never throws; an empty buffer when it cannot be made.
+ */
+export function codeCacheFor(text: string, filename: string): Buffer {
+  const key = createHash('sha256').update(text).update(`\0${filename}\0${process.version}`).digest('hex').slice(0, 40);
+  const dir = bundleCacheDir();
+  const file = join(dir, `code-${key}.bin`);
+  if (enabled() && trusted(dir)) {
+    try { return readFileSync(file); } catch { /* not made yet */ }
+  }
+  let data: Buffer;
+  try {
+    data = new Script(text, { filename }).createCachedData();
+  } catch {
+    return Buffer.alloc(0);
+  }
+  if (enabled()) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (trusted(dir)) {
+        const temporary = `${file}.${process.pid}.tmp`;
+        writeFileSync(temporary, data);
+        renameSync(temporary, file);
+      }
+    } catch { /* compiling again next time */ }
+  }
+  return data;
 }

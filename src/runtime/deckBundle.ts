@@ -24,8 +24,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const distSrc = resolve(here, '..');
 const packageRoot = resolve(distSrc, '..', '..');
 
-/** Where `simdeck` and its subpath exports live in this copy. */
-function selfExport(spec: string): string | null {
+/** Where `simdeck` and its subpath exports live in this copy (null for another specifier). Never throws. */
+export function selfExport(spec: string): string | null {
   const map: Record<string, string> = {
     simdeck: join(distSrc, 'index.js'),
     'simdeck/kernels': join(distSrc, 'kernels', 'index.js'),
@@ -33,6 +33,15 @@ function selfExport(spec: string): string | null {
   };
   for (const m of ['steer', 'graphics', 'io', 'farm', 'couple']) map[`simdeck/${m}`] = join(distSrc, m, 'index.js');
   return map[spec] ?? null;
+}
+
+/** `text` of the module at `path` with import.meta.url/dirname/filename naming that file (as literals). Never throws. */
+export function originalMeta(text: string, path: string): string {
+  if (!text.includes('import.meta.')) return text;
+  return text
+    .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(path).href))
+    .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(path)))
+    .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(path));
 }
 
 const externals: Plugin = {
@@ -58,13 +67,7 @@ const externals: Plugin = {
     // Local modules: keep import.meta.url/dirname/filename pointing at the original file.
     b.onLoad({ filter: /\.(m|c)?(t|j)sx?$/ }, async (args) => {
       if (args.path.includes('/node_modules/')) return undefined;
-      let text = await readFile(args.path, 'utf8');
-      if (text.includes('import.meta.')) {
-        text = text
-          .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
-          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)))
-          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
-      }
+      let text = originalMeta(await readFile(args.path, 'utf8'), args.path);
       const ext = extname(args.path).slice(1);
       // A deck in a project whose package.json says "type": "commonjs" (npm init's default) is
       // still an ES module when it imports: without a marker esbuild would wrap it as CommonJS,
@@ -95,7 +98,15 @@ function buildInputs(meta: Metafile): { inputs: string[]; externals: string[]; w
   return { inputs: Object.keys(meta.inputs), externals: [...externals], workingDir: process.cwd() };
 }
 
-function formatMessages(messages: Message[]): string {
+/** The DeckError for a failed esbuild build `e` (its messages with file:line:column). Never throws. */
+export function compileError(e: unknown): DeckError {
+  const failure = e as { errors?: Message[] };
+  if (failure.errors && failure.errors.length > 0) return new DeckError(`the deck could not be compiled:\n${formatMessages(failure.errors)}`);
+  return new DeckError(`the deck could not be compiled: ${(e as Error).message}`);
+}
+
+/** esbuild's errors as `file:line:column: text` with the line and a caret. Never throws. */
+export function formatMessages(messages: Message[]): string {
   return messages.map((m) => {
     const at = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
     const line = m.location?.lineText ? `\n    ${m.location.lineText}\n    ${' '.repeat(m.location.column)}^` : '';
@@ -136,10 +147,6 @@ export async function bundleDeck(deckPath: string, outfile: string): Promise<str
     storeBundle(abs, outfile, text, buildInputs(result.metafile));
     return text;
   } catch (e) {
-    const failure = e as { errors?: Message[] };
-    if (failure.errors && failure.errors.length > 0) {
-      throw new DeckError(`the deck could not be compiled:\n${formatMessages(failure.errors)}`);
-    }
-    throw new DeckError(`the deck could not be compiled: ${(e as Error).message}`);
+    throw compileError(e);
   }
 }

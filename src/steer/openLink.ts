@@ -35,7 +35,8 @@ let preloadError: Error | null = null;
 export async function openSteering(params: ParamDescription[] = []): Promise<SteeringLink> {
   let mod: SteeringServerModule;
   try {
-    const path: string = SERVER_MODULE;
+    // Absolute: a rank bundle (runtime/rankBundle.ts) runs from memory, where a relative specifier has no base.
+    const path: string = new URL(SERVER_MODULE, import.meta.url).href;
     mod = (await import(path)) as SteeringServerModule;
   } catch (e) {
     throw new SteeringUnavailableError(`the steering server could not be loaded (${SERVER_MODULE}): ${(e as Error).message}`);

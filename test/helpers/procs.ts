@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * The rank processes a `simdeck run` launcher with pid `ppid` started (its children running
- * runtime/rankMain.js). Other children, such as esbuild's service while a deck is compiled
+ * the rank bootstrap, bootShm). Other children, such as esbuild's service while a deck is compiled
  * on a machine with no cached bundle, are left out.
  */
 export function rankProcesses(ppid: number): number[] {
@@ -13,7 +13,7 @@ export function rankProcesses(ppid: number): number[] {
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== ppid) continue;
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('rankMain.js')) out.push(Number(d));
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('bootShm')) out.push(Number(d));
     } catch { /* gone */ }
   }
   return out;

@@ -1,0 +1,179 @@
+/**
+ * The bootstrap a rank process starts with (`node -e <source>`): it reads no
+ * project or user file, receives the rank bundle (rankBundle.ts) from the reader, and evaluates
+ * it from memory (a script compiled with vm, see {@link evaluate}):
+ *
+ * - shared memory: the launcher writes the bundle into a pipe the rank inherits as descriptor 3,
+ *   and closes it (empty when the deck did not compile: the rank exits quietly and the launcher
+ *   says why; the launcher's death ends the pipe too);
+ * - MPI: world rank 0 reads the bundles the launcher compiled (or compiles them itself when
+ *   their files are not on its node) and broadcasts them with MPI_Bcast; every rank first
+ *   brings up just enough MPI for that: koffi's native module by absolute path, libmpi by
+ *   soname, MPI_Init_thread, MPI_Comm_rank, MPI_Bcast. The bundle's MPI transport then finds
+ *   MPI initialized and goes on from there.
+ *
+ * An error thrown while the bundle is evaluated (the deck failed) goes to the bundle's own
+ * handler (`simdeck.rankFailed`), else it is uncaught and fail-fast reports it.
+ */
+
+const TEXT = Symbol.for('simdeck.bundleText');
+
+/** The text of the bundle this rank runs (set by the bootstrap; '' when not in a bundle). */
+export function bundleText(): string {
+  return ((globalThis as Record<symbol, unknown>)[TEXT] as string | undefined) ?? '';
+}
+
+/**
+ * Evaluates a bundle from memory (runs in the rank; serialized into the bootstrap source): the
+ * bundle is an async function's source (see rankBundle's asScript), compiled as a script named
+ * `simdeck-bundle` (the name bundleStacks.ts maps frames of); its import() calls go to Node.
+ */
+async function evaluate(bytes: Buffer, codeCache: Buffer): Promise<void> {
+  const text = bytes.toString('utf8');
+  (globalThis as Record<symbol, unknown>)[Symbol.for('simdeck.bundleText')] = text;
+  const { Script } = process.getBuiltinModule('node:vm') as typeof import('node:vm');
+  try {
+    const script = new Script(text, {
+      filename: 'simdeck-bundle', // BUNDLE_FILENAME (this function is serialized: no outside names)
+      cachedData: codeCache.length > 0 ? codeCache : undefined,
+      importModuleDynamically: ((spec: string) => import(spec)) as never,
+    });
+    await (script.runInThisContext() as () => Promise<void>)();
+  } catch (e) {
+    const failed = (globalThis as Record<symbol, unknown>)[Symbol.for('simdeck.rankFailed')] as ((e: unknown) => void) | undefined;
+    if (failed) failed(e);
+    else throw e;
+  }
+}
+
+/** The shared-memory bootstrap: the bundle arrives on descriptor 3 (runs in the rank). */
+async function bootShm(): Promise<void> {
+  const { Socket } = process.getBuiltinModule('node:net') as typeof import('node:net');
+  const parts: Buffer[] = [];
+  await new Promise<void>((done, fail) => {
+    const pipe = new Socket({ fd: 3, readable: true, writable: false });
+    pipe.on('data', (b: Buffer) => parts.push(b));
+    pipe.on('end', () => { pipe.destroy(); done(); });
+    pipe.on('error', fail);
+  });
+  const bytes = Buffer.concat(parts);
+  if (bytes.length === 0) process.exit(0); // the deck did not compile: the launcher reports it
+  // `<text bytes> <code cache bytes>\n`, the bundle, then V8's code cache for it.
+  const nl = bytes.indexOf(10);
+  const [text, cache] = bytes.subarray(0, nl).toString('latin1').split(' ').map(Number);
+  await evaluate(bytes.subarray(nl + 1, nl + 1 + text), bytes.subarray(nl + 1 + text, nl + 1 + text + cache));
+}
+
+/** What the MPI bootstrap needs to know, fixed by the launcher. */
+export interface MpiBootConfig {
+  /** koffi's native module (absolute path). */
+  koffi: string;
+  /** The MPI library's soname (or path), and whether it is Open MPI (else MPICH's ABI). */
+  lib: string;
+  openmpi: boolean;
+  /** The bundle file of each app (`deckN.js`, with V8's code cache in `deckN.cache`), as the launcher wrote them (read by world rank 0 when it can). */
+  bundles: string[];
+  /** The decks, for rank 0 to compile when the bundle files are not on its node. */
+  decks: string[];
+  /** dist/src/runtime/rankBundle.js of this simdeck, for that case. */
+  compiler: string;
+}
+
+/** The MPI bootstrap: `process.argv` is [node, appIndex, deck, ...args] (runs in the rank). */
+async function bootMpi(cfg: MpiBootConfig): Promise<void> {
+  const m = { exports: {} as Record<string, (...a: unknown[]) => unknown> };
+  process.dlopen(m, cfg.koffi);
+  const koffi = m.exports as unknown as {
+    load(name: string, opts: { global: boolean }): { func(proto: string): (...a: unknown[]) => number; symbol(name: string): bigint };
+  };
+  const natives = ((globalThis as Record<symbol, unknown>)[Symbol.for('simdeck.native')] ??= new Map()) as Map<string, unknown>;
+  natives.set(cfg.koffi, koffi);
+  if (process.env.UCX_MEM_EVENTS === undefined) process.env.UCX_MEM_EVENTS = 'no'; // as library.ts: before MPI_Init
+  const lib = koffi.load(cfg.lib, { global: true });
+  const H = cfg.openmpi ? 'intptr_t' : 'int';
+  const world = cfg.openmpi ? Number(lib.symbol('ompi_mpi_comm_world')) : 0x44000000;
+  const byte = cfg.openmpi ? Number(lib.symbol('ompi_mpi_byte')) : 0x4c00010d;
+  const check = (rc: number, what: string) => { if (rc !== 0) throw new Error(`simdeck bootstrap: ${what} failed (${rc})`); };
+  check(lib.func('int MPI_Init_thread(void *argc, void *argv, int required, _Out_ int *provided)')(null, null, 1, new Int32Array(1)), 'MPI_Init_thread');
+  const rank = new Int32Array(1);
+  check(lib.func(`int MPI_Comm_rank(${H} comm, _Out_ int *rank)`)(world, rank), 'MPI_Comm_rank');
+  const bcast = lib.func(`int MPI_Bcast(void *buf, int count, ${H} type, int root, ${H} comm)`);
+  const app = Number(process.argv[1]);
+  let payload: Buffer | null = null;
+  if (rank[0] === 0) {
+    const { readFileSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+    let texts: Buffer[] | null = null;
+    let caches: Buffer[] = [];
+    let failure = '';
+    try {
+      texts = cfg.bundles.map((f) => readFileSync(f));
+      caches = cfg.bundles.map((f) => { try { return readFileSync(f.replace(/\.js$/, '.cache')); } catch { return Buffer.alloc(0); } });
+    } catch {
+      try {
+        const { bundleRank } = (await import(cfg.compiler)) as { bundleRank(kind: string, deck: string): Promise<string> };
+        texts = [];
+        for (const d of cfg.decks) texts.push(Buffer.from(await bundleRank('mpi', d)));
+      } catch (e) {
+        failure = `simdeck: ${(e as Error).name}: ${(e as Error).message}`;
+      }
+    }
+    if (texts !== null && caches.length !== texts.length) caches = texts.map(() => Buffer.alloc(0));
+    const sizes = texts?.map((t) => t.length) ?? [];
+    const header = Buffer.from(JSON.stringify({ sizes, caches: caches.map((c) => c.length), failure }) + '\n');
+    payload = Buffer.concat([header, ...(texts ?? []), ...caches]);
+  }
+  const size = new Float64Array([payload?.length ?? 0]);
+  check(bcast(size, 8, byte, 0, world), 'MPI_Bcast');
+  payload ??= Buffer.allocUnsafe(size[0]);
+  check(bcast(payload, payload.length, byte, 0, world), 'MPI_Bcast');
+  const nl = payload.indexOf(10);
+  const header = JSON.parse(payload.subarray(0, nl).toString('utf8')) as { sizes: number[]; caches: number[]; failure: string };
+  if (header.failure !== '') {
+    if (rank[0] === 0) process.stderr.write(header.failure + '\n');
+    lib.func('int MPI_Finalize()')();
+    process.exit(2);
+  }
+  const sum = (xs: number[], n: number) => xs.slice(0, n).reduce((a, b) => a + b, 0);
+  const at = nl + 1 + sum(header.sizes, app);
+  const cacheAt = nl + 1 + sum(header.sizes, header.sizes.length) + sum(header.caches, app);
+  process.argv = [process.argv[0], ...process.argv.slice(2)];
+  await evaluate(payload.subarray(at, at + header.sizes[app]), payload.subarray(cacheAt, cacheAt + header.caches[app]));
+}
+
+/**
+ * Under MPI the bootstrap travels in this environment variable, and the rank's `-e` source is
+ * only {@link MPI_BOOT_LOADER}: Open MPI copies a rank's command line into its messages (an
+ * MPI_Abort's report fails with "Out of resource" when it is a few kilobytes long).
+ */
+export const MPI_BOOT_ENV = 'SIMDECK_MPI_BOOT';
+
+/** The `-e` source of an MPI rank: runs the bootstrap in SIMDECK_MPI_BOOT (removed from the environment first). */
+export const MPI_BOOT_LOADER =
+  `const b = process.env.${MPI_BOOT_ENV}; delete process.env.${MPI_BOOT_ENV}; require('node:vm').runInThisContext(b, { filename: 'simdeck-boot', importModuleDynamically: (s) => import(s) });`;
+
+/**
+ * A bootstrap as a CommonJS `-e` script (an async function called at once): Node then starts
+ * without its ES module loader, which a rank needs only if the deck imports something from disk.
+ * A failure is an unhandled rejection, which fail-fast (installed by the bundle) reports.
+ */
+function script(body: string): string {
+  return `(async () => {\n${evaluate.toString()}\n${body}\n})();\n`;
+}
+
+/** The `-e` source of a shared-memory rank. */
+export function shmBootSource(): string {
+  return script(`${bootShm.toString()}\nawait bootShm();`);
+}
+
+/** The source of an MPI rank's bootstrap (see MPI_BOOT_ENV), for the job `cfg` describes; the rank's arguments are `appIndex deck ...args`. */
+export function mpiBootSource(cfg: MpiBootConfig): string {
+  return script(`${bootMpi.toString()}\nawait bootMpi(${JSON.stringify(cfg)});`);
+}
+
+/** The name ranks compile a bundle under (its frames' file name; part of V8's code cache key). */
+export const BUNDLE_FILENAME = 'simdeck-bundle';
+
+/** What the launcher writes down a shared-memory rank's pipe: the header line, the bundle, its code cache. */
+export function shmPayload(text: Buffer, codeCache: Buffer): Buffer[] {
+  return [Buffer.from(`${text.length} ${codeCache.length}\n`), text, codeCache];
+}
