@@ -35,6 +35,7 @@ import { ArgumentError, DeadlockError } from '../../errors.js';
 import { compatibleEncodings, elementBytes } from '../encoding.js';
 import {
   ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type NativeComm, type Transport, type TransportRequest,
+  type NativeCollectives,
 } from '../transport.js';
 import { check, errorString, MpiError } from './errors.js';
 import { drainOutput } from './outputDrain.js';
@@ -47,6 +48,7 @@ import {
 import { BulkTransfers, Req } from './bulk.js';
 import { Matcher, type Unexpected } from './matching.js';
 import { FlowControl } from './flowControl.js';
+import { MpiCollectives } from './nativeCollectives.js';
 import { eagerLimit, pairBufferBytes } from '../buffering.js';
 import { DeadlockProbe, type WaitReport } from './deadlockProbe.js';
 import { EXIT_STATUS_DEADLOCK } from '../transport.js';
@@ -754,6 +756,22 @@ export class MpiTransport implements Transport {
     };
     this.natives.set(context, { members: worldRanks, value });
     return value;
+  }
+
+  private worldCollectives: MpiCollectives | null = null;
+
+  /**
+   * MPI's own collectives (nativeCollectives.ts) for the world communicator, run on the
+   * transport's collective communicator; null for every other communicator (their collectives
+   * use messages: creating their MPI communicators would block inside MPI).
+   */
+  collectives(context: number, worldRanks: Int32Array | null, rank: number): NativeCollectives | null {
+    if (context !== 0 || worldRanks !== null) return null;
+    this.worldCollectives ??= new MpiCollectives({
+      lib: this.lib, comm: this.coll, types: this.TYPES, spinPolls: this.spinPolls,
+      block: (isDone, request) => this.block(isDone, request), progress: () => this.progress(), fail: (what, rc) => this.fail(what, rc),
+    }, rank, this.size);
+    return this.worldCollectives;
   }
 
   /**

@@ -7,6 +7,7 @@
  *   rank blocks          one per rank, 512 B: doorbell, sleeper count, blocked-since, pid,
  *                        finished flag, count of long waits, last kernel entered
  *   rings                one single-producer single-consumer ring per ordered pair (i → j, i ≠ j)
+ *   collective areas     COLLECTIVE_AREAS areas, claimed one per communicator (collectiveArea.ts)
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,9 +63,27 @@ export function ringOffset(shape: SegmentShape, from: number, to: number): numbe
   return ringsOffset(shape.size) + index * (RING_CTRL_BYTES + shape.ringBytes);
 }
 
+/** How many communicators can have a collective area at once (the others use messages). */
+export const COLLECTIVE_AREAS = 16;
+/** Bytes of a rank's part of a collective area: control words, then two data halves (see collectiveArea.ts). */
+export const AREA_SLOT_CTRL = 64;
+export const AREA_DATA_BYTES = 1024;
+export const AREA_HEADER_BYTES = 256;
+
+/** Bytes of one collective area for communicators of up to `size` ranks. */
+export function areaBytes(size: number): number {
+  return AREA_HEADER_BYTES + size * (AREA_SLOT_CTRL + 2 * AREA_DATA_BYTES);
+}
+
+/** Byte offset of collective area `i`. */
+export function areaOffset(shape: SegmentShape, i: number): number {
+  const rings = ringsOffset(shape.size) + shape.size * (shape.size - 1) * (RING_CTRL_BYTES + shape.ringBytes);
+  return rings + i * areaBytes(shape.size);
+}
+
 /** Total bytes of a segment of this shape. */
 export function segmentBytes(shape: SegmentShape): number {
-  return ringsOffset(shape.size) + shape.size * (shape.size - 1) * (RING_CTRL_BYTES + shape.ringBytes);
+  return areaOffset(shape, COLLECTIVE_AREAS);
 }
 
 /** A mapped segment with typed views over all of it. */

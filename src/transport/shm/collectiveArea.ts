@@ -1,0 +1,355 @@
+/**
+ * Collectives native to shared memory: one area of the job's segment per communicator (claimed
+ * at its first collective, keyed by its context and lowest world rank), in which the ranks meet
+ * instead of exchanging chains of messages.
+ *
+ *   header      STATE/KEY words; ARRIVE[2] (arrival counters by round parity); GEN (rounds
+ *               released so far, the word sleepers wait on); SLEEPERS
+ *   rank slots  per local rank: SEQ/SIG (the collective it entered last + 1, for mismatch checks),
+ *               STAMP (last round it published data in + 1), per parity: round tag, signature,
+ *               length (-1: too large), encoding; then two data halves of AREA_DATA_BYTES
+ *
+ * Every native collective is one *round*, numbered alike on every rank. In round g a rank
+ * writes its contribution to its data half g & 1, counts itself in ARRIVE[g & 1], and the last
+ * to arrive resets that counter and releases the round (GEN = g + 1) with one futex wake for
+ * every sleeper. Barrier, allreduce and allgather wait for the release and then read every
+ * slot (each rank combines in rank order, so all get the same bits). Bcast's root does not
+ * wait: it stamps its slot and leaves; the others wait for the stamp, copy, then count
+ * themselves in. Halves alternate, and a rank enters round g only once round g - 1 is released
+ * (everyone has read round g - 2, whose half it reuses), so no rank overwrites what another
+ * still reads.
+ *
+ * Waiting: a bounded spin (long with a core per rank, short when oversubscribed), then sleeping
+ * on the awaited word and on the rank's doorbell together (futex_waitv), so point-to-point
+ * traffic still wakes it; timed, checking the abort word, peers that finished their decks, and
+ * the SEQ/SIG of the others for proof that they called something else. The rank counts as
+ * blocked for the launcher's deadlock watch while it sleeps, as in ShmTransport.block.
+ */
+import { DeadlockError, MessageTypeError, TruncationError } from '../../errors.js';
+import { compatibleEncodings, encodingName, TYPED_ARRAY_CLASSES } from '../encoding.js';
+import type { CollectiveCall, NativeCollectives, NativeOp } from '../transport.js';
+import { futexWait2, futexWakeAll } from './libc.js';
+import {
+  AREA_DATA_BYTES, AREA_HEADER_BYTES, AREA_SLOT_CTRL, COLLECTIVE_AREAS, H, R, areaOffset, rankBlockOffset, type Segment,
+} from './segment.js';
+
+/** What the area needs from its rank's transport. */
+export interface AreaHost {
+  readonly seg: Segment;
+  /** Polls before sleeping. */
+  readonly spinPolls: number;
+  /** This process's world rank. */
+  readonly worldRank: number;
+  /** Makes point-to-point progress (nonblocking collectives and sends in flight go on meanwhile). */
+  progress(): void;
+  /** The job was aborted: ends this rank as the transport does. */
+  aborted(): never;
+}
+
+/** Int32 indices (relative to the area) of header words. */
+const STATE = 0, KEY_CTX = 1, KEY_MIN = 2, KEY_SIZE = 3, ARRIVE = 16, GEN = 32, SLEEPERS = 48;
+/** Int32 offsets inside a rank slot. */
+const SEQ = 0, SIG = 1, STAMP = 2, ROUND_TAG = 4, ROUND_SIG = 6, LEN = 8, ENC = 10;
+const FREE = 0, CLAIMING = 1, READY = 2;
+/** Longest single sleep (bounds how late a rank notices an abort or a finished peer). */
+const SLEEP_MS = 50;
+
+/**
+ * Claims (or finds) the collective area of the communicator with this context and members
+ * (null: the world) for local rank `rank`; null when every area is taken by other
+ * communicators (areas are never given back, so then every member finds none).
+ */
+export function claimArea(host: AreaHost, context: number, worldRanks: Int32Array | null, rank: number): CollectiveArea | null {
+  const seg = host.seg;
+  const i32 = seg.i32;
+  const size = worldRanks === null ? seg.shape.size : worldRanks.length;
+  let lowest = 0;
+  if (worldRanks !== null) { lowest = worldRanks[0]; for (const w of worldRanks) if (w < lowest) lowest = w; }
+  const start = ((context * 31 + lowest) >>> 0) % COLLECTIVE_AREAS;
+  for (let k = 0; k < COLLECTIVE_AREAS; k++) {
+    const i = (start + k) % COLLECTIVE_AREAS;
+    const base = areaOffset(seg.shape, i) >> 2;
+    let state = Atomics.compareExchange(i32, base + STATE, FREE, CLAIMING);
+    if (state === FREE) {
+      i32[base + KEY_CTX] = context;
+      i32[base + KEY_MIN] = lowest;
+      i32[base + KEY_SIZE] = size;
+      Atomics.store(i32, base + STATE, READY);
+      return new CollectiveArea(host, base, size, rank, worldRanks);
+    }
+    while (state === CLAIMING) state = Atomics.load(i32, base + STATE); // a few stores away
+    if (i32[base + KEY_CTX] === context && i32[base + KEY_MIN] === lowest && i32[base + KEY_SIZE] === size) {
+      return new CollectiveArea(host, base, size, rank, worldRanks);
+    }
+  }
+  return null;
+}
+
+/** One rank's handle on its communicator's collective area. */
+export class CollectiveArea implements NativeCollectives {
+  private readonly i32: Int32Array;
+  private readonly u8: Uint8Array;
+  /** Int32 index of each local rank's slot. */
+  private readonly slots: number[] = [];
+  private readonly mine: number;
+  /** Rounds this rank has entered (the same count on every rank). */
+  private round = 0;
+  private readonly genAddr: number;
+  private readonly bellIdx: number;
+  private readonly bellAddr: number;
+  private readonly sleepersIdx: number;
+  private readonly waitsIdx: number;
+  private readonly blockedSinceIdx: number;
+  private readonly finishedIdx: number[] = [];
+
+  constructor(private readonly host: AreaHost, private readonly base: number, private readonly size: number,
+    private readonly rank: number, worldRanks: Int32Array | null) {
+    const seg = host.seg;
+    this.i32 = seg.i32;
+    this.u8 = seg.u8;
+    const slotBytes = AREA_SLOT_CTRL + 2 * AREA_DATA_BYTES;
+    for (let r = 0; r < size; r++) {
+      this.slots.push(base + ((AREA_HEADER_BYTES + r * slotBytes) >> 2));
+      this.finishedIdx.push((rankBlockOffset(worldRanks === null ? r : worldRanks[r]) + R.FINISHED) >> 2);
+    }
+    this.mine = this.slots[rank];
+    this.genAddr = seg.address + (base + GEN) * 4;
+    const block = rankBlockOffset(host.worldRank);
+    this.bellIdx = (block + R.DOORBELL) >> 2;
+    this.bellAddr = seg.address + block + R.DOORBELL;
+    this.sleepersIdx = (block + R.SLEEPERS) >> 2;
+    this.waitsIdx = (block + R.WAITS) >> 2;
+    this.blockedSinceIdx = (block + R.BLOCKED_SINCE) >> 3;
+  }
+
+  announce(call: CollectiveCall): void {
+    const i32 = this.i32;
+    i32[this.mine + SIG] = call.sig;
+    Atomics.store(i32, this.mine + SEQ, call.tag + 1); // 0: nothing announced yet
+  }
+
+  barrier(call: CollectiveCall): void {
+    this.allRound(call, null, 0);
+    this.checkRound(call);
+  }
+
+  bcast(call: CollectiveCall, root: number, data: Uint8Array | null, encoding: number, into: Uint8Array | null): { bytes: Uint8Array; encoding: number } | null {
+    // Non-roots write nothing to the area, so they need not wait for the previous round.
+    const g = this.rank === root ? this.enter(call) : this.round++;
+    const half = g & 1;
+    const i32 = this.i32;
+    const rootSlot = this.slots[root];
+    if (this.rank === root) {
+      this.publish(call, g, data, encoding);
+      Atomics.store(i32, this.mine + STAMP, g + 1);
+      this.wake(this.addressOf(this.mine + STAMP));
+      this.arrive(g);
+      return data !== null && data.byteLength <= AREA_DATA_BYTES ? { bytes: data, encoding } : null;
+    }
+    const stamp = rootSlot + STAMP;
+    this.waitFor(call, stamp, () => Atomics.load(i32, stamp) > g);
+    const tag = i32[rootSlot + ROUND_TAG + half];
+    const sig = i32[rootSlot + ROUND_SIG + half];
+    const length = i32[rootSlot + LEN + half];
+    const enc = i32[rootSlot + ENC + half];
+    let out: Uint8Array | null = null;
+    let error: Error | null = null;
+    if (tag !== call.tag || sig !== call.sig) error = call.mismatch(root, tag, sig);
+    else if (length >= 0) {
+      const at = (rootSlot + (AREA_SLOT_CTRL >> 2)) * 4 + half * AREA_DATA_BYTES;
+      if (into === null) out = this.u8.slice(at, at + length);
+      else if (encoding >= 0 && !compatibleEncodings(enc, encoding)) {
+        error = new MessageTypeError(`bcast: root sends ${encodingName(enc)} but this rank's buffer is ${encodingName(encoding)}; use the same type on every rank`);
+      } else if (length > into.byteLength) {
+        error = new TruncationError(`bcast: root sends ${length} bytes but this rank's buffer holds ${into.byteLength}; pass a buffer as large as root's`);
+      } else {
+        into.set(this.u8.subarray(at, at + length));
+        out = into.subarray(0, length);
+      }
+    }
+    this.arrive(g); // done reading root's half
+    if (error !== null) throw error;
+    return out === null ? null : { bytes: out, encoding: enc };
+  }
+
+  allreduce(call: CollectiveCall, send: Uint8Array, recv: Uint8Array, encoding: number, op: NativeOp): boolean {
+    const cls = TYPED_ARRAY_CLASSES[encoding] as unknown as (new (b: ArrayBuffer, o: number, n: number) => ArrayLike<number> & { [i: number]: number; set(v: ArrayLike<number>): void; BYTES_PER_ELEMENT: number }) | null;
+    if (cls === null || cls === undefined || encoding === 3 || encoding === 12 || send.byteLength > AREA_DATA_BYTES) return false;
+    const g = this.allRound(call, send, encoding);
+    this.checkRound(call);
+    if (this.overflowed(g)) return false;
+    const half = g & 1;
+    const per = (cls as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    const n = send.byteLength / per;
+    const buffer = this.u8.buffer as ArrayBuffer;
+    const view = (r: number) => new cls(buffer, (this.slots[r] + (AREA_SLOT_CTRL >> 2)) * 4 + half * AREA_DATA_BYTES, n);
+    const acc = new cls(recv.buffer as ArrayBuffer, recv.byteOffset, n);
+    for (let r = 0; r < this.size; r++) {
+      const len = this.i32[this.slots[r] + LEN + half];
+      if (len !== send.byteLength) throw call.mismatch(r, call.tag, this.i32[this.slots[r] + ROUND_SIG + half]);
+    }
+    acc.set(view(0));
+    for (let r = 1; r < this.size; r++) combine(op, acc, view(r), n);
+    return true;
+  }
+
+  allgather(call: CollectiveCall, send: Uint8Array, recv: Uint8Array): boolean {
+    if (send.byteLength > AREA_DATA_BYTES || recv.byteLength < send.byteLength * this.size) return false;
+    const g = this.allRound(call, send, 2);
+    this.checkRound(call);
+    if (this.overflowed(g)) return false;
+    const half = g & 1;
+    const n = send.byteLength;
+    for (let r = 0; r < this.size; r++) {
+      const at = (this.slots[r] + (AREA_SLOT_CTRL >> 2)) * 4 + half * AREA_DATA_BYTES;
+      if (this.i32[this.slots[r] + LEN + half] !== n) throw call.mismatch(r, call.tag, this.i32[this.slots[r] + ROUND_SIG + half]);
+      recv.set(this.u8.subarray(at, at + n), r * n);
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- rounds
+
+  /** Starts this rank's next round: waits until the previous one is released. */
+  private enter(call: CollectiveCall): number {
+    const g = this.round++;
+    const gen = this.base + GEN;
+    if (Atomics.load(this.i32, gen) !== g) this.waitFor(call, gen, () => Atomics.load(this.i32, gen) === g);
+    return g;
+  }
+
+  /** Writes this rank's contribution (null: none) and the round's tag and signature to its half. */
+  private publish(call: CollectiveCall, g: number, data: Uint8Array | null, encoding: number): void {
+    const half = g & 1;
+    const i32 = this.i32;
+    const slot = this.mine;
+    i32[slot + ROUND_TAG + half] = call.tag;
+    i32[slot + ROUND_SIG + half] = call.sig;
+    i32[slot + ENC + half] = encoding;
+    if (data === null) i32[slot + LEN + half] = 0;
+    else if (data.byteLength > AREA_DATA_BYTES) i32[slot + LEN + half] = -1;
+    else {
+      this.u8.set(data, (slot + (AREA_SLOT_CTRL >> 2)) * 4 + half * AREA_DATA_BYTES);
+      i32[slot + LEN + half] = data.byteLength;
+    }
+  }
+
+  /** Counts this rank in round g; the last one releases it. Returns true for the last one. */
+  private arrive(g: number): boolean {
+    const i32 = this.i32;
+    const counter = this.base + ARRIVE + (g & 1);
+    if (Atomics.add(i32, counter, 1) + 1 !== this.size) return false;
+    Atomics.store(i32, counter, 0);
+    Atomics.store(i32, this.base + GEN, g + 1);
+    this.wake(this.genAddr);
+    return true;
+  }
+
+  /** A round in which every rank contributes and waits for all: returns its number. */
+  private allRound(call: CollectiveCall, data: Uint8Array | null, encoding: number): number {
+    const g = this.enter(call);
+    this.publish(call, g, data, encoding);
+    if (!this.arrive(g)) {
+      const gen = this.base + GEN;
+      this.waitFor(call, gen, () => Atomics.load(this.i32, gen) > g);
+    }
+    return g;
+  }
+
+  /** After an all-round: every rank must have been in this very call. */
+  private checkRound(call: CollectiveCall): void {
+    if (call.sig === 0) return; // checking is off
+    const half = (this.round - 1) & 1;
+    const i32 = this.i32;
+    for (let r = 0; r < this.size; r++) {
+      const s = this.slots[r];
+      if (i32[s + ROUND_TAG + half] !== call.tag || i32[s + ROUND_SIG + half] !== call.sig) throw call.mismatch(r, i32[s + ROUND_TAG + half], i32[s + ROUND_SIG + half]);
+    }
+  }
+
+  /** Whether some rank's contribution to round g did not fit (then every rank takes the message path). */
+  private overflowed(g: number): boolean {
+    const half = g & 1;
+    for (let r = 0; r < this.size; r++) if (this.i32[this.slots[r] + LEN + half] < 0) return true;
+    return false;
+  }
+
+  private addressOf(index: number): number {
+    return this.host.seg.address + index * 4;
+  }
+
+  /** Wakes every rank sleeping on the word at `address` (one system call), if any sleeps. */
+  private wake(address: number): void {
+    if (Atomics.load(this.i32, this.base + SLEEPERS) !== 0) futexWakeAll(address);
+  }
+
+  // ---------------------------------------------------------------- waiting
+
+  /** Blocks until `done()`, which turns true when the word at int32 index `word` changes. */
+  private waitFor(call: CollectiveCall, word: number, done: () => boolean): void {
+    const i32 = this.i32;
+    const host = this.host;
+    for (let polls = host.spinPolls; polls > 0; polls--) {
+      if (done()) return;
+      if ((polls & 255) === 0) {
+        host.progress();
+        if (i32[H.ABORT] !== 0) host.aborted();
+      }
+    }
+    const f64 = host.seg.f64;
+    Atomics.add(i32, this.waitsIdx, 1);
+    f64[this.blockedSinceIdx] = Date.now();
+    const address = this.addressOf(word);
+    const sleepers = this.base + SLEEPERS;
+    try {
+      for (;;) {
+        Atomics.add(i32, sleepers, 1);
+        Atomics.add(i32, this.sleepersIdx, 1);
+        const value = Atomics.load(i32, word);
+        const bell = Atomics.load(i32, this.bellIdx);
+        host.progress();
+        if (!done()) futexWait2(address, value, this.bellAddr, bell, SLEEP_MS);
+        Atomics.sub(i32, this.sleepersIdx, 1);
+        Atomics.sub(i32, sleepers, 1);
+        if (done()) return;
+        if (Atomics.load(i32, H.ABORT) !== 0) host.aborted();
+        this.diagnose(call, done);
+        for (let k = 64; k > 0; k--) if (done()) return;
+      }
+    } finally {
+      f64[this.blockedSinceIdx] = 0;
+    }
+  }
+
+  /**
+   * While waiting: throws the call's mismatch error when another rank is in a different
+   * collective at this point (same number, another signature) or already past it without
+   * having come through, and DeadlockError when a rank that has not come finished its deck.
+   */
+  private diagnose(call: CollectiveCall, done: () => boolean): void {
+    const i32 = this.i32;
+    for (let r = 0; r < this.size; r++) {
+      if (r === this.rank) continue;
+      const s = this.slots[r];
+      const seq = Atomics.load(i32, s + SEQ) - 1;
+      const sig = i32[s + SIG];
+      const finished = Atomics.load(i32, this.finishedIdx[r]) !== 0;
+      if (call.sig !== 0 && seq === call.tag && sig !== call.sig && !done()) throw call.mismatch(r, seq, sig);
+      if (call.sig !== 0 && seq > call.tag && !done()) throw call.mismatch(r, seq, sig);
+      if (finished && !done()) {
+        throw new DeadlockError(`${call.toString()} can never complete: rank ${r} has finished its deck`);
+      }
+    }
+  }
+}
+
+/** acc[i] = op(acc[i], x[i]) for the first n elements (acc holds the lower ranks). */
+function combine(op: NativeOp, acc: { [i: number]: number }, x: { [i: number]: number }, n: number): void {
+  let i = 0;
+  switch (op) {
+    case 'SUM': for (; i < n; i++) acc[i] += x[i]; return;
+    case 'PROD': for (; i < n; i++) acc[i] *= x[i]; return;
+    case 'MAX': for (; i < n; i++) if (x[i] > acc[i]) acc[i] = x[i]; return;
+    case 'MIN': for (; i < n; i++) if (x[i] < acc[i]) acc[i] = x[i]; return;
+  }
+}
