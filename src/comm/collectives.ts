@@ -177,6 +177,7 @@ export class Coll implements CollectiveCall {
     if (!checking) return;
     const queued = this.t.queued(this.ctx); // makes progress: may complete what we wait for
     if (waiting.done) return;
+    this.comm.natives()?.check?.(this);
     let peerAhead: { tag: number; signature: number } | null = null;
     let peerHasThis = false;
     for (const e of queued) {

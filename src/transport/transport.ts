@@ -93,6 +93,11 @@ export interface NativeCollectives {
    * native waits can tell a rank that called something else at that point. Non-blocking.
    */
   announce(call: CollectiveCall): void;
+  /**
+   * Optional: called now and then while a message-based collective waits; throws the call's
+   * mismatch error when the other ranks' announcements prove a disagreement. Non-blocking.
+   */
+  check?(call: CollectiveCall): void;
   /** Barrier. */
   barrier(call: CollectiveCall): void;
   /**

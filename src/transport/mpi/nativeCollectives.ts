@@ -59,7 +59,7 @@ export class MpiCollectives implements NativeCollectives {
   /** bcast: header [length, encoding, tag, sig] then INLINE payload bytes. */
   private readonly head: Block;
   /** The [tag, -tag, sig, -sig] check vector and its MAX. */
-  private readonly check: Block;
+  private readonly checkIn: Block;
   private readonly checkOut: Block;
   /** Staging for small typed arrays: send half, receive half. */
   private readonly stage: Block;
@@ -74,7 +74,7 @@ export class MpiCollectives implements NativeCollectives {
     this.flagAddr = this.ctl.address + 16;
     this.statusAddr = this.ctl.address + 32;
     this.head = new Block(16 + INLINE, addr);
-    this.check = new Block(16, addr);
+    this.checkIn = new Block(16, addr);
     this.checkOut = new Block(16, addr);
     this.stage = new Block(2 * STAGE, addr);
     this.i32MaxInt = host.types[6];
@@ -189,9 +189,9 @@ export class MpiCollectives implements NativeCollectives {
 
   /** Starts the MAX-allreduce of [tag, -tag, sig, -sig] (the barrier, and the check beside data). */
   private startCheck(call: CollectiveCall, request: number): void {
-    const v = this.check.i32;
+    const v = this.checkIn.i32;
     v[0] = call.tag; v[1] = -call.tag; v[2] = call.sig; v[3] = -call.sig;
-    this.start('MPI_Iallreduce', this.fn.Iallreduce(this.check.address, this.checkOut.address, 4, this.i32MaxInt, this.host.lib.h.OPS.MAX, this.host.comm, request));
+    this.start('MPI_Iallreduce', this.fn.Iallreduce(this.checkIn.address, this.checkOut.address, 4, this.i32MaxInt, this.host.lib.h.OPS.MAX, this.host.comm, request));
   }
 
   /** After the check completed: throws the mismatch when some rank made another call. */
@@ -200,7 +200,7 @@ export class MpiCollectives implements NativeCollectives {
     if (m[0] === call.tag && m[1] === -call.tag && m[2] === call.sig && m[3] === -call.sig) return;
     // Rare: find the first rank that differs (every rank takes this path, since all saw the same MAX).
     const all = new Block(8 * this.size, this.host.lib.addressOf);
-    const mine = this.check;
+    const mine = this.checkIn;
     mine.i32[0] = call.tag; mine.i32[1] = call.sig;
     this.start('MPI_Iallgather', this.fn.Iallgather(mine.address, 2, this.i32MaxInt, all.address, 2, this.i32MaxInt, this.host.comm, this.req0));
     this.wait(call, 'MPI_Iallgather', this.req0, 0);

@@ -3,16 +3,19 @@
  * at its first collective, keyed by its context and lowest world rank), in which the ranks meet
  * instead of exchanging chains of messages.
  *
- *   header      STATE/KEY words; ARRIVE[2] (arrival counters by round parity); GEN (rounds
- *               released so far, the word sleepers wait on); SLEEPERS
- *   rank slots  per local rank: SEQ/SIG (the collective it entered last + 1, for mismatch checks),
- *               STAMP (last round it published data in + 1), per parity: round tag, signature,
- *               length (-1: too large), encoding; then two data halves of AREA_DATA_BYTES
+ *   header      STATE/KEY words; per round parity ARRIVE (arrivals) and the sums of the
+ *               arrivals' tags and signatures; GEN (rounds released so far, the word sleepers
+ *               wait on); SLEEPERS
+ *   rank slots  per local rank: SEQ/SIG (the collective it entered last, SEQ + 1, and the last
+ *               8 of them by number, for mismatch checks), STAMP (last round it published data
+ *               in + 1), per parity: round tag, signature, length (-1: too large), encoding;
+ *               then two data halves of AREA_DATA_BYTES
  *
  * Every native collective is one *round*, numbered alike on every rank. In round g a rank
  * writes its contribution to its data half g & 1, counts itself in ARRIVE[g & 1], and the last
  * to arrive resets that counter and releases the round (GEN = g + 1) with one futex wake for
- * every sleeper. Barrier, allreduce and allgather wait for the release and then read every
+ * every sleeper; it also checks that the sums of the arrivals' tags and signatures are p times
+ * its own (every rank made this very call). Barrier, allreduce and allgather wait for the release and then read every
  * slot (each rank combines in rank order, so all get the same bits). Bcast's root does not
  * wait: it stamps its slot and leaves; the others wait for the stamp, copy, then count
  * themselves in. Halves alternate, and a rank enters round g only once round g - 1 is released
@@ -47,9 +50,13 @@ export interface AreaHost {
 }
 
 /** Int32 indices (relative to the area) of header words. */
-const STATE = 0, KEY_CTX = 1, KEY_MIN = 2, KEY_SIZE = 3, ARRIVE = 16, GEN = 32, SLEEPERS = 48;
+const STATE = 0, KEY_CTX = 1, KEY_MIN = 2, KEY_SIZE = 3, ARRIVE = 16, TAG_SUM = 18, SIG_SUM = 20, GEN = 32, SLEEPERS = 48;
 /** Int32 offsets inside a rank slot. */
-const SEQ = 0, SIG = 1, STAMP = 2, ROUND_TAG = 4, ROUND_SIG = 6, LEN = 8, ENC = 10;
+const SEQ = 0, SIG = 1, STAMP = 2, ROUND_TAG = 4, ROUND_SIG = 6, LEN = 8, ENC = 10, HISTORY = 16;
+/** Collectives remembered per rank (pairs of SEQ + 1, SIG from HISTORY on). */
+const HISTORY_CALLS = 8;
+/** A rank that sees another disagree leaves the report to the lower-ranked one this long. */
+const DEFER_MS = 250;
 const FREE = 0, CLAIMING = 1, READY = 2;
 /** Longest single sleep (bounds how late a rank notices an abort or a finished peer). */
 const SLEEP_MS = 50;
@@ -124,9 +131,38 @@ export class CollectiveArea implements NativeCollectives {
 
   announce(call: CollectiveCall): void {
     const i32 = this.i32;
+    const h = this.mine + HISTORY + 2 * (call.tag & (HISTORY_CALLS - 1));
+    i32[h + 1] = call.sig;
+    Atomics.store(i32, h, call.tag + 1);
     i32[this.mine + SIG] = call.sig;
     Atomics.store(i32, this.mine + SEQ, call.tag + 1); // 0: nothing announced yet
   }
+
+  /**
+   * Called while a message-based collective waits: throws its mismatch error when another rank
+   * entered a different collective at this point (the lower-ranked of the two reports it).
+   */
+  check(call: CollectiveCall): void {
+    if (call.sig === 0) return;
+    const i32 = this.i32;
+    for (let r = 0; r < this.size; r++) {
+      if (r === this.rank) continue;
+      const s = this.slots[r];
+      const seq = Atomics.load(i32, s + SEQ) - 1;
+      const sig = i32[s + SIG];
+      if (seq === call.tag && sig !== call.sig && this.mayReport(r)) throw call.mismatch(r, seq, sig);
+    }
+  }
+
+  /** Whether this rank reports a disagreement with rank r now (the lower rank reports; the higher after DEFER_MS). */
+  private mayReport(r: number): boolean {
+    if (this.rank < r) return true;
+    const now = Date.now();
+    if (this.suspectSince === 0) this.suspectSince = now;
+    return now - this.suspectSince >= DEFER_MS;
+  }
+
+  private suspectSince = 0;
 
   barrier(call: CollectiveCall): void {
     this.allRound(call, null, 0);
@@ -143,7 +179,7 @@ export class CollectiveArea implements NativeCollectives {
       this.publish(call, g, data, encoding);
       Atomics.store(i32, this.mine + STAMP, g + 1);
       this.wake(this.addressOf(this.mine + STAMP));
-      this.arrive(g);
+      this.arrive(call, g);
       return data !== null && data.byteLength <= AREA_DATA_BYTES ? { bytes: data, encoding } : null;
     }
     const stamp = rootSlot + STAMP;
@@ -167,7 +203,7 @@ export class CollectiveArea implements NativeCollectives {
         out = into.subarray(0, length);
       }
     }
-    this.arrive(g); // done reading root's half
+    this.arrive(call, g); // done reading root's half
     if (error !== null) throw error;
     return out === null ? null : { bytes: out, encoding: enc };
   }
@@ -234,22 +270,42 @@ export class CollectiveArea implements NativeCollectives {
     }
   }
 
-  /** Counts this rank in round g; the last one releases it. Returns true for the last one. */
-  private arrive(g: number): boolean {
+  /**
+   * Counts this rank in round g; the last one releases it, after checking that every rank came
+   * with this call. Returns true for the last one.
+   */
+  private arrive(call: CollectiveCall, g: number): boolean {
     const i32 = this.i32;
-    const counter = this.base + ARRIVE + (g & 1);
+    const h = g & 1;
+    const counter = this.base + ARRIVE + h;
+    Atomics.add(i32, this.base + TAG_SUM + h, call.tag);
+    Atomics.add(i32, this.base + SIG_SUM + h, call.sig);
     if (Atomics.add(i32, counter, 1) + 1 !== this.size) return false;
+    const tags = Atomics.exchange(i32, this.base + TAG_SUM + h, 0);
+    const sigs = Atomics.exchange(i32, this.base + SIG_SUM + h, 0);
     Atomics.store(i32, counter, 0);
     Atomics.store(i32, this.base + GEN, g + 1);
     this.wake(this.genAddr);
+    if (tags !== Math.imul(this.size, call.tag) || sigs !== Math.imul(this.size, call.sig)) throw this.disagreement(call);
     return true;
+  }
+
+  /** The mismatch error naming a rank whose call number `call.tag` differs from this one (from the ranks' histories). */
+  private disagreement(call: CollectiveCall): Error {
+    const i32 = this.i32;
+    for (let r = 0; r < this.size; r++) {
+      const h = this.slots[r] + HISTORY + 2 * (call.tag & (HISTORY_CALLS - 1));
+      const seq = Atomics.load(i32, h) - 1;
+      if (r !== this.rank && (seq !== call.tag || i32[h + 1] !== call.sig)) return call.mismatch(r, seq === call.tag ? seq : Atomics.load(i32, this.slots[r] + SEQ) - 1, seq === call.tag ? i32[h + 1] : i32[this.slots[r] + SIG]);
+    }
+    return call.mismatch(this.rank === 0 ? 1 : 0, call.tag, call.sig);
   }
 
   /** A round in which every rank contributes and waits for all: returns its number. */
   private allRound(call: CollectiveCall, data: Uint8Array | null, encoding: number): number {
     const g = this.enter(call);
     this.publish(call, g, data, encoding);
-    if (!this.arrive(g)) {
+    if (!this.arrive(call, g)) {
       const gen = this.base + GEN;
       this.waitFor(call, gen, () => Atomics.load(this.i32, gen) > g);
     }
@@ -301,6 +357,7 @@ export class CollectiveArea implements NativeCollectives {
     f64[this.blockedSinceIdx] = Date.now();
     const address = this.addressOf(word);
     const sleepers = this.base + SLEEPERS;
+    this.suspectSince = 0;
     try {
       for (;;) {
         Atomics.add(i32, sleepers, 1);
@@ -334,8 +391,9 @@ export class CollectiveArea implements NativeCollectives {
       const seq = Atomics.load(i32, s + SEQ) - 1;
       const sig = i32[s + SIG];
       const finished = Atomics.load(i32, this.finishedIdx[r]) !== 0;
-      if (call.sig !== 0 && seq === call.tag && sig !== call.sig && !done()) throw call.mismatch(r, seq, sig);
-      if (call.sig !== 0 && seq > call.tag && !done()) throw call.mismatch(r, seq, sig);
+      if (call.sig !== 0 && (seq > call.tag || (seq === call.tag && sig !== call.sig)) && !done() && this.mayReport(r)) {
+        throw call.mismatch(r, seq, sig);
+      }
       if (finished && !done()) {
         throw new DeadlockError(`${call.toString()} can never complete: rank ${r} has finished its deck`);
       }

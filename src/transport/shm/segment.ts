@@ -66,7 +66,7 @@ export function ringOffset(shape: SegmentShape, from: number, to: number): numbe
 /** How many communicators can have a collective area at once (the others use messages). */
 export const COLLECTIVE_AREAS = 16;
 /** Bytes of a rank's part of a collective area: control words, then two data halves (see collectiveArea.ts). */
-export const AREA_SLOT_CTRL = 64;
+export const AREA_SLOT_CTRL = 128;
 export const AREA_DATA_BYTES = 1024;
 export const AREA_HEADER_BYTES = 256;
 
