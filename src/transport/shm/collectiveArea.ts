@@ -3,24 +3,24 @@
  * at its first collective, keyed by its context and lowest world rank), in which the ranks meet
  * instead of exchanging chains of messages.
  *
- *   header      STATE/KEY words; per round parity ARRIVE (arrivals) and the sums of the
+ *   header      STATE/KEY words; per round % K: ARRIVE (arrivals) and the sums of the
  *               arrivals' tags and signatures; GEN (rounds released so far, the word sleepers
  *               wait on); SLEEPERS
  *   rank slots  per local rank: SEQ/SIG (the collective it entered last, SEQ + 1, and the last
  *               8 of them by number, for mismatch checks), STAMP (last round it published data
- *               in + 1), per parity: round tag, signature, length (-1: too large), encoding;
- *               then two data halves of AREA_DATA_BYTES
+ *               in + 1), per round % K: round tag, signature, length (-1: too large),
+ *               encoding; then K data buffers of AREA_DATA_BYTES
  *
  * Every native collective is one *round*, numbered alike on every rank. In round g a rank
- * writes its contribution to its data half g & 1, counts itself in ARRIVE[g & 1], and the last
+ * writes its contribution to its data buffer g % K, counts itself in ARRIVE[g % K], and the last
  * to arrive resets that counter and releases the round (GEN = g + 1) with one futex wake for
  * every sleeper; it also checks that the sums of the arrivals' tags and signatures are p times
  * its own (every rank made this very call). Barrier, allreduce and allgather wait for the release and then read every
  * slot (each rank combines in rank order, so all get the same bits). Bcast's root does not
  * wait: it stamps its slot and leaves; the others wait for the stamp, copy, then count
- * themselves in. Halves alternate, and a rank enters round g only once round g - 1 is released
- * (everyone has read round g - 2, whose half it reuses), so no rank overwrites what another
- * still reads.
+ * themselves in. Buffers rotate, and a rank writes round g only once round g - K + 1 is
+ * released (everyone has read round g - K, whose buffer it reuses), so no rank overwrites what
+ * another still reads, and a bcast root may run K - 1 rounds ahead of the slowest reader.
  *
  * Waiting: a bounded spin (long with a core per rank, short when oversubscribed), then sleeping
  * on the awaited word and on the rank's doorbell together (futex_waitv), so point-to-point
@@ -33,7 +33,7 @@ import { compatibleEncodings, encodingName, TYPED_ARRAY_CLASSES } from '../encod
 import type { CollectiveCall, NativeCollectives, NativeOp } from '../transport.js';
 import { futexWait2, futexWakeAll } from './libc.js';
 import {
-  AREA_DATA_BYTES, AREA_HEADER_BYTES, AREA_SLOT_CTRL, COLLECTIVE_AREAS, H, R, areaOffset, rankBlockOffset, type Segment,
+  AREA_BUFFERS, AREA_DATA_BYTES, AREA_HEADER_BYTES, AREA_SLOT_CTRL, COLLECTIVE_AREAS, H, R, areaOffset, rankBlockOffset, type Segment,
 } from './segment.js';
 
 /** What the area needs from its rank's transport. */
@@ -50,9 +50,11 @@ export interface AreaHost {
 }
 
 /** Int32 indices (relative to the area) of header words. */
-const STATE = 0, KEY_CTX = 1, KEY_MIN = 2, KEY_SIZE = 3, ARRIVE = 16, TAG_SUM = 18, SIG_SUM = 20, GEN = 32, SLEEPERS = 48;
-/** Int32 offsets inside a rank slot. */
-const SEQ = 0, SIG = 1, STAMP = 2, ROUND_TAG = 4, ROUND_SIG = 6, LEN = 8, ENC = 10, HISTORY = 16;
+const STATE = 0, KEY_CTX = 1, KEY_MIN = 2, KEY_SIZE = 3, ARRIVE = 16, TAG_SUM = 20, SIG_SUM = 24, GEN = 32, SLEEPERS = 48;
+/** Rounds whose data buffers, counters and sums are in use at once (indexed by round % K). */
+const K = AREA_BUFFERS;
+/** Int32 offsets inside a rank slot (ROUND_TAG .. ENC: K words each). */
+const SEQ = 0, SIG = 1, STAMP = 2, ROUND_TAG = 4, ROUND_SIG = 8, LEN = 12, ENC = 16, HISTORY = 20;
 /** Collectives remembered per rank (pairs of SEQ + 1, SIG from HISTORY on). */
 const HISTORY_CALLS = 8;
 /** A rank that sees another disagree leaves the report to the lower-ranked one this long. */
@@ -114,7 +116,7 @@ export class CollectiveArea implements NativeCollectives {
     const seg = host.seg;
     this.i32 = seg.i32;
     this.u8 = seg.u8;
-    const slotBytes = AREA_SLOT_CTRL + 2 * AREA_DATA_BYTES;
+    const slotBytes = AREA_SLOT_CTRL + AREA_BUFFERS * AREA_DATA_BYTES;
     for (let r = 0; r < size; r++) {
       this.slots.push(base + ((AREA_HEADER_BYTES + r * slotBytes) >> 2));
       this.finishedIdx.push((rankBlockOffset(worldRanks === null ? r : worldRanks[r]) + R.FINISHED) >> 2);
@@ -172,7 +174,7 @@ export class CollectiveArea implements NativeCollectives {
   bcast(call: CollectiveCall, root: number, data: Uint8Array | null, encoding: number, into: Uint8Array | null): { bytes: Uint8Array; encoding: number } | null {
     // Non-roots write nothing to the area, so they need not wait for the previous round.
     const g = this.rank === root ? this.enter(call) : this.round++;
-    const half = g & 1;
+    const half = g % K;
     const i32 = this.i32;
     const rootSlot = this.slots[root];
     if (this.rank === root) {
@@ -214,7 +216,7 @@ export class CollectiveArea implements NativeCollectives {
     const g = this.allRound(call, send, encoding);
     this.checkRound(call);
     if (this.overflowed(g)) return false;
-    const half = g & 1;
+    const half = g % K;
     const per = (cls as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
     const n = send.byteLength / per;
     const buffer = this.u8.buffer as ArrayBuffer;
@@ -234,7 +236,7 @@ export class CollectiveArea implements NativeCollectives {
     const g = this.allRound(call, send, 2);
     this.checkRound(call);
     if (this.overflowed(g)) return false;
-    const half = g & 1;
+    const half = g % K;
     const n = send.byteLength;
     for (let r = 0; r < this.size; r++) {
       const at = (this.slots[r] + (AREA_SLOT_CTRL >> 2)) * 4 + half * AREA_DATA_BYTES;
@@ -246,17 +248,21 @@ export class CollectiveArea implements NativeCollectives {
 
   // ---------------------------------------------------------------- rounds
 
-  /** Starts this rank's next round: waits until the previous one is released. */
+  /**
+   * Starts this rank's next round g for writing to its buffer g % K: waits until round
+   * g - K + 1 is released (everyone has then read round g - K, which used that buffer).
+   */
   private enter(call: CollectiveCall): number {
     const g = this.round++;
     const gen = this.base + GEN;
-    if (Atomics.load(this.i32, gen) !== g) this.waitFor(call, gen, () => Atomics.load(this.i32, gen) === g);
+    const need = g - K + 2;
+    if (Atomics.load(this.i32, gen) < need) this.waitFor(call, gen, () => Atomics.load(this.i32, gen) >= need);
     return g;
   }
 
   /** Writes this rank's contribution (null: none) and the round's tag and signature to its half. */
   private publish(call: CollectiveCall, g: number, data: Uint8Array | null, encoding: number): void {
-    const half = g & 1;
+    const half = g % K;
     const i32 = this.i32;
     const slot = this.mine;
     i32[slot + ROUND_TAG + half] = call.tag;
@@ -276,7 +282,7 @@ export class CollectiveArea implements NativeCollectives {
    */
   private arrive(call: CollectiveCall, g: number): boolean {
     const i32 = this.i32;
-    const h = g & 1;
+    const h = g % K;
     const counter = this.base + ARRIVE + h;
     Atomics.add(i32, this.base + TAG_SUM + h, call.tag);
     Atomics.add(i32, this.base + SIG_SUM + h, call.sig);
@@ -315,7 +321,7 @@ export class CollectiveArea implements NativeCollectives {
   /** After an all-round: every rank must have been in this very call. */
   private checkRound(call: CollectiveCall): void {
     if (call.sig === 0) return; // checking is off
-    const half = (this.round - 1) & 1;
+    const half = (this.round - 1) % K;
     const i32 = this.i32;
     for (let r = 0; r < this.size; r++) {
       const s = this.slots[r];
@@ -325,7 +331,7 @@ export class CollectiveArea implements NativeCollectives {
 
   /** Whether some rank's contribution to round g did not fit (then every rank takes the message path). */
   private overflowed(g: number): boolean {
-    const half = g & 1;
+    const half = g % K;
     for (let r = 0; r < this.size; r++) if (this.i32[this.slots[r] + LEN + half] < 0) return true;
     return false;
   }

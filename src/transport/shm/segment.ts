@@ -65,14 +65,16 @@ export function ringOffset(shape: SegmentShape, from: number, to: number): numbe
 
 /** How many communicators can have a collective area at once (the others use messages). */
 export const COLLECTIVE_AREAS = 16;
-/** Bytes of a rank's part of a collective area: control words, then two data halves (see collectiveArea.ts). */
-export const AREA_SLOT_CTRL = 128;
+/** Bytes of a rank's part of a collective area: control words, then AREA_BUFFERS data buffers (see collectiveArea.ts). */
+export const AREA_SLOT_CTRL = 256;
 export const AREA_DATA_BYTES = 1024;
+/** Data buffers per rank in a collective area: a bcast root may run this many rounds minus one ahead. */
+export const AREA_BUFFERS = 4;
 export const AREA_HEADER_BYTES = 256;
 
 /** Bytes of one collective area for communicators of up to `size` ranks. */
 export function areaBytes(size: number): number {
-  return AREA_HEADER_BYTES + size * (AREA_SLOT_CTRL + 2 * AREA_DATA_BYTES);
+  return AREA_HEADER_BYTES + size * (AREA_SLOT_CTRL + AREA_BUFFERS * AREA_DATA_BYTES);
 }
 
 /** Byte offset of collective area `i`. */
