@@ -10,14 +10,14 @@
  * completed by MPI_Test inside the transport's block(): meanwhile envelopes are taken, credits
  * go back, deadlock probes are answered, and a rank that never comes is caught as a deadlock.
  *
- * Mismatch detection at low cost: the barrier *is* an MPI_Iallreduce (MAX) of the call's
- * [tag, -tag, sig, -sig], so every rank learns whether all made the same call; bcast carries
- * root's tag and signature in a 16-byte header that every rank compares; allreduce and
- * allgather start the same 16-byte check beside the data (both requests in flight at once).
- * On a disagreement the ranks gather every (tag, sig) pair to name the first rank that differs.
- * Two ranks in different native collectives (a bcast against an allreduce) are MPI's to sort
- * out: the library reports an error (the job fails with a TransportError) or never completes
- * them (the deadlock detection ends the job).
+ * Mismatch detection at low cost: every native collective starts with one MPI_Iallreduce (MAX)
+ * of four doubles packing the call's number and signature with the rank ([tag, -tag, sig,
+ * -sig] × 2^20 + rank), started beside the data's own collective; from its result every rank
+ * learns whether all made this very call and, if not, one rank that did not and its call, and
+ * it throws before waiting for the data (which may never complete). The barrier is that check
+ * alone. With SIMDECK_COLLECTIVE_CHECK=0 (signature 0) the check is skipped (the barrier is then
+ * MPI_Ibarrier), and ranks in two different native collectives are left to MPI, which reports
+ * an error or never completes them (then the job ends as deadlocked).
  */
 import { MessageTypeError, TruncationError } from '../../errors.js';
 import { compatibleEncodings, elementBytes, encodingName } from '../encoding.js';
@@ -44,6 +44,8 @@ export interface MpiCollectiveHost {
 
 /** Bytes of root's payload that travel inside bcast's first MPI_Ibcast (the header is 16 more). */
 const INLINE = 240;
+/** Ranks are packed below this factor in the check (2^20). */
+const RANKS = 1 << 20;
 /** Typed arrays up to this size are staged in off-heap memory (V8 may move small on-heap arrays). */
 const STAGE = 1024;
 
@@ -58,12 +60,14 @@ export class MpiCollectives implements NativeCollectives {
   private readonly statusAddr: number;
   /** bcast: header [length, encoding, tag, sig] then INLINE payload bytes. */
   private readonly head: Block;
-  /** The [tag, -tag, sig, -sig] check vector and its MAX. */
+  /** The packed check vector (four doubles) and its MAX. */
   private readonly checkIn: Block;
   private readonly checkOut: Block;
+  private readonly checkInF: Float64Array;
+  private readonly checkOutF: Float64Array;
   /** Staging for small typed arrays: send half, receive half. */
   private readonly stage: Block;
-  private readonly i32MaxInt: number;
+  private readonly f64: number;
 
   constructor(private readonly host: MpiCollectiveHost, private readonly rank: number, private readonly size: number) {
     const addr = host.lib.addressOf;
@@ -74,10 +78,12 @@ export class MpiCollectives implements NativeCollectives {
     this.flagAddr = this.ctl.address + 16;
     this.statusAddr = this.ctl.address + 32;
     this.head = new Block(16 + INLINE, addr);
-    this.checkIn = new Block(16, addr);
-    this.checkOut = new Block(16, addr);
+    this.checkIn = new Block(32, addr);
+    this.checkOut = new Block(32, addr);
+    this.checkInF = new Float64Array(this.checkIn.buffer);
+    this.checkOutF = new Float64Array(this.checkOut.buffer);
     this.stage = new Block(2 * STAGE, addr);
-    this.i32MaxInt = host.types[6];
+    this.f64 = host.types[9];
   }
 
   /** Nothing to record: the checks travel with the calls. */
@@ -86,8 +92,13 @@ export class MpiCollectives implements NativeCollectives {
   }
 
   barrier(call: CollectiveCall): void {
-    this.startCheck(call, this.req0);
-    this.wait(call, 'MPI_Iallreduce', this.req0, 0);
+    if (call.sig === 0) {
+      this.start('MPI_Ibarrier', this.fn.Ibarrier(this.host.comm, this.req0));
+      this.wait(call, 'MPI_Ibarrier', this.req0, 0);
+      return;
+    }
+    this.startCheck(call);
+    this.wait(call, 'MPI_Iallreduce', this.req1, 0);
     this.verify(call);
   }
 
@@ -99,8 +110,9 @@ export class MpiCollectives implements NativeCollectives {
       h.i32[0] = n; h.i32[1] = encoding; h.i32[2] = call.tag; h.i32[3] = call.sig;
       if (n <= INLINE && data !== null) h.u8.set(data, 16);
     }
+    const checked = this.startCheck(call);
     this.start('MPI_Ibcast', this.fn.Ibcast(h.address, 16 + INLINE, this.host.types[2], root, this.host.comm, this.req0));
-    this.wait(call, 'MPI_Ibcast', this.req0, 0);
+    this.wait(call, 'MPI_Ibcast', this.req0, checked ? this.req1 : 0);
     const length = h.i32[0];
     const enc = h.i32[1];
     if (!isRoot && (h.i32[2] !== call.tag || h.i32[3] !== call.sig)) {
@@ -132,50 +144,45 @@ export class MpiCollectives implements NativeCollectives {
     const mpiOp = this.host.lib.h.OPS[op];
     const count = send.byteLength / elementBytes(encoding);
     if (encoding < 1 || type === undefined || mpiOp === undefined || !Number.isInteger(count) || count > 0x7fffffff) return false;
-    const staged = send.byteLength <= STAGE;
-    const s = this.stage;
-    let from: number, to: number;
-    if (staged) {
-      s.u8.set(send, 0);
-      from = s.address;
-      to = s.address + STAGE;
-    } else {
-      const inPlace = send.buffer === recv.buffer && send.byteOffset === recv.byteOffset;
-      from = inPlace ? this.host.lib.abi.IN_PLACE : this.host.lib.addressOf(send);
-      to = this.host.lib.addressOf(recv);
-    }
-    this.startCheck(call, this.req1);
+    const inPlace = send.buffer === recv.buffer && send.byteOffset === recv.byteOffset;
+    const { from, to, staged } = this.place(send, recv, STAGE, inPlace);
+    const checked = this.startCheck(call);
     this.start('MPI_Iallreduce', this.fn.Iallreduce(from, to, count, type, mpiOp, this.host.comm, this.req0));
-    this.wait(call, 'MPI_Iallreduce', this.req0, this.req1);
-    this.verify(call);
-    if (staged) recv.set(s.u8.subarray(STAGE, STAGE + send.byteLength));
+    this.wait(call, 'MPI_Iallreduce', this.req0, checked ? this.req1 : 0);
+    if (staged) recv.set(this.stage.u8.subarray(STAGE, STAGE + send.byteLength));
     return true;
   }
 
   allgather(call: CollectiveCall, send: Uint8Array, recv: Uint8Array): boolean {
     const n = send.byteLength;
     if (n === 0 || n * this.size > 0x7fffffff || recv.byteLength < n * this.size) return false;
-    const staged = n * (this.size + 1) <= 2 * STAGE;
-    const s = this.stage;
     const bytes = this.host.types[2];
-    let from: number, to: number;
-    if (staged) {
-      s.u8.set(send, 0);
-      from = s.address;
-      to = s.address + n;
-    } else {
-      from = this.host.lib.addressOf(send);
-      to = this.host.lib.addressOf(recv);
-    }
-    this.startCheck(call, this.req1);
+    const { from, to, staged } = this.place(send, recv, n, false);
+    const checked = this.startCheck(call);
     this.start('MPI_Iallgather', this.fn.Iallgather(from, n, bytes, to, n, bytes, this.host.comm, this.req0));
-    this.wait(call, 'MPI_Iallgather', this.req0, this.req1);
-    this.verify(call);
-    if (staged) recv.set(s.u8.subarray(n, n + n * this.size));
+    this.wait(call, 'MPI_Iallgather', this.req0, checked ? this.req1 : 0);
+    if (staged) recv.set(this.stage.u8.subarray(n, n + n * this.size));
     return true;
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * Addresses for a collective from `send` into `recv`: small ones staged in off-heap memory
+   * (`send` copied to its start, the result expected `at` bytes in), large ones in place.
+   */
+  private place(send: Uint8Array, recv: Uint8Array, at: number, inPlace: boolean): { from: number; to: number; staged: boolean } {
+    const s = this.stage;
+    if (at + recv.byteLength <= 2 * STAGE) {
+      s.u8.set(send, 0);
+      return { from: s.address, to: s.address + at, staged: true };
+    }
+    let from: number;
+    if (inPlace) from = this.host.lib.abi.IN_PLACE;
+    else if (send.byteLength <= STAGE) { s.u8.set(send, 0); from = s.address; } // small arrays may sit on the moving V8 heap
+    else from = this.host.lib.addressOf(send);
+    return { from, to: this.host.lib.addressOf(recv), staged: false };
+  }
 
   /** The rest of a bcast payload too large for the header's message: a second MPI_Ibcast. */
   private rest(call: CollectiveCall, root: number, buffer: Uint8Array): void {
@@ -187,52 +194,61 @@ export class MpiCollectives implements NativeCollectives {
     if (big === null && this.rank !== root) buffer.set(tmp);
   }
 
-  /** Starts the MAX-allreduce of [tag, -tag, sig, -sig] (the barrier, and the check beside data). */
-  private startCheck(call: CollectiveCall, request: number): void {
-    const v = this.checkIn.i32;
-    v[0] = call.tag; v[1] = -call.tag; v[2] = call.sig; v[3] = -call.sig;
-    this.start('MPI_Iallreduce', this.fn.Iallreduce(this.checkIn.address, this.checkOut.address, 4, this.i32MaxInt, this.host.lib.h.OPS.MAX, this.host.comm, request));
+  /**
+   * Starts the check (request 1) unless checking is off (signature 0): the MAX-allreduce of
+   * [tag, -tag, sig, -sig] each × 2^20 + rank (sig as unsigned), exact in doubles for ranks
+   * below 2^20. Returns whether it started.
+   */
+  private startCheck(call: CollectiveCall): boolean {
+    if (call.sig === 0) return false;
+    const v = this.checkInF;
+    const sig = call.sig >>> 0;
+    v[0] = call.tag * RANKS + this.rank; v[1] = -call.tag * RANKS + this.rank;
+    v[2] = sig * RANKS + this.rank; v[3] = -sig * RANKS + this.rank;
+    this.start('MPI_Iallreduce', this.fn.Iallreduce(this.checkIn.address, this.checkOut.address, 4, this.f64, this.host.lib.h.OPS.MAX, this.host.comm, this.req1));
+    return true;
   }
 
-  /** After the check completed: throws the mismatch when some rank made another call. */
+  /** After the check completed: throws the mismatch (naming a rank that differs) when some rank made another call. */
   private verify(call: CollectiveCall): void {
-    const m = this.checkOut.i32;
-    if (m[0] === call.tag && m[1] === -call.tag && m[2] === call.sig && m[3] === -call.sig) return;
-    // Rare: find the first rank that differs (every rank takes this path, since all saw the same MAX).
-    const all = new Block(8 * this.size, this.host.lib.addressOf);
-    const mine = this.checkIn;
-    mine.i32[0] = call.tag; mine.i32[1] = call.sig;
-    this.start('MPI_Iallgather', this.fn.Iallgather(mine.address, 2, this.i32MaxInt, all.address, 2, this.i32MaxInt, this.host.comm, this.req0));
-    this.wait(call, 'MPI_Iallgather', this.req0, 0);
-    for (let r = 0; r < this.size; r++) {
-      if (r !== this.rank && (all.i32[2 * r] !== call.tag || all.i32[2 * r + 1] !== call.sig)) throw call.mismatch(r, all.i32[2 * r], all.i32[2 * r + 1]);
-    }
-    throw call.mismatch(this.rank === 0 ? 1 : 0, call.tag, call.sig);
+    const m = this.checkOutF;
+    const sig = call.sig >>> 0;
+    const split = (x: number, sign: number) => {
+      const r = ((x % RANKS) + RANKS) % RANKS;
+      return { value: sign * Math.round((x - r) / RANKS), rank: r };
+    };
+    const hiTag = split(m[0], 1), loTag = split(m[1], -1), hiSig = split(m[2], 1), loSig = split(m[3], -1);
+    const sigOf = (v: number) => v | 0;
+    if (hiSig.value !== sig) throw call.mismatch(hiSig.rank, call.tag, sigOf(hiSig.value));
+    if (loSig.value !== sig) throw call.mismatch(loSig.rank, call.tag, sigOf(loSig.value));
+    if (hiTag.value !== call.tag) throw call.mismatch(hiTag.rank, hiTag.value, call.sig);
+    if (loTag.value !== call.tag) throw call.mismatch(loTag.rank, loTag.value, call.sig);
   }
 
   private start(what: string, rc: number): void {
     if (rc !== 0) this.host.fail(what, rc);
   }
 
-  /** Completes request `a` (and `b` when not 0) by MPI_Test inside the transport's wait. */
+  /**
+   * Completes request `a` by MPI_Test inside the transport's wait; with `b` (the check, not 0)
+   * in flight too, completes it first and throws a mismatch before waiting any longer for `a`.
+   */
   private wait(call: CollectiveCall, what: string, a: number, b: number): void {
+    if (b !== 0) {
+      this.complete(b, 'MPI_Iallreduce');
+      this.verify(call);
+    }
+    this.complete(a, what);
+  }
+
+  private complete(request: number, what: string): void {
     const ctl = this.ctl.i32;
     const flag = 4; // int32 index of flagAddr
     const fn = this.fn;
-    let aDone = false;
-    let bDone = b === 0;
     const done = (): boolean => {
-      if (!aDone) {
-        const rc = fn.Test(a, this.flagAddr, this.statusAddr);
-        if (rc !== 0) this.host.fail(what, rc);
-        aDone = ctl[flag] !== 0;
-      }
-      if (!bDone) {
-        const rc = fn.Test(b, this.flagAddr, this.statusAddr);
-        if (rc !== 0) this.host.fail('MPI_Iallreduce', rc);
-        bDone = ctl[flag] !== 0;
-      }
-      return aDone && bDone;
+      const rc = fn.Test(request, this.flagAddr, this.statusAddr);
+      if (rc !== 0) this.host.fail(what, rc);
+      return ctl[flag] !== 0;
     };
     // block() looks at `done` only when an envelope moved or once a millisecond: poll it here
     // first, with the transport's progress every few polls (credits keep flowing).

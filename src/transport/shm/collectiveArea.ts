@@ -145,14 +145,25 @@ export class CollectiveArea implements NativeCollectives {
    * entered a different collective at this point (the lower-ranked of the two reports it).
    */
   check(call: CollectiveCall): void {
-    if (call.sig === 0) return;
+    if (call.sig !== 0) this.scan(call, false, null);
+  }
+
+  /**
+   * Throws the call's mismatch error when another rank announced a different collective at this
+   * point (same number, another signature), or with `ahead`, one past it: proof only while this
+   * rank waits in a native collective that rank cannot have left without coming through, so
+   * only if `done` (looked at after reading) still says false.
+   */
+  private scan(call: CollectiveCall, ahead: boolean, done: (() => boolean) | null): void {
     const i32 = this.i32;
     for (let r = 0; r < this.size; r++) {
       if (r === this.rank) continue;
       const s = this.slots[r];
       const seq = Atomics.load(i32, s + SEQ) - 1;
       const sig = i32[s + SIG];
-      if (seq === call.tag && sig !== call.sig && this.mayReport(r)) throw call.mismatch(r, seq, sig);
+      if (((seq === call.tag && sig !== call.sig) || (ahead && seq > call.tag)) && (done === null || !done()) && this.mayReport(r)) {
+        throw call.mismatch(r, seq, sig);
+      }
     }
   }
 
@@ -390,17 +401,9 @@ export class CollectiveArea implements NativeCollectives {
    * having come through, and DeadlockError when a rank that has not come finished its deck.
    */
   private diagnose(call: CollectiveCall, done: () => boolean): void {
-    const i32 = this.i32;
+    if (call.sig !== 0) this.scan(call, true, done);
     for (let r = 0; r < this.size; r++) {
-      if (r === this.rank) continue;
-      const s = this.slots[r];
-      const seq = Atomics.load(i32, s + SEQ) - 1;
-      const sig = i32[s + SIG];
-      const finished = Atomics.load(i32, this.finishedIdx[r]) !== 0;
-      if (call.sig !== 0 && (seq > call.tag || (seq === call.tag && sig !== call.sig)) && !done() && this.mayReport(r)) {
-        throw call.mismatch(r, seq, sig);
-      }
-      if (finished && !done()) {
+      if (r !== this.rank && Atomics.load(this.i32, this.finishedIdx[r]) !== 0 && !done()) {
         throw new DeadlockError(`${call.toString()} can never complete: rank ${r} has finished its deck`);
       }
     }
