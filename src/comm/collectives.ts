@@ -195,6 +195,16 @@ export class Coll implements CollectiveCall {
     }
   }
 
+  /** See CollectiveCall.watch: a queued message of this collective with another signature, or of one this rank has left behind. */
+  watch(): void {
+    if (!checking) return;
+    for (const e of this.t.queued(this.ctx)) {
+      if ((e.tag === this.tag && e.signature !== this.sig) || (e.tag < this.tag && !this.comm.liveCollectives.has(e.tag))) {
+        throw this.mismatchWith(e.source, e.tag, e.signature);
+      }
+    }
+  }
+
   private mismatchWith(worldSource: number, tag: number, sig: number): Error {
     const err = mismatch(this.comm.name, this.tag, this.r, this.comm.history.at(tag, this.tag), this.comm.toLocal(worldSource), sig, tag);
     if (tag !== this.tag) err.message += ` (this rank is now in ${this.toString()})`;

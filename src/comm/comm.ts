@@ -139,10 +139,12 @@ export class Comm {
   /**
    * @internal The transport's native collectives on this communicator, asked for at its first
    * collective (every member then asks, and all get them or all get null); null on one rank,
-   * on intercommunicators, and with SIMDECK_NATIVE_COLLECTIVES=0.
+   * on intercommunicators, and with SIMDECK_NATIVE_COLLECTIVES=0. With `resolve` false, null
+   * when not asked for yet.
    */
-  natives(): NativeCollectives | null {
+  natives(resolve = true): NativeCollectives | null {
     if (this.nativeState === undefined) {
+      if (!resolve) return null;
       const t = this.transport;
       this.nativeState = nativeCollectives && t.collectives !== undefined && this.size > 1 && this.peerRanks === this.worldRanks
         ? t.collectives(this.context, this.worldRanks, this.rank) : null;

@@ -72,6 +72,12 @@ export interface CollectiveCall {
   readonly sig: number;
   /** The error to throw when local rank `peer` is in collective `tag` with signature `sig` instead of this call. */
   mismatch(peer: number, tag: number, sig: number): Error;
+  /**
+   * Called now and then while a native collective waits: throws the mismatch error when
+   * messages queued on the communicator's collective channel prove that another rank called a
+   * different collective here (native collectives send none). Makes progress; non-blocking.
+   */
+  watch(): void;
   /** `barrier() on world [collective #3]`, for hang reports. */
   toString(): string;
 }
@@ -98,6 +104,12 @@ export interface NativeCollectives {
    * mismatch error when the other ranks' announcements prove a disagreement. Non-blocking.
    */
   check?(call: CollectiveCall): void;
+  /**
+   * Optional, when the deck ends: compares the collectives this rank made last with those the
+   * other ranks announced; returns a rank that called something else at the same number (with
+   * that number and its signature), or null. Non-blocking.
+   */
+  disagreement?(): { peer: number; tag: number; sig: number } | null;
   /** Barrier. */
   barrier(call: CollectiveCall): void;
   /**

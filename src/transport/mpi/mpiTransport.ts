@@ -107,6 +107,8 @@ export class MpiTransport implements Transport {
    * message to self there (a 1-rank MPI_Ialltoall then never completes).
    */
   private readonly coll: number;
+  /** The communicator of the world's native collectives (nativeCollectives.ts), apart from finalize's. */
+  private readonly worldNative: number;
   private readonly envelopes: EnvelopeChannel;
   private readonly header: HeaderFields = { kind: 0, encoding: 0, context: 0, tag: 0, signature: 0, bytes: 0, seq: 0, behind: 0, credits: 0 };
   /** The envelope arena's views and MPI_Test flag/status addresses (see EnvelopeChannel). */
@@ -152,7 +154,7 @@ export class MpiTransport implements Transport {
   private condemned = false;
   private verdicts = 0;
 
-  private constructor(private readonly lib: MpiLibrary, info: MpiWorldInfo, comms: { env: number; bulk: number; coll: number },
+  private constructor(private readonly lib: MpiLibrary, info: MpiWorldInfo, comms: { env: number; bulk: number; coll: number; native: number },
     private readonly opts: MpiTransportOptions) {
     this.info = info;
     this.rank = info.rank;
@@ -164,6 +166,7 @@ export class MpiTransport implements Transport {
     this.env = comms.env;
     this.bulk = comms.bulk;
     this.coll = comms.coll;
+    this.worldNative = comms.native;
     this.name = `mpi:${shortVersion(lib)}`;
     this.envelopes = new EnvelopeChannel(lib, this.env);
     this.u8 = this.envelopes.u8;
@@ -225,7 +228,7 @@ export class MpiTransport implements Transport {
       check(lib, fn.Comm_set_errhandler(comm, h.ERRORS_RETURN), 'MPI_Comm_set_errhandler');
       return comm;
     };
-    const comms = { env: dup(), bulk: dup(), coll: dup() };
+    const comms = { env: dup(), bulk: dup(), coll: dup(), native: dup() };
     return new MpiTransport(lib, { rank, size, appIndex, appRanks, tagUb }, comms, opts);
   }
 
@@ -761,14 +764,14 @@ export class MpiTransport implements Transport {
   private worldCollectives: MpiCollectives | null = null;
 
   /**
-   * MPI's own collectives (nativeCollectives.ts) for the world communicator, run on the
-   * transport's collective communicator; null for every other communicator (their collectives
+   * MPI's own collectives (nativeCollectives.ts) for the world communicator, run on a duplicate
+   * of MPI_COMM_WORLD of their own; null for every other communicator (their collectives
    * use messages: creating their MPI communicators would block inside MPI).
    */
   collectives(context: number, worldRanks: Int32Array | null, rank: number): NativeCollectives | null {
     if (context !== 0 || worldRanks !== null) return null;
     this.worldCollectives ??= new MpiCollectives({
-      lib: this.lib, comm: this.coll, types: this.TYPES, spinPolls: this.spinPolls,
+      lib: this.lib, comm: this.worldNative, types: this.TYPES, spinPolls: this.spinPolls,
       block: (isDone, request) => this.block(isDone, request), progress: () => this.progress(), fail: (what, rc) => this.fail(what, rc),
     }, rank, this.size);
     return this.worldCollectives;

@@ -1,8 +1,7 @@
 /**
- * MPI's own collectives for the world communicator of an MPI job: MPI_Ibarrier's work done by
- * MPI_Iallreduce, MPI_Ibcast, MPI_Iallreduce and MPI_Iallgather on the transport's collective
- * communicator (a duplicate of MPI_COMM_WORLD that only world collectives and finalize use, in
- * the same order on every rank).
+ * MPI's own collectives for the world communicator of an MPI job: MPI_Iallreduce (the barrier
+ * and the mismatch check), MPI_Ibcast, MPI_Iallreduce and MPI_Iallgather on a duplicate of
+ * MPI_COMM_WORLD that only world collectives use, in the same order on every rank.
  *
  * Why nonblocking: a rank blocked inside a blocking MPI collective takes no envelopes out of MPI
  * and gives no flow-control credit back (flowControl.ts), so a peer that waits for credit
@@ -235,20 +234,27 @@ export class MpiCollectives implements NativeCollectives {
    */
   private wait(call: CollectiveCall, what: string, a: number, b: number): void {
     if (b !== 0) {
-      this.complete(b, 'MPI_Iallreduce');
+      this.complete(call, b, 'MPI_Iallreduce');
       this.verify(call);
     }
-    this.complete(a, what);
+    this.complete(call, a, what);
   }
 
-  private complete(request: number, what: string): void {
+  private complete(call: CollectiveCall, request: number, what: string): void {
     const ctl = this.ctl.i32;
     const flag = 4; // int32 index of flagAddr
     const fn = this.fn;
+    let nextWatch = 0;
     const done = (): boolean => {
       const rc = fn.Test(request, this.flagAddr, this.statusAddr);
       if (rc !== 0) this.host.fail(what, rc);
-      return ctl[flag] !== 0;
+      if (ctl[flag] !== 0) return true;
+      const now = performance.now();
+      if (now > nextWatch) { // every few ms: queued messages that prove the ranks disagree
+        if (nextWatch !== 0) call.watch();
+        nextWatch = now + 2;
+      }
+      return false;
     };
     // block() looks at `done` only when an envelope moved or once a millisecond: poll it here
     // first, with the transport's progress every few polls (credits keep flowing).

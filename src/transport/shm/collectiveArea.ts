@@ -167,6 +167,20 @@ export class CollectiveArea implements NativeCollectives {
     }
   }
 
+  disagreement(): { peer: number; tag: number; sig: number } | null {
+    const i32 = this.i32;
+    for (let k = 0; k < HISTORY_CALLS; k++) {
+      const mine = this.mine + HISTORY + 2 * k;
+      const seq = Atomics.load(i32, mine) - 1;
+      if (seq < 0) continue;
+      for (let r = 0; r < this.size; r++) {
+        const h = this.slots[r] + HISTORY + 2 * k;
+        if (r !== this.rank && Atomics.load(i32, h) - 1 === seq && i32[h + 1] !== i32[mine + 1]) return { peer: r, tag: seq, sig: i32[h + 1] };
+      }
+    }
+    return null;
+  }
+
   /** Whether this rank reports a disagreement with rank r now (the lower rank reports; the higher after DEFER_MS). */
   private mayReport(r: number): boolean {
     if (this.rank < r) return true;
@@ -303,12 +317,12 @@ export class CollectiveArea implements NativeCollectives {
     Atomics.store(i32, counter, 0);
     Atomics.store(i32, this.base + GEN, g + 1);
     this.wake(this.genAddr);
-    if (tags !== Math.imul(this.size, call.tag) || sigs !== Math.imul(this.size, call.sig)) throw this.disagreement(call);
+    if (tags !== Math.imul(this.size, call.tag) || sigs !== Math.imul(this.size, call.sig)) throw this.namedMismatch(call);
     return true;
   }
 
   /** The mismatch error naming a rank whose call number `call.tag` differs from this one (from the ranks' histories). */
-  private disagreement(call: CollectiveCall): Error {
+  private namedMismatch(call: CollectiveCall): Error {
     const i32 = this.i32;
     for (let r = 0; r < this.size; r++) {
       const h = this.slots[r] + HISTORY + 2 * (call.tag & (HISTORY_CALLS - 1));
@@ -402,6 +416,7 @@ export class CollectiveArea implements NativeCollectives {
    */
   private diagnose(call: CollectiveCall, done: () => boolean): void {
     if (call.sig !== 0) this.scan(call, true, done);
+    call.watch();
     for (let r = 0; r < this.size; r++) {
       if (r !== this.rank && Atomics.load(this.i32, this.finishedIdx[r]) !== 0 && !done()) {
         throw new DeadlockError(`${call.toString()} can never complete: rank ${r} has finished its deck`);
