@@ -181,10 +181,7 @@ export class Coll implements CollectiveCall {
     let peerAhead: { tag: number; signature: number } | null = null;
     let peerHasThis = false;
     for (const e of queued) {
-      const stale = e.tag < this.tag && !this.comm.liveCollectives.has(e.tag);
-      if ((e.tag === this.tag && e.signature !== this.sig) || stale) {
-        throw this.mismatchWith(e.source, e.tag, e.signature);
-      }
+      if (this.proves(e)) throw this.mismatchWith(e.source, e.tag, e.signature);
       if (e.source === waiting.peer) {
         if (e.tag === this.tag) peerHasThis = true;
         else if (e.tag > this.tag && peerAhead === null) peerAhead = e;
@@ -198,11 +195,12 @@ export class Coll implements CollectiveCall {
   /** See CollectiveCall.watch: a queued message of this collective with another signature, or of one this rank has left behind. */
   watch(): void {
     if (!checking) return;
-    for (const e of this.t.queued(this.ctx)) {
-      if ((e.tag === this.tag && e.signature !== this.sig) || (e.tag < this.tag && !this.comm.liveCollectives.has(e.tag))) {
-        throw this.mismatchWith(e.source, e.tag, e.signature);
-      }
-    }
+    for (const e of this.t.queued(this.ctx)) if (this.proves(e)) throw this.mismatchWith(e.source, e.tag, e.signature);
+  }
+
+  /** Whether a queued message proves a disagreement: this collective's with another signature, or one of a collective this rank finished or skipped. */
+  private proves(e: { tag: number; signature: number }): boolean {
+    return (e.tag === this.tag && e.signature !== this.sig) || (e.tag < this.tag && !this.comm.liveCollectives.has(e.tag));
   }
 
   private mismatchWith(worldSource: number, tag: number, sig: number): Error {
