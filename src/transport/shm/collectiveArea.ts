@@ -109,6 +109,8 @@ export class CollectiveArea implements NativeCollectives {
   private readonly sleepersIdx: number;
   private readonly waitsIdx: number;
   private readonly blockedSinceIdx: number;
+  private readonly areaWordIdx: number;
+  private readonly areaValueIdx: number;
   private readonly finishedIdx: number[] = [];
 
   constructor(private readonly host: AreaHost, private readonly base: number, private readonly size: number,
@@ -129,6 +131,8 @@ export class CollectiveArea implements NativeCollectives {
     this.sleepersIdx = (block + R.SLEEPERS) >> 2;
     this.waitsIdx = (block + R.WAITS) >> 2;
     this.blockedSinceIdx = (block + R.BLOCKED_SINCE) >> 3;
+    this.areaWordIdx = (block + R.AREA_WORD) >> 2;
+    this.areaValueIdx = (block + R.AREA_VALUE) >> 2;
   }
 
   announce(call: CollectiveCall): void {
@@ -395,8 +399,12 @@ export class CollectiveArea implements NativeCollectives {
         Atomics.add(i32, this.sleepersIdx, 1);
         const value = Atomics.load(i32, word);
         const bell = Atomics.load(i32, this.bellIdx);
+        // For the deadlock watch: a sleeper whose word has changed since is woken, not stuck.
+        i32[this.areaValueIdx] = value;
+        Atomics.store(i32, this.areaWordIdx, word + 1);
         host.progress();
         if (!done()) futexWait2(address, value, this.bellAddr, bell, SLEEP_MS);
+        // (AREA_WORD stays set until the next sleep or the end: woken, this rank is not stuck.)
         Atomics.sub(i32, this.sleepersIdx, 1);
         Atomics.sub(i32, sleepers, 1);
         if (done()) return;
@@ -405,6 +413,7 @@ export class CollectiveArea implements NativeCollectives {
         for (let k = 64; k > 0; k--) if (done()) return;
       }
     } finally {
+      Atomics.store(i32, this.areaWordIdx, 0);
       f64[this.blockedSinceIdx] = 0;
     }
   }

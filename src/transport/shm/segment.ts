@@ -5,7 +5,8 @@
  *
  *   header (4 KiB)       magic, size, abort word, attach count, ring size, wait mode, ...
  *   rank blocks          one per rank, 512 B: doorbell, sleeper count, blocked-since, pid,
- *                        finished flag, count of long waits, last kernel entered
+ *                        finished flag, count of long waits, the collective-area word slept
+ *                        on, last kernel entered
  *   rings                one single-producer single-consumer ring per ordered pair (i → j, i ≠ j)
  *   collective areas     COLLECTIVE_AREAS areas, claimed one per communicator (collectiveArea.ts)
  */
@@ -35,7 +36,12 @@ export const Decks = { PENDING: 0, READY: 1, FAILED: 2 } as const;
 export const Abort = { NONE: 0, ERROR: 1, HANG: 2, KILLED: 3, INTERRUPTED: 4, DEADLOCK: 5 } as const;
 
 /** Byte offsets inside a rank block. */
-export const R = { DOORBELL: 0, SLEEPERS: 64, BLOCKED_SINCE: 128, PID: 136, FINISHED: 140, WAITS: 144, KERNEL: 256 } as const;
+export const R = {
+  DOORBELL: 0, SLEEPERS: 64, BLOCKED_SINCE: 128, PID: 136, FINISHED: 140, WAITS: 144,
+  /** While the rank sleeps in a collective area: the int32 index + 1 of the word it sleeps on, and the value it saw. */
+  AREA_WORD: 148, AREA_VALUE: 152,
+  KERNEL: 256,
+} as const;
 
 /** What a segment is built for. */
 export interface SegmentShape {
