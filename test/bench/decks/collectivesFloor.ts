@@ -7,7 +7,7 @@ import { world, Op } from 'simdeck';
 const native = world.natives();
 if (native === null) throw new Error('no native collectives on this transport');
 let tag = 1 << 20;
-const call = { tag: 0, sig: 0, mismatch: () => new Error('mismatch'), toString: () => 'floor' };
+const call = { tag: 0, sig: 0, mismatch: () => new Error('mismatch'), watch: () => {}, toString: () => 'floor' };
 const d8 = new Float64Array([world.rank]), out8 = new Float64Array(1);
 const b8 = new Uint8Array(d8.buffer), o8 = new Uint8Array(out8.buffer);
 const ops: Record<string, () => void> = {
