@@ -773,6 +773,7 @@ export class MpiTransport implements Transport {
     this.worldCollectives ??= new MpiCollectives({
       lib: this.lib, comm: this.worldNative, types: this.TYPES, spinPolls: this.spinPolls,
       block: (isDone, request) => this.block(isDone, request), progress: () => this.progress(), fail: (what, rc) => this.fail(what, rc),
+      finished: (r) => this.finished[r] !== 0,
     }, rank, this.size);
     return this.worldCollectives;
   }

@@ -18,7 +18,7 @@
  * MPI_Ibarrier), and ranks in two different native collectives are left to MPI, which reports
  * an error or never completes them (then the job ends as deadlocked).
  */
-import { MessageTypeError, TruncationError } from '../../errors.js';
+import { DeadlockError, MessageTypeError, TruncationError } from '../../errors.js';
 import { compatibleEncodings, elementBytes, encodingName } from '../encoding.js';
 import type { CollectiveCall, NativeCollectives, NativeOp, TransportRequest } from '../transport.js';
 import type { MpiLibrary } from './library.js';
@@ -37,6 +37,8 @@ export interface MpiCollectiveHost {
   progress(): void;
   /** Polls of a wait before block()'s slower loop (many with a core per rank, few when oversubscribed). */
   readonly spinPolls: number;
+  /** Whether world rank `r` has told this one it finished its deck. */
+  finished(r: number): boolean;
   /** Throws the transport's error for a failed MPI call. */
   fail(what: string, rc: number): never;
 }
@@ -251,7 +253,12 @@ export class MpiCollectives implements NativeCollectives {
       if (ctl[flag] !== 0) return true;
       const now = performance.now();
       if (now > nextWatch) { // every few ms: queued messages that prove the ranks disagree
-        if (nextWatch !== 0) call.watch();
+        if (nextWatch !== 0) {
+          call.watch();
+          for (let r = 0; r < this.size; r++) {
+            if (r !== this.rank && this.host.finished(r)) throw new DeadlockError(`${call.toString()} can never complete: rank ${r} has finished its deck`);
+          }
+        }
         nextWatch = now + 2;
       }
       return false;
