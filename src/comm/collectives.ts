@@ -17,7 +17,7 @@
  */
 import { ArgumentError, CollectiveMismatchError, DeadlockError, describe, EncodeError } from '../errors.js';
 import { OBJECT_ENCODING, typedArrayEncoding } from '../transport/encoding.js';
-import type { Transport, TransportRequest } from '../transport/transport.js';
+import type { CollectiveCall, NativeOp, Transport, TransportRequest } from '../transport/transport.js';
 import { ANY_TAG } from '../transport/transport.js';
 import { checking, mismatch, signature, type CallName } from './collectiveCheck.js';
 import type { Comm } from './comm.js';
@@ -42,7 +42,7 @@ const SENT: TransportRequest = Object.freeze({
 const NOTHING = new Uint8Array(0);
 
 /** One collective call in progress: its tag, signature and messaging helpers. */
-export class Coll {
+export class Coll implements CollectiveCall {
   readonly t: Transport;
   readonly ctx: number;
   readonly tag: number;
@@ -67,6 +67,12 @@ export class Coll {
     this.p = comm.size;
     this.r = comm.rank;
     comm.history.note(this.tag, this);
+    comm.natives()?.announce(this);
+  }
+
+  /** The mismatch error for local rank `peer` being in collective `tag` with signature `sig` (see CollectiveCall). */
+  mismatch(peer: number, tag: number, sig: number): Error {
+    return this.mismatchWith(this.comm.toWorld(peer), tag, sig);
   }
 
   /** `bcast(root=0) on world [collective #3]`, for hang reports and mismatch errors. */
@@ -171,13 +177,11 @@ export class Coll {
     if (!checking) return;
     const queued = this.t.queued(this.ctx); // makes progress: may complete what we wait for
     if (waiting.done) return;
+    this.comm.natives()?.check?.(this);
     let peerAhead: { tag: number; signature: number } | null = null;
     let peerHasThis = false;
     for (const e of queued) {
-      const stale = e.tag < this.tag && !this.comm.liveCollectives.has(e.tag);
-      if ((e.tag === this.tag && e.signature !== this.sig) || stale) {
-        throw this.mismatchWith(e.source, e.tag, e.signature);
-      }
+      if (this.proves(e)) throw this.mismatchWith(e.source, e.tag, e.signature);
       if (e.source === waiting.peer) {
         if (e.tag === this.tag) peerHasThis = true;
         else if (e.tag > this.tag && peerAhead === null) peerAhead = e;
@@ -186,6 +190,17 @@ export class Coll {
     if (peerAhead !== null && !peerHasThis && waiting.kind === 'recv' && this.comm.liveCollectives.size === 1) {
       throw this.mismatchWith(waiting.peer, peerAhead.tag, peerAhead.signature);
     }
+  }
+
+  /** See CollectiveCall.watch: a queued message of this collective with another signature, or of one this rank has left behind. */
+  watch(): void {
+    if (!checking) return;
+    for (const e of this.t.queued(this.ctx)) if (this.proves(e)) throw this.mismatchWith(e.source, e.tag, e.signature);
+  }
+
+  /** Whether a queued message proves a disagreement: this collective's with another signature, or one of a collective this rank finished or skipped. */
+  private proves(e: { tag: number; signature: number }): boolean {
+    return (e.tag === this.tag && e.signature !== this.sig) || (e.tag < this.tag && !this.comm.liveCollectives.has(e.tag));
   }
 
   private mismatchWith(worldSource: number, tag: number, sig: number): Error {
@@ -223,15 +238,42 @@ export function run<T>(c: Coll, gen: Step<T>): T {
     t.handOver(); // nothing this collective sent may wait for this rank's next call
     return step.value;
   } catch (e) {
-    if (e instanceof DeadlockError) {
-      throw new CollectiveMismatchError(`collective mismatch on ${c.comm.name}: this rank (${c.r}) waits in ${c.toString()} but ${e.message.replace(/^.* can never complete: /, '')}; ` +
-        'the ranks made different collective calls (every rank of a communicator must make the same calls in the same order)');
-    }
-    throw e;
+    throw asMismatch(c, e);
   } finally {
     t.setActivity(null);
     c.comm.liveCollectives.delete(c.tag);
   }
+}
+
+/** A DeadlockError in collective `c` (a rank it waits for finished its deck) as the collective mismatch it proves; other errors as they are. */
+function asMismatch(c: Coll, e: unknown): unknown {
+  if (!(e instanceof DeadlockError)) return e;
+  return new CollectiveMismatchError(`collective mismatch on ${c.comm.name}: this rank (${c.r}) waits in ${c.toString()} but ${e.message.replace(/^.* can never complete: /, '')}; ` +
+    'the ranks made different collective calls (every rank of a communicator must make the same calls in the same order)');
+}
+
+/**
+ * Runs one of the transport's native collectives (see Transport.collectives) as {@link run}
+ * runs a generator: described for hang reports, counted as live, and a wait that a finished
+ * rank can never end reported as a collective mismatch.
+ */
+export function runNative<T>(c: Coll, f: () => T): T {
+  const t = c.t;
+  c.comm.liveCollectives.add(c.tag);
+  t.setActivity(c);
+  try {
+    return f();
+  } catch (e) {
+    throw asMismatch(c, e);
+  } finally {
+    t.setActivity(null);
+    c.comm.liveCollectives.delete(c.tag);
+  }
+}
+
+/** The name of a built-in operator a transport may run natively, or null. */
+export function nativeOp(op: Op): NativeOp | null {
+  return op === Op.SUM ? 'SUM' : op === Op.MAX ? 'MAX' : op === Op.MIN ? 'MIN' : op === Op.PROD ? 'PROD' : null;
 }
 
 /** Wraps a collective generator in a Request that steps it (nonblocking collectives). */

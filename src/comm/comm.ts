@@ -9,7 +9,7 @@
 import { ArgumentError, describe, TransportError } from '../errors.js';
 import { typedArrayEncoding } from '../transport/encoding.js';
 import {
-  ANY_SOURCE, ANY_TAG, PROC_NULL, type Envelope, type NativeComm, type Transport, type TransportRequest,
+  ANY_SOURCE, ANY_TAG, PROC_NULL, type Envelope, type NativeCollectives, type NativeComm, type Transport, type TransportRequest,
 } from '../transport/transport.js';
 import { bytesOf, decode, encode } from './codec.js';
 import { TAG_UB } from './constants.js';
@@ -19,7 +19,7 @@ import { bindMethods } from './bind.js';
 import { checkAttached } from './codec.js';
 import { CallHistory } from './collectiveCheck.js';
 import * as coll from './collectives.js';
-import { checkAllSendable, checkSendable, checkTyped, Coll, lengthOf, run, start, typedCode, type TypedArray } from './collectives.js';
+import { checkAllSendable, checkSendable, checkTyped, Coll, lengthOf, nativeOp, run, runNative, start, typedCode, type TypedArray } from './collectives.js';
 import { checkOp, checkOperand, Op } from './ops.js';
 import { Group } from './group.js';
 
@@ -27,6 +27,8 @@ type Step<T> = Generator<TransportRequest, T, void>;
 import { elementBytes, encodingName } from '../transport/encoding.js';
 
 const contextNames = new Map<number, string>();
+/** Whether collectives may use the transport's native ones (SIMDECK_NATIVE_COLLECTIVES=0: messages only, for comparison). */
+const nativeCollectives = process.env.SIMDECK_NATIVE_COLLECTIVES !== '0';
 /** The lowest context id this process has not used (ids 0-3 belong to world and app). */
 let nextFreeContext = 4;
 
@@ -130,6 +132,24 @@ export class Comm {
       this.scratchBuffers.set(ctor, buf);
     }
     return buf.subarray(0, n) as TypedArray;
+  }
+
+  private nativeState: NativeCollectives | null | undefined = undefined;
+
+  /**
+   * @internal The transport's native collectives on this communicator, asked for at its first
+   * collective (every member then asks, and all get them or all get null); null on one rank,
+   * on intercommunicators, and with SIMDECK_NATIVE_COLLECTIVES=0. With `resolve` false, null
+   * when not asked for yet.
+   */
+  natives(resolve = true): NativeCollectives | null {
+    if (this.nativeState === undefined) {
+      if (!resolve) return null;
+      const t = this.transport;
+      this.nativeState = nativeCollectives && t.collectives !== undefined && this.size > 1 && this.peerRanks === this.worldRanks
+        ? t.collectives(this.context, this.worldRanks, this.rank) : null;
+    }
+    return this.nativeState;
   }
 
   /** @internal Starts a collective: its sequence number (its tag). */
@@ -371,7 +391,9 @@ export class Comm {
     this.intraOnly('barrier');
     if (this.size === 1) return;
     const c = new Coll(this, 'barrier', -1, -1);
-    run(c, coll.barrier(c));
+    const native = this.natives();
+    if (native !== null) runNative(c, () => native.barrier(c));
+    else run(c, coll.barrier(c));
   }
 
   /** Collective, non-blocking barrier: the Request completes once every rank has entered it. */
@@ -386,6 +408,12 @@ export class Comm {
     this.checkRoot(root, 'bcast');
     if (this.rank === root) checkSendable(value, 'bcast');
     const c = new Coll(this, 'bcast', root, -1);
+    const native = this.natives();
+    if (native !== null) {
+      const e = this.rank === root ? encode(value) : null;
+      const got = runNative(c, () => native.bcast(c, root, e === null ? null : e.bytes, e === null ? 0 : e.encoding, null));
+      if (got !== null) return this.rank === root ? value : decode(got.bytes, got.encoding) as T;
+    }
     return run(c, coll.bcast(c, value, root)) as T;
   }
 
@@ -402,6 +430,12 @@ export class Comm {
     checkTyped(buffer, 'bcastInto');
     this.checkRoot(root, 'bcastInto');
     const c = new Coll(this, 'bcast', root, -1);
+    const native = this.natives();
+    if (native !== null) {
+      const mine = bytesOf(buffer);
+      const root_ = this.rank === root;
+      if (runNative(c, () => native.bcast(c, root, root_ ? mine : null, typedCode(buffer), root_ ? null : mine)) !== null) return buffer;
+    }
     return run(c, coll.bcastInto(c, buffer, root)) as T;
   }
 
@@ -515,6 +549,8 @@ export class Comm {
       throw new ArgumentError(`allgatherInto: result holds ${result.length} elements but ${this.size} ranks × ${value.length} are coming`);
     }
     const c = new Coll(this, 'allgatherv', -1, value.length);
+    const native = this.natives();
+    if (native !== null && runNative(c, () => native.allgather(c, bytesOf(value), bytesOf(result)))) return result;
     return run(c, coll.allgatherTyped(c, value, new Array<number>(this.size).fill(value.length), result)) as T;
   }
 
@@ -557,6 +593,19 @@ export class Comm {
     checkSendable(value, 'allreduce');
     checkOperand(op, value, 'allreduce');
     const c = new Coll(this, 'allreduce', -1, lengthOf(value));
+    const native = this.natives();
+    const nop = native === null ? null : nativeOp(op);
+    if (nop !== null) {
+      // Numbers and typed arrays with a built-in operator: the transport's allreduce.
+      if (typeof value === 'number') {
+        const one = new Float64Array([value]);
+        if (runNative(c, () => native!.allreduce(c, bytesOf(one), bytesOf(one), 9, nop))) return one[0] as T;
+      } else if (typedCode(value) > 0) {
+        const v = value as unknown as TypedArray;
+        const out = new (v.constructor as new (n: number) => TypedArray)(v.length);
+        if (runNative(c, () => native!.allreduce(c, bytesOf(v), bytesOf(out), typedCode(v), nop))) return out as T;
+      }
+    }
     return run(c, coll.allreduce(c, value, op)) as T;
   }
 
@@ -580,6 +629,12 @@ export class Comm {
     checkOperand(op, value, 'allreduceInto');
     this.intraOnly('allreduceInto');
     const c = new Coll(this, 'allreduce', -1, value.length);
+    const native = this.natives();
+    const nop = native === null ? null : nativeOp(op);
+    if (nop !== null) {
+      const dst = result.length === value.length ? result : result.subarray(0, value.length) as TypedArray;
+      if (runNative(c, () => native!.allreduce(c, bytesOf(value), bytesOf(dst), typedCode(value), nop))) return result;
+    }
     const got = run(c, coll.allreduce(c, value, op, result)) as TypedArray;
     if (got !== result) (result as unknown as { set(v: TypedArray): void }).set(got);
     return result;

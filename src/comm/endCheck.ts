@@ -6,10 +6,15 @@
 import { allComms } from './comm.js';
 import { checking, mismatch } from './collectiveCheck.js';
 
-/** Throws CollectiveMismatchError for the first collective message left unreceived on any communicator. */
+/**
+ * Throws CollectiveMismatchError for the first collective message left unreceived on any
+ * communicator, or a collective another rank announced differently in a shared area.
+ */
 export function checkCollectivesAtEnd(): void {
   if (!checking) return;
   for (const comm of allComms()) {
+    const odd = comm.natives(false)?.disagreement?.() ?? null; // native collectives leave no messages behind
+    if (odd !== null) throw mismatch(comm.name, odd.tag, comm.rank, comm.history.at(odd.tag, comm.collectiveCount), odd.peer, odd.sig);
     const left = comm.transport.queued(comm.context + 1);
     if (left.length === 0) continue;
     const e = left[0];

@@ -62,6 +62,72 @@ export interface NativeComm {
 /** A description of what a blocked rank is doing, printed by hang diagnosis. */
 export type ActivityDescriber = (request: TransportRequest | null) => string;
 
+/**
+ * One collective call as a transport's native collectives see it: its sequence number on the
+ * communicator (every rank numbers its collectives alike), the signature of the call (see
+ * comm/collectiveCheck; 0 when checking is off), and how to report a disagreement.
+ */
+export interface CollectiveCall {
+  readonly tag: number;
+  readonly sig: number;
+  /** The error to throw when local rank `peer` is in collective `tag` with signature `sig` instead of this call. */
+  mismatch(peer: number, tag: number, sig: number): Error;
+  /**
+   * Called now and then while a native collective waits: throws the mismatch error when
+   * messages queued on the communicator's collective channel prove that another rank called a
+   * different collective here (native collectives send none). Makes progress; non-blocking.
+   */
+  watch(): void;
+  /** `barrier() on world [collective #3]`, for hang reports. */
+  toString(): string;
+}
+
+/** Element-wise reduction operators a transport may run natively on typed arrays. */
+export type NativeOp = 'SUM' | 'PROD' | 'MAX' | 'MIN';
+
+/**
+ * A transport's own collectives on one communicator (see Transport.collectives). Every method
+ * is collective and blocking over the communicator's ranks, and waits as block() does (abort,
+ * hang and deadlock diagnosis included). A method that returns false or null took no part and
+ * moved nothing; it does so on every rank alike (its decision depends only on arguments the
+ * ranks must agree on, or on what the ranks learn together), and comm/ then runs its message
+ * algorithm under the same call. Throws the call's mismatch error when ranks disagree.
+ */
+export interface NativeCollectives {
+  /**
+   * Records that this rank entered collective `call` (any collective, native or not), so that
+   * native waits can tell a rank that called something else at that point. Non-blocking.
+   */
+  announce(call: CollectiveCall): void;
+  /**
+   * Optional: called now and then while a message-based collective waits; throws the call's
+   * mismatch error when the other ranks' announcements prove a disagreement. Non-blocking.
+   */
+  check?(call: CollectiveCall): void;
+  /**
+   * Optional, when the deck ends: compares the collectives this rank made last with those the
+   * other ranks announced; returns a rank that called something else at the same number (with
+   * that number and its signature), or null. Non-blocking.
+   */
+  disagreement?(): { peer: number; tag: number; sig: number } | null;
+  /** Barrier. */
+  barrier(call: CollectiveCall): void;
+  /**
+   * Broadcast of root's bytes (`data`, `encoding` on root). Non-roots receive into `into` when
+   * given (a TruncationError when root's bytes do not fit, MessageTypeError for another
+   * element type), else into fresh bytes. Returns the bytes and encoding, or null: too large
+   * for the native path (every rank then returns null).
+   */
+  bcast(call: CollectiveCall, root: number, data: Uint8Array | null, encoding: number, into: Uint8Array | null): { bytes: Uint8Array; encoding: number } | null;
+  /**
+   * Allreduce of a typed array's bytes (`encoding` 1..12) with a built-in operator, combined in
+   * rank order, into `recv` (may be `send`'s memory). False: not taken natively.
+   */
+  allreduce(call: CollectiveCall, send: Uint8Array, recv: Uint8Array, encoding: number, op: NativeOp): boolean;
+  /** Allgather of equal byte blocks, in rank order into `recv` (p × send bytes). False: not taken natively. */
+  allgather(call: CollectiveCall, send: Uint8Array, recv: Uint8Array): boolean;
+}
+
 /** The contract every transport fulfils. Calls block only where documented. */
 export interface Transport {
   /** This process's rank in the job's world, and the world's size. */
@@ -142,6 +208,15 @@ export interface Transport {
    * collective over those ranks then. Absent on transports without a native library.
    */
   nativeComm?(context: number, worldRanks: Int32Array | null): NativeComm;
+
+  /**
+   * Optional: the transport's native collectives for the simdeck communicator with this context
+   * and these world ranks (null: the whole world; `rank`: this process's rank in it), or null
+   * where it has none for that communicator (comm/ then uses messages only). Called once per
+   * communicator, on every member, at its first collective; collective then, and it returns null
+   * on every member alike.
+   */
+  collectives?(context: number, worldRanks: Int32Array | null, rank: number): NativeCollectives | null;
 
   /**
    * Optional (transports over MPI): the library's own allreduce of a typed array (`encoding`

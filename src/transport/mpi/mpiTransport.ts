@@ -35,6 +35,7 @@ import { ArgumentError, DeadlockError } from '../../errors.js';
 import { compatibleEncodings, elementBytes } from '../encoding.js';
 import {
   ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type NativeComm, type Transport, type TransportRequest,
+  type NativeCollectives,
 } from '../transport.js';
 import { check, errorString, MpiError } from './errors.js';
 import { drainOutput } from './outputDrain.js';
@@ -48,6 +49,7 @@ import { BulkTransfers, Req } from './bulk.js';
 import { CopyPool } from './memory.js';
 import { Matcher, type Unexpected } from './matching.js';
 import { FlowControl } from './flowControl.js';
+import { MpiCollectives } from './nativeCollectives.js';
 import { eagerLimit, pairBufferBytes } from '../buffering.js';
 import { DeadlockProbe, type WaitReport } from './deadlockProbe.js';
 import { EXIT_STATUS_DEADLOCK } from '../transport.js';
@@ -106,6 +108,8 @@ export class MpiTransport implements Transport {
    * message to self there (a 1-rank MPI_Ialltoall then never completes).
    */
   private readonly coll: number;
+  /** The communicator of the world's native collectives (nativeCollectives.ts), apart from finalize's. */
+  private readonly worldNative: number;
   private readonly envelopes: EnvelopeChannel;
   private readonly header: HeaderFields = { kind: 0, encoding: 0, context: 0, tag: 0, signature: 0, bytes: 0, seq: 0, behind: 0, credits: 0 };
   /** The envelope arena's views and MPI_Test flag/status addresses (see EnvelopeChannel). */
@@ -153,7 +157,7 @@ export class MpiTransport implements Transport {
   private condemned = false;
   private verdicts = 0;
 
-  private constructor(private readonly lib: MpiLibrary, info: MpiWorldInfo, comms: { env: number; bulk: number; coll: number },
+  private constructor(private readonly lib: MpiLibrary, info: MpiWorldInfo, comms: { env: number; bulk: number; coll: number; native: number },
     private readonly opts: MpiTransportOptions) {
     this.info = info;
     this.rank = info.rank;
@@ -165,6 +169,7 @@ export class MpiTransport implements Transport {
     this.env = comms.env;
     this.bulk = comms.bulk;
     this.coll = comms.coll;
+    this.worldNative = comms.native;
     this.name = `mpi:${shortVersion(lib)}`;
     this.envelopes = new EnvelopeChannel(lib, this.env);
     this.u8 = this.envelopes.u8;
@@ -226,7 +231,7 @@ export class MpiTransport implements Transport {
       check(lib, fn.Comm_set_errhandler(comm, h.ERRORS_RETURN), 'MPI_Comm_set_errhandler');
       return comm;
     };
-    const comms = { env: dup(), bulk: dup(), coll: dup() };
+    const comms = { env: dup(), bulk: dup(), coll: dup(), native: dup() };
     return new MpiTransport(lib, { rank, size, appIndex, appRanks, tagUb }, comms, opts);
   }
 
@@ -782,6 +787,23 @@ export class MpiTransport implements Transport {
     };
     this.natives.set(context, { members: worldRanks, value });
     return value;
+  }
+
+  private worldCollectives: MpiCollectives | null = null;
+
+  /**
+   * MPI's own collectives (nativeCollectives.ts) for the world communicator, run on a duplicate
+   * of MPI_COMM_WORLD of their own; null for every other communicator (their collectives
+   * use messages: creating their MPI communicators would block inside MPI).
+   */
+  collectives(context: number, worldRanks: Int32Array | null, rank: number): NativeCollectives | null {
+    if (context !== 0 || worldRanks !== null) return null;
+    this.worldCollectives ??= new MpiCollectives({
+      lib: this.lib, comm: this.worldNative, types: this.TYPES, spinPolls: this.spinPolls,
+      block: (isDone, request) => this.block(isDone, request), progress: () => this.progress(), fail: (what, rc) => this.fail(what, rc),
+      finished: (r) => this.finished[r] !== 0,
+    }, rank, this.size);
+    return this.worldCollectives;
   }
 
   /**

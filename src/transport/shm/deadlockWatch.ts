@@ -1,9 +1,9 @@
 /**
  * Deadlock detection for a shared-memory job, run by the launcher (which maps the job's
  * segment) between its other checks. The job is deadlocked when every rank that has not
- * finished its deck sleeps in a simdeck wait, no frame is in any ring (nothing in flight can
- * complete a wait), and that stays so, with no frame written and no rank entering a new wait,
- * over a quiet period. A rank computing or sitting in a native kernel is not in a simdeck wait,
+ * finished its deck sleeps in a simdeck wait, no frame is in any ring and no rank sleeping in a
+ * collective area has had its word changed (nothing in flight can complete a wait), and that
+ * stays so, with no frame written and no rank entering a new wait, over a quiet period. A rank computing or sitting in a native kernel is not in a simdeck wait,
  * so the job is then never taken for deadlocked, however long the others wait.
  */
 import { framesIndex, positionIndices } from './ring.js';
@@ -42,6 +42,9 @@ export class DeadlockWatch {
       const block = rankBlockOffset(r);
       if (gone(r) || Atomics.load(i32, (block + R.FINISHED) >> 2) !== 0) continue;
       if (f64[(block + R.BLOCKED_SINCE) >> 3] === 0) return this.reset();
+      // Asleep in a collective area on a word that has changed since: woken, not yet running.
+      const word = Atomics.load(i32, (block + R.AREA_WORD) >> 2);
+      if (word !== 0 && Atomics.load(i32, word - 1) !== i32[(block + R.AREA_VALUE) >> 2]) return this.reset();
       key += `${Atomics.load(i32, (block + R.WAITS) >> 2)},`;
       waiting++;
     }

@@ -14,13 +14,17 @@ const O_EXCL = 0o200;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
 /** System call numbers differ by architecture (x86-64, arm64). */
-const SYSCALLS: Record<string, { futex: number; vmreadv: number }> = {
-  x64: { futex: 202, vmreadv: 310 },
-  arm64: { futex: 98, vmreadv: 270 },
+const SYSCALLS: Record<string, { futex: number; vmreadv: number; waitv: number }> = {
+  x64: { futex: 202, vmreadv: 310, waitv: 449 },
+  arm64: { futex: 98, vmreadv: 270, waitv: 449 },
 };
 const numbers = SYSCALLS[process.arch];
 const SYS_FUTEX = numbers?.futex ?? -1;
 const SYS_PROCESS_VM_READV = numbers?.vmreadv ?? -1;
+const SYS_FUTEX_WAITV = numbers?.waitv ?? -1;
+/** futex_waitv flag: a 32-bit futex word, shared between processes (no FUTEX2_PRIVATE). */
+const FUTEX2_SIZE_U32 = 2;
+const CLOCK_MONOTONIC = 1;
 const FUTEX_WAIT = 0;
 const FUTEX_WAKE = 1;
 const PR_SET_PDEATHSIG = 1;
@@ -35,6 +39,7 @@ interface Bindings {
   mmap: (addr: null, len: number, prot: number, flags: number, fd: number, off: number) => unknown;
   munmap: (addr: unknown, len: number) => number;
   futex: (nr: number, addr: number, op: number, val: number, ts: BigInt64Array | null, a2: number, v3: number) => number;
+  waitv: (nr: number, waiters: BigUint64Array, n: number, flags: number, timeout: BigInt64Array, clock: number) => number;
   vmreadv: (nr: number, pid: number, local: BigUint64Array, lcnt: number, remote: BigUint64Array, rcnt: number, flags: number) => number;
   prctl: (option: number, arg2: number, a3: number, a4: number, a5: number) => number;
   addressOf: (dst: ArrayBufferView, src: ArrayBufferView, n: number) => number | bigint;
@@ -58,6 +63,7 @@ function libc(): Bindings {
     munmap: lib.func('int munmap(void *addr, size_t length)'),
     // Fixed-argument declarations of the variadic syscall(): 2.3x cheaper through koffi.
     futex: lib.func('long syscall(long nr, uintptr_t addr, int op, int val, void *timeout, uintptr_t addr2, int val3)'),
+    waitv: lib.func('long syscall(long nr, void *waiters, unsigned int n, unsigned int flags, void *timeout, int clockid)'),
     vmreadv: lib.func('long syscall(long nr, int pid, void *local, unsigned long lcnt, void *remote, unsigned long rcnt, unsigned long flags)'),
     prctl: lib.func('int prctl(int option, long arg2, long arg3, long arg4, long arg5)'),
     addressOf: lib.func('uintptr_t memmove(void *dst, void *src, size_t n)'),
@@ -125,6 +131,31 @@ export function futexWait(address: number, expected: number, timeoutMs: number):
 /** Wakes every process sleeping in {@link futexWait} on the word at `address`. */
 export function futexWakeAll(address: number): void {
   libc().futex(SYS_FUTEX, address, FUTEX_WAKE, 0x7fffffff, null, 0, 0);
+}
+
+/** Two struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 reserved; }. */
+const waiters = new BigUint64Array(6);
+const deadline = new BigInt64Array(2);
+let waitvWorks = SYS_FUTEX_WAITV > 0;
+
+/**
+ * Sleeps until either 32-bit word changes from its expected value (`addressA` holding
+ * `expectedA`, `addressB` holding `expectedB`), one is woken, a signal comes, or `timeoutMs`
+ * passes: futex_waitv (Linux 5.16). Where the kernel lacks it, sleeps on the first word alone
+ * for at most 2 ms, so that a wake of the second is noticed soon.
+ */
+export function futexWait2(addressA: number, expectedA: number, addressB: number, expectedB: number, timeoutMs: number): void {
+  if (waitvWorks) {
+    waiters[0] = BigInt(expectedA >>> 0); waiters[1] = BigInt(addressA); waiters[2] = BigInt(FUTEX2_SIZE_U32);
+    waiters[3] = BigInt(expectedB >>> 0); waiters[4] = BigInt(addressB); waiters[5] = BigInt(FUTEX2_SIZE_U32);
+    const until = process.hrtime.bigint() + BigInt(Math.max(0, Math.round(timeoutMs * 1e6))); // CLOCK_MONOTONIC
+    deadline[0] = until / 1000000000n;
+    deadline[1] = until % 1000000000n;
+    const rc = Number(libc().waitv(SYS_FUTEX_WAITV, waiters, 2, 0, deadline, CLOCK_MONOTONIC));
+    if (rc >= 0 || errno() !== 38 /* ENOSYS */) return;
+    waitvWorks = false;
+  }
+  futexWait(addressA, expectedA, Math.min(timeoutMs, 2));
 }
 
 const localIov = new BigUint64Array(2);

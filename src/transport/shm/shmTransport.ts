@@ -11,8 +11,9 @@
 import { DeadlockError, JobAbortedError, TransportError } from '../../errors.js';
 import { compatibleEncodings } from '../encoding.js';
 import {
-  ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type Transport, type TransportRequest,
+  ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type NativeCollectives, type Transport, type TransportRequest,
 } from '../transport.js';
+import { claimArea } from './collectiveArea.js';
 import { addressOf, allowPeerReads, futexWait, futexWakeAll, readFromProcess } from './libc.js';
 import { FRAME_HEADER, Kind, Ring, pad8 } from './ring.js';
 import { takePayload } from '../bytes.js';
@@ -138,6 +139,12 @@ export class ShmTransport implements Transport {
   kernelSlot(): Uint8Array {
     const at = rankBlockOffset(this.rank) + R.KERNEL;
     return this.seg.u8.subarray(at, at + 64);
+  }
+
+  /** Native collectives through a collective area of the segment (collectiveArea.ts); null once every area is taken. */
+  collectives(context: number, worldRanks: Int32Array | null, rank: number): NativeCollectives | null {
+    const host = { seg: this.seg, spinPolls: this.spinPolls, worldRank: this.rank, progress: () => this.progress(), aborted: () => this.aborted(this.blocked) };
+    return claimArea(host, context, worldRanks, rank);
   }
 
   // ---------------------------------------------------------------- sending

@@ -1,0 +1,274 @@
+/**
+ * MPI's own collectives for the world communicator of an MPI job: MPI_Iallreduce (the barrier
+ * and the mismatch check), MPI_Ibcast, MPI_Iallreduce and MPI_Iallgather on a duplicate of
+ * MPI_COMM_WORLD that only world collectives use, in the same order on every rank.
+ *
+ * Why nonblocking: a rank blocked inside a blocking MPI collective takes no envelopes out of MPI
+ * and gives no flow-control credit back (flowControl.ts), so a peer that waits for credit
+ * before it reaches the collective would wait forever. Here the collective is started, then
+ * completed by MPI_Test inside the transport's block(): meanwhile envelopes are taken, credits
+ * go back, deadlock probes are answered, and a rank that never comes is caught as a deadlock.
+ *
+ * Mismatch detection at low cost: every native collective starts with one MPI_Iallreduce (MAX)
+ * of four doubles packing the call's number and signature with the rank ([tag, -tag, sig,
+ * -sig] × 2^20 + rank), started beside the data's own collective; from its result every rank
+ * learns whether all made this very call and, if not, one rank that did not and its call, and
+ * it throws before waiting for the data (which may never complete). The barrier is that check
+ * alone. With SIMDECK_COLLECTIVE_CHECK=0 (signature 0) the check is skipped (the barrier is then
+ * MPI_Ibarrier), and ranks in two different native collectives are left to MPI, which reports
+ * an error or never completes them (then the job ends as deadlocked).
+ */
+import { DeadlockError, MessageTypeError, TruncationError } from '../../errors.js';
+import { compatibleEncodings, elementBytes, encodingName } from '../encoding.js';
+import type { CollectiveCall, NativeCollectives, NativeOp, TransportRequest } from '../transport.js';
+import type { MpiLibrary } from './library.js';
+import { Block } from './memory.js';
+
+/** What the collectives need from the MPI transport. */
+export interface MpiCollectiveHost {
+  readonly lib: MpiLibrary;
+  /** The native communicator (MPI_Comm as a number). */
+  readonly comm: number;
+  /** MPI datatype per payload encoding. */
+  readonly types: number[];
+  /** The transport's block(): waits making progress (credits, probes, deadlock detection). */
+  block(isDone: () => boolean, request: TransportRequest | null): void;
+  /** The transport's progress(): takes envelopes and gives credits back, without blocking. */
+  progress(): void;
+  /** Polls of a wait before block()'s slower loop (many with a core per rank, few when oversubscribed). */
+  readonly spinPolls: number;
+  /** Whether world rank `r` has told this one it finished its deck. */
+  finished(r: number): boolean;
+  /** Throws the transport's error for a failed MPI call. */
+  fail(what: string, rc: number): never;
+}
+
+/** Bytes of root's payload that travel inside bcast's first MPI_Ibcast (the header is 16 more). */
+const INLINE = 240;
+/** Ranks are packed below this factor in the check (2^20). */
+const RANKS = 1 << 20;
+/** Typed arrays up to this size are staged in off-heap memory (V8 may move small on-heap arrays). */
+const STAGE = 1024;
+
+/** World collectives of one MPI rank through the library's own collectives. */
+export class MpiCollectives implements NativeCollectives {
+  private readonly fn: MpiLibrary['fn'];
+  /** Two request handles, the MPI_Test flag, and a status. */
+  private readonly ctl: Block;
+  private readonly req0: number;
+  private readonly req1: number;
+  private readonly flagAddr: number;
+  private readonly statusAddr: number;
+  /** bcast: header [length, encoding, tag, sig] then INLINE payload bytes. */
+  private readonly head: Block;
+  /** The packed check vector (four doubles) and its MAX. */
+  private readonly checkIn: Block;
+  private readonly checkOut: Block;
+  private readonly checkInF: Float64Array;
+  private readonly checkOutF: Float64Array;
+  /** Staging for small typed arrays: send half, receive half. */
+  private readonly stage: Block;
+  private readonly f64: number;
+
+  constructor(private readonly host: MpiCollectiveHost, private readonly rank: number, private readonly size: number) {
+    const addr = host.lib.addressOf;
+    this.fn = host.lib.fn;
+    this.ctl = new Block(128, addr);
+    this.req0 = this.ctl.address;
+    this.req1 = this.ctl.address + 8;
+    this.flagAddr = this.ctl.address + 16;
+    this.statusAddr = this.ctl.address + 32;
+    this.head = new Block(16 + INLINE, addr);
+    this.checkIn = new Block(32, addr);
+    this.checkOut = new Block(32, addr);
+    this.checkInF = new Float64Array(this.checkIn.buffer);
+    this.checkOutF = new Float64Array(this.checkOut.buffer);
+    this.stage = new Block(2 * STAGE, addr);
+    this.f64 = host.types[9];
+  }
+
+  /** Nothing to record: the checks travel with the calls. */
+  announce(call: CollectiveCall): void {
+    void call;
+  }
+
+  barrier(call: CollectiveCall): void {
+    if (call.sig === 0) {
+      this.start('MPI_Ibarrier', this.fn.Ibarrier(this.host.comm, this.req0));
+      this.wait(call, 'MPI_Ibarrier', this.req0, 0);
+      return;
+    }
+    this.startCheck(call);
+    this.wait(call, 'MPI_Iallreduce', this.req1, 0);
+    this.verify(call);
+  }
+
+  bcast(call: CollectiveCall, root: number, data: Uint8Array | null, encoding: number, into: Uint8Array | null): { bytes: Uint8Array; encoding: number } | null {
+    const h = this.head;
+    const isRoot = this.rank === root;
+    if (isRoot) {
+      const n = data === null ? 0 : data.byteLength;
+      h.i32[0] = n; h.i32[1] = encoding; h.i32[2] = call.tag; h.i32[3] = call.sig;
+      if (n <= INLINE && data !== null) h.u8.set(data, 16);
+    }
+    const checked = this.startCheck(call);
+    this.start('MPI_Ibcast', this.fn.Ibcast(h.address, 16 + INLINE, this.host.types[2], root, this.host.comm, this.req0));
+    this.wait(call, 'MPI_Ibcast', this.req0, checked ? this.req1 : 0);
+    const length = h.i32[0];
+    const enc = h.i32[1];
+    if (!isRoot && (h.i32[2] !== call.tag || h.i32[3] !== call.sig)) {
+      if (length > INLINE) this.rest(call, root, new Uint8Array(length)); // keep MPI's collectives in step
+      throw call.mismatch(root, h.i32[2], h.i32[3]);
+    }
+    if (isRoot) {
+      if (length > INLINE) this.rest(call, root, data!);
+      return { bytes: data ?? new Uint8Array(0), encoding };
+    }
+    let error: Error | null = null;
+    let out: Uint8Array;
+    if (into === null) out = new Uint8Array(length);
+    else if (encoding >= 0 && !compatibleEncodings(enc, encoding)) {
+      error = new MessageTypeError(`bcast: root sends ${encodingName(enc)} but this rank's buffer is ${encodingName(encoding)}; use the same type on every rank`);
+      out = new Uint8Array(length);
+    } else if (length > into.byteLength) {
+      error = new TruncationError(`bcast: root sends ${length} bytes but this rank's buffer holds ${into.byteLength}; pass a buffer as large as root's`);
+      out = new Uint8Array(length);
+    } else out = into.subarray(0, length);
+    if (length <= INLINE) out.set(h.u8.subarray(16, 16 + length));
+    else this.rest(call, root, out);
+    if (error !== null) throw error;
+    return { bytes: out, encoding: enc };
+  }
+
+  allreduce(call: CollectiveCall, send: Uint8Array, recv: Uint8Array, encoding: number, op: NativeOp): boolean {
+    const type = encoding === 3 ? undefined : this.host.types[encoding === 12 ? 2 : encoding];
+    const mpiOp = this.host.lib.h.OPS[op];
+    const count = send.byteLength / elementBytes(encoding);
+    if (encoding < 1 || type === undefined || mpiOp === undefined || !Number.isInteger(count) || count > 0x7fffffff) return false;
+    const inPlace = send.buffer === recv.buffer && send.byteOffset === recv.byteOffset;
+    const { from, to, staged } = this.place(send, recv, STAGE, inPlace);
+    const checked = this.startCheck(call);
+    this.start('MPI_Iallreduce', this.fn.Iallreduce(from, to, count, type, mpiOp, this.host.comm, this.req0));
+    this.wait(call, 'MPI_Iallreduce', this.req0, checked ? this.req1 : 0);
+    if (staged) recv.set(this.stage.u8.subarray(STAGE, STAGE + send.byteLength));
+    return true;
+  }
+
+  allgather(call: CollectiveCall, send: Uint8Array, recv: Uint8Array): boolean {
+    const n = send.byteLength;
+    if (n === 0 || n * this.size > 0x7fffffff || recv.byteLength < n * this.size) return false;
+    const bytes = this.host.types[2];
+    const { from, to, staged } = this.place(send, recv, n, false);
+    const checked = this.startCheck(call);
+    this.start('MPI_Iallgather', this.fn.Iallgather(from, n, bytes, to, n, bytes, this.host.comm, this.req0));
+    this.wait(call, 'MPI_Iallgather', this.req0, checked ? this.req1 : 0);
+    if (staged) recv.set(this.stage.u8.subarray(n, n + n * this.size));
+    return true;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /**
+   * Addresses for a collective from `send` into `recv`: small ones staged in off-heap memory
+   * (`send` copied to its start, the result expected `at` bytes in), large ones in place.
+   */
+  private place(send: Uint8Array, recv: Uint8Array, at: number, inPlace: boolean): { from: number; to: number; staged: boolean } {
+    const s = this.stage;
+    if (at + recv.byteLength <= 2 * STAGE) {
+      s.u8.set(send, 0);
+      return { from: s.address, to: s.address + at, staged: true };
+    }
+    let from: number;
+    if (inPlace) from = this.host.lib.abi.IN_PLACE;
+    else if (send.byteLength <= STAGE) { s.u8.set(send, 0); from = s.address; } // small arrays may sit on the moving V8 heap
+    else from = this.host.lib.addressOf(send);
+    return { from, to: this.host.lib.addressOf(recv), staged: false };
+  }
+
+  /** The rest of a bcast payload too large for the header's message: a second MPI_Ibcast. */
+  private rest(call: CollectiveCall, root: number, buffer: Uint8Array): void {
+    const big = buffer.byteLength > 64 ? buffer : null; // small arrays may sit on the moving V8 heap
+    const tmp = big ?? new Block(Math.max(8, buffer.byteLength), this.host.lib.addressOf).u8.subarray(0, buffer.byteLength);
+    if (big === null && this.rank === root) tmp.set(buffer);
+    this.start('MPI_Ibcast', this.fn.Ibcast(this.host.lib.addressOf(tmp), tmp.byteLength, this.host.types[2], root, this.host.comm, this.req0));
+    this.wait(call, 'MPI_Ibcast', this.req0, 0);
+    if (big === null && this.rank !== root) buffer.set(tmp);
+  }
+
+  /**
+   * Starts the check (request 1) unless checking is off (signature 0): the MAX-allreduce of
+   * [tag, -tag, sig, -sig] each × 2^20 + rank (sig as unsigned), exact in doubles for ranks
+   * below 2^20. Returns whether it started.
+   */
+  private startCheck(call: CollectiveCall): boolean {
+    if (call.sig === 0) return false;
+    const v = this.checkInF;
+    const sig = call.sig >>> 0;
+    v[0] = call.tag * RANKS + this.rank; v[1] = -call.tag * RANKS + this.rank;
+    v[2] = sig * RANKS + this.rank; v[3] = -sig * RANKS + this.rank;
+    this.start('MPI_Iallreduce', this.fn.Iallreduce(this.checkIn.address, this.checkOut.address, 4, this.f64, this.host.lib.h.OPS.MAX, this.host.comm, this.req1));
+    return true;
+  }
+
+  /** After the check completed: throws the mismatch (naming a rank that differs) when some rank made another call. */
+  private verify(call: CollectiveCall): void {
+    const m = this.checkOutF;
+    const sig = call.sig >>> 0;
+    const split = (x: number, sign: number) => {
+      const r = ((x % RANKS) + RANKS) % RANKS;
+      return { value: sign * Math.round((x - r) / RANKS), rank: r };
+    };
+    const hiTag = split(m[0], 1), loTag = split(m[1], -1), hiSig = split(m[2], 1), loSig = split(m[3], -1);
+    const sigOf = (v: number) => v | 0;
+    if (hiSig.value !== sig) throw call.mismatch(hiSig.rank, call.tag, sigOf(hiSig.value));
+    if (loSig.value !== sig) throw call.mismatch(loSig.rank, call.tag, sigOf(loSig.value));
+    if (hiTag.value !== call.tag) throw call.mismatch(hiTag.rank, hiTag.value, call.sig);
+    if (loTag.value !== call.tag) throw call.mismatch(loTag.rank, loTag.value, call.sig);
+  }
+
+  private start(what: string, rc: number): void {
+    if (rc !== 0) this.host.fail(what, rc);
+  }
+
+  /**
+   * Completes request `a` by MPI_Test inside the transport's wait; with `b` (the check, not 0)
+   * in flight too, completes it first and throws a mismatch before waiting any longer for `a`.
+   */
+  private wait(call: CollectiveCall, what: string, a: number, b: number): void {
+    if (b !== 0) {
+      this.complete(call, b, 'MPI_Iallreduce');
+      this.verify(call);
+    }
+    this.complete(call, a, what);
+  }
+
+  private complete(call: CollectiveCall, request: number, what: string): void {
+    const ctl = this.ctl.i32;
+    const flag = 4; // int32 index of flagAddr
+    const fn = this.fn;
+    let nextWatch = 0;
+    const done = (): boolean => {
+      const rc = fn.Test(request, this.flagAddr, this.statusAddr);
+      if (rc !== 0) this.host.fail(what, rc);
+      if (ctl[flag] !== 0) return true;
+      const now = performance.now();
+      if (now > nextWatch) { // every few ms: queued messages that prove the ranks disagree
+        if (nextWatch !== 0) {
+          call.watch();
+          for (let r = 0; r < this.size; r++) {
+            if (r !== this.rank && this.host.finished(r)) throw new DeadlockError(`${call.toString()} can never complete: rank ${r} has finished its deck`);
+          }
+        }
+        nextWatch = now + 2;
+      }
+      return false;
+    };
+    // block() looks at `done` only when an envelope moved or once a millisecond: poll it here
+    // first, with the transport's progress every few polls (credits keep flowing).
+    for (let k = this.host.spinPolls; k > 0; k--) {
+      if (done()) return;
+      if ((k & 15) === 0) this.host.progress();
+    }
+    this.host.block(done, null); // the transport's activity (the collective) describes the wait
+  }
+}
