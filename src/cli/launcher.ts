@@ -21,7 +21,7 @@ import type { RunOptions } from './args.js';
 import { ArgumentError, DeckError } from '../errors.js';
 import { routeLines, type OutputMode } from './output.js';
 import { watchInvoker } from './invokerWatch.js';
-import { BUNDLE_FILENAME, shmBootSource, shmPayload } from '../runtime/rankBoot.js';
+import { shmBootSource } from '../runtime/rankBoot.js';
 
 /** Exit status the launcher uses when hang diagnosis aborts a job. */
 export const EXIT_STATUS_HANG = 124;
@@ -105,11 +105,10 @@ export async function runJob(opts: RunOptions): Promise<number> {
   // Every deck is read and compiled once, here, while the ranks start; an empty pipe means it failed.
   const bundling = (async () => {
     const { bundleRank } = await import('../runtime/rankBundle.js');
-    const { codeCacheFor } = await import('../runtime/bundleCache.js');
     const payloads: Buffer[] = [];
     for (const app of opts.apps) {
       const text = await bundleRank('shm', app.deck);
-      payloads.push(Buffer.concat(shmPayload(Buffer.from(text), codeCacheFor(text, BUNDLE_FILENAME))));
+      payloads.push(Buffer.from(text));
     }
     payloads.forEach((payload, i) => { for (const pipe of bundlePipes[i]) pipe.end(payload); });
   })();

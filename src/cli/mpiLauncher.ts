@@ -19,8 +19,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ArgumentError, SimdeckError } from '../errors.js';
-import { codeCacheFor } from '../runtime/bundleCache.js';
-import { BUNDLE_FILENAME, MPI_BOOT_ENV, MPI_BOOT_LOADER, mpiBootSource } from '../runtime/rankBoot.js';
+import { MPI_BOOT_ENV, MPI_BOOT_LOADER, mpiBootSource } from '../runtime/rankBoot.js';
 import { bundleRank, koffiAddon } from '../runtime/rankBundle.js';
 import { USER_ENV } from '../runtime/jobEnv.js';
 import { abiById, ABIS } from '../transport/mpi/abi/abi.js';
@@ -103,7 +102,6 @@ export async function runMpiJob(opts: RunOptions, output: string, hangTimeout: n
       const file = join(jobDir, `deck${i}.js`);
       const text = await bundleRank('mpi', opts.apps[i].deck);
       writeFileSync(file, text);
-      writeFileSync(join(jobDir, `deck${i}.cache`), codeCacheFor(text, BUNDLE_FILENAME));
       bundles.push(file);
     }
     const boot = mpiBootSource({

@@ -20,7 +20,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
 
 /** What esbuild's metafile says about a build (the parts the cache needs). */
 export interface BuildInputs {
@@ -148,7 +147,7 @@ export function storeBundle(deck: string, outfile: string, text: string, build: 
 
 /** Keeps the cache at most MAX_ENTRIES entries, removing the least recently written half when full. */
 function prune(dir: string): void {
-  const names = readdirSync(dir).filter((n) => n.endsWith('.json') || n.startsWith('code-'));
+  const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
   if (names.length < MAX_ENTRIES) return;
   const aged = names.map((n) => {
     try { return { n, t: statSync(join(dir, n)).mtimeMs }; } catch { return { n, t: 0 }; }
@@ -159,34 +158,3 @@ function prune(dir: string): void {
   }
 }
 
-/**
- * V8's code cache for the rank bundle `text` (see rankBoot's evaluate): read from the bundle
- * cache, else made by compiling `text` here once and stored. Ranks that receive it skip most
- * of the compilation; V8 checks it (source, version, flags) and ignores one that does not fit.
- * Never throws; an empty buffer when it cannot be made.
- */
-export function codeCacheFor(text: string, filename: string): Buffer {
-  const key = createHash('sha256').update(text).update(`\0${filename}\0${process.version}`).digest('hex').slice(0, 40);
-  const dir = bundleCacheDir();
-  const file = join(dir, `code-${key}.bin`);
-  if (enabled() && trusted(dir)) {
-    try { return readFileSync(file); } catch { /* not made yet */ }
-  }
-  let data: Buffer;
-  try {
-    data = new Script(text, { filename }).createCachedData();
-  } catch {
-    return Buffer.alloc(0);
-  }
-  if (enabled()) {
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      if (trusted(dir)) {
-        const temporary = `${file}.${process.pid}.tmp`;
-        writeFileSync(temporary, data);
-        renameSync(temporary, file);
-      }
-    } catch { /* compiling again next time */ }
-  }
-  return data;
-}

@@ -28,15 +28,23 @@ export function bundleText(): string {
  * bundle is an async function's source (see rankBundle's asScript), compiled as a script named
  * `simdeck-bundle` (the name bundleStacks.ts maps frames of); its import() calls go to Node.
  */
-async function evaluate(bytes: Buffer, codeCache: Buffer): Promise<void> {
+async function evaluate(bytes: Buffer): Promise<void> {
   const text = bytes.toString('utf8');
   (globalThis as Record<symbol, unknown>)[Symbol.for('simdeck.bundleText')] = text;
-  const { Script } = process.getBuiltinModule('node:vm') as typeof import('node:vm');
+  const { Script, constants } = process.getBuiltinModule('node:vm') as typeof import('node:vm');
+  // The bundle's import() calls (externals by absolute URL) go to Node's own loader. A callback
+  // would need --experimental-vm-modules on Node 20; V8's code cache is not used, because a
+  // cache made in another process loses the loader (every import() then fails). The loader
+  // constant's one "experimental" warning is not printed.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (warning: string | Error, ...rest: unknown[]) {
+    if (String((warning as Error)?.message ?? warning).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return;
+    return (emitWarning as (...a: unknown[]) => void).call(process, warning, ...rest);
+  } as typeof process.emitWarning;
   try {
     const script = new Script(text, {
       filename: 'simdeck-bundle', // BUNDLE_FILENAME (this function is serialized: no outside names)
-      cachedData: codeCache.length > 0 ? codeCache : undefined,
-      importModuleDynamically: ((spec: string) => import(spec)) as never,
+      importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
     });
     await (script.runInThisContext() as () => Promise<void>)();
   } catch (e) {
@@ -58,10 +66,7 @@ async function bootShm(): Promise<void> {
   });
   const bytes = Buffer.concat(parts);
   if (bytes.length === 0) process.exit(0); // the deck did not compile: the launcher reports it
-  // `<text bytes> <code cache bytes>\n`, the bundle, then V8's code cache for it.
-  const nl = bytes.indexOf(10);
-  const [text, cache] = bytes.subarray(0, nl).toString('latin1').split(' ').map(Number);
-  await evaluate(bytes.subarray(nl + 1, nl + 1 + text), bytes.subarray(nl + 1 + text, nl + 1 + text + cache));
+  await evaluate(bytes);
 }
 
 /** What the MPI bootstrap needs to know, fixed by the launcher. */
@@ -71,7 +76,7 @@ export interface MpiBootConfig {
   /** The MPI library's soname (or path), and whether it is Open MPI (else MPICH's ABI). */
   lib: string;
   openmpi: boolean;
-  /** The bundle file of each app (`deckN.js`, with V8's code cache in `deckN.cache`), as the launcher wrote them (read by world rank 0 when it can). */
+  /** The bundle file of each app (`deckN.js`), as the launcher wrote them (read by world rank 0 when it can). */
   bundles: string[];
   /** The decks, for rank 0 to compile when the bundle files are not on its node. */
   decks: string[];
@@ -103,11 +108,9 @@ async function bootMpi(cfg: MpiBootConfig): Promise<void> {
   if (rank[0] === 0) {
     const { readFileSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
     let texts: Buffer[] | null = null;
-    let caches: Buffer[] = [];
     let failure = '';
     try {
       texts = cfg.bundles.map((f) => readFileSync(f));
-      caches = cfg.bundles.map((f) => { try { return readFileSync(f.replace(/\.js$/, '.cache')); } catch { return Buffer.alloc(0); } });
     } catch {
       try {
         const { bundleRank } = (await import(cfg.compiler)) as { bundleRank(kind: string, deck: string): Promise<string> };
@@ -117,17 +120,16 @@ async function bootMpi(cfg: MpiBootConfig): Promise<void> {
         failure = `simdeck: ${(e as Error).name}: ${(e as Error).message}`;
       }
     }
-    if (texts !== null && caches.length !== texts.length) caches = texts.map(() => Buffer.alloc(0));
     const sizes = texts?.map((t) => t.length) ?? [];
-    const header = Buffer.from(JSON.stringify({ sizes, caches: caches.map((c) => c.length), failure }) + '\n');
-    payload = Buffer.concat([header, ...(texts ?? []), ...caches]);
+    const header = Buffer.from(JSON.stringify({ sizes, failure }) + '\n');
+    payload = Buffer.concat([header, ...(texts ?? [])]);
   }
   const size = new Float64Array([payload?.length ?? 0]);
   check(bcast(size, 8, byte, 0, world), 'MPI_Bcast');
   payload ??= Buffer.allocUnsafe(size[0]);
   check(bcast(payload, payload.length, byte, 0, world), 'MPI_Bcast');
   const nl = payload.indexOf(10);
-  const header = JSON.parse(payload.subarray(0, nl).toString('utf8')) as { sizes: number[]; caches: number[]; failure: string };
+  const header = JSON.parse(payload.subarray(0, nl).toString('utf8')) as { sizes: number[]; failure: string };
   if (header.failure !== '') {
     if (rank[0] === 0) process.stderr.write(header.failure + '\n');
     lib.func('int MPI_Finalize()')();
@@ -135,9 +137,8 @@ async function bootMpi(cfg: MpiBootConfig): Promise<void> {
   }
   const sum = (xs: number[], n: number) => xs.slice(0, n).reduce((a, b) => a + b, 0);
   const at = nl + 1 + sum(header.sizes, app);
-  const cacheAt = nl + 1 + sum(header.sizes, header.sizes.length) + sum(header.caches, app);
   process.argv = [process.argv[0], ...process.argv.slice(2)];
-  await evaluate(payload.subarray(at, at + header.sizes[app]), payload.subarray(cacheAt, cacheAt + header.caches[app]));
+  await evaluate(payload.subarray(at, at + header.sizes[app]));
 }
 
 /**
@@ -149,7 +150,9 @@ export const MPI_BOOT_ENV = 'SIMDECK_MPI_BOOT';
 
 /** The `-e` source of an MPI rank: runs the bootstrap in SIMDECK_MPI_BOOT (removed from the environment first). */
 export const MPI_BOOT_LOADER =
-  `const b = process.env.${MPI_BOOT_ENV}; delete process.env.${MPI_BOOT_ENV}; require('node:vm').runInThisContext(b, { filename: 'simdeck-boot', importModuleDynamically: (s) => import(s) });`;
+  `const b = process.env.${MPI_BOOT_ENV}; delete process.env.${MPI_BOOT_ENV}; const v = require('node:vm'); const w = process.emitWarning; ` +
+  `process.emitWarning = function (m, ...r) { if (!String((m && m.message) || m).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return w.call(process, m, ...r); }; ` +
+  `v.runInThisContext(b, { filename: 'simdeck-boot', importModuleDynamically: v.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });`;
 
 /**
  * A bootstrap as a CommonJS `-e` script (an async function called at once): Node then starts
@@ -170,10 +173,7 @@ export function mpiBootSource(cfg: MpiBootConfig): string {
   return script(`${bootMpi.toString()}\nawait bootMpi(${JSON.stringify(cfg)});`);
 }
 
-/** The name ranks compile a bundle under (its frames' file name; part of V8's code cache key). */
+/** The name ranks compile a bundle under (its frames' file name). */
 export const BUNDLE_FILENAME = 'simdeck-bundle';
 
-/** What the launcher writes down a shared-memory rank's pipe: the header line, the bundle, its code cache. */
-export function shmPayload(text: Buffer, codeCache: Buffer): Buffer[] {
-  return [Buffer.from(`${text.length} ${codeCache.length}\n`), text, codeCache];
-}
+
