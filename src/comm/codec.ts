@@ -8,9 +8,12 @@
 import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
 import { EncodeError } from '../errors.js';
-import { isTravellingClass, OBJECT_ENCODING, TYPED_ARRAY_CLASSES, typedArrayEncoding } from '../transport/encoding.js';
+import {
+  isTravellingClass, OBJECT_ENCODING, PLAIN_OBJECT_ENCODING, TYPED_ARRAY_CLASSES, typedArrayEncoding,
+} from '../transport/encoding.js';
 
 let packrInstance: Packr | null = null;
+let plainInstance: Packr | null = null;
 
 /**
  * The msgpack encoder, loaded with the first object message (synchronously, through msgpackr's
@@ -20,18 +23,55 @@ let packrInstance: Packr | null = null;
 function packr(): Packr {
   if (packrInstance === null) {
     const msgpackr = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
-    packrInstance = new msgpackr.Packr({
-      moreTypes: true,
-      writeFunction: () => {
-        throw new EncodeError('a function cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead');
-      },
-    } as ConstructorParameters<typeof msgpackr.Packr>[0]);
+    packrInstance = new msgpackr.Packr({ moreTypes: true, writeFunction: refuseFunction } as ConstructorParameters<typeof msgpackr.Packr>[0]);
     // msgpackr names a typed array's type by its constructor's name, so a subclass inside an
     // object packed without complaint and failed at the receiver ("Could not find typed array
     // for code 255"): send subclasses as their base class, and refuse detached arrays here.
     msgpackr.addExtension({ Class: OddTypedArray as unknown as new () => unknown, write: asBaseClass });
+    // Small plain values (see plainEnough) go without records: one record definition per message
+    // made a small object's pack + unpack cost 21.5k instructions, against 9.3k as a plain map.
+    // Maps then decode as objects, so a value holding a Map never takes this packr.
+    plainInstance = new msgpackr.Packr({
+      moreTypes: true,
+      useRecords: false,
+      mapsAsObjects: true,
+      writeFunction: refuseFunction,
+    } as ConstructorParameters<typeof msgpackr.Packr>[0]);
   }
   return packrInstance;
+}
+
+function refuseFunction(): never {
+  throw new EncodeError('a function cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead');
+}
+
+/** Values (scalars included) a value may hold for {@link plainEnough} to look at all of them. */
+const PLAIN_BUDGET = 64;
+
+/**
+ * Whether `value` is small and made of scalars, arrays, plain objects and live typed arrays of
+ * the travelling classes only (no Map, Set, Date, class instance, ...), looking at no more than
+ * PLAIN_BUDGET values: such a value packs without records (PLAIN_OBJECT_ENCODING) and decodes
+ * the same. Anything larger or else keeps the records packing (where records pay off, e.g.
+ * arrays of many objects of one shape).
+ */
+function plainEnough(value: unknown): boolean {
+  let budget = PLAIN_BUDGET;
+  const walk = (v: unknown): boolean => {
+    if (--budget < 0) return false;
+    if (typeof v !== 'object' || v === null) return typeof v !== 'function' && typeof v !== 'symbol';
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (!walk(v[i])) return false;
+      return true;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+      return (v as ArrayBufferView).byteLength > 0 && typedArrayEncoding(v) > 0 && isTravellingClass(v.constructor);
+    }
+    for (const k in v) if (!walk((v as Record<string, unknown>)[k])) return false;
+    return true;
+  };
+  return walk(value);
 }
 
 /** Matches (instanceof) the typed arrays msgpackr cannot pack as they are: subclasses, and detached ones. */
@@ -113,7 +153,13 @@ export function encode(value: unknown): Encoded {
     throw new EncodeError(`a ${typeof value} cannot be sent in a message; send data (numbers, strings, arrays, objects, typed arrays) instead`);
   }
   try {
-    scratch.bytes = packr().pack(value);
+    const records = packr();
+    if (plainEnough(value)) {
+      scratch.bytes = plainInstance!.pack(value);
+      scratch.encoding = PLAIN_OBJECT_ENCODING;
+      return scratch;
+    }
+    scratch.bytes = records.pack(value);
   } catch (e) {
     if (e instanceof EncodeError) throw e;
     const why = (e as Error).message;
@@ -127,6 +173,7 @@ export function encode(value: unknown): Encoded {
 /** Decodes received bytes: a typed array of the encoded class (sharing `bytes`'s memory) or an object. */
 export function decode(bytes: Uint8Array, encoding: number): unknown {
   if (encoding === OBJECT_ENCODING) return packr().unpack(bytes);
+  if (encoding === PLAIN_OBJECT_ENCODING) { packr(); return plainInstance!.unpack(bytes); }
   const cls = TYPED_ARRAY_CLASSES[encoding];
   if (!cls) throw new EncodeError(`unknown message encoding ${encoding}`);
   if (cls === Buffer) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

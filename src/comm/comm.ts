@@ -24,7 +24,7 @@ import { checkOp, checkOperand, Op } from './ops.js';
 import { Group } from './group.js';
 
 type Step<T> = Generator<TransportRequest, T, void>;
-import { elementBytes, encodingName } from '../transport/encoding.js';
+import { elementBytes, encodingName, isObjectEncoding } from '../transport/encoding.js';
 
 const contextNames = new Map<number, string>();
 /** Whether collectives may use the transport's native ones (SIMDECK_NATIVE_COLLECTIVES=0: messages only, for comparison). */
@@ -197,7 +197,7 @@ export class Comm {
     status.source = tx.source < 0 ? tx.source : this.toLocal(tx.source);
     status.tag = tx.tag;
     status.bytes = tx.bytes;
-    status.type = tx.encoding === 0 ? 'object' : encodingName(tx.encoding);
+    status.type = isObjectEncoding(tx.encoding) ? 'object' : encodingName(tx.encoding);
     status.elementBytes = elementBytes(tx.encoding);
   }
 

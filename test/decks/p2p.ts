@@ -73,6 +73,19 @@ ok('subarray views keep their window');
     assert.deepStrictEqual(world.sendrecv(v, next, 4, prev, 4), v);
   }
   assert.equal(world.sendrecv(undefined, next, 4, prev, 4), undefined);
+  // small plain values pack without msgpack records (their own encoding code): they still
+  // arrive as plain objects with their typed arrays, a Map inside one still arrives as a Map,
+  // and the Status still says 'object'
+  const st = new Status();
+  const small = (r: number) => ({ step: r, name: 'u', values: [1, 2, 3], f: new Float64Array([r / 3]), o: Object.assign(Object.create(null), { k: r }) });
+  assert.deepStrictEqual(world.sendrecv(small(rank), next, 4, prev, 4, st), { ...small(prev), o: { k: prev } });
+  assert.equal(st.type, 'object');
+  assert.equal(st.count(), st.bytes);
+  const withMap = (r: number) => ({ m: new Map([['a', r]]), s: new Set([r]), d: new Date(r), deep: [[{ m: new Map([[r, 'x']]) }]] });
+  const gotMap = world.sendrecv(withMap(rank), next, 4, prev, 4, st) as ReturnType<typeof withMap>;
+  assert.ok(gotMap.m instanceof Map && gotMap.deep[0][0].m instanceof Map);
+  assert.deepStrictEqual(gotMap, withMap(prev));
+  assert.equal(st.type, 'object');
 }
 ok('objects with nested typed arrays, Map, Date, BigInt');
 

@@ -361,22 +361,29 @@ export class ShmTransport implements Transport {
     this.control(source, Kind.CTS, sendId, req.id);
   }
 
-  /** Routes a message that just arrived: to the first matching posted receive, else queue it. */
-  private arrive(source: number, tag: number, context: number, encoding: Encoding, data: Uint8Array | null,
-    sendId: number, address: number, bytes: number, signature: number): void {
+  /**
+   * Takes the first posted receive that matches a message just arrived, if any, off the posted
+   * list; returns it when it accepts the message, else null (a receive that does not accept it
+   * has failed, see BaseRequest.accepts, and the message is to be queued).
+   */
+  private matchPosted(source: number, tag: number, context: number, bytes: number, encoding: Encoding): Request | null {
     const posted = this.posted;
     for (let i = 0; i < posted.length; i++) {
       const req = posted[i];
       if (req.context === context && (req.peer === ANY_SOURCE || req.peer === source) && (req.tag === ANY_TAG || req.tag === tag)) {
         posted.splice(i, 1);
-        if (req.accepts(bytes, encoding)) {
-          this.deliver(req, source, tag, encoding, bytes, data, sendId, address, signature);
-          return;
-        }
-        break;
+        return req.accepts(bytes, encoding) ? req : null;
       }
     }
-    this.unexpected.push({ source, tag, context, encoding, bytes, data, sendId, address, signature });
+    return null;
+  }
+
+  /** Routes a message that just arrived: to the first matching posted receive, else queue it. */
+  private arrive(source: number, tag: number, context: number, encoding: Encoding, data: Uint8Array | null,
+    sendId: number, address: number, bytes: number, signature: number): void {
+    const req = this.matchPosted(source, tag, context, bytes, encoding);
+    if (req !== null) this.deliver(req, source, tag, encoding, bytes, data, sendId, address, signature);
+    else this.unexpected.push({ source, tag, context, encoding, bytes, data, sendId, address, signature });
   }
 
   iprobe(source: number, tag: number, context: number): Envelope | null {
@@ -441,8 +448,20 @@ export class ShmTransport implements Transport {
     const start = at + FRAME_HEADER;
     switch (kind) {
       case Kind.EAGER: {
-        const data = u8.slice(start, start + length);
-        this.arrive(source, i32[w + 2], i32[w + 3], word >>> 8, data, 0, 0, length, i32[w + 5]);
+        const tag = i32[w + 2], context = i32[w + 3], encoding = word >>> 8, signature = i32[w + 5];
+        const req = this.matchPosted(source, tag, context, length, encoding);
+        if (req !== null) {
+          // a receive is waiting: copy straight from the ring into its buffer (no array in between)
+          req.signature = signature;
+          req.source = source;
+          req.tag = tag;
+          req.encoding = encoding;
+          req.bytes = length;
+          req.data = takePayload(u8, start, length, req.data);
+          req.done = true;
+        } else {
+          this.unexpected.push({ source, tag, context, encoding, bytes: length, data: u8.slice(start, start + length), sendId: 0, address: 0, signature });
+        }
         break;
       }
       case Kind.RTS: {
