@@ -35,6 +35,9 @@ export function makeOutputSynchronous(): void {
 /** Installs the fail-fast handlers for this rank (and makes its output synchronous). `transport` is looked up lazily (the deck may fail before the world exists). */
 export function installFailFast(rank: number, transport: () => Transport | null): void {
   makeOutputSynchronous();
+  // An error raised deep in simdeck (a collective waiting in the transport) keeps the deck's
+  // own frame, which Node's default of 10 frames would cut off.
+  Error.stackTraceLimit = Math.max(Error.stackTraceLimit, 50);
   let failing = false;
   const fail = (error: unknown) => {
     if (failing) process.exit(1);
