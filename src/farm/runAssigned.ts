@@ -25,8 +25,24 @@ function childSpec(): ChildSpec {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !NOT_FOR_CHILD.test(k)) env[k] = v;
   env[CHILD_ENV] = '1';
   env.SIMDECK_TRANSPORT = 'shm';
-  spec = { node: process.execPath, execArgv: process.execArgv, main: cliMain, deck: deckPath, args: deckArgs, env, cwd: process.cwd() };
+  spec = { node: process.execPath, execArgv: nodeOptionsOnly(process.execArgv), main: cliMain, deck: deckPath, args: deckArgs, env, cwd: process.cwd() };
   return spec;
+}
+
+/**
+ * The rank's Node options without its `-e` bootstrap (a rank runs `node -e <bootstrap>` and
+ * waits for its bundle on a pipe the child would not have): the child is started as
+ * `node [options] main.js deck`, a job of one rank.
+ */
+function nodeOptionsOnly(execArgv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i];
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') { i++; continue; }
+    if (a.startsWith('--eval=') || a.startsWith('--print=')) continue;
+    out.push(a);
+  }
+  return out;
 }
 
 let sharedTold = -1;
