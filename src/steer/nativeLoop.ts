@@ -15,7 +15,7 @@
  * 1 to stop. Call it once more after the last step (a `for (;;) { if (steer(...)) break; ... }`
  * loop does), so that the last step's hooks run.
  */
-import { createRequire } from 'node:module';
+import koffi from 'koffi';
 import { ArgumentError, describe } from '../errors.js';
 import type { ParamDescription } from './link.js';
 import type { ParamValue } from './params.js';
@@ -35,8 +35,6 @@ export interface NativeLoopHost {
   cleanup(): void;
 }
 
-type Koffi = typeof import('koffi');
-let koffiModule: Koffi | null = null;
 let protoType: unknown = null;
 
 /** The C prototype of the callback the compiled loop calls. */
@@ -60,7 +58,6 @@ export function nativeParams(schema: readonly ParamDescription[], values: Readon
  */
 export function runNativeLoop(host: NativeLoopHost, solve: (callback: bigint) => void): void {
   if (typeof solve !== 'function') throw new ArgumentError(`runNative needs a function that calls the compiled loop with the callback address, got ${describe(solve)}`);
-  const koffi = (koffiModule ??= createRequire(import.meta.url)('koffi') as Koffi);
   protoType ??= koffi.proto(STEER_CALLBACK_PROTO);
   const n = host.schema.length;
   const values = new Float64Array(Math.max(1, n));
