@@ -155,6 +155,8 @@ export class MpiTransport implements Transport {
   /** A probe to answer: [coordinator, wave]. */
   private probed: [number, number] | null = null;
   private condemned = false;
+  /** A native collective gives MPI time to complete after a peer finished: not idle meanwhile (nativeCollectives.ts). */
+  private settling = false;
   private verdicts = 0;
 
   private constructor(private readonly lib: MpiLibrary, info: MpiWorldInfo, comms: { env: number; bulk: number; coll: number; native: number },
@@ -639,7 +641,7 @@ export class MpiTransport implements Transport {
   /** This rank's state for a deadlock probe; `waiting`: it is in a wait that nothing it holds can end. */
   private report(waiting: boolean): WaitReport {
     return {
-      rank: this.rank, idle: waiting && !this.bulkTransfers.receiving(), sent: this.dataSent >>> 0,
+      rank: this.rank, idle: waiting && !this.bulkTransfers.receiving() && !this.settling, sent: this.dataSent >>> 0,
       taken: this.dataTaken >>> 0, waits: this.waits >>> 0, finished: this.finishedCount, text: this.describe(),
     };
   }
@@ -802,6 +804,7 @@ export class MpiTransport implements Transport {
       lib: this.lib, comm: this.worldNative, types: this.TYPES, spinPolls: this.spinPolls,
       block: (isDone, request) => this.block(isDone, request), progress: () => this.progress(), fail: (what, rc) => this.fail(what, rc),
       finished: (r) => this.finished[r] !== 0,
+      settling: (on) => { this.settling = on; },
     }, rank, this.size);
     return this.worldCollectives;
   }

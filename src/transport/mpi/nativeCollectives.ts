@@ -44,6 +44,8 @@ export interface MpiCollectiveHost {
   finished(r: number): boolean;
   /** Throws the transport's error for a failed MPI call. */
   fail(what: string, rc: number): never;
+  /** While on, this rank does not count as idle for deadlock detection (it waits for MPI, not for a message). */
+  settling(on: boolean): void;
 }
 
 /** Bytes of root's payload that travel inside bcast's first MPI_Ibcast (the header is 16 more). */
@@ -264,7 +266,7 @@ export class MpiCollectives implements NativeCollectives {
           // collective that rank never entered.
           for (let r = 0; r < this.size; r++) {
             if (r === this.rank || !this.host.finished(r)) continue;
-            if (finishedSince === 0) finishedSince = now;
+            if (finishedSince === 0) { finishedSince = now; this.host.settling(true); }
             else if (now - finishedSince > FINISHED_GRACE_MS) throw new DeadlockError(`${call.toString()} can never complete: rank ${r} has finished its deck`);
             break;
           }
@@ -275,10 +277,14 @@ export class MpiCollectives implements NativeCollectives {
     };
     // block() looks at `done` only when an envelope moved or once a millisecond: poll it here
     // first, with the transport's progress every few polls (credits keep flowing).
-    for (let k = this.host.spinPolls; k > 0; k--) {
-      if (done()) return;
-      if ((k & 15) === 0) this.host.progress();
+    try {
+      for (let k = this.host.spinPolls; k > 0; k--) {
+        if (done()) return;
+        if ((k & 15) === 0) this.host.progress();
+      }
+      this.host.block(done, null); // the transport's activity (the collective) describes the wait
+    } finally {
+      if (finishedSince !== 0) this.host.settling(false);
     }
-    this.host.block(done, null); // the transport's activity (the collective) describes the wait
   }
 }
