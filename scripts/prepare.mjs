@@ -4,7 +4,7 @@
 // built. A folder install of a clone that was never set up (no node_modules, no dist) cannot
 // build, and says what to do instead of failing with "tsc: not found".
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ try {
 
 if (tsc !== null && existsSync(tsc)) {
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
+  // The `simdeck` bin must be executable: `npx simdeck` in this clone runs it directly.
+  if (r.status === 0) chmodSync(join(root, 'dist', 'src', 'cli', 'main.js'), 0o755);
   process.exit(r.status ?? 1);
 }
 if (existsSync(join(root, 'dist', 'src', 'index.js'))) process.exit(0); // built already
