@@ -12,8 +12,8 @@
  * plain typed arrays: the advice only changes speed, never contents. Usable from any thread
  * (nothing here joins the job).
  */
-import koffi from 'koffi';
 import type { TypedArray } from '../comm/collectives.js';
+import { addressOf, madvise } from '../transport/shm/libc.js';
 import { newArray } from './layout.js';
 
 /** Buffers smaller than this are not worth a system call. */
@@ -21,42 +21,16 @@ const LARGE = 4 << 20;
 const HUGE_PAGE = 2 << 20;
 const MADV_HUGEPAGE = 14;
 
-interface Libc {
-  madvise: (addr: bigint, len: number, advice: number) => number;
-  addressOf: (dst: ArrayBufferView, src: ArrayBufferView, n: number) => bigint | number;
-}
-
-let libc: Libc | null | undefined;
-
-function bind(): Libc | null {
-  if (libc !== undefined) return libc;
-  try {
-    if (process.platform !== 'linux') return libc = null;
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      madvise: lib.func('int madvise(uint64_t addr, size_t len, int advice)'),
-      // memmove(p, p, 0) returns p: the address of a typed array's first byte
-      addressOf: lib.func('uintptr_t memmove(void *dst, void *src, size_t n)'),
-    };
-  } catch {
-    libc = null;
-  }
-  return libc;
-}
-
 /**
  * Asks the kernel to back the 2 MiB-aligned part of `view`'s bytes with huge pages; call it
  * before the bytes are first touched. Local; returns whether the advice was taken; never throws.
  */
 export function adviseHugePages(view: ArrayBufferView): boolean {
-  if (view.byteLength < LARGE) return false;
-  const c = bind();
-  if (c === null) return false;
+  if (view.byteLength < LARGE || process.platform !== 'linux') return false;
   try {
-    const at = BigInt(c.addressOf(view, view, 0));
-    const h = BigInt(HUGE_PAGE);
-    const from = (at + h - 1n) / h * h, to = (at + BigInt(view.byteLength)) / h * h;
-    return to > from && c.madvise(from, Number(to - from), MADV_HUGEPAGE) === 0;
+    const at = addressOf(view);
+    const from = Math.ceil(at / HUGE_PAGE) * HUGE_PAGE, to = Math.floor((at + view.byteLength) / HUGE_PAGE) * HUGE_PAGE;
+    return to > from && madvise(from, to - from, MADV_HUGEPAGE);
   } catch {
     return false;
   }

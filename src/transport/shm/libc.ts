@@ -43,6 +43,7 @@ interface Bindings {
   vmreadv: (nr: number, pid: number, local: BigUint64Array, lcnt: number, remote: BigUint64Array, rcnt: number, flags: number) => number;
   prctl: (option: number, arg2: number, a3: number, a4: number, a5: number) => number;
   addressOf: (dst: ArrayBufferView, src: ArrayBufferView, n: number) => number | bigint;
+  madvise: (addr: number, len: number, advice: number) => number;
   getppid: () => number;
 }
 
@@ -67,6 +68,7 @@ function libc(): Bindings {
     vmreadv: lib.func('long syscall(long nr, int pid, void *local, unsigned long lcnt, void *remote, unsigned long rcnt, unsigned long flags)'),
     prctl: lib.func('int prctl(int option, long arg2, long arg3, long arg4, long arg5)'),
     addressOf: lib.func('uintptr_t memmove(void *dst, void *src, size_t n)'),
+    madvise: lib.func('int madvise(uintptr_t addr, size_t len, int advice)'),
     getppid: lib.func('int getppid()'),
   };
   return bound;
@@ -185,6 +187,11 @@ export function readFromProcess(pid: number, local: number, remote: number, leng
 /** The address of the first byte of a typed array's view (its byteOffset included). */
 export function addressOf(view: ArrayBufferView): number {
   return Number(libc().addressOf(view, view, 0));
+}
+
+/** madvise(2) on `length` bytes at `address` (page-aligned); true when the kernel took the advice. Throws off Linux. */
+export function madvise(address: number, length: number, advice: number): boolean {
+  return libc().madvise(address, length, advice) === 0;
 }
 
 /** Asks the kernel to send this process SIGKILL when its parent dies. */
