@@ -16,7 +16,7 @@ import { readKernelTraceSlot } from '../runtime/kernelTrace.js';
 import {
   Abort, createSegment, Decks, defaultRingBytes, H, newSegmentName, R, rankBlockOffset, sweepStale, unlinkSegment, type Segment,
 } from '../transport/shm/segment.js';
-import { futexWakeAll } from '../transport/shm/libc.js';
+import { futexWakeAll } from '../system/libc.js';
 import type { RunOptions } from './args.js';
 import { ArgumentError, DeckError } from '../errors.js';
 import { routeLines, type OutputMode } from './output.js';

@@ -6,7 +6,7 @@
  * only this process; the rank reports the task as a `crash` and starts another child.
  */
 import { readSync, writeSync } from 'node:fs';
-import { dieWithParent } from '../transport/shm/libc.js';
+import { dieWithParent } from '../system/libc.js';
 import { executeTask, type TaskContext } from './execute.js';
 import { frame, unframe } from './frames.js';
 

@@ -13,7 +13,7 @@
  * (nothing here joins the job).
  */
 import type { TypedArray } from '../comm/collectives.js';
-import { addressOf, madvise } from '../transport/shm/libc.js';
+import { addressOf, madvise } from '../system/libc.js';
 import { newArray } from './layout.js';
 
 /** Buffers smaller than this are not worth a system call. */

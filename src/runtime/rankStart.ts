@@ -4,7 +4,7 @@
  * argv. `rankDone` runs after the deck: the end-of-job collective check, then finalize.
  * The rank process itself runs only the bootstrap of rankBoot.ts, which hands it this bundle.
  */
-import { dieWithParent, parentPid } from '../transport/shm/libc.js';
+import { dieWithParent, parentPid } from '../system/libc.js';
 import { checkCollectivesAtEnd } from '../comm/endCheck.js';
 import { installBundleStacks } from './bundleStacks.js';
 import { installFailFast } from './failFast.js';

@@ -31,7 +31,7 @@
 import { DeadlockError, MessageTypeError, TruncationError } from '../../errors.js';
 import { compatibleEncodings, encodingName, TYPED_ARRAY_CLASSES } from '../encoding.js';
 import type { CollectiveCall, NativeCollectives, NativeOp } from '../transport.js';
-import { futexWait2, futexWakeAll } from './libc.js';
+import { futexWait2, futexWakeAll } from '../../system/libc.js';
 import {
   AREA_BUFFERS, AREA_DATA_BYTES, AREA_HEADER_BYTES, AREA_SLOT_CTRL, COLLECTIVE_AREAS, H, R, areaOffset, rankBlockOffset, type Segment,
 } from './segment.js';

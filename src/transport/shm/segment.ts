@@ -14,7 +14,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pairBufferBytes } from '../buffering.js';
-import { mapShared, unlinkShared, type Mapping } from './libc.js';
+import { mapShared, unlinkShared, type Mapping } from '../../system/libc.js';
 
 export const MAGIC = 0x53444b31;
 export const HEADER_BYTES = 4096;

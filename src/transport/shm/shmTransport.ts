@@ -14,7 +14,7 @@ import {
   ANY_SOURCE, ANY_TAG, type Encoding, type Envelope, type NativeCollectives, type Transport, type TransportRequest,
 } from '../transport.js';
 import { claimArea } from './collectiveArea.js';
-import { addressOf, allowPeerReads, futexWait, futexWakeAll, readFromProcess } from './libc.js';
+import { addressOf, allowPeerReads, futexWait, futexWakeAll, readFromProcess } from '../../system/libc.js';
 import { FRAME_HEADER, Kind, Ring, pad8 } from './ring.js';
 import { takePayload } from '../bytes.js';
 import { eagerLimit } from '../buffering.js';

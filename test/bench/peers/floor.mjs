@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-const libc = await import(join(root, 'dist', 'src', 'transport', 'shm', 'libc.js'));
+const libc = await import(join(root, 'dist', 'src', 'system', 'libc.js'));
 
 const args = process.argv.slice(2);
 let trials = 15, targetMs = 30, role = 0, name = '';

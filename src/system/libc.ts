@@ -1,7 +1,9 @@
 /**
- * The few libc calls the shared-memory transport needs, bound through koffi: POSIX shared
- * memory, the futex system call, single-copy reads from another process (process_vm_readv),
- * prctl, and the address of a typed array's bytes.
+ * The few libc calls simdeck needs, bound through koffi: POSIX shared memory, the futex system
+ * call, single-copy reads from another process (process_vm_readv), prctl, madvise and the
+ * address of a typed array's bytes. Used by the shared-memory transport, the launcher, rank
+ * start-up, the farm's children and io's buffers. It imports nothing of simdeck, so a thread
+ * that must never join the job (io's writing thread) may use it.
  *
  * Everything is bound lazily on first use so that importing simdeck costs nothing on machines
  * or transports that never touch shared memory.
