@@ -66,6 +66,21 @@ function checkComm(comm: Comm, label: string, rounds: number) {
       assert.deepEqual(inPlace, want);
       assert.deepEqual(mine, contrib(cls, r, n, k), 'the send buffer is left alone');
     }
+    // large reductions and gathers, where MPI's own collectives take over (64 KiB and up)
+    if (k % 4 === 0) {
+      const n = 9000 + k; // 72 KB of doubles
+      const bop = OPS[(k / 4) % OPS.length];
+      const mine = Float64Array.from({ length: n }, (_, i) => ((r + 1) * (i + k)) % 7);
+      const want = serial(bop, ranks.map((q) => Float64Array.from({ length: n }, (_, i) => ((q + 1) * (i + k)) % 7)));
+      const out = new Float64Array(n);
+      comm.allreduceInto(mine, out, bop);
+      assert.deepEqual(out, want, `allreduceInto Float64Array ${n} ${bop.name}`);
+      const m = 17000 + k; // 68 KB of int32 per rank
+      const res = new Int32Array(m * p);
+      comm.allgatherInto(Int32Array.from({ length: m }, (_, i) => r * 100000 + i), res);
+      for (let q = 0; q < p; q++) for (let i = 0; i < m; i += 97) assert.equal(res[q * m + i], q * 100000 + i);
+      assert.equal(res[p * m - 1], (p - 1) * 100000 + m - 1);
+    }
     // numbers
     assert.equal(comm.allreduce(r + k, Op.SUM), p * k + (p * (p - 1)) / 2);
     assert.equal(comm.allreduce(r * 1.5 - k, Op.MAX), (p - 1) * 1.5 - k);

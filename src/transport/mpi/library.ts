@@ -38,7 +38,6 @@ export interface MpiFunctions {
   Bcast(buf: N, count: N, type: N, root: N, comm: N): N;
   Barrier(comm: N): N;
   Ibarrier(comm: N, request: N): N;
-  Ibcast(buf: N, count: N, type: N, root: N, comm: N, request: N): N;
   Iallreduce(send: N, recv: N, count: N, type: N, op: N, comm: N, request: N): N;
   Iallgather(send: N, scount: N, stype: N, recv: N, rcount: N, rtype: N, comm: N, request: N): N;
   Ialltoall(send: N, scount: N, stype: N, recv: N, rcount: N, rtype: N, comm: N, request: N): N;
@@ -220,7 +219,6 @@ function bind(abi: MpiAbi, lib: LibraryHandle, path: string, version: string): M
     Bcast: f('int MPI_Bcast(PTR buf, int count, HANDLE type, int root, HANDLE comm)'),
     Barrier: f('int MPI_Barrier(HANDLE comm)'),
     Ibarrier: f('int MPI_Ibarrier(HANDLE comm, PTR request)'),
-    Ibcast: f('int MPI_Ibcast(PTR buf, int count, HANDLE type, int root, HANDLE comm, PTR request)'),
     Iallreduce: f('int MPI_Iallreduce(PTR send, PTR recv, int count, HANDLE type, HANDLE op, HANDLE comm, PTR request)'),
     Iallgather: f('int MPI_Iallgather(PTR send, int scount, HANDLE stype, PTR recv, int rcount, HANDLE rtype, HANDLE comm, PTR request)'),
     Ialltoall: f('int MPI_Ialltoall(PTR send, int scount, HANDLE stype, PTR recv, int rcount, HANDLE rtype, HANDLE comm, PTR request)'),

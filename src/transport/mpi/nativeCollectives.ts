@@ -1,7 +1,13 @@
 /**
- * MPI's own collectives for the world communicator of an MPI job: MPI_Iallreduce (the barrier
- * and the mismatch check), MPI_Ibcast, MPI_Iallreduce and MPI_Iallgather on a duplicate of
- * MPI_COMM_WORLD that only world collectives use, in the same order on every rank.
+ * MPI's own collectives for the world communicator of an MPI job, where they are faster than
+ * simdeck's message algorithms: MPI_Iallreduce of a typed array with a built-in operator and
+ * MPI_Iallgather of equal blocks, from {@link NATIVE_MIN_BYTES} up, on a duplicate of
+ * MPI_COMM_WORLD that only world collectives use, in the same order on every rank. Barriers,
+ * broadcasts and small reductions go by messages: measured on Open MPI 4.1 and MPICH 4.0 here,
+ * a nonblocking MPI collective plus its mismatch check costs 1.5-2.6x simdeck's own algorithm at
+ * 8 bytes (docs/benchmarks.md, the issue-9 A/B table), while from about 64 KiB MPI's reductions
+ * win. (A broadcast is left out because only root knows its size: ranks could not agree on
+ * the path without a message first.)
  *
  * Why nonblocking: a rank blocked inside a blocking MPI collective takes no envelopes out of MPI
  * and gives no flow-control credit back (flowControl.ts), so a peer that waits for credit
@@ -9,17 +15,16 @@
  * completed by MPI_Test inside the transport's block(): meanwhile envelopes are taken, credits
  * go back, deadlock probes are answered, and a rank that never comes is caught as a deadlock.
  *
- * Mismatch detection at low cost: every native collective starts with one MPI_Iallreduce (MAX)
- * of four doubles packing the call's number and signature with the rank ([tag, -tag, sig,
- * -sig] × 2^20 + rank), started beside the data's own collective; from its result every rank
- * learns whether all made this very call and, if not, one rank that did not and its call, and
- * it throws before waiting for the data (which may never complete). The barrier is that check
- * alone. With SIMDECK_COLLECTIVE_CHECK=0 (signature 0) the check is skipped (the barrier is then
- * MPI_Ibarrier), and ranks in two different native collectives are left to MPI, which reports
- * an error or never completes them (then the job ends as deadlocked).
+ * Mismatch detection: every native collective starts one MPI_Iallreduce (MAX) of four doubles
+ * packing the call's number and signature with the rank ([tag, -tag, sig, -sig] × 2^20 + rank)
+ * beside the data's own collective; from its result every rank learns whether all made this
+ * very call and, if not, one rank that did not and its call, and it throws before waiting for
+ * the data (which may never complete). With SIMDECK_COLLECTIVE_CHECK=0 (signature 0) the check
+ * is skipped, and ranks in two different native collectives are left to MPI, which reports an
+ * error or never completes them (then the job ends as deadlocked).
  */
-import { DeadlockError, MessageTypeError, TruncationError } from '../../errors.js';
-import { compatibleEncodings, elementBytes, encodingName } from '../encoding.js';
+import { DeadlockError } from '../../errors.js';
+import { elementBytes } from '../encoding.js';
 import type { CollectiveCall, NativeCollectives, NativeOp, TransportRequest } from '../transport.js';
 import type { MpiLibrary } from './library.js';
 import { Block } from './memory.js';
@@ -48,12 +53,14 @@ export interface MpiCollectiveHost {
   settling(on: boolean): void;
 }
 
-/** Bytes of root's payload that travel inside bcast's first MPI_Ibcast (the header is 16 more). */
-const INLINE = 240;
+/**
+ * Smallest payload (bytes reduced, or gathered in all) taken by MPI's own collectives: below it
+ * simdeck's message algorithms are faster (see the file comment). Every rank of a correct call
+ * passes the same sizes, so every rank takes the same path.
+ */
+export const NATIVE_MIN_BYTES = 65536;
 /** Ranks are packed below this factor in the check (2^20). */
 const RANKS = 1 << 20;
-/** Typed arrays up to this size are staged in off-heap memory (V8 may move small on-heap arrays). */
-const STAGE = 1024;
 
 /** World collectives of one MPI rank through the library's own collectives. */
 export class MpiCollectives implements NativeCollectives {
@@ -64,16 +71,14 @@ export class MpiCollectives implements NativeCollectives {
   private readonly req1: number;
   private readonly flagAddr: number;
   private readonly statusAddr: number;
-  /** bcast: header [length, encoding, tag, sig] then INLINE payload bytes. */
-  private readonly head: Block;
   /** The packed check vector (four doubles) and its MAX. */
   private readonly checkIn: Block;
   private readonly checkOut: Block;
   private readonly checkInF: Float64Array;
   private readonly checkOutF: Float64Array;
-  /** Staging for small typed arrays: send half, receive half. */
-  private readonly stage: Block;
   private readonly f64: number;
+  /** allgather's own block when it is small enough to sit on V8's moving heap. */
+  private readonly smallBlock: Block;
 
   constructor(private readonly host: MpiCollectiveHost, private readonly rank: number, private readonly size: number) {
     const addr = host.lib.addressOf;
@@ -83,13 +88,12 @@ export class MpiCollectives implements NativeCollectives {
     this.req1 = this.ctl.address + 8;
     this.flagAddr = this.ctl.address + 16;
     this.statusAddr = this.ctl.address + 32;
-    this.head = new Block(16 + INLINE, addr);
     this.checkIn = new Block(32, addr);
     this.checkOut = new Block(32, addr);
     this.checkInF = new Float64Array(this.checkIn.buffer);
     this.checkOutF = new Float64Array(this.checkOut.buffer);
-    this.stage = new Block(2 * STAGE, addr);
     this.f64 = host.types[9];
+    this.smallBlock = new Block(64, addr);
   }
 
   /** Nothing to record: the checks travel with the calls. */
@@ -97,108 +101,34 @@ export class MpiCollectives implements NativeCollectives {
     void call;
   }
 
-  barrier(call: CollectiveCall): void {
-    if (call.sig === 0) {
-      this.start('MPI_Ibarrier', this.fn.Ibarrier(this.host.comm, this.req0));
-      this.wait(call, 'MPI_Ibarrier', this.req0, 0);
-      return;
-    }
-    this.startCheck(call);
-    this.wait(call, 'MPI_Iallreduce', this.req1, 0);
-    this.verify(call);
-  }
-
-  bcast(call: CollectiveCall, root: number, data: Uint8Array | null, encoding: number, into: Uint8Array | null): { bytes: Uint8Array; encoding: number } | null {
-    const h = this.head;
-    const isRoot = this.rank === root;
-    if (isRoot) {
-      const n = data === null ? 0 : data.byteLength;
-      h.i32[0] = n; h.i32[1] = encoding; h.i32[2] = call.tag; h.i32[3] = call.sig;
-      if (n <= INLINE && data !== null) h.u8.set(data, 16);
-    }
-    const checked = this.startCheck(call);
-    this.start('MPI_Ibcast', this.fn.Ibcast(h.address, 16 + INLINE, this.host.types[2], root, this.host.comm, this.req0));
-    this.wait(call, 'MPI_Ibcast', this.req0, checked ? this.req1 : 0);
-    const length = h.i32[0];
-    const enc = h.i32[1];
-    if (!isRoot && (h.i32[2] !== call.tag || h.i32[3] !== call.sig)) {
-      if (length > INLINE) this.rest(call, root, new Uint8Array(length)); // keep MPI's collectives in step
-      throw call.mismatch(root, h.i32[2], h.i32[3]);
-    }
-    if (isRoot) {
-      if (length > INLINE) this.rest(call, root, data!);
-      return { bytes: data ?? new Uint8Array(0), encoding };
-    }
-    let error: Error | null = null;
-    let out: Uint8Array;
-    if (into === null) out = new Uint8Array(length);
-    else if (encoding >= 0 && !compatibleEncodings(enc, encoding)) {
-      error = new MessageTypeError(`bcast: root sends ${encodingName(enc)} but this rank's buffer is ${encodingName(encoding)}; use the same type on every rank`);
-      out = new Uint8Array(length);
-    } else if (length > into.byteLength) {
-      error = new TruncationError(`bcast: root sends ${length} bytes but this rank's buffer holds ${into.byteLength}; pass a buffer as large as root's`);
-      out = new Uint8Array(length);
-    } else out = into.subarray(0, length);
-    if (length <= INLINE) out.set(h.u8.subarray(16, 16 + length));
-    else this.rest(call, root, out);
-    if (error !== null) throw error;
-    return { bytes: out, encoding: enc };
-  }
-
   allreduce(call: CollectiveCall, send: Uint8Array, recv: Uint8Array, encoding: number, op: NativeOp): boolean {
     const type = encoding === 3 ? undefined : this.host.types[encoding === 12 ? 2 : encoding];
     const mpiOp = this.host.lib.h.OPS[op];
     const count = send.byteLength / elementBytes(encoding);
-    if (encoding < 1 || type === undefined || mpiOp === undefined || !Number.isInteger(count) || count > 0x7fffffff) return false;
+    if (send.byteLength < NATIVE_MIN_BYTES || encoding < 1 || type === undefined || mpiOp === undefined || !Number.isInteger(count) || count > 0x7fffffff) return false;
     const inPlace = send.buffer === recv.buffer && send.byteOffset === recv.byteOffset;
-    const { from, to, staged } = this.place(send, recv, STAGE, inPlace);
+    // Arrays of NATIVE_MIN_BYTES are never on V8's moving heap: their addresses hold while MPI works.
+    const from = inPlace ? this.host.lib.abi.IN_PLACE : this.host.lib.addressOf(send);
     const checked = this.startCheck(call);
-    this.start('MPI_Iallreduce', this.fn.Iallreduce(from, to, count, type, mpiOp, this.host.comm, this.req0));
+    this.start('MPI_Iallreduce', this.fn.Iallreduce(from, this.host.lib.addressOf(recv), count, type, mpiOp, this.host.comm, this.req0));
     this.wait(call, 'MPI_Iallreduce', this.req0, checked ? this.req1 : 0);
-    if (staged) recv.set(this.stage.u8.subarray(STAGE, STAGE + send.byteLength));
     return true;
   }
 
   allgather(call: CollectiveCall, send: Uint8Array, recv: Uint8Array): boolean {
     const n = send.byteLength;
-    if (n === 0 || n * this.size > 0x7fffffff || recv.byteLength < n * this.size) return false;
+    if (n * this.size < NATIVE_MIN_BYTES || n * this.size > 0x7fffffff || recv.byteLength < n * this.size) return false;
     const bytes = this.host.types[2];
-    const { from, to, staged } = this.place(send, recv, n, false);
+    // A block of up to 64 bytes may sit on V8's moving heap: MPI reads a copy of it off the heap.
+    if (n <= 64) this.smallBlock.u8.set(send);
+    const from = n <= 64 ? this.smallBlock.address : this.host.lib.addressOf(send);
     const checked = this.startCheck(call);
-    this.start('MPI_Iallgather', this.fn.Iallgather(from, n, bytes, to, n, bytes, this.host.comm, this.req0));
+    this.start('MPI_Iallgather', this.fn.Iallgather(from, n, bytes, this.host.lib.addressOf(recv), n, bytes, this.host.comm, this.req0));
     this.wait(call, 'MPI_Iallgather', this.req0, checked ? this.req1 : 0);
-    if (staged) recv.set(this.stage.u8.subarray(n, n + n * this.size));
     return true;
   }
 
   // ---------------------------------------------------------------- helpers
-
-  /**
-   * Addresses for a collective from `send` into `recv`: small ones staged in off-heap memory
-   * (`send` copied to its start, the result expected `at` bytes in), large ones in place.
-   */
-  private place(send: Uint8Array, recv: Uint8Array, at: number, inPlace: boolean): { from: number; to: number; staged: boolean } {
-    const s = this.stage;
-    if (at + recv.byteLength <= 2 * STAGE) {
-      s.u8.set(send, 0);
-      return { from: s.address, to: s.address + at, staged: true };
-    }
-    let from: number;
-    if (inPlace) from = this.host.lib.abi.IN_PLACE;
-    else if (send.byteLength <= STAGE) { s.u8.set(send, 0); from = s.address; } // small arrays may sit on the moving V8 heap
-    else from = this.host.lib.addressOf(send);
-    return { from, to: this.host.lib.addressOf(recv), staged: false };
-  }
-
-  /** The rest of a bcast payload too large for the header's message: a second MPI_Ibcast. */
-  private rest(call: CollectiveCall, root: number, buffer: Uint8Array): void {
-    const big = buffer.byteLength > 64 ? buffer : null; // small arrays may sit on the moving V8 heap
-    const tmp = big ?? new Block(Math.max(8, buffer.byteLength), this.host.lib.addressOf).u8.subarray(0, buffer.byteLength);
-    if (big === null && this.rank === root) tmp.set(buffer);
-    this.start('MPI_Ibcast', this.fn.Ibcast(this.host.lib.addressOf(tmp), tmp.byteLength, this.host.types[2], root, this.host.comm, this.req0));
-    this.wait(call, 'MPI_Ibcast', this.req0, 0);
-    if (big === null && this.rank !== root) buffer.set(tmp);
-  }
 
   /**
    * Starts the check (request 1) unless checking is off (signature 0): the MAX-allreduce of
