@@ -24,8 +24,22 @@ function slurmInstalled(): boolean {
 let dir = '';
 const slurmEnv = () => ({ ...process.env, SLURM_CONF: join(dir, 'slurm.conf') });
 
-/** `srun <args>` on the test cluster, from the repository root. */
+/**
+ * Waits (up to a minute) until the one-node cluster runs no job: a job step still completing
+ * on a loaded machine would make the next srun print 'queued and waiting for resources'.
+ */
+function waitForIdleNode(): void {
+  const end = Date.now() + 60_000;
+  while (Date.now() < end) {
+    const q = spawnSync('squeue', ['-h'], { env: slurmEnv(), encoding: 'utf8' });
+    if (q.status === 0 && q.stdout.trim() === '') return;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+}
+
+/** `srun <args>` on the test cluster, from the repository root, once the node is idle. */
 function srun(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): JobResult {
+  waitForIdleNode();
   const r = spawnSync('srun', args, {
     cwd: root, encoding: 'utf8', env: { ...slurmEnv(), ...env }, timeout: timeoutMs, maxBuffer: 64 * 2 ** 20,
   });
