@@ -1,13 +1,16 @@
 /**
  * Output with helper ranks: a dump's blocks are copied into this worker's send buffers and sent
  * to the helper that writes that file, which pulls them itself (on the shared-memory transport
- * with one process_vm_readv per block, no CPU of the worker's); write() returns at once. Each
- * field shape has at most SEND_DEPTH send buffers, made (and faulted in) by prepare() or the
- * first writes and then reused: write() never faults in fresh memory once they exist. When
- * every buffer of a shape is still waiting for its helper, or the dumps in flight exceed the
- * byte budget, write() waits for the oldest dumps to leave — that wait is the back-pressure the
- * report shows. Replies from the helpers (file written, or an error) are taken at every call;
- * an error is thrown here, on the worker, as its typed IoError.
+ * with one process_vm_readv per block, no CPU of the worker's); write() returns at once. Send
+ * buffers are kept and reused. prepare() makes SEND_DEPTH of them per field, faulted in, and
+ * from then on write() never faults in fresh memory for those fields: when every buffer of a
+ * shape is still waiting for its helper, it waits for the oldest to be pulled. Fields not
+ * prepared get a new buffer whenever none is free (the first writes pay for the memory, as
+ * prepare() would have; a helper still warming up pulls slowly, and waiting for it would cost
+ * more). Past the byte budget of dumps in flight, write() waits for the oldest dumps to leave.
+ * Both waits are the back-pressure the report shows. Replies from the helpers (file written, or
+ * an error) are taken at every call; an error is thrown here, on the worker, as its typed
+ * IoError.
  */
 import type { Comm } from '../comm/comm.js';
 import type { TypedArray } from '../comm/collectives.js';
@@ -24,9 +27,9 @@ import { TAG, helperOfDump, helperOfSeries, type DumpMessage, type ToHelper, typ
 import type { WriterStats } from './writer.js';
 
 /**
- * Send buffers per field of a shape in a dump: one a helper is pulling while the next dump is
- * packed into the other. More would only hold dumps a helper has not taken yet, at the price of
- * fresh memory.
+ * Send buffers prepare() makes per field of a shape in a dump: one a helper is pulling while the
+ * next dump is packed into the other. More would only hold dumps a helper has not taken yet, at
+ * the price of fresh memory.
  */
 export const SEND_DEPTH = 2;
 
@@ -42,7 +45,7 @@ export class HelperOutput extends Output {
   private readonly inFlight: InFlight[] = [];
   private inFlightBytes = 0;
   private readonly free: TypedArray[] = [];
-  /** Send buffers made per shape (class:elements), free or in flight, and how many a shape may have (SEND_DEPTH per field of it in a dump). */
+  /** Send buffers made per shape (class:elements), free or in flight, and for prepared shapes how many it may have (SEND_DEPTH per field of it in a dump). */
   private readonly made = new Map<string, number>();
   private readonly allowed = new Map<string, number>();
   private replied = 0;
@@ -68,7 +71,7 @@ export class HelperOutput extends Output {
       kind: 'dump', seq, file: kind, name, step, info, ...(state ? { state } : {}),
       blocks: fields.map(([n, a]) => headerOf(n, a)),
     };
-    this.allow(fields.map(([, a], i) => shapeKey(a.data, sizes[i])));
+    this.allow(fields.map(([, a], i) => shapeKey(a.data, sizes[i])), false);
     // pack first, then send the header and the blocks: the helper, once it sees the header,
     // pulls the blocks at once instead of waiting while this rank packs
     const buffers = fields.map(([, a], i) => packBlock(a, this.buffer(a.data, sizes[i])));
@@ -82,7 +85,7 @@ export class HelperOutput extends Output {
     this.takeReplies();
     // SEND_DEPTH send buffers per field, made now (ones already made count)
     const sizes = fields.map(([, a]) => blockElements(a.grid.size, a.grid.dof));
-    this.allow(fields.map(([, a], i) => shapeKey(a.data, sizes[i])));
+    this.allow(fields.map(([, a], i) => shapeKey(a.data, sizes[i])), true);
     fields.forEach(([, a], i) => {
       while ((this.made.get(shapeKey(a.data, sizes[i])) ?? 0) < this.allowed.get(shapeKey(a.data, sizes[i]))!) this.make(a.data, sizes[i]);
     });
@@ -176,25 +179,28 @@ export class HelperOutput extends Output {
 
   /**
    * A send buffer of `n` elements of `like`'s class: a free one; else a new one (faulted in with
-   * huge pages, memory.ts) while this shape has fewer than it is allowed; else the first to
-   * come back from the dumps in flight (waiting for the helper to pull it).
+   * huge pages, memory.ts) unless the shape was prepared and has all it may have; else the
+   * first to come back from the dumps in flight (waiting for the helper to pull it).
    */
   private buffer(like: TypedArray, n: number): TypedArray {
     const key = shapeKey(like, n);
     const fits = (b: TypedArray) => b.length === n && b.constructor === like.constructor;
     if (!this.free.some(fits)) {
-      if ((this.made.get(key) ?? 0) < (this.allowed.get(key) ?? SEND_DEPTH)) this.make(like, n);
+      if ((this.made.get(key) ?? 0) < (this.allowed.get(key) ?? Infinity)) this.make(like, n);
       else this.waitFor(() => this.free.some(fits));
       if (!this.free.some(fits)) this.make(like, n);   // nothing of this shape was in flight
     }
     return this.free.splice(this.free.findIndex(fits), 1)[0];
   }
 
-  /** Raises the send buffers allowed per shape to SEND_DEPTH per field of it in a dump of these shapes. */
-  private allow(keys: string[]): void {
+  /**
+   * Raises the send buffers allowed per shape to SEND_DEPTH per field of it in a dump of these
+   * shapes: for every shape when `prepared`, else only for shapes prepare() saw.
+   */
+  private allow(keys: string[], prepared: boolean): void {
     const count = new Map<string, number>();
     for (const k of keys) count.set(k, (count.get(k) ?? 0) + 1);
-    for (const [k, c] of count) this.allowed.set(k, Math.max(this.allowed.get(k) ?? 0, SEND_DEPTH * c));
+    for (const [k, c] of count) if (prepared || this.allowed.has(k)) this.allowed.set(k, Math.max(this.allowed.get(k) ?? 0, SEND_DEPTH * c));
   }
 
   /** Makes one more send buffer of `n` elements of `like`'s class, faulted in, onto the free list. */

@@ -1,6 +1,7 @@
-// Dumps in a burst through a helper (test/decks/io/burst.ts): a worker keeps at most two send
-// buffers per field of a shape and, when both are still being pulled, waits for the older
-// instead of making a third; the helper gives its arrays back as soon as HDF5 has the data.
+// Dumps in a burst through a helper (test/decks/io/burst.ts): after prepare(), a worker keeps
+// two send buffers per field and, when both are still being pulled, waits for the older instead
+// of making a third (without prepare() it makes more); the helper gives its arrays back as soon
+// as HDF5 has the data.
 // Every file must hold exactly the values of its step (a buffer reused before the helper pulled
 // it would put a later step's values in an earlier file), read with h5py.
 import { afterAll, expect, it } from 'vitest';
