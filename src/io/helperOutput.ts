@@ -1,16 +1,16 @@
 /**
  * Output with helper ranks: a dump's blocks are copied into this worker's send buffers and sent
  * to the helper that writes that file, which pulls them itself (on the shared-memory transport
- * with one process_vm_readv per block, no CPU of the worker's); write() returns at once. Send
- * buffers are kept and reused. prepare() makes SEND_DEPTH of them per field, faulted in, and
- * from then on write() never faults in fresh memory for those fields: when every buffer of a
- * shape is still waiting for its helper, it waits for the oldest to be pulled. Fields not
- * prepared get a new buffer whenever none is free (the first writes pay for the memory, as
- * prepare() would have; a helper still warming up pulls slowly, and waiting for it would cost
- * more). Past the byte budget of dumps in flight, write() waits for the oldest dumps to leave.
- * Both waits are the back-pressure the report shows. Replies from the helpers (file written, or
- * an error) are taken at every call; an error is thrown here, on the worker, as its typed
- * IoError.
+ * with one process_vm_readv per block where the kernel allows it: no CPU of the worker's);
+ * write() returns at once. Send buffers are kept and reused. prepare() makes SEND_DEPTH of them
+ * per field, faulted in, and from then on write() never faults in fresh memory for those
+ * fields: when every buffer of a shape is still waiting for its helper, it waits for the oldest
+ * to be pulled. Fields not prepared get a new buffer whenever none is free (the first writes pay
+ * for the memory, as prepare() would have; a helper still warming up pulls slowly, and waiting
+ * for it would cost more). Past the byte budget of dumps in flight, write() waits for the
+ * oldest dumps to leave. Both waits are the back-pressure the report shows. Replies from the
+ * helpers (file written, or an error) are taken at every call; an error is thrown here, on the
+ * worker, as its typed IoError.
  */
 import type { Comm } from '../comm/comm.js';
 import type { TypedArray } from '../comm/collectives.js';
