@@ -100,8 +100,11 @@ export function reserveFor(fieldBytes: readonly number[]): void {
  * Writes `content` to `path` so that it appears complete or not at all. Blocking. Throws a
  * typed IoError (DiskFullError, NotWritableError, ...) and then leaves no partial file.
  * `pause` (tests only) runs after the first dataset is written, before the file is complete.
+ * `fieldsDone` runs once every field's data has been handed to HDF5 (copied into its heap and
+ * written), before the file is closed, synced and renamed: from then on the fields' arrays are
+ * no longer read and their owner may reuse them.
  */
-export function writeContent(path: string, content: FileContent, storage: StorageOptions, pause?: () => void): WriteResult {
+export function writeContent(path: string, content: FileContent, storage: StorageOptions, pause?: () => void, fieldsDone?: () => void): WriteResult {
   const t0 = performance.now();
   const partial = partialPath(path);
   let file: H5File | null = null;
@@ -109,6 +112,7 @@ export function writeContent(path: string, content: FileContent, storage: Storag
   try {
     file = openH5(partial, 'w', '', path);
     writeInto(file, path, content, storage, pause);
+    fieldsDone?.();
     const f = file;
     file = null;
     h5call('writing', path, () => f.close());

@@ -1,9 +1,16 @@
 /**
- * Output with helper ranks: a dump's blocks are copied into this worker's buffers and sent to
- * the helper that writes that file; write() returns at once while the buffers (a fixed budget
- * of bytes) last, and otherwise waits for the oldest dumps to leave — that wait is the
- * back-pressure the report shows. Replies from the helpers (file written, or an error) are
- * taken at every call; an error is thrown here, on the worker, as its typed IoError.
+ * Output with helper ranks: a dump's blocks are copied into this worker's send buffers and sent
+ * to the helper that writes that file, which pulls them itself (on the shared-memory transport
+ * with one process_vm_readv per block where the kernel allows it: no CPU of the worker's);
+ * write() returns at once. Send buffers are kept and reused. prepare() makes SEND_DEPTH of them
+ * per field, faulted in, and from then on write() never faults in fresh memory for those
+ * fields: when every buffer of a shape is still waiting for its helper, it waits for the oldest
+ * to be pulled. Fields not prepared get a new buffer whenever none is free (the first writes pay
+ * for the memory, as prepare() would have; a helper still warming up pulls slowly, and waiting
+ * for it would cost more). Past the byte budget of dumps in flight, write() waits for the
+ * oldest dumps to leave. Both waits are the back-pressure the report shows. Replies from the
+ * helpers (file written, or an error) are taken at every call; an error is thrown here, on the
+ * worker, as its typed IoError.
  */
 import type { Comm } from '../comm/comm.js';
 import type { TypedArray } from '../comm/collectives.js';
@@ -19,6 +26,13 @@ import { Output } from './output.js';
 import { TAG, helperOfDump, helperOfSeries, type DumpMessage, type ToHelper, type ToWorker } from './protocol.js';
 import type { WriterStats } from './writer.js';
 
+/**
+ * Send buffers prepare() makes per field of a shape in a dump: one a helper is pulling while the
+ * next dump is packed into the other. More would only hold dumps a helper has not taken yet, at
+ * the price of fresh memory.
+ */
+export const SEND_DEPTH = 2;
+
 interface InFlight {
   requests: Request<undefined>[];
   buffers: TypedArray[];
@@ -31,6 +45,9 @@ export class HelperOutput extends Output {
   private readonly inFlight: InFlight[] = [];
   private inFlightBytes = 0;
   private readonly free: TypedArray[] = [];
+  /** Send buffers made per shape (class:elements), free or in flight, and for prepared shapes how many it may have (SEND_DEPTH per field of it in a dump). */
+  private readonly made = new Map<string, number>();
+  private readonly allowed = new Map<string, number>();
   private replied = 0;
   /** 'prepared' replies received (Output.prepare). */
   private prepared = 0;
@@ -54,27 +71,24 @@ export class HelperOutput extends Output {
       kind: 'dump', seq, file: kind, name, step, info, ...(state ? { state } : {}),
       blocks: fields.map(([n, a]) => headerOf(n, a)),
     };
-    const flight: InFlight = { requests: [this.channel.isend(message, helper, TAG.CONTROL)], buffers: [], bytes };
-    fields.forEach(([, a], i) => {
-      const buf = this.buffer(a.data, sizes[i]);
-      packBlock(a, buf);
-      flight.buffers.push(buf);
-      flight.requests.push(this.channel.isend(buf, helper, TAG.BLOCK));
-    });
+    this.allow(fields.map(([, a], i) => shapeKey(a.data, sizes[i])), false);
+    // pack first, then send the header and the blocks: the helper, once it sees the header,
+    // pulls the blocks at once instead of waiting while this rank packs
+    const buffers = fields.map(([, a], i) => packBlock(a, this.buffer(a.data, sizes[i])));
+    const flight: InFlight = { requests: [this.channel.isend(message, helper, TAG.CONTROL)], buffers, bytes };
+    for (const buf of buffers) flight.requests.push(this.channel.isend(buf, helper, TAG.BLOCK));
     this.inFlight.push(flight);
     this.inFlightBytes += bytes;
   }
 
   protected reserve(fields: [string, DistributedArray<TypedArray>][]): void {
     this.takeReplies();
-    // one free send buffer per field (a free one already there counts once)
-    const claimed = new Set<TypedArray>();
-    for (const [, a] of fields) {
-      const n = blockElements(a.grid.size, a.grid.dof);
-      let b = this.free.find((x) => !claimed.has(x) && x.length === n && x.constructor === a.data.constructor);
-      if (b === undefined) this.free.push(b = largeArray(a.data.constructor.name, n));
-      claimed.add(b);
-    }
+    // SEND_DEPTH send buffers per field, made now (ones already made count)
+    const sizes = fields.map(([, a]) => blockElements(a.grid.size, a.grid.dof));
+    this.allow(fields.map(([, a], i) => shapeKey(a.data, sizes[i])), true);
+    fields.forEach(([, a], i) => {
+      while ((this.made.get(shapeKey(a.data, sizes[i])) ?? 0) < this.allowed.get(shapeKey(a.data, sizes[i]))!) this.make(a.data, sizes[i]);
+    });
     const blocks = fields.map(([n, a]) => headerOf(n, a));
     for (let h = 0; h < this.helpers; h++) this.channel.send({ kind: 'prepare', blocks } satisfies ToHelper, this.comm.size + h, TAG.CONTROL);
     const target = this.prepared + this.helpers;
@@ -130,8 +144,13 @@ export class HelperOutput extends Output {
   private makeRoom(bytes: number): void {
     this.releaseSent(false);
     if (this.inFlight.length === 0 || this.inFlightBytes + bytes <= this.options.buffer) return;
+    this.waitFor(() => this.inFlight.length === 0 || this.inFlightBytes + bytes <= this.options.buffer);
+  }
+
+  /** Retires the oldest dumps in flight, waiting for their sends (measured as back-pressure), until `enough`. */
+  private waitFor(enough: () => boolean): void {
     const t0 = performance.now();
-    while (this.inFlight.length > 0 && this.inFlightBytes + bytes > this.options.buffer) {
+    while (!enough() && this.inFlight.length > 0) {
       const oldest = this.inFlight.shift()!;
       for (const r of oldest.requests) r.wait();
       this.retire(oldest);
@@ -158,9 +177,41 @@ export class HelperOutput extends Output {
     for (const b of f.buffers) this.free.push(b);   // kept for reuse: fresh pages are slow to fault in
   }
 
-  /** A buffer of `n` elements of `like`'s class: a free one when one fits, else a new one faulted in with huge pages (memory.ts). */
+  /**
+   * A send buffer of `n` elements of `like`'s class: a free one; else a new one (faulted in with
+   * huge pages, memory.ts) unless the shape was prepared and has all it may have; else the
+   * first to come back from the dumps in flight (waiting for the helper to pull it).
+   */
   private buffer(like: TypedArray, n: number): TypedArray {
-    const at = this.free.findIndex((b) => b.length === n && b.constructor === like.constructor);
-    return at >= 0 ? this.free.splice(at, 1)[0] : largeArray(like.constructor.name, n);
+    const key = shapeKey(like, n);
+    const fits = (b: TypedArray) => b.length === n && b.constructor === like.constructor;
+    if (!this.free.some(fits)) {
+      if ((this.made.get(key) ?? 0) < (this.allowed.get(key) ?? Infinity)) this.make(like, n);
+      else this.waitFor(() => this.free.some(fits));
+      if (!this.free.some(fits)) this.make(like, n);   // nothing of this shape was in flight
+    }
+    return this.free.splice(this.free.findIndex(fits), 1)[0];
   }
+
+  /**
+   * Raises the send buffers allowed per shape to SEND_DEPTH per field of it in a dump of these
+   * shapes: for every shape when `prepared`, else only for shapes prepare() saw.
+   */
+  private allow(keys: string[], prepared: boolean): void {
+    const count = new Map<string, number>();
+    for (const k of keys) count.set(k, (count.get(k) ?? 0) + 1);
+    for (const [k, c] of count) if (prepared || this.allowed.has(k)) this.allowed.set(k, Math.max(this.allowed.get(k) ?? 0, SEND_DEPTH * c));
+  }
+
+  /** Makes one more send buffer of `n` elements of `like`'s class, faulted in, onto the free list. */
+  private make(like: TypedArray, n: number): void {
+    const key = shapeKey(like, n);
+    this.made.set(key, (this.made.get(key) ?? 0) + 1);
+    this.free.push(largeArray(like.constructor.name, n));
+  }
+}
+
+/** The key of a send buffer's shape: class and elements. */
+function shapeKey(like: TypedArray, n: number): string {
+  return `${like.constructor.name}:${n}`;
 }

@@ -16,7 +16,7 @@ import { Request } from '../comm/request.js';
 import { blockElements, bytesPer, contiguousRun, globalElements, placeBlock, type BlockHeader } from './blocks.js';
 import type { FileContent, WholeField } from './dumpFile.js';
 import type { IoErrorReport } from './errors.js';
-import { largeArray } from './memory.js';
+import { largeArray, touch, untouchedArray } from './memory.js';
 import { TAG, type DumpMessage, type ToHelper, type ToWorker } from './protocol.js';
 import type { WriterStats } from './writer.js';
 import type { WriterLink } from './writerLink.js';
@@ -29,6 +29,8 @@ interface Assembly {
 
 /** How long the main thread sleeps between looks at the workers while its thread writes. */
 const POLL_MS = 2;
+/** Bytes of a spare array faulted in between two looks at the workers (one huge page). */
+const GROW_STEP = 2 << 20;
 
 /**
  * Serves the workers (ranks 0..workers-1 of `channel`) until each has closed, writing through
@@ -45,6 +47,13 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
   let queuedBytes = 0;
   let outstanding = 0;
   let finished: (FromFinish) | null = null;
+  /**
+   * The whole array being made ahead of the next dump (faulted in GROW_STEP bytes at a time
+   * between looks at the workers, so a block that arrives is pulled at once into warm memory),
+   * and the shapes still to make.
+   */
+  let growing: { data: TypedArray; touched: number } | null = null;
+  const toGrow: BlockHeader[] = [];
   /** Output.prepare: prepare messages taken per worker, and rounds sent to the writing thread but not yet reserved. */
   const prepares = new Array<number>(workers).fill(0);
   let prepareRounds = 0;
@@ -60,6 +69,7 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
     for (const r of link.poll()) {
       switch (r.kind) {
         case 'ready': if (r.error !== null) failed ??= r.error; break;
+        case 'released': recycle(r.arrays); break;
         case 'written':
           outstanding--;
           recycle(r.arrays);
@@ -107,7 +117,10 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
       if (f === undefined) {
         const n = globalElements(h);
         const at = spare.findIndex((x) => x.length === n && x.constructor.name === h.type);
-        const data = at >= 0 ? spare.splice(at, 1)[0] : largeArray(h.type, n);
+        let data: TypedArray;
+        if (at >= 0) data = spare.splice(at, 1)[0];
+        else if (growing !== null && growing.data.length === n && growing.data.constructor.name === h.type) { data = growing.data; growing = null; }
+        else data = largeArray(h.type, n);
         queuedBytes += data.byteLength;
         f = a!.fields[i] = { header: h, data };
       }
@@ -131,7 +144,36 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
     const content: FileContent = { kind: m.file, name: m.name, step: m.step, info: m.info, fields: a.fields, ...(m.state ? { state: m.state } : {}) };
     link.dump(m.seq, content);
     outstanding++;
+    ahead(m.blocks);
   };
+
+  /** Queues one spare whole array per field of these shapes to be made before the next dump needs it (within the budget). */
+  function ahead(blocks: BlockHeader[]): void {
+    for (const h of blocks) {
+      const n = globalElements(h);
+      const same = (x: { length: number; constructor: { name: string } }) => x.length === n && x.constructor.name === h.type;
+      if (spare.some(same) || (growing !== null && same(growing.data)) || toGrow.some((g) => globalElements(g) === n && g.type === h.type)) continue;
+      toGrow.push(h);
+    }
+  }
+
+  /** Faults in the next piece of the array being made ahead; false when there is nothing to make. */
+  function grow(): boolean {
+    if (growing === null) {
+      const h = toGrow.shift();
+      if (h === undefined) return false;
+      const bytes = globalElements(h) * bytesPer(h.type);
+      if (queuedBytes + bytes > budget) { toGrow.length = 0; return false; }
+      growing = { data: untouchedArray(h.type, globalElements(h)), touched: 0 };
+    }
+    const g = growing;
+    const all = new Uint8Array(g.data.buffer, g.data.byteOffset, g.data.byteLength);
+    const to = Math.min(all.length, g.touched + GROW_STEP);
+    touch(all.subarray(g.touched, to));
+    g.touched = to;
+    if (to === all.length) { spare.push(g.data); growing = null; }
+    return true;
+  }
 
   /** The buffer a strided block of worker `w` lands in before it is placed (kept per worker and field). */
   function blockBuffer(w: number, h: BlockHeader): TypedArray {
@@ -167,6 +209,7 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
     if (receiving) {
       const arrived = live.findIndex((r) => r.test());
       if (arrived >= 0) { take(listens.indexOf(live[arrived]), live[arrived].value as ToHelper); continue; }
+      if (grow()) continue;
       if (outstanding === 0) {
         // nothing being written: sleep in the transport until a worker sends
         const { index, value } = Request.waitAny(live);

@@ -42,11 +42,20 @@ export function adviseHugePages(view: ArrayBufferView): boolean {
  * the faults once. Throws ArgumentError for a class simdeck/io does not store.
  */
 export function largeArray(type: string, n: number): TypedArray {
+  const a = untouchedArray(type, n);
+  if (a.byteLength >= LARGE) touch(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return a;
+}
+
+/**
+ * A new zeroed typed array of class `type` (by name) with `n` elements, huge pages advised but
+ * no page faulted in yet: its owner touches it (touch) a piece at a time when it has nothing
+ * better to do, or lets its first real use fault it in. Local. Throws ArgumentError for a
+ * class simdeck/io does not store.
+ */
+export function untouchedArray(type: string, n: number): TypedArray {
   const a = newArray(type, n);
-  if (a.byteLength >= LARGE) {
-    adviseHugePages(a);
-    touch(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  }
+  if (a.byteLength >= LARGE) adviseHugePages(a);
   return a;
 }
 

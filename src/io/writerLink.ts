@@ -1,6 +1,6 @@
 /**
  * The helper's main thread's handle on its writing thread (writerThread.ts): hand it a dump
- * (its arrays transferred, not copied; they come back with the reply for reuse), a series row,
+ * (its arrays transferred, not copied; they come back for reuse as soon as HDF5 has their data), a series row,
  * or the end; take its replies without blocking, or sleep until one arrives.
  */
 import { receiveMessageOnPort, MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -21,6 +21,9 @@ export type ToWriter =
 /** Writing thread → main thread. */
 export type FromWriter =
   | { kind: 'ready'; error: IoErrorReport | null }
+  /** A dump's arrays, given back once HDF5 has their data (the file is not complete yet). */
+  | { kind: 'released'; seq: number; arrays: TypedArray[] }
+  /** A dump written; `arrays` holds those not given back by 'released' before. */
   | { kind: 'written'; seq: number; path: string; bytes: number; ms: number; arrays: TypedArray[] }
   | { kind: 'failed'; seq: number; error: IoErrorReport; arrays: TypedArray[] }
   | { kind: 'finished'; stats: WriterStats; error: IoErrorReport | null }

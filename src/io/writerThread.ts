@@ -73,18 +73,28 @@ parentPort!.on('message', (m: ToWriter) => {
   switch (m.kind) {
     case 'dump': {
       const content: FileContent = m.content;
-      const buffers = content.fields.map((f) => f.data.buffer as ArrayBuffer);
+      // the arrays go back once (for reuse by the main thread): as soon as HDF5 has the data,
+      // before the file is closed and synced, or with the reply when that never happened
+      let arrays = content.fields.map((f) => f.data);
+      const giveBack = () => {
+        const a = arrays;
+        arrays = [];
+        return [a, a.map((x) => x.buffer as ArrayBuffer)] as const;
+      };
       if (failure !== null) {
-        reply({ kind: 'failed', seq: m.seq, error: failure, arrays: content.fields.map((f) => f.data) }, buffers);
+        const [a, b] = giveBack();
+        reply({ kind: 'failed', seq: m.seq, error: failure, arrays: a }, b);
         return;
       }
       try {
-        const r = w.write(content);
+        const r = w.write(content, () => { const [a, b] = giveBack(); reply({ kind: 'released', seq: m.seq, arrays: a }, b); });
         if (w.seriesWaiting > 0) w.flushSeries();
-        reply({ kind: 'written', seq: m.seq, path: r.path, bytes: r.bytes, ms: r.ms, arrays: content.fields.map((f) => f.data) }, buffers);
+        const [a, b] = giveBack();
+        reply({ kind: 'written', seq: m.seq, path: r.path, bytes: r.bytes, ms: r.ms, arrays: a }, b);
       } catch (e) {
         failure = reportOf(e);
-        reply({ kind: 'failed', seq: m.seq, error: failure, arrays: content.fields.map((f) => f.data) }, buffers);
+        const [a, b] = giveBack();
+        reply({ kind: 'failed', seq: m.seq, error: failure, arrays: a }, b);
       }
       return;
     }
