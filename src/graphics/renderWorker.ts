@@ -53,6 +53,7 @@ parentPort!.on('message', (job: RenderJob) => {
     const ms = performance.now() - t0;
     result = { name: job.name, step: job.step, time: job.time, file: null, ms, cpuMs: ms, bytes: 0, error: (e as Error).message };
   }
+  if (job.setup === true) result.setup = true;
   // the image's buffer goes back to the drawing rank, which fills it again for a later frame
   if (job.kind === 'heatmap') { result.buffer = job.image.values; results.postMessage(result, [job.image.values.buffer as ArrayBuffer]); } else results.postMessage(result);
   Atomics.sub(inFlight, 0, 1);

@@ -223,4 +223,40 @@ describe('cadence', () => {
     expect(c.interval).toBeLessThan(110);
     expect(frames).toBeGreaterThan(150);
   });
+
+  it('budget mode converges on the budget in a short run whose frames cost what LivePlots sees: set-up apart, render CPU reported late, frame costs varying', () => {
+    // fake clock, the arithmetic of LivePlots' accounting: a step takes 10 ms; a plot's first
+    // frame (set-up, 300 ms) is left out of both the cost and the run time; a later frame costs
+    // 4-8 ms on the critical path at once and 6-10 ms of render CPU that is known only two steps
+    // later (counted at the mean so far meanwhile); the agreement made at the end of a frame is
+    // applied at the next step, as LivePlots' nonblocking allreduce is
+    for (const budget of [0.02, 0.05]) {
+      for (const steps of [500, 2000]) {
+        const c = new Cadence({ budget });
+        let clock = 0, setup = 0, critical = 0, renderKnown = 0, rendered = 0, frames = 0, seed = 7;
+        const rand = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+        const renders: { at: number; cpu: number }[] = [];
+        let pending: { step: number; spent: number; elapsed: number } | null = null;
+        const cost = () => critical + renderKnown + renders.length * (rendered > 0 ? renderKnown / rendered : 0);
+        for (let step = 1; step <= steps; step++) {
+          clock += 10;
+          for (let k = renders.length - 1; k >= 0; k--) if (renders[k].at <= step) { renderKnown += renders[k].cpu; rendered++; renders.splice(k, 1); }
+          if (pending !== null && step > pending.step) { c.agree(pending.step, pending.spent, pending.elapsed); pending = null; }
+          if (c.probe(step)) pending = { step, spent: cost(), elapsed: clock - setup };
+          if (c.due({ step, time: step })) {
+            if (frames++ === 0) { clock += 300; setup += 300; } else {
+              const ms = 4 + 4 * rand();
+              clock += ms; critical += ms;
+              renders.push({ at: step + 2, cpu: 6 + 4 * rand() });
+            }
+            pending = { step, spent: cost(), elapsed: clock - setup };
+          }
+        }
+        for (const r of renders) renderKnown += r.cpu;
+        const share = (critical + renderKnown) / (clock - setup);
+        expect(Math.abs(share - budget), `budget ${budget}, ${steps} steps: share ${share}, ${frames} frames`).toBeLessThan(0.005);
+        expect(frames).toBeGreaterThan(3);
+      }
+    }
+  });
 });
