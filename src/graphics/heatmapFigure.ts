@@ -8,6 +8,7 @@
 import { ArgumentError, describe } from '../errors.js';
 import { colorIndex, colormapTable, COLORMAPS, type ColormapName } from './colormaps.js';
 import { encodePng, pngOfRows } from './png.js';
+import { textAsPaths } from './glyphs.js';
 import { rasterize } from './rasterize.js';
 import { document, line, rect, text } from './svg.js';
 import { linearTicks, tickLabels } from './ticks.js';
@@ -89,7 +90,8 @@ export interface LaidOut {
   /**
    * The same body split for frame-to-frame caching: `still` (axes, ticks, colour-bar labels:
    * the same while the extent and the colour scale are) and `head` (the title, in the top
-   * `headHeight` rows, which nothing else reaches; it changes with the step).
+   * `headHeight` rows, which nothing else reaches; it changes with the step), its glyphs as
+   * outlines placed by the font's metrics (glyphs.ts), which resvg draws without shaping.
    */
   split?: { still: string; head: string; headHeight: number };
   rasters: Raster[];
@@ -222,8 +224,10 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
     },
   };
   const still = parts.join('');
+  // the title strip changes every frame of a live plot: drawn as glyph outlines (see glyphs.ts)
+  const headPaths = titleText ? textAsPaths(width / 2, 26, titleText, 15, 'middle') ?? head : '';
   return {
-    width, height, body: head + still, split: { still, head, headHeight: top - 6 }, rasters: [image, bar],
+    width, height, body: head + still, split: { still, head: headPaths, headHeight: top - 6 }, rasters: [image, bar],
     geometry: { plot: { x: px, y: py, w, h }, colorbar: { x: bx, y: py, w: barW, h }, title: { x: 0, y: 0, w: width, h: top - 6 }, range: [lo, hi] },
   };
 }

@@ -10,11 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/errors.js';
 import { Cadence } from '../../src/graphics/cadence.js';
 import { colorIndex, colormapTable, COLORMAPS } from '../../src/graphics/colormaps.js';
+import { textAsPaths } from '../../src/graphics/glyphs.js';
 import { layoutHeatmap } from '../../src/graphics/heatmapFigure.js';
 import { layoutLines } from '../../src/graphics/linesFigure.js';
 import { decodePng, encodePng } from '../../src/graphics/png.js';
+import { rasterize } from '../../src/graphics/rasterize.js';
 import { poolArray } from '../../src/graphics/reduce.js';
 import { heatmap, heatmapSvg, lines, toImage } from '../../src/graphics/serial.js';
+import { document, text } from '../../src/graphics/svg.js';
 import { linearTicks, logTicks, tickLabels } from '../../src/graphics/ticks.js';
 import { saveImage } from './images.js';
 
@@ -108,6 +111,27 @@ describe('heat maps', () => {
     // simdeck's renderer is configured with the shipped font and never with system fonts
     const source = readFileSync(new URL('../../src/graphics/rasterize.ts', import.meta.url), 'utf8');
     expect(source).toMatch(/loadSystemFonts: false, fontFiles: \[figureFont\(\)\]/);
+  });
+
+  it('a live title drawn as glyph outlines placed by the font\'s metrics matches resvg\'s own text layout', () => {
+    const title = 'Temperature — step 12345, t = 0.0125 s (AVAWTe)';
+    const strip = (body: string) => rasterize(document(400, 34, body)).rgba;
+    const own = strip(text(200, 26, title, 15, 'middle'));
+    const glyphs = textAsPaths(200, 26, title, 15, 'middle');
+    expect(glyphs).not.toBeNull();
+    expect(glyphs).not.toContain('<text');
+    const placed = strip(glyphs!);
+    let ink = 0, diff = 0;
+    for (let k = 0; k < own.length; k += 4) { ink += 255 - own[k]; diff += Math.abs(own[k] - placed[k]); }
+    expect(ink).toBeGreaterThan(100_000); // the title is there
+    expect(diff / ink).toBeLessThan(0.01); // kerning (AV, Te) and advances as resvg lays them out
+    // the check can fail: the same glyphs one pixel to the right differ by far more
+    const shifted = strip(textAsPaths(201, 26, title, 15, 'middle')!);
+    let off = 0;
+    for (let k = 0; k < own.length; k += 4) off += Math.abs(own[k] - shifted[k]);
+    expect(off / ink).toBeGreaterThan(0.3);
+    // a character the font lacks: no outline, the caller keeps a <text>
+    expect(textAsPaths(0, 0, 'step \u{1F600}', 15, 'start')).toBeNull();
   });
 
   it('the SVG version (rasters as PNG data URIs) renders to the same colours as the PNG', () => {
