@@ -21,7 +21,7 @@ import { writeAtomic } from './files.js';
 import { galleryHtml, type FrameRecord } from './gallery.js';
 import { checkHeatmapStyle, type HeatmapStyle } from './heatmapFigure.js';
 import { checkLines, type LinesStyle, type Series } from './linesFigure.js';
-import { keptDims, reduceField, settleReductions, startReduction, type PendingImage, type ReduceOptions, type ReducedField } from './reduce.js';
+import { keptDims, reduceField, settleReductions, startReduction, warmUpReduction, type PendingImage, type ReduceOptions, type ReducedField } from './reduce.js';
 import { RenderQueue, type RenderResult } from './renderQueue.js';
 
 /** Options of `new LivePlots(comm, options)`. Every field is optional. */
@@ -179,6 +179,7 @@ export class LivePlots {
     this.dir = dir === null ? null : resolve(dir);
     this.timeUnit = options.timeUnit ?? '';
     this.title = options.title ?? 'simdeck plots';
+    warmUpReduction();
     if (comm.rank === root) {
       this.queue = new RenderQueue(q, this.dir, options.publish ?? true, options.lowPriority ?? true);
       process.once('beforeExit', this.onExit);
@@ -258,7 +259,7 @@ export class LivePlots {
       const a = this.arriving[0];
       if (!block && !a.image.test()) return;
       this.arriving.shift();
-      const img = a.image.wait();
+      const img = a.image.wait(false); // min and max: found by the renderer
       if (block) this.queue!.waitBelow(this.queue!.capacity);
       a.submit(img);
     }
@@ -322,7 +323,7 @@ export class LivePlots {
         };
         const extent: [number, number, number, number] = ext === undefined ? [...img.cells[0], ...img.cells[1]] : [...sub(0, ext[0], ext[1]), ...sub(1, ext[2], ext[3])];
         const style: HeatmapStyle = { ...look, extent };
-        this.queue!.submit({ kind: 'heatmap', name, step, time, setup, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption, known: [img.min, img.max] });
+        this.queue!.submit({ kind: 'heatmap', name, step, time, setup, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption });
       } });
       this.pump(false);
     }
