@@ -6,7 +6,7 @@
  * for an SVG they are embedded as PNG data URIs.
  */
 import { ArgumentError, describe } from '../errors.js';
-import { colorIndex, colormapTable, COLORMAPS, type ColormapName } from './colormaps.js';
+import { colorIndex, colormapTable, COLORMAPS, valueBounds, type ColormapName } from './colormaps.js';
 import { encodePng, pngOfRows } from './png.js';
 import { textAsPaths } from './glyphs.js';
 import { rasterize } from './rasterize.js';
@@ -131,7 +131,7 @@ export function colorRange(values: Float64Array, style: HeatmapStyle, known?: [n
   if (Array.isArray(r)) return [r[0], r[1]];
   let lo = Infinity, hi = -Infinity;
   if (known !== undefined) [lo, hi] = known;
-  else for (let k = 0; k < values.length; k++) { const v = values[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
+  else [lo, hi] = valueBounds(values);
   if (!(lo <= hi)) return [0, 1];
   if (r === 'symmetric') { const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1; return [-m, m]; }
   if (lo === hi) return [lo - (Math.abs(lo) || 1), hi + (Math.abs(hi) || 1)];

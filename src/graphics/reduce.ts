@@ -14,6 +14,7 @@ import { ArgumentError, describe, Op, Request, type Comm } from '../index.js';
 import { copyBox, denseStrides } from '../../decomposition/box.js';
 import type { DistributedArray } from '../../decomposition/distributedArray.js';
 import type { Grid } from '../../decomposition/grid.js';
+import { valueBounds } from './colormaps.js';
 
 /** How each output pixel summarises its cells. */
 export type PoolMode = 'mean' | 'min' | 'max' | 'sample';
@@ -312,11 +313,7 @@ function divideBy(acc: Float64Array, counts: Float64Array): void {
 }
 
 /** Smallest and largest value, NaN ignored ([Infinity, -Infinity] when there is none). */
-function bounds(values: Float64Array): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (let k = 0; k < values.length; k++) { const v = values[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
-  return [lo, hi];
-}
+const bounds = valueBounds;
 
 /**
  * Runs the reduction's per-cell and per-pixel loops (mean pooling 4:1, the cell-count division,

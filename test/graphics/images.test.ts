@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/errors.js';
 import { Cadence } from '../../src/graphics/cadence.js';
-import { colorIndex, colormapTable, COLORMAPS } from '../../src/graphics/colormaps.js';
+import { colorIndex, colormapTable, COLORMAPS, valueBounds } from '../../src/graphics/colormaps.js';
 import { textAsPaths } from '../../src/graphics/glyphs.js';
 import { layoutHeatmap } from '../../src/graphics/heatmapFigure.js';
 import { layoutLines } from '../../src/graphics/linesFigure.js';
@@ -39,6 +39,19 @@ function inkIn(img: ReturnType<typeof decodePng>, box: { x: number; y: number; w
 }
 
 describe('colour maps', () => {
+  it('valueBounds: min and max two at a time, NaN ignored wherever it sits, the first of equal values kept', () => {
+    const naive = (v: number[]) => { let lo = Infinity, hi = -Infinity; for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; } return [lo, hi]; };
+    let seed = 3;
+    const rand = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+    for (let t = 0; t < 200; t++) {
+      const v = Array.from({ length: 1 + Math.floor(rand() * 9) }, () => { const r = rand(); return r < 0.2 ? NaN : r < 0.3 ? -0 : r < 0.4 ? 0 : Math.round(rand() * 6) - 3; });
+      const got = valueBounds(v), want = naive(v);
+      expect(Object.is(got[0], want[0]) && Object.is(got[1], want[1]), JSON.stringify(v.map(String))).toBe(true);
+    }
+    expect(valueBounds([NaN, 5, 2, NaN, 7])).toEqual([2, 7]);
+    expect(valueBounds([NaN, NaN])).toEqual([Infinity, -Infinity]);
+  });
+
   it('hold the published end and middle colours of each map', () => {
     const hex = (name: Parameters<typeof colormapTable>[0], k: number) => lutRgb(name, k).map((v) => v.toString(16).padStart(2, '0')).join('');
     expect(COLORMAPS).toEqual(['viridis', 'magma', 'cividis', 'coolwarm', 'grey']);
