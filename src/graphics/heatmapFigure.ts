@@ -282,19 +282,40 @@ function cachedRows(width: number, height: number, body: string): Uint8Array {
 }
 
 /**
+ * Per still overlay, the canvas the last figure with it was composed on: outside the title strip
+ * and the rasters (which every figure with that overlay writes whole, at the same places, since
+ * their places are part of the overlay) it still holds the overlay, so the next figure is
+ * composed on it without copying the overlay in again (a 1.1 MB copy per 512² frame). Same
+ * keys and least-recently-used order as overlays.
+ */
+const canvases = new Map<string, Uint8Array>();
+
+function canvasFor(width: number, height: number, still: string): Uint8Array {
+  const key = `${width}x${height}|${still}`;
+  let canvas = canvases.get(key);
+  if (canvas === undefined) {
+    canvas = cachedRows(width, height, still).slice();
+    if (canvases.size >= OVERLAYS_KEPT) canvases.delete(canvases.keys().next().value!);
+  } else canvases.delete(key);
+  canvases.set(key, canvas);
+  return canvas;
+}
+
+/**
  * Renders a laid-out figure to PNG bytes: resvg draws the vector parts, the rasters are written
  * into its pixels, composed straight in PNG's row layout and deflated as opaque RGB with no row
  * filter at zlib `level` (default 1: for figures the fastest, and no filter made them smaller
  * than "Up"; measured in docs/graphics.md). A figure with a `split` reuses the overlay
- * rasterised for an earlier figure with the same still part or title (see overlays), so an
- * unchanged overlay costs a copy. Local, synchronous.
+ * rasterised for an earlier figure with the same still part or title (see overlays), composed on
+ * the canvas of the last figure with that still part (see canvases), so an unchanged overlay
+ * costs nothing. Local, synchronous.
  */
 export function figureToPng(fig: { width: number; height: number; body: string; split?: LaidOut['split']; rasters: readonly Raster[] }, level = 1): Uint8Array {
   const { width, height } = fig;
   let rows: Uint8Array;
   if (fig.split === undefined) rows = rasterizeRows(width, height, fig.body);
   else {
-    rows = cachedRows(width, height, fig.split.still).slice();
+    rows = canvasFor(width, height, fig.split.still);
     const hh = Math.min(height, fig.split.headHeight);
     if (fig.split.head !== '' && hh > 0) rows.set(cachedRows(width, hh, fig.split.head));
   }

@@ -11,7 +11,7 @@ import { ArgumentError } from '../../src/errors.js';
 import { Cadence } from '../../src/graphics/cadence.js';
 import { colorIndex, colormapTable, COLORMAPS, valueBounds } from '../../src/graphics/colormaps.js';
 import { textAsPaths } from '../../src/graphics/glyphs.js';
-import { layoutHeatmap } from '../../src/graphics/heatmapFigure.js';
+import { figureToPng, layoutHeatmap } from '../../src/graphics/heatmapFigure.js';
 import { layoutLines } from '../../src/graphics/linesFigure.js';
 import { decodePng, encodePng } from '../../src/graphics/png.js';
 import { rasterize } from '../../src/graphics/rasterize.js';
@@ -124,6 +124,22 @@ describe('heat maps', () => {
     // simdeck's renderer is configured with the shipped font and never with system fonts
     const source = readFileSync(new URL('../../src/graphics/rasterize.ts', import.meta.url), 'utf8');
     expect(source).toMatch(/loadSystemFonts: false, fontFiles: \[figureFont\(\)\]/);
+  });
+
+  it('frames composed on the canvas of the previous frame with the same overlay come out as if drawn alone', () => {
+    // A (with NaN holes), then B (other values, a longer caption), then A again: A's bytes must
+    // not change (nothing of B may show through A's holes or around its title)
+    const n = 64, b = new Float64Array(n * n).map((_, k) => (k % 97) / 96), a = new Float64Array(n * n).map((_, k) => (k % 13 === 0 ? NaN : 1 - (k % 89) / 88));
+    const style = { title: 'Canvas', range: [0, 1] as [number, number], extent: [0, 1, 0, 1] as [number, number, number, number], colormap: 'magma' as const };
+    const first = figureToPng(layoutHeatmap({ values: a, nx: n, ny: n }, style, 'step 1'));
+    const other = figureToPng(layoutHeatmap({ values: b, nx: n, ny: n }, style, 'step 123456789, t = 0.123456 s'));
+    const again = figureToPng(layoutHeatmap({ values: a, nx: n, ny: n }, style, 'step 1'));
+    expect(Buffer.from(again).equals(Buffer.from(first))).toBe(true);
+    expect(Buffer.from(other).equals(Buffer.from(first))).toBe(false);
+    // A's own pixels: a NaN cell is the missing colour, a value cell its colour
+    const fig = layoutHeatmap({ values: a, nx: n, ny: n }, style, 'x'), img = decodePng(again), { x, y, h } = fig.geometry.plot, s = h / n;
+    expect(pixel(img, x + Math.floor(s / 2), y + h - 1 - Math.floor(s / 2))).toEqual([204, 204, 204]); // cell (0, 0): k = 0, NaN
+    expect(pixel(img, x + Math.floor(s / 2), y + h - 1 - Math.floor(s + s / 2))).toEqual(lutRgb('magma', colorIndex(a[1], 0, 1)));
   });
 
   it('a live title drawn as glyph outlines placed by the font\'s metrics matches resvg\'s own text layout', () => {
