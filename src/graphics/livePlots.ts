@@ -104,7 +104,7 @@ export interface PlotStats {
    */
   setupMs: number;
   setupRenderCpuMs: number;
-  /** criticalMs as a share of the time since the plots were created, set-up time left out. */
+  /** criticalMs as a share of the run time (since the first plot call), set-up time left out. */
   share: number;
   /** Renderer time per drawn frame, ms (drawing rank): wall clock, and the render thread's own CPU time. */
   renderMs: number;
@@ -133,7 +133,12 @@ export class LivePlots {
   private readonly queue: RenderQueue | null = null;
   private readonly frames = new Map<string, FrameRecord[]>();
   private readonly history = new Map<string, { steps: number[]; times: number[]; values: Map<string, number[]> }>();
-  private readonly started = performance.now();
+  /**
+   * When the run's time starts for the shares and the budget: the first plot call (the
+   * simulation's loop), not the creation, so start-up between the two (other ranks starting,
+   * setting up fields) is not taken for the simulation's pace.
+   */
+  private started: number | null = null;
   private spent = 0;
   private readonly frameTimes: number[] = [];
   private made = 0;
@@ -234,9 +239,9 @@ export class LivePlots {
     this.pendingAgree = null;
   }
 
-  /** Run time since the plots were created, less the time this rank spent in set-up frames, ms. */
+  /** Run time since the first plot call, less the time this rank spent in set-up frames, ms. */
   private elapsed(): number {
-    return performance.now() - this.started - this.setup;
+    return this.started === null ? 0 : performance.now() - this.started - this.setup;
   }
 
   /**
@@ -299,6 +304,7 @@ export class LivePlots {
    */
   heatmap(name: string, field: DistributedArray, state: StepState, options: FieldPlotOptions = {}): boolean {
     const t0 = performance.now();
+    this.started ??= t0;
     this.checkName(name, 'heatmap');
     if (!isField(field)) throw new ArgumentError(`heatmap "${name}": pass a DistributedArray, got ${describe(field)}`);
     checkState(state, `heatmap "${name}"`);
@@ -339,6 +345,7 @@ export class LivePlots {
    */
   profile(name: string, field: DistributedArray, state: StepState, options: ProfileOptions): boolean {
     const t0 = performance.now();
+    this.started ??= t0;
     this.checkName(name, 'profile');
     if (!isField(field)) throw new ArgumentError(`profile "${name}": pass a DistributedArray, got ${describe(field)}`);
     checkState(state, `profile "${name}"`);
@@ -373,6 +380,7 @@ export class LivePlots {
    */
   series(name: string, state: StepState, values: Record<string, number>, options: SeriesOptions = {}): boolean {
     const t0 = performance.now();
+    this.started ??= t0;
     this.checkName(name, 'series');
     checkState(state, `series "${name}"`);
     if (typeof values !== 'object' || values === null || Object.values(values).some((v) => typeof v !== 'number')) {
@@ -413,6 +421,7 @@ export class LivePlots {
    */
   density(name: string, points: { x: ArrayLike<number>; y: ArrayLike<number>; weight?: ArrayLike<number> }, state: StepState, options: DensityOptions): boolean {
     const t0 = performance.now();
+    this.started ??= t0;
     this.checkName(name, 'density');
     checkState(state, `density "${name}"`);
     if (typeof points !== 'object' || points === null) throw new ArgumentError(`density "${name}": points must be { x, y, weight? }, got ${describe(points)}`);
