@@ -34,7 +34,7 @@ export interface LivePlotsOptions {
   queue?: number;
   /** Push each frame to the steering dashboard (default true; dropped when no dashboard runs). */
   publish?: boolean;
-  /** Run the renderer at the lowest CPU priority, so ranks sharing its cores keep them (default true). */
+  /** Run the renderer at the lowest CPU priority (SCHED_IDLE on Linux where allowed, else nice 19), so ranks sharing its cores keep them (default true). */
   lowPriority?: boolean;
   /** Unit of the simulation time in titles ("s"). */
   timeUnit?: string;
