@@ -80,7 +80,8 @@ export class Cadence {
   /**
    * Budget mode: plans the next frame from figures agreed at the end of the frame at `step` (the
    * same on every rank): `spent`, the largest time any rank has spent in graphics so far (this
-   * frame included), and `elapsed`, the largest run time so far, both in ms. The next frame is
+   * frame included, the first frame's one-time set-up left out), and `elapsed`, the largest run
+   * time so far (since the first frame, its set-up left out), both in ms. The next frame is
    * due at the step where the run time reaches (spent + half a frame's mean cost) / budget, at the simulation's own pace per
    * step measured so far. After the first frame the pace is not known yet: the ranks agree once
    * more 10 steps later, without drawing (see probe). Local.
@@ -93,7 +94,8 @@ export class Cadence {
     const perStep = Math.max(1e-6, (elapsed - spent) / steps); // the simulation's own time per step
     // the share is exactly the budget half-way through the next frame's cost (a frame costs what
     // the frames so far did on average), so it swings as much above the budget as below it
-    const frame = this.frames > 0 ? spent / this.frames : 0;
+    // (LivePlots leaves a plot's first frame, its set-up, out of `spent`: the mean is over the others)
+    const frame = this.frames > 1 ? spent / (this.frames - 1) : 0;
     const ahead = Math.max(1, Math.round(((spent + frame / 2) / b - elapsed) / perStep));
     this.interval = ahead;
     this.nextStep = step + ahead;

@@ -6,8 +6,9 @@
  * for an SVG they are embedded as PNG data URIs.
  */
 import { ArgumentError, describe } from '../errors.js';
-import { colorIndex, colormapTable, COLORMAPS, type ColormapName } from './colormaps.js';
+import { colorIndex, colormapTable, COLORMAPS, valueBounds, type ColormapName } from './colormaps.js';
 import { encodePng, pngOfRows } from './png.js';
+import { textAsPaths } from './glyphs.js';
 import { rasterize } from './rasterize.js';
 import { document, line, rect, text } from './svg.js';
 import { linearTicks, tickLabels } from './ticks.js';
@@ -57,16 +58,29 @@ function paletteOf(name: ColormapName): Uint8Array {
   return p;
 }
 
+/** A palette's entries packed as little-endian 32-bit words (R, G, B, 0), for one store per pixel. */
+const packed = new WeakMap<Uint8Array, Uint32Array>();
+function packedOf(lut: Uint8Array): Uint32Array {
+  let p = packed.get(lut);
+  if (p === undefined) {
+    p = new Uint32Array(lut.length / 3);
+    for (let e = 0; e < p.length; e++) p[e] = lut[3 * e] | (lut[3 * e + 1] << 8) | (lut[3 * e + 2] << 16);
+    packed.set(lut, p);
+  }
+  return p;
+}
+
 /** The palette entry of every value: colorIndex's rule inlined (one pass, no call per pixel), NaN to MISSING_ENTRY. */
 function colorEntries(values: Float64Array, lo: number, hi: number): Uint16Array {
   const out = new Uint16Array(values.length);
   const span = hi - lo;
   if (!(span > 0)) { for (let k = 0; k < values.length; k++) { const e = colorIndex(values[k], lo, hi); out[k] = e < 0 ? MISSING_ENTRY : e; } return out; }
+  // the same rule as colorIndex with fewer branches (about 30 % faster): t·256 < 256 for t < 1
+  // (a product by a power of two is exact), so no min; a NaN t from an infinite value gives 0
+  // as Math.floor's NaN did when stored
   for (let k = 0; k < values.length; k++) {
-    const v = values[k];
-    if (v !== v) { out[k] = MISSING_ENTRY; continue; }
-    const t = (v - lo) / span;
-    out[k] = t <= 0 ? 0 : t >= 1 ? 255 : Math.min(255, Math.floor(t * 256));
+    const v = values[k], t = (v - lo) / span;
+    out[k] = t > 0 ? (t < 1 ? (t * 256) | 0 : 255) : v === v ? 0 : MISSING_ENTRY;
   }
   return out;
 }
@@ -89,7 +103,8 @@ export interface LaidOut {
   /**
    * The same body split for frame-to-frame caching: `still` (axes, ticks, colour-bar labels:
    * the same while the extent and the colour scale are) and `head` (the title, in the top
-   * `headHeight` rows, which nothing else reaches; it changes with the step).
+   * `headHeight` rows, which nothing else reaches; it changes with the step), its glyphs as
+   * outlines placed by the font's metrics (glyphs.ts), which resvg draws without shaping.
    */
   split?: { still: string; head: string; headHeight: number };
   rasters: Raster[];
@@ -129,7 +144,7 @@ export function colorRange(values: Float64Array, style: HeatmapStyle, known?: [n
   if (Array.isArray(r)) return [r[0], r[1]];
   let lo = Infinity, hi = -Infinity;
   if (known !== undefined) [lo, hi] = known;
-  else for (let k = 0; k < values.length; k++) { const v = values[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
+  else [lo, hi] = valueBounds(values);
   if (!(lo <= hi)) return [0, 1];
   if (r === 'symmetric') { const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1; return [-m, m]; }
   if (lo === hi) return [lo - (Math.abs(lo) || 1), hi + (Math.abs(hi) || 1)];
@@ -187,13 +202,15 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
     blit(rgb, stride) {
       const col = new Int32Array(w);
       for (let c = 0; c < w; c++) col[c] = Math.min(nx - 1, Math.floor(((c + 0.5) * nx) / w)) * ny;
+      // one 4-byte store per pixel (its RGB and a byte the next pixel overwrites), the row's
+      // last pixel byte by byte: 0.9-1.0 against 1.5-1.6 ms per 512² side by side
+      const words = packedOf(lut), view = new DataView(rgb.buffer, rgb.byteOffset, rgb.byteLength);
       for (let r = 0; r < h; r++) {
         const j = ny - 1 - Math.min(ny - 1, Math.floor(((r + 0.5) * ny) / h));
         let o = (py + r) * stride + px * 3;
-        for (let c = 0; c < w; c++, o += 3) {
-          const k = 3 * idx[col[c] + j];
-          rgb[o] = lut[k]; rgb[o + 1] = lut[k + 1]; rgb[o + 2] = lut[k + 2];
-        }
+        for (let c = 0; c < w - 1; c++, o += 3) view.setUint32(o, words[idx[col[c] + j]], true);
+        const k = 3 * idx[col[w - 1] + j];
+        rgb[o] = lut[k]; rgb[o + 1] = lut[k + 1]; rgb[o + 2] = lut[k + 2];
       }
     },
     native() {
@@ -222,8 +239,10 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
     },
   };
   const still = parts.join('');
+  // the title strip changes every frame of a live plot: drawn as glyph outlines (see glyphs.ts)
+  const headPaths = titleText ? textAsPaths(width / 2, 26, titleText, 15, 'middle') ?? head : '';
   return {
-    width, height, body: head + still, split: { still, head, headHeight: top - 6 }, rasters: [image, bar],
+    width, height, body: head + still, split: { still, head: headPaths, headHeight: top - 6 }, rasters: [image, bar],
     geometry: { plot: { x: px, y: py, w, h }, colorbar: { x: bx, y: py, w: barW, h }, title: { x: 0, y: 0, w: width, h: top - 6 }, range: [lo, hi] },
   };
 }
@@ -263,19 +282,40 @@ function cachedRows(width: number, height: number, body: string): Uint8Array {
 }
 
 /**
+ * Per still overlay, the canvas the last figure with it was composed on: outside the title strip
+ * and the rasters (which every figure with that overlay writes whole, at the same places, since
+ * their places are part of the overlay) it still holds the overlay, so the next figure is
+ * composed on it without copying the overlay in again (a 1.1 MB copy per 512² frame). Same
+ * keys and least-recently-used order as overlays.
+ */
+const canvases = new Map<string, Uint8Array>();
+
+function canvasFor(width: number, height: number, still: string): Uint8Array {
+  const key = `${width}x${height}|${still}`;
+  let canvas = canvases.get(key);
+  if (canvas === undefined) {
+    canvas = cachedRows(width, height, still).slice();
+    if (canvases.size >= OVERLAYS_KEPT) canvases.delete(canvases.keys().next().value!);
+  } else canvases.delete(key);
+  canvases.set(key, canvas);
+  return canvas;
+}
+
+/**
  * Renders a laid-out figure to PNG bytes: resvg draws the vector parts, the rasters are written
  * into its pixels, composed straight in PNG's row layout and deflated as opaque RGB with no row
  * filter at zlib `level` (default 1: for figures the fastest, and no filter made them smaller
  * than "Up"; measured in docs/graphics.md). A figure with a `split` reuses the overlay
- * rasterised for an earlier figure with the same still part or title (see overlays), so an
- * unchanged overlay costs a copy. Local, synchronous.
+ * rasterised for an earlier figure with the same still part or title (see overlays), composed on
+ * the canvas of the last figure with that still part (see canvases), so an unchanged overlay
+ * costs nothing. Local, synchronous.
  */
 export function figureToPng(fig: { width: number; height: number; body: string; split?: LaidOut['split']; rasters: readonly Raster[] }, level = 1): Uint8Array {
   const { width, height } = fig;
   let rows: Uint8Array;
   if (fig.split === undefined) rows = rasterizeRows(width, height, fig.body);
   else {
-    rows = cachedRows(width, height, fig.split.still).slice();
+    rows = canvasFor(width, height, fig.split.still);
     const hh = Math.min(height, fig.split.headHeight);
     if (fig.split.head !== '' && hh > 0) rows.set(cachedRows(width, hh, fig.split.head));
   }

@@ -21,7 +21,7 @@ import { writeAtomic } from './files.js';
 import { galleryHtml, type FrameRecord } from './gallery.js';
 import { checkHeatmapStyle, type HeatmapStyle } from './heatmapFigure.js';
 import { checkLines, type LinesStyle, type Series } from './linesFigure.js';
-import { keptDims, reduceField, settleReductions, startReduction, type PendingImage, type ReduceOptions, type ReducedField } from './reduce.js';
+import { keptDims, reduceField, settleReductions, startReduction, warmUpReduction, type PendingImage, type ReduceOptions, type ReducedField } from './reduce.js';
 import { RenderQueue, type RenderResult } from './renderQueue.js';
 
 /** Options of `new LivePlots(comm, options)`. Every field is optional. */
@@ -34,7 +34,7 @@ export interface LivePlotsOptions {
   queue?: number;
   /** Push each frame to the steering dashboard (default true; dropped when no dashboard runs). */
   publish?: boolean;
-  /** Run the renderer at the lowest CPU priority, so ranks sharing its cores keep them (default true). */
+  /** Run the renderer at the lowest CPU priority (SCHED_IDLE on Linux where allowed, else nice 19), so ranks sharing its cores keep them (default true). */
   lowPriority?: boolean;
   /** Unit of the simulation time in titles ("s"). */
   timeUnit?: string;
@@ -91,12 +91,20 @@ export interface PlotStats {
   /** Frames the renderer failed to draw, with the first error (drawing rank). */
   failed: number;
   firstError?: string;
-  /** Time this rank spent in plot calls, in ms, and per frame made. */
+  /** Time this rank spent in plot calls, in ms, and per frame made (set-up frames left out of both). */
   criticalMs: number;
   perFrameMs: number;
-  /** The median time of one frame on this rank (the first frames pay for start-up), ms. */
+  /** The median time of one frame on this rank (set-up frames left out), ms. */
   medianFrameMs: number;
-  /** criticalMs as a share of the time since the plots were created. */
+  /**
+   * One-time set-up, ms: the time this rank spent in each plot's first frame (building the
+   * reduction's plan, V8 compiling its loops, the private communicator), and on the drawing
+   * rank the render thread's CPU time for those frames (the first overlay). Kept apart from
+   * criticalMs, renderCpuMs and the shares: the budget holds the steady cost of the plots.
+   */
+  setupMs: number;
+  setupRenderCpuMs: number;
+  /** criticalMs as a share of the run time (since the first plot call), set-up time left out. */
   share: number;
   /** Renderer time per drawn frame, ms (drawing rank): wall clock, and the render thread's own CPU time. */
   renderMs: number;
@@ -104,10 +112,10 @@ export interface PlotStats {
   /**
    * What graphics cost the run as a share of its time: the time in plot calls plus, on the
    * drawing rank, the render thread's CPU time (on a machine with no idle core that CPU is taken
-   * from a stepping rank). The budget mode holds this share (largest over ranks).
+   * from a stepping rank), set-up left out. The budget mode holds this share (largest over ranks).
    */
   costShare: number;
-  /** One line for a log: "12 frames, 12 drawn, 0 skipped, 0 failed; 0.8 % of run time (3.1 ms per frame)". */
+  /** One line for a log: "12 frames, 12 drawn, 0 skipped, 0 failed; 0.8 % of run time (3.1 ms per frame; set-up 95 ms)". */
   summary: string;
 }
 
@@ -125,7 +133,12 @@ export class LivePlots {
   private readonly queue: RenderQueue | null = null;
   private readonly frames = new Map<string, FrameRecord[]>();
   private readonly history = new Map<string, { steps: number[]; times: number[]; values: Map<string, number[]> }>();
-  private readonly started = performance.now();
+  /**
+   * When the run's time starts for the shares and the budget: the first plot call (the
+   * simulation's loop), not the creation, so start-up between the two (other ranks starting,
+   * setting up fields) is not taken for the simulation's pace.
+   */
+  private started: number | null = null;
   private spent = 0;
   private readonly frameTimes: number[] = [];
   private made = 0;
@@ -133,6 +146,12 @@ export class LivePlots {
   private failed = 0;
   private renderMs = 0;
   private renderCpu = 0;
+  /** One-time set-up (each plot's first frame): time in plot calls, frames, render thread CPU. */
+  private setup = 0;
+  private setupFrames = 0;
+  private setupRenderCpu = 0;
+  /** Plots that have made their first frame. */
+  private readonly warm = new Set<string>();
   /** Image buffers the renderer handed back, filled again by later frames (drawing rank). */
   private readonly spares: Float64Array[] = [];
   /** Heat maps reduced but still receiving pixels from other ranks, and how to submit each (drawing rank). */
@@ -165,6 +184,7 @@ export class LivePlots {
     this.dir = dir === null ? null : resolve(dir);
     this.timeUnit = options.timeUnit ?? '';
     this.title = options.title ?? 'simdeck plots';
+    warmUpReduction();
     if (comm.rank === root) {
       this.queue = new RenderQueue(q, this.dir, options.publish ?? true, options.lowPriority ?? true);
       process.once('beforeExit', this.onExit);
@@ -207,7 +227,7 @@ export class LivePlots {
     if (this.pendingAgree !== null && this.pendingAgree.step === step) { this.pendingAgree.cadences.add(cad); return; }
     this.settleAgreement(null);
     this.agreeComm ??= this.comm.dup();
-    this.pendingAgree = { req: this.agreeComm.iallreduce([this.cost(), performance.now() - this.started], Op.MAX), step, cadences: new Set([cad]) };
+    this.pendingAgree = { req: this.agreeComm.iallreduce([this.cost(), this.elapsed()], Op.MAX), step, cadences: new Set([cad]) };
   }
 
   /** Applies a pending agreement once the step has moved on (or now, with null). */
@@ -219,8 +239,13 @@ export class LivePlots {
     this.pendingAgree = null;
   }
 
+  /** Run time since the first plot call, less the time this rank spent in set-up frames, ms. */
+  private elapsed(): number {
+    return this.started === null ? 0 : performance.now() - this.started - this.setup;
+  }
+
   /**
-   * Graphics' cost so far on this rank, ms: time in plot calls, plus on the drawing rank the
+   * Graphics' cost so far on this rank (set-up left out), ms: time in plot calls, plus on the drawing rank the
    * render thread's CPU time, with frames still in the renderer counted at the mean so far.
    */
   private cost(): number {
@@ -239,16 +264,16 @@ export class LivePlots {
       const a = this.arriving[0];
       if (!block && !a.image.test()) return;
       this.arriving.shift();
-      const img = a.image.wait();
+      const img = a.image.wait(false); // min and max: found by the renderer
       if (block) this.queue!.waitBelow(this.queue!.capacity);
       a.submit(img);
     }
   }
 
-  private finish(t0: number): void {
+  /** Ends a frame of plot `name`: its time counts as set-up if it was the plot's first frame (setup). */
+  private finish(t0: number, name: string, setup: boolean): void {
     const ms = performance.now() - t0;
-    this.spent += ms;
-    this.frameTimes.push(ms);
+    if (setup) { this.warm.add(name); this.setup += ms; this.setupFrames++; } else { this.spent += ms; this.frameTimes.push(ms); }
     this.collect();
   }
 
@@ -259,8 +284,8 @@ export class LivePlots {
 
   private record(r: RenderResult): void {
     if (r.buffer !== undefined && this.spares.length < 4) this.spares.push(r.buffer);
-    this.rendered++;
-    this.renderCpu += r.cpuMs;
+    if (r.setup === true) this.setupRenderCpu += r.cpuMs;
+    else { this.rendered++; this.renderCpu += r.cpuMs; }
     if (r.error !== undefined) { this.failed++; this.firstError ??= r.error; if (this.failed === 1) console.error(`graphics: plot "${r.name}" at step ${r.step} could not be drawn: ${r.error}`); return; }
     this.drawn++;
     this.renderMs += r.ms;
@@ -279,6 +304,7 @@ export class LivePlots {
    */
   heatmap(name: string, field: DistributedArray, state: StepState, options: FieldPlotOptions = {}): boolean {
     const t0 = performance.now();
+    this.started ??= t0;
     this.checkName(name, 'heatmap');
     if (!isField(field)) throw new ArgumentError(`heatmap "${name}": pass a DistributedArray, got ${describe(field)}`);
     checkState(state, `heatmap "${name}"`);
@@ -290,6 +316,7 @@ export class LivePlots {
     const kept = keptDims(field, { ...options, root: this.root }, `heatmap "${name}"`);
     if (kept.length !== 2) throw new ArgumentError(`heatmap "${name}": the region spans ${kept.length} dimension(s) of more than one cell; a heat map needs exactly 2 (use slice or project for 3-D, profile for a line)`);
     this.made++;
+    const setup = !this.warm.has(name);
     this.collect();
     const pending = startReduction(field, { ...options, root: this.root }, undefined, true, this.spares);
     if (pending !== null) {
@@ -302,11 +329,11 @@ export class LivePlots {
         };
         const extent: [number, number, number, number] = ext === undefined ? [...img.cells[0], ...img.cells[1]] : [...sub(0, ext[0], ext[1]), ...sub(1, ext[2], ext[3])];
         const style: HeatmapStyle = { ...look, extent };
-        this.queue!.submit({ kind: 'heatmap', name, step, time, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption, known: [img.min, img.max] });
+        this.queue!.submit({ kind: 'heatmap', name, step, time, setup, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption });
       } });
       this.pump(false);
     }
-    this.finish(t0);
+    this.finish(t0, name, setup);
     this.startAgreement(cad, state.step);
     return true;
   }
@@ -318,6 +345,7 @@ export class LivePlots {
    */
   profile(name: string, field: DistributedArray, state: StepState, options: ProfileOptions): boolean {
     const t0 = performance.now();
+    this.started ??= t0;
     this.checkName(name, 'profile');
     if (!isField(field)) throw new ArgumentError(`profile "${name}": pass a DistributedArray, got ${describe(field)}`);
     checkState(state, `profile "${name}"`);
@@ -330,6 +358,7 @@ export class LivePlots {
     const cad = this.cadenceOf(name, options.every, state.step);
     if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
     this.made++;
+    const setup = !this.warm.has(name);
     const n = g.shape[options.axis];
     const start = options.at.map((x, d) => (d === options.axis ? 0 : x)), end = options.at.map((x, d) => (d === options.axis ? n : x + 1));
     const img = reduceField(field, { region: { start, end }, size: options.size ?? Math.min(n, 4096), pool: options.pool, component: options.component, root: this.root }, undefined, true);
@@ -337,9 +366,9 @@ export class LivePlots {
       const m = img.values.length, [e0, e1] = options.extent ?? [0, n];
       const x = Array.from({ length: m }, (_, p) => e0 + ((Math.floor((p * n) / m) + Math.floor(((p + 1) * n) / m)) / 2 / n) * (e1 - e0));
       const style: LinesStyle = { ...pickLines(options), title: `${options.title ?? name} — ${this.caption(state)}` };
-      this.queue!.submit({ kind: 'lines', name, step: state.step, time: state.time, series: [{ name: options.label ?? name, x, y: Array.from(img.values) }], style });
+      this.queue!.submit({ kind: 'lines', name, step: state.step, time: state.time, setup, series: [{ name: options.label ?? name, x, y: Array.from(img.values) }], style });
     }
-    this.finish(t0);
+    this.finish(t0, name, setup);
     this.startAgreement(cad, state.step);
     return true;
   }
@@ -351,6 +380,7 @@ export class LivePlots {
    */
   series(name: string, state: StepState, values: Record<string, number>, options: SeriesOptions = {}): boolean {
     const t0 = performance.now();
+    this.started ??= t0;
     this.checkName(name, 'series');
     checkState(state, `series "${name}"`);
     if (typeof values !== 'object' || values === null || Object.values(values).some((v) => typeof v !== 'number')) {
@@ -360,6 +390,7 @@ export class LivePlots {
     this.settleAgreement(state.step);
     const cad = this.cadenceOf(name, options.every, state.step);
     const due = cad.due(state);
+    const setup = due && !this.warm.has(name);
     if (this.drawing) {
       let h = this.history.get(name);
       if (h === undefined) { h = { steps: [], times: [], values: new Map() }; this.history.set(name, h); }
@@ -376,10 +407,10 @@ export class LivePlots {
         const series: Series[] = [...h.values].map(([key, ys]) => ({ name: key, x: [...xs], y: [...ys] }));
         checkLines(series, options, `series "${name}"`);
         const style: LinesStyle = { xlabel: options.x === 'step' ? 'step' : `time${this.timeUnit ? ` [${this.timeUnit}]` : ''}`, ...pickLines(options), title: `${options.title ?? name} — ${this.caption(state)}` };
-        this.queue!.submit({ kind: 'lines', name, step: state.step, time: state.time, series, style });
+        this.queue!.submit({ kind: 'lines', name, step: state.step, time: state.time, setup, series, style });
       }
     }
-    if (due) { this.made++; this.finish(t0); this.startAgreement(cad, state.step); } else this.spent += performance.now() - t0;
+    if (due) { this.made++; this.finish(t0, name, setup); this.startAgreement(cad, state.step); } else this.spent += performance.now() - t0;
     return due;
   }
 
@@ -390,6 +421,7 @@ export class LivePlots {
    */
   density(name: string, points: { x: ArrayLike<number>; y: ArrayLike<number>; weight?: ArrayLike<number> }, state: StepState, options: DensityOptions): boolean {
     const t0 = performance.now();
+    this.started ??= t0;
     this.checkName(name, 'density');
     checkState(state, `density "${name}"`);
     if (typeof points !== 'object' || points === null) throw new ArgumentError(`density "${name}": points must be { x, y, weight? }, got ${describe(points)}`);
@@ -398,12 +430,13 @@ export class LivePlots {
     const cad = this.cadenceOf(name, options.every, state.step);
     if (!cad.due(state)) { this.spent += performance.now() - t0; return false; }
     this.made++;
+    const setup = !this.warm.has(name);
     const bins = depositPoints(this.comm, points.x, points.y, { ...options, root: this.root }, points.weight);
     if (bins !== null) {
       const s = options.size ?? 256, [nx, ny] = typeof s === 'number' ? [s, s] : s;
-      this.queue!.submit({ kind: 'heatmap', name, step: state.step, time: state.time, image: { values: bins, nx, ny }, style: { ...pickStyle(options), extent: options.extent }, caption: this.caption(state) });
+      this.queue!.submit({ kind: 'heatmap', name, step: state.step, time: state.time, setup, image: { values: bins, nx, ny }, style: { ...pickStyle(options), extent: options.extent }, caption: this.caption(state) });
     }
-    this.finish(t0);
+    this.finish(t0, name, setup);
     this.startAgreement(cad, state.step);
     return true;
   }
@@ -411,18 +444,20 @@ export class LivePlots {
   /** What the plots did so far on this rank (frames made, drawn, skipped, time on the critical path). Local. */
   stats(): PlotStats {
     this.collect();
-    const elapsed = performance.now() - this.started;
+    const elapsed = this.elapsed();
     const skipped = this.queue?.skipped ?? 0;
-    const perFrame = this.made > 0 ? this.spent / this.made : 0;
+    const steady = this.made - this.setupFrames;
+    const perFrame = steady > 0 ? this.spent / steady : 0;
     const share = elapsed > 0 ? this.spent / elapsed : 0;
     const costShare = elapsed > 0 ? (this.spent + this.renderCpu) / elapsed : 0;
     const s: PlotStats = {
       frames: this.made, drawn: this.drawn, skipped, failed: this.failed, criticalMs: this.spent, perFrameMs: perFrame, share,
       medianFrameMs: this.frameTimes.length > 0 ? [...this.frameTimes].sort((a, b) => a - b)[this.frameTimes.length >> 1] : 0,
-      renderMs: this.drawn > 0 ? this.renderMs / this.drawn : 0, renderCpuMs: this.rendered > 0 ? this.renderCpu / this.rendered : 0, costShare, summary: '',
+      renderMs: this.drawn > 0 ? this.renderMs / this.drawn : 0, renderCpuMs: this.rendered > 0 ? this.renderCpu / this.rendered : 0, costShare,
+      setupMs: this.setup, setupRenderCpuMs: this.setupRenderCpu, summary: '',
     };
     if (this.firstError !== undefined) s.firstError = this.firstError;
-    s.summary = `${s.frames} frames, ${s.drawn} drawn, ${s.skipped} skipped, ${s.failed} failed; ${(100 * share).toFixed(2)} % of run time (${perFrame.toFixed(1)} ms per frame)`;
+    s.summary = `${s.frames} frames, ${s.drawn} drawn, ${s.skipped} skipped, ${s.failed} failed; ${(100 * share).toFixed(2)} % of run time (${perFrame.toFixed(1)} ms per frame; set-up ${this.setup.toFixed(0)} ms)`;
     return s;
   }
 

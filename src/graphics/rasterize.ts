@@ -9,7 +9,7 @@ import { GraphicsError } from './errors.js';
 
 const require = createRequire(import.meta.url);
 
-type ResvgClass = new (svg: string, options: object) => { render(): { width: number; height: number; pixels: Buffer } };
+type ResvgClass = new (svg: string, options: object) => { render(): { width: number; height: number; pixels: Buffer }; toString(): string };
 let resvg: ResvgClass | null = null;
 let fontFile: string | null = null;
 
@@ -43,6 +43,29 @@ export interface Pixmap {
   rgba: Uint8Array;
 }
 
+const OPTIONS = () => ({
+  font: { loadSystemFonts: false, fontFiles: [figureFont()], defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
+  shapeRendering: 2, textRendering: 1, imageRendering: 1, logLevel: 'off',
+});
+
+/**
+ * The outline of `text` set in the figure font at `size` px with its origin (left end of the
+ * baseline) at 0, 0, as SVG path data: resvg's own shaping, read back from its tree, where text
+ * has become paths. Empty for text with no ink (spaces). Local. Throws GraphicsError when resvg
+ * cannot be loaded or rejects the text.
+ */
+export function outlineSvg(text: string, size: number): string {
+  const R = load();
+  const body = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  let tree: string;
+  try {
+    tree = new R(`<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" font-family="DejaVu Sans"><text x="0" y="0" font-size="${size}">${body}</text></svg>`, OPTIONS()).toString();
+  } catch (e) {
+    throw new GraphicsError(`graphics: resvg could not lay out text: ${(e as Error).message}`);
+  }
+  return [...tree.matchAll(/<path[^>]*\sd="([^"]*)"/g)].map((m) => m[1]).join(' ');
+}
+
 /**
  * Renders an SVG document to RGBA pixels at its own size, with the shipped font only (system
  * fonts are never loaded). Local, synchronous (tens of ms for a figure). Throws GraphicsError
@@ -52,10 +75,7 @@ export function rasterize(svg: string): Pixmap {
   const R = load();
   let img;
   try {
-    img = new R(svg, {
-      font: { loadSystemFonts: false, fontFiles: [figureFont()], defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
-      shapeRendering: 2, textRendering: 1, imageRendering: 1, logLevel: 'off',
-    }).render();
+    img = new R(svg, OPTIONS()).render();
   } catch (e) {
     throw new GraphicsError(`graphics: resvg could not render the figure: ${(e as Error).message}`);
   }

@@ -14,6 +14,7 @@ import { ArgumentError, describe, Op, Request, type Comm } from '../index.js';
 import { copyBox, denseStrides } from '../../decomposition/box.js';
 import type { DistributedArray } from '../../decomposition/distributedArray.js';
 import type { Grid } from '../../decomposition/grid.js';
+import { valueBounds } from './colormaps.js';
 
 /** How each output pixel summarises its cells. */
 export type PoolMode = 'mean' | 'min' | 'max' | 'sample';
@@ -71,6 +72,8 @@ interface Plan {
   /** Along the fastest dimension in memory: where each of our pixels' cells begin in the need box, and where the last ends. */
   segments: Int32Array;
   cellCounts: Float64Array | null;
+  /** Every pixel is 16 cells (4 × 4 in 2-D): the division can be done by the pooling. */
+  sixteen: boolean;
   /** This rank's pixel buffer, reused from frame to frame once its last send completed. */
   acc: Float64Array | null;
   accSend: Request<unknown> | null;
@@ -84,8 +87,12 @@ interface Plan {
 export interface PendingImage {
   /** Non-blocking: makes progress and tells whether every box has arrived. */
   test(): boolean;
-  /** Blocks until every box has arrived; then puts the image together (once) and returns it. */
-  wait(): ReducedField;
+  /**
+   * Blocks until every box has arrived; then puts the image together (once) and returns it.
+   * With `bounds` false the image's min and max are left NaN (a live plot's renderer finds
+   * them off the critical path). The first call decides: later calls return the same image.
+   */
+  wait(bounds?: boolean): ReducedField;
 }
 
 const comms = new WeakMap<Grid, Comm>();
@@ -212,7 +219,7 @@ function plan(g: Grid, n: ReturnType<typeof normalise>): Plan {
     }
   }
   const local = recvs.length === 0;
-  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts, acc: null, accSend: null, boxBufs: new Map(), arriving: null };
+  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts, sixteen: cellCounts !== null && cellCounts.every((c) => c === 16), acc: null, accSend: null, boxBufs: new Map(), arriving: null };
   g.cache.set(key, p);
   return p;
 }
@@ -225,13 +232,26 @@ type Num = { [i: number]: number; length: number };
  * reduced on its own, then combined into the pixel, runs in memory order. So a pixel's value
  * depends only on its cells and this fixed order, never on where the blocks are cut.
  */
-function poolInto(src: Num, offset: number, strides: number[], tables: Int32Array[], segments: Int32Array, acc: Float64Array, mode: PoolMode): void {
+function poolInto(src: Num, offset: number, strides: number[], tables: Int32Array[], segments: Int32Array, acc: Float64Array, mode: PoolMode, div = 0): boolean {
   let slow = tables.slice(0, -1), ss = strides.slice(0, -1);
   while (slow.length < 2) { slow = [Int32Array.of(0), ...slow]; ss = [0, ...ss]; }
   const [ta, tb] = slow, [sa, sb] = ss, sc = strides[strides.length - 1];
   const na = ta.length, nb = tb.length, ns = segments.length - 1;
   let uniform = ns > 0 ? segments[1] - segments[0] : 0;
   for (let s = 1; s < ns && uniform > 0; s++) if (segments[s + 1] - segments[s] !== uniform) uniform = 0;
+  // `div` (every pixel's cell count, 16): a 2-D field whose pixels are all 4 × 4 cells is
+  // divided as each pixel's last row is added, instead of in a pass of its own over the pixels
+  // (the same division of the same sum)
+  let fuse = 1;
+  if (div === 16 && mode === 'mean' && uniform === 4 && sc === 1 && tables.length === 2) {
+    for (let ib = 0; ib < nb && fuse === 1; ib++) {
+      const pb = tb[ib];
+      if (pb < 0) continue;
+      if (!(ib + 3 < nb && tb[ib + 1] === pb && tb[ib + 2] === pb && tb[ib + 3] === pb && (ib + 4 >= nb || tb[ib + 4] !== pb))) fuse = 0;
+      ib += 3;
+    }
+    if (fuse === 1) fuse = 16;
+  }
   for (let ia = 0; ia < na; ia++) {
     const pa = ta[ia];
     if (pa < 0) continue;
@@ -239,10 +259,14 @@ function poolInto(src: Num, offset: number, strides: number[], tables: Int32Arra
       const pb = tb[ib];
       if (pb < 0) continue;
       const base = pa + pb, row = offset + ia * sa + ib * sb;
-      if (mode === 'mean' && uniform === 4 && sc === 1) runsOf4(src, row + segments[0], ns, acc, base);
-      else runs(src, row, sc, segments, acc, base, mode);
+      if (mode === 'mean' && uniform === 4 && sc === 1) {
+        // four rows of the same pixels at once: each pixel is read and written once instead of
+        // four times, with the same additions in the same order (row by row, run by run)
+        if (ib + 3 < nb && tb[ib + 3] === pb && tb[ib + 1] === pb && tb[ib + 2] === pb) { rowsOf4x4(src, row + segments[0], sb, ns, acc, base, fuse === 16 ? 16 : 1); ib += 3; } else runsOf4(src, row + segments[0], ns, acc, base);
+      } else runs(src, row, sc, segments, acc, base, mode);
     }
   }
+  return fuse === 16;
 }
 
 // The loops over one row's runs are functions of their own, called once per row: V8 then
@@ -256,6 +280,22 @@ function runsOf4(src: Num, o: number, ns: number, acc: Float64Array, base: numbe
     let x = 0;
     x += src[o]; x += src[o + 1]; x += src[o + 2]; x += src[o + 3];
     acc[base + s] += x;
+  }
+}
+
+/**
+ * runsOf4 over the four rows o, o + sb, o + 2 sb, o + 3 sb of the same pixels: the same sums in
+ * the same order, acc[base + s] touched once, and divided by `div` (1: not at all, x / 1 is x).
+ */
+function rowsOf4x4(src: Num, o: number, sb: number, ns: number, acc: Float64Array, base: number, div: number): void {
+  let o1 = o + sb, o2 = o1 + sb, o3 = o2 + sb;
+  for (let s = 0; s < ns; s++, o += 4, o1 += 4, o2 += 4, o3 += 4) {
+    let y = acc[base + s], x = 0;
+    x += src[o]; x += src[o + 1]; x += src[o + 2]; x += src[o + 3]; y += x;
+    x = 0; x += src[o1]; x += src[o1 + 1]; x += src[o1 + 2]; x += src[o1 + 3]; y += x;
+    x = 0; x += src[o2]; x += src[o2 + 1]; x += src[o2 + 2]; x += src[o2 + 3]; y += x;
+    x = 0; x += src[o3]; x += src[o3 + 1]; x += src[o3 + 2]; x += src[o3 + 3]; y += x;
+    acc[base + s] = y / div;
   }
 }
 
@@ -280,6 +320,37 @@ function runs(src: Num, row: number, sc: number, segments: Int32Array, acc: Floa
     }
   }
 }
+
+// The loops over whole images below are functions of their own, for the same reason, and
+// warmUpReduction() runs them before the first frame: as loops inside startReduction and the
+// image's wait(), the division took 10-12 ms and the min/max 16-18 ms in each of the first
+// two or three frames (interpreted) against 0.5 and 1.5 ms once compiled.
+
+/** acc[k] /= counts[k] (a mean pixel's sum over its cell count). */
+function divideBy(acc: Float64Array, counts: Float64Array): void {
+  for (let k = 0; k < acc.length; k++) acc[k] /= counts[k];
+}
+
+/** Smallest and largest value, NaN ignored ([Infinity, -Infinity] when there is none). */
+const bounds = valueBounds;
+
+/**
+ * Runs the reduction's per-cell and per-pixel loops (mean pooling 4:1, the cell-count division,
+ * min/max) on a small made-up field until V8 has compiled them, so that a live plot's early
+ * frames do not run them interpreted (LivePlots calls it when created: one-time, before the
+ * simulation's loop). Local; about 5-20 ms the first time, nothing after.
+ */
+export function warmUpReduction(): void {
+  if (warmedUp) return;
+  warmedUp = true;
+  const n = 128, field = new Float64Array(n * n).map((_, k) => (k % 17) - 8);
+  for (let r = 0; r < 12; r++) {
+    const img = poolArray(field, n, n, n / 4, n / 4, 'mean');
+    divideBy(img, new Float64Array(img.length).fill(16));
+    bounds(field);
+  }
+}
+let warmedUp = false;
 
 /** Sample mode: each pixel takes one cell; tables hold -1 for cells that are not a pixel's centre. */
 function sampleInto(src: Num, offset: number, strides: number[], tables: Int32Array[], acc: Float64Array): void {
@@ -374,8 +445,7 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
       src = dense; off = 0; strides = ds;
     }
     if (n.pool === 'sample') sampleInto(src, off, strides, p.pixTables, acc);
-    else poolInto(src, off, strides, p.pixTables, p.segments, acc, n.pool);
-    if (p.cellCounts !== null) for (let k = 0; k < acc.length; k++) acc[k] /= p.cellCounts[k];
+    else if (!poolInto(src, off, strides, p.pixTables, p.segments, acc, n.pool, p.cellCounts !== null && p.sixteen ? 16 : 0) && p.cellCounts !== null) divideBy(acc, p.cellCounts);
   }
   // 3. pixels to the root, point to point: the other ranks do not wait for the root (with
   // `detach` their send completes in the background and is settled later)
@@ -408,14 +478,13 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
   let image: ReducedField | null = null;
   const pending: PendingImage = {
     test: () => image !== null || recvs.every((r) => r.test()),
-    wait: () => {
+    wait: (withBounds = true) => {
       if (image !== null) return image;
       // one at a time: Request.waitAll's deadlock check on shm names the first request it was
       // given, so a sender that has already delivered and exited was reported as a deadlock
       for (const r of recvs) r.wait();
       for (const b of boxes) copyBox(b.buf, 0, denseStrides(b.counts, 1), dst, b.off, order.map((d) => cStrides[d]), b.counts, 1);
-      let lo = Infinity, hi = -Infinity;
-      for (let k = 0; k < dst.length; k++) { const v = dst[k]; if (v < lo) lo = v; if (v > hi) hi = v; }
+      const [lo, hi] = withBounds ? bounds(dst) : [NaN, NaN];
       if (p.arriving === pending) p.arriving = null;
       image = {
         values: dst, shape: n.dims.map((d) => shape[d]), dims: n.dims, cells: n.dims.map((d) => [n.start[d], n.end[d]] as [number, number]),

@@ -12,8 +12,8 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { HeatmapStyle, Image2D } from './heatmapFigure.js';
 import type { LinesStyle, Series } from './linesFigure.js';
 
-/** A frame to draw. */
-export type RenderJob = { name: string; step: number; time: number } & (
+/** A frame to draw; `setup` marks a plot's first frame (its cost is one-time set-up, reported apart). */
+export type RenderJob = { name: string; step: number; time: number; setup?: boolean } & (
   | { kind: 'heatmap'; image: Image2D; style: HeatmapStyle; caption: string; known?: [number, number] }
   | { kind: 'lines'; series: Series[]; style: LinesStyle });
 
@@ -30,6 +30,8 @@ export interface RenderResult {
   cpuMs: number;
   bytes: number;
   error?: string;
+  /** The job's `setup` mark, handed back. */
+  setup?: boolean;
   /** A heat map's image buffer, handed back for reuse. */
   buffer?: Float64Array;
 }

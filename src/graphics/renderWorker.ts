@@ -4,11 +4,12 @@
  * drawn, written atomically, published to the dashboard, and reported back; the shared counter
  * of frames in flight is decremented and the main thread woken if it waits (close()).
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { publishPlot } from '../steer/publish.js';
+import { idleScheduling, threadCpuMs } from '../system/libc.js';
 import { writeAtomic } from './files.js';
 import { figureToPng, layoutHeatmap } from './heatmapFigure.js';
 import { layoutLines } from './linesFigure.js';
@@ -18,21 +19,19 @@ import type { RenderJob, RenderResult } from './renderQueue.js';
 const { counters, results, dir, publish, lowPriority } = workerData as { counters: SharedArrayBuffer; results: MessagePort; dir: string | null; publish: boolean; lowPriority: boolean };
 const inFlight = new Int32Array(counters);
 
-if (lowPriority) {
-  // this thread only: the ranks' own threads keep their share of the cores (Linux: a thread id is a pid for setpriority)
+if (lowPriority && !idleScheduling()) {
+  // this thread only: the ranks' own threads keep their share of the cores. SCHED_IDLE when the
+  // kernel takes it (the thread then only gets cores no rank wants, also when the whole job runs
+  // under nice 19), else nice 19 (Linux: a thread id is a pid for setpriority)
   try { setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19); } catch { /* not Linux: normal priority */ }
 }
 try { rasterize('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>'); } catch { /* reported with the first frame */ }
 
-/**
- * This thread's own CPU time in ms. process.cpuUsage() in a worker counts the whole process
- * (checked on Node 20: an idle worker saw the main thread's 557 ms), and
- * process.threadCpuUsage() needs Node 23.9, so Linux's per-thread schedstat (ns on the CPU) is
- * read; elsewhere the wall time stands in (null).
- */
-function threadCpuMs(): number | null {
-  try { return Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) / 1e6; } catch { return null; }
-}
+// The thread's own CPU time per frame: process.cpuUsage() in a worker counts the whole process
+// (checked on Node 20: an idle worker saw the main thread's 557 ms) and process.threadCpuUsage()
+// needs Node 23.9, so threadCpuMs() reads clock_gettime(CLOCK_THREAD_CPUTIME_ID) (exact;
+// /proc/thread-self/schedstat, read before, lagged by up to a scheduler tick of 4 ms, as much
+// as a whole frame); where it cannot be read the wall time stands in.
 
 parentPort!.on('message', (job: RenderJob) => {
   const t0 = performance.now(), c0 = threadCpuMs();
@@ -53,6 +52,7 @@ parentPort!.on('message', (job: RenderJob) => {
     const ms = performance.now() - t0;
     result = { name: job.name, step: job.step, time: job.time, file: null, ms, cpuMs: ms, bytes: 0, error: (e as Error).message };
   }
+  if (job.setup === true) result.setup = true;
   // the image's buffer goes back to the drawing rank, which fills it again for a later frame
   if (job.kind === 'heatmap') { result.buffer = job.image.values; results.postMessage(result, [job.image.values.buffer as ArrayBuffer]); } else results.postMessage(result);
   Atomics.sub(inFlight, 0, 1);

@@ -9,12 +9,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/errors.js';
 import { Cadence } from '../../src/graphics/cadence.js';
-import { colorIndex, colormapTable, COLORMAPS } from '../../src/graphics/colormaps.js';
-import { layoutHeatmap } from '../../src/graphics/heatmapFigure.js';
+import { colorIndex, colormapTable, COLORMAPS, valueBounds } from '../../src/graphics/colormaps.js';
+import { textAsPaths } from '../../src/graphics/glyphs.js';
+import { figureToPng, layoutHeatmap } from '../../src/graphics/heatmapFigure.js';
 import { layoutLines } from '../../src/graphics/linesFigure.js';
 import { decodePng, encodePng } from '../../src/graphics/png.js';
+import { rasterize } from '../../src/graphics/rasterize.js';
 import { poolArray } from '../../src/graphics/reduce.js';
 import { heatmap, heatmapSvg, lines, toImage } from '../../src/graphics/serial.js';
+import { document, text } from '../../src/graphics/svg.js';
 import { linearTicks, logTicks, tickLabels } from '../../src/graphics/ticks.js';
 import { saveImage } from './images.js';
 
@@ -36,6 +39,19 @@ function inkIn(img: ReturnType<typeof decodePng>, box: { x: number; y: number; w
 }
 
 describe('colour maps', () => {
+  it('valueBounds: min and max two at a time, NaN ignored wherever it sits, the first of equal values kept', () => {
+    const naive = (v: number[]) => { let lo = Infinity, hi = -Infinity; for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; } return [lo, hi]; };
+    let seed = 3;
+    const rand = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+    for (let t = 0; t < 200; t++) {
+      const v = Array.from({ length: 1 + Math.floor(rand() * 9) }, () => { const r = rand(); return r < 0.2 ? NaN : r < 0.3 ? -0 : r < 0.4 ? 0 : Math.round(rand() * 6) - 3; });
+      const got = valueBounds(v), want = naive(v);
+      expect(Object.is(got[0], want[0]) && Object.is(got[1], want[1]), JSON.stringify(v.map(String))).toBe(true);
+    }
+    expect(valueBounds([NaN, 5, 2, NaN, 7])).toEqual([2, 7]);
+    expect(valueBounds([NaN, NaN])).toEqual([Infinity, -Infinity]);
+  });
+
   it('hold the published end and middle colours of each map', () => {
     const hex = (name: Parameters<typeof colormapTable>[0], k: number) => lutRgb(name, k).map((v) => v.toString(16).padStart(2, '0')).join('');
     expect(COLORMAPS).toEqual(['viridis', 'magma', 'cividis', 'coolwarm', 'grey']);
@@ -108,6 +124,43 @@ describe('heat maps', () => {
     // simdeck's renderer is configured with the shipped font and never with system fonts
     const source = readFileSync(new URL('../../src/graphics/rasterize.ts', import.meta.url), 'utf8');
     expect(source).toMatch(/loadSystemFonts: false, fontFiles: \[figureFont\(\)\]/);
+  });
+
+  it('frames composed on the canvas of the previous frame with the same overlay come out as if drawn alone', () => {
+    // A (with NaN holes), then B (other values, a longer caption), then A again: A's bytes must
+    // not change (nothing of B may show through A's holes or around its title)
+    const n = 64, b = new Float64Array(n * n).map((_, k) => (k % 97) / 96), a = new Float64Array(n * n).map((_, k) => (k % 13 === 0 ? NaN : 1 - (k % 89) / 88));
+    const style = { title: 'Canvas', range: [0, 1] as [number, number], extent: [0, 1, 0, 1] as [number, number, number, number], colormap: 'magma' as const };
+    const first = figureToPng(layoutHeatmap({ values: a, nx: n, ny: n }, style, 'step 1'));
+    const other = figureToPng(layoutHeatmap({ values: b, nx: n, ny: n }, style, 'step 123456789, t = 0.123456 s'));
+    const again = figureToPng(layoutHeatmap({ values: a, nx: n, ny: n }, style, 'step 1'));
+    expect(Buffer.from(again).equals(Buffer.from(first))).toBe(true);
+    expect(Buffer.from(other).equals(Buffer.from(first))).toBe(false);
+    // A's own pixels: a NaN cell is the missing colour, a value cell its colour
+    const fig = layoutHeatmap({ values: a, nx: n, ny: n }, style, 'x'), img = decodePng(again), { x, y, h } = fig.geometry.plot, s = h / n;
+    expect(pixel(img, x + Math.floor(s / 2), y + h - 1 - Math.floor(s / 2))).toEqual([204, 204, 204]); // cell (0, 0): k = 0, NaN
+    expect(pixel(img, x + Math.floor(s / 2), y + h - 1 - Math.floor(s + s / 2))).toEqual(lutRgb('magma', colorIndex(a[1], 0, 1)));
+  });
+
+  it('a live title drawn as glyph outlines placed by the font\'s metrics matches resvg\'s own text layout', () => {
+    const title = 'Temperature — step 12345, t = 0.0125 s (AVAWTe)';
+    const strip = (body: string) => rasterize(document(400, 34, body)).rgba;
+    const own = strip(text(200, 26, title, 15, 'middle'));
+    const glyphs = textAsPaths(200, 26, title, 15, 'middle');
+    expect(glyphs).not.toBeNull();
+    expect(glyphs).not.toContain('<text');
+    const placed = strip(glyphs!);
+    let ink = 0, diff = 0;
+    for (let k = 0; k < own.length; k += 4) { ink += 255 - own[k]; diff += Math.abs(own[k] - placed[k]); }
+    expect(ink).toBeGreaterThan(100_000); // the title is there
+    expect(diff / ink).toBeLessThan(0.01); // kerning (AV, Te) and advances as resvg lays them out
+    // the check can fail: the same glyphs one pixel to the right differ by far more
+    const shifted = strip(textAsPaths(201, 26, title, 15, 'middle')!);
+    let off = 0;
+    for (let k = 0; k < own.length; k += 4) off += Math.abs(own[k] - shifted[k]);
+    expect(off / ink).toBeGreaterThan(0.3);
+    // a character the font lacks: no outline, the caller keeps a <text>
+    expect(textAsPaths(0, 0, 'step \u{1F600}', 15, 'start')).toBeNull();
   });
 
   it('the SVG version (rasters as PNG data URIs) renders to the same colours as the PNG', () => {
@@ -222,5 +275,41 @@ describe('cadence', () => {
     expect(c.interval).toBeGreaterThan(90);
     expect(c.interval).toBeLessThan(110);
     expect(frames).toBeGreaterThan(150);
+  });
+
+  it('budget mode converges on the budget in a short run whose frames cost what LivePlots sees: set-up apart, render CPU reported late, frame costs varying', () => {
+    // fake clock, the arithmetic of LivePlots' accounting: a step takes 10 ms; a plot's first
+    // frame (set-up, 300 ms) is left out of both the cost and the run time; a later frame costs
+    // 4-8 ms on the critical path at once and 6-10 ms of render CPU that is known only two steps
+    // later (counted at the mean so far meanwhile); the agreement made at the end of a frame is
+    // applied at the next step, as LivePlots' nonblocking allreduce is
+    for (const budget of [0.02, 0.05]) {
+      for (const steps of [500, 2000]) {
+        const c = new Cadence({ budget });
+        let clock = 0, setup = 0, critical = 0, renderKnown = 0, rendered = 0, frames = 0, seed = 7;
+        const rand = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+        const renders: { at: number; cpu: number }[] = [];
+        let pending: { step: number; spent: number; elapsed: number } | null = null;
+        const cost = () => critical + renderKnown + renders.length * (rendered > 0 ? renderKnown / rendered : 0);
+        for (let step = 1; step <= steps; step++) {
+          clock += 10;
+          for (let k = renders.length - 1; k >= 0; k--) if (renders[k].at <= step) { renderKnown += renders[k].cpu; rendered++; renders.splice(k, 1); }
+          if (pending !== null && step > pending.step) { c.agree(pending.step, pending.spent, pending.elapsed); pending = null; }
+          if (c.probe(step)) pending = { step, spent: cost(), elapsed: clock - setup };
+          if (c.due({ step, time: step })) {
+            if (frames++ === 0) { clock += 300; setup += 300; } else {
+              const ms = 4 + 4 * rand();
+              clock += ms; critical += ms;
+              renders.push({ at: step + 2, cpu: 6 + 4 * rand() });
+            }
+            pending = { step, spent: cost(), elapsed: clock - setup };
+          }
+        }
+        for (const r of renders) renderKnown += r.cpu;
+        const share = (critical + renderKnown) / (clock - setup);
+        expect(Math.abs(share - budget), `budget ${budget}, ${steps} steps: share ${share}, ${frames} frames`).toBeLessThan(0.005);
+        expect(frames).toBeGreaterThan(3);
+      }
+    }
   });
 });
