@@ -82,6 +82,16 @@ export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: num
   return { lo, hi, ptr, idx: idx.subarray(0, k), w: w.subarray(0, k), srcLo, srcHi, identity: isIdentity(ptr, idx, w, m), pairs: isPairs(ptr, m, k) };
 }
 
+/**
+ * The identity weights of target points [lo, hi) reading source points [lo, hi): the last
+ * dimension of a footprint whose senders already contracted it. Local.
+ */
+export function identityAxis(lo: number, hi: number): AxisWeights {
+  const m = hi - lo, ptr = new Int32Array(m + 1), idx = new Int32Array(m), w = new Float64Array(m).fill(1);
+  for (let j = 0; j < m; j++) { ptr[j + 1] = j + 1; idx[j] = lo + j; }
+  return { lo, hi, ptr, idx, w, srcLo: lo, srcHi: hi, identity: m > 0, pairs: false };
+}
+
 function nearestWeights(s: Axis, t: Axis, lo: number, hi: number, ptr: Int32Array, idx: Int32Array, w: Float64Array): number {
   let k = 0;
   for (let j = lo; j < hi; j++) {
