@@ -331,18 +331,6 @@ export function mapTarget(axes: readonly AxisWeights[], dof: number, scratch: Ma
 }
 
 /**
- * How many slabs (along the first dimension, from its start) of the footprint target slabs
- * [0, j] read: the target slabs up to j can be mapped once that many footprint slabs hold
- * their values. Local.
- */
-export function slabsRead(axes: readonly AxisWeights[], j: number): number {
-  const a = axes[0], k1 = a.ptr[j + 1];
-  let need = 0;
-  for (let jj = j; jj >= 0 && need === 0; jj--) if (a.ptr[jj + 1] > a.ptr[jj]) need = a.idx[a.ptr[jj + 1] - 1] - a.srcLo + 1;
-  return k1 === 0 ? 0 : need;
-}
-
-/**
  * applyWeights for target slabs [j0, j1) along the first dimension only, into `out` (from
  * mapTarget): a receiver maps the slabs whose sources have arrived while later ones are still
  * in flight. Calls must cover the slabs in order, starting at 0 (the ring of contracted source
