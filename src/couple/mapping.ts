@@ -165,16 +165,20 @@ interface PairArrays {
 const pairArrays = new WeakMap<AxisWeights, PairArrays>();
 
 /**
- * The body of a pairs row kernel over i0, i1, w0, w1. Unrolled by 4 with the loads before the
+ * The body of a pairs row kernel over i0, i1, w0, w1. Unrolled by 8 with the loads before the
  * stores; the same expression per point (w0·x0 + w1·x1) as every other path of contract.
  */
 const PAIRS_ROW = `return function pairsRow(x, from, out, at, m) {
   let j = 0;
-  for (; j + 4 <= m; j += 4) {
+  for (; j + 8 <= m; j += 8) {
     const a0 = x[from + i0[j]], a1 = x[from + i0[j + 1]], a2 = x[from + i0[j + 2]], a3 = x[from + i0[j + 3]];
+    const a4 = x[from + i0[j + 4]], a5 = x[from + i0[j + 5]], a6 = x[from + i0[j + 6]], a7 = x[from + i0[j + 7]];
     const b0 = x[from + i1[j]], b1 = x[from + i1[j + 1]], b2 = x[from + i1[j + 2]], b3 = x[from + i1[j + 3]];
+    const b4 = x[from + i1[j + 4]], b5 = x[from + i1[j + 5]], b6 = x[from + i1[j + 6]], b7 = x[from + i1[j + 7]];
     out[at + j] = w0[j] * a0 + w1[j] * b0; out[at + j + 1] = w0[j + 1] * a1 + w1[j + 1] * b1;
     out[at + j + 2] = w0[j + 2] * a2 + w1[j + 2] * b2; out[at + j + 3] = w0[j + 3] * a3 + w1[j + 3] * b3;
+    out[at + j + 4] = w0[j + 4] * a4 + w1[j + 4] * b4; out[at + j + 5] = w0[j + 5] * a5 + w1[j + 5] * b5;
+    out[at + j + 6] = w0[j + 6] * a6 + w1[j + 6] * b6; out[at + j + 7] = w0[j + 7] * a7 + w1[j + 7] * b7;
   }
   for (; j < m; j++) out[at + j] = w0[j] * x[from + i0[j]] + w1[j] * x[from + i1[j]];
 };`;
@@ -403,11 +407,15 @@ function combineSlab(out: Float64Array, at: number, x: Float64Array, ptr: Int32A
 /** out[at + q] = wa·x[fa + q] + wb·x[fb + q]. */
 function combine2(out: Float64Array, at: number, x: Float64Array, fa: number, fb: number, wa: number, wb: number, len: number): void {
   let q = 0;
-  for (; q + 4 <= len; q += 4) {   // unrolled as the pairs row kernel
+  for (; q + 8 <= len; q += 8) {   // unrolled as the pairs row kernel
     const a0 = x[fa + q], a1 = x[fa + q + 1], a2 = x[fa + q + 2], a3 = x[fa + q + 3];
+    const a4 = x[fa + q + 4], a5 = x[fa + q + 5], a6 = x[fa + q + 6], a7 = x[fa + q + 7];
     const b0 = x[fb + q], b1 = x[fb + q + 1], b2 = x[fb + q + 2], b3 = x[fb + q + 3];
+    const b4 = x[fb + q + 4], b5 = x[fb + q + 5], b6 = x[fb + q + 6], b7 = x[fb + q + 7];
     out[at + q] = wa * a0 + wb * b0; out[at + q + 1] = wa * a1 + wb * b1;
     out[at + q + 2] = wa * a2 + wb * b2; out[at + q + 3] = wa * a3 + wb * b3;
+    out[at + q + 4] = wa * a4 + wb * b4; out[at + q + 5] = wa * a5 + wb * b5;
+    out[at + q + 6] = wa * a6 + wb * b6; out[at + q + 7] = wa * a7 + wb * b7;
   }
   for (; q < len; q++) out[at + q] = wa * x[fa + q] + wb * x[fb + q];
 }
