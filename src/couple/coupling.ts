@@ -11,9 +11,9 @@ import { checkDescription } from './check.js';
 import { Component } from './components.js';
 import { readDescription, type CouplingDescription, type Description, type FieldSpec } from './description.js';
 import { CouplingError, DeclarationError, ShapeMismatchError } from './errors.js';
-import { CouplingLink, type Route } from './link.js';
-import { axisWeights, type AxisWeights } from './mapping.js';
-import { arrayClass, planReceives, planSends, type Box, type EndInfo } from './route.js';
+import { CouplingLink, type Progressive, type Route } from './link.js';
+import { axisWeights, identityAxis, type AxisWeights } from './mapping.js';
+import { arrayClass, planReceives, planSends, sendersContract, type Box, type EndInfo, type SendTarget, type Transfer } from './route.js';
 
 /** A problem found on one rank while connecting, rebuilt as the same error on every rank. */
 interface Problem {
@@ -103,15 +103,15 @@ export class Coupling {
       for (const f of mine.fields) checkArray(f, arrays[f.name], component);
       for (const i of d.interfaces) {
         if (i.from.component === component.name) {
-          const a = arrays[i.from.name];
-          ends.push({ i: i.index, ...owned(a), type: a.data.constructor.name });
+          const a = arrays[i.from.name], g = a.grid;
+          ends.push({ i: i.index, ...owned(a), type: a.data.constructor.name, cl: g.strides[g.ndim - 1] === g.dof });
         } else if (i.to.component === component.name) {
           const a = arrays[i.to.name], g = a.grid;
           const axes = g.shape.map((_, dim) => axisWeights(i.map,
             { origin: i.from.origin[dim], spacing: i.from.spacing[dim], n: i.from.shape[dim] },
             { origin: i.to.origin[dim], spacing: i.to.spacing[dim], n: i.to.shape[dim] }, g.start[dim], g.start[dim] + g.size[dim]));
           weights.set(i.index, axes);
-          ends.push({ i: i.index, ...owned(a), fp: { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) } });
+          ends.push({ i: i.index, ...owned(a), fp: { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) }, li: axes[axes.length - 1].identity, id: axes.every((x) => x.identity) });
         }
       }
     } catch (e) {
@@ -129,36 +129,69 @@ export class Coupling {
     const channel = parent.dup();
     const routes: Route[] = [];
     for (const i of d.interfaces) {
-      const sources: { peer: number; box: Box; type: string }[] = [];
-      const targets: { peer: number; fp: Box }[] = [];
+      const sources: (EndInfo & { peer: number })[] = [];
+      const targets: (EndInfo & { peer: number })[] = [];
       all.forEach((x, peer) => {
         for (const e of x.ends) {
           if (e.i !== i.index) continue;
-          if (e.fp !== undefined) targets.push({ peer, fp: e.fp });
-          else sources.push({ peer, box: { lo: e.lo, hi: e.hi }, type: e.type! });
+          if (e.fp !== undefined) targets.push({ ...e, peer });
+          else sources.push({ ...e, peer });
         }
       });
+      const bytes = sources[0]?.type === 'Float32Array' ? 4 : 8;
+      const last = i.from.shape.length - 1;
       if (i.from.component === component.name) {
         const a = arrays[i.from.name];
-        routes.push({ spec: i, role: 'send', array: a, transfers: planSends(a, owned(a), targets), axes: [], footprint: null, direct: null, contiguous: false, scratch: { stages: [] }, next: null, requests: [] });
+        // the weights of each contracting target's last dimension, as that target computed them
+        const sAxis = { origin: i.from.origin[last], spacing: i.from.spacing[last], n: i.from.shape[last] };
+        const tAxis = { origin: i.to.origin[last], spacing: i.to.spacing[last], n: i.to.shape[last] };
+        const sendTo: SendTarget[] = targets.map((t) => ({
+          peer: t.peer, fp: t.fp!, lo: t.lo[last], hi: t.hi[last], banded: t.id === false,
+          contract: sendersContract(t, sources, bytes) ? axisWeights(i.map, sAxis, tAxis, t.lo[last], t.hi[last]) : null,
+        }));
+        routes.push({ spec: i, role: 'send', array: a, transfers: planSends(a, owned(a), sendTo), axes: [], footprint: null, direct: null, contiguous: false, scratch: { stages: [] }, next: null, requests: [], progressive: null });
       } else if (i.to.component === component.name) {
-        const a = arrays[i.to.name], axes = weights.get(i.index)!;
-        const fp: Box = { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) };
-        const n = fp.hi.reduce((s, h, dim) => s * (h - fp.lo[dim]), i.from.dof);
-        const Type = arrayClass(sources[0]?.type ?? 'Float64Array');
-        const g = a.grid;
+        const a = arrays[i.to.name], g = a.grid, weighed = weights.get(i.index)!;
+        const mine = targets.find((t) => t.peer === parent.rank)!;
+        const contracted = sendersContract(mine, sources, bytes);
+        const banded = mine.id === false;
+        // contracted: the footprint holds this rank's own columns along the last dimension
+        const axes = contracted ? [...weighed.slice(0, last), identityAxis(g.start[last], g.start[last] + g.size[last])] : weighed;
+        const fp: Box = { lo: weighed.map((x) => x.srcLo), hi: weighed.map((x) => x.srcHi) };
+        const n = axes.reduce((s, x) => s * (x.srcHi - x.srcLo), i.from.dof);
+        const Type = contracted ? Float64Array : arrayClass(sources[0]?.type ?? 'Float64Array');
         const contiguous = (g.layout === 'C' || g.ndim === 1) && isContiguous(g.size, g.ghostSize);
-        const copy = axes.every((x) => x.identity && x.srcHi - x.srcLo === x.hi - x.lo) && Type === a.data.constructor && contiguous;
+        // (a contracted footprint is never the target itself: the values land in the target's
+        // data when finishReceive copies them, as every mapped interface's do, not mid-exchange)
+        const copy = !contracted && axes.every((x) => x.identity && x.srcHi - x.srcLo === x.hi - x.lo) && Type === a.data.constructor && contiguous;
         let offset = 0;
         for (let dim = 0; dim < g.ndim; dim++) offset += (g.start[dim] - g.ghostStart[dim]) * g.strides[dim];
+        const transfers = planReceives(fp, i.from.dof, sources.map((s) => ({ peer: s.peer, box: { lo: s.lo, hi: s.hi } })), banded,
+          contracted ? [g.start[last], g.start[last] + g.size[last]] : null);
         routes.push({
-          spec: i, role: 'receive', array: a, transfers: planReceives(fp, i.from.dof, sources), axes,
+          spec: i, role: 'receive', array: a, transfers, axes,
           footprint: copy ? null : new Type(n), direct: copy ? { offset, length: n } : null, contiguous, scratch: { stages: [] }, next: null, requests: [],
+          progressive: !copy && banded && g.ndim >= 2 && !axes.every((x) => x.identity) ? progressiveOf(axes, transfers) : null,
         });
       }
     }
     return new CouplingLink(component, channel, routes);
   }
+}
+
+/**
+ * The order in which a receiver waits for its messages (by first footprint slab) and, per
+ * target slab j, how many leading footprint slabs target slabs 0..j read.
+ */
+function progressiveOf(axes: readonly AxisWeights[], transfers: readonly Transfer[]): Progressive {
+  const a = axes[0], m = a.hi - a.lo, need = new Int32Array(m);
+  let most = 0;
+  for (let j = 0; j < m; j++) {
+    if (a.ptr[j + 1] > a.ptr[j]) most = Math.max(most, a.idx[a.ptr[j + 1] - 1] - a.srcLo + 1);
+    need[j] = most;
+  }
+  const order = transfers.map((_, k) => k).sort((x, y) => transfers[x].slabs[0] - transfers[y].slabs[0] || x - y);
+  return { order, need, pending: new Int32Array(a.srcHi - a.srcLo) };
 }
 
 function owned(a: DistributedArray<TypedArray>): Box {

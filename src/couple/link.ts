@@ -14,7 +14,7 @@ import type { TypedArrayClass } from '../../decomposition/grid.js';
 import type { Component } from './components.js';
 import type { InterfaceSpec } from './description.js';
 import { CouplingTimeError } from './errors.js';
-import { applyWeights, type AxisWeights, type MapScratch } from './mapping.js';
+import { applyWeights, contractRow, mapSlabs, mapTarget, type AxisWeights, type MapScratch } from './mapping.js';
 import type { Transfer } from './route.js';
 
 /** Tags on the coupling's private channel: one per interface. */
@@ -41,6 +41,18 @@ export interface Route {
   /** The next coupling number (time / every) this route expects, or null before the first exchange. */
   next: number | null;
   requests: Request<unknown>[];
+  /** Receiving side, when messages come in bands: map target slabs as their sources arrive. */
+  progressive: Progressive | null;
+}
+
+/** @internal How a receiver maps while later bands are in flight. */
+export interface Progressive {
+  /** Transfer indices by first footprint slab: the order to wait for them. */
+  order: number[];
+  /** Per target slab j: how many leading footprint slabs target slabs 0..j read. */
+  need: Int32Array;
+  /** Per footprint slab: messages still to arrive (scratch). */
+  pending: Int32Array;
 }
 
 /** What `link.routes()` reports about one interface end on this rank. */
@@ -155,9 +167,15 @@ export class CouplingLink {
   private send(r: Route): void {
     const data = r.array.data, dof = r.array.grid.dof;
     r.requests.length = 0;
+    // band by band: a contracted band goes out as soon as it is computed, so the receiver
+    // copies and maps it while this rank computes the next
     for (const t of r.transfers) {
       let out: TypedArray;
-      if (t.contiguous) out = data.subarray(t.offset, t.offset + t.elements);
+      if (t.contract !== null) {
+        if (t.buf === null) t.buf = new Float64Array(t.elements);
+        out = t.buf;
+        contractBox(data as Float64Array | Float32Array, t, dof, out as Float64Array);
+      } else if (t.contiguous) out = data.subarray(t.offset, t.offset + t.elements);
       else {
         out = this.buffer(t, data);
         copyBox(data, t.offset, t.strides, out, 0, t.dense, t.counts, dof);
@@ -172,17 +190,42 @@ export class CouplingLink {
   }
 
   private finishReceive(r: Route): void {
-    if (r.requests.length > 0) Request.waitAll(r.requests);
-    r.requests.length = 0;
     const fp = this.footprintOf(r), g = r.array.grid, dof = g.dof;
-    for (const t of r.transfers) if (!t.contiguous) copyBox(t.buf!, 0, t.dense, fp, t.offset, t.strides, t.counts, dof);
-    if (r.direct !== null) return;
     let offset = 0;
     for (let d = 0; d < g.ndim; d++) offset += (g.start[d] - g.ghostStart[d]) * g.strides[d];
     // the last pass writes straight into a contiguous Float64 target block
     const data = r.array.data;
-    const into = r.contiguous && data instanceof Float64Array ? data.subarray(offset, offset + g.size.reduce((a, b) => a * b, dof)) : undefined;
-    const out = applyWeights(fp as Float64Array | Float32Array, r.axes, dof, r.scratch, into) as TypedArray;
+    const into = r.direct === null && r.contiguous && data instanceof Float64Array ? data.subarray(offset, offset + g.size.reduce((a, b) => a * b, dof)) : undefined;
+    const p = r.progressive;
+    let out: TypedArray;
+    if (p !== null) {
+      // map the target slabs whose sources are in while the later bands are still coming
+      const target = mapTarget(r.axes, dof, r.scratch, into)!;
+      const pending = p.pending;
+      pending.fill(0);
+      for (const t of r.transfers) for (let i = t.slabs[0]; i < t.slabs[1]; i++) pending[i]++;
+      let have = 0, done = 0;
+      const m0 = p.need.length;
+      for (const k of p.order) {
+        const t = r.transfers[k];
+        r.requests[k].wait();
+        if (!t.contiguous) copyBox(t.buf!, 0, t.dense, fp, t.offset, t.strides, t.counts, dof);
+        for (let i = t.slabs[0]; i < t.slabs[1]; i++) pending[i]--;
+        while (have < pending.length && pending[have] === 0) have++;
+        let j = done;
+        while (j < m0 && p.need[j] <= have) j++;
+        if (j > done) { mapSlabs(fp as Float64Array | Float32Array, r.axes, dof, r.scratch, target, done, j); done = j; }
+      }
+      if (done < m0) mapSlabs(fp as Float64Array | Float32Array, r.axes, dof, r.scratch, target, done, m0);
+      r.requests.length = 0;
+      out = target;
+    } else {
+      if (r.requests.length > 0) Request.waitAll(r.requests);
+      r.requests.length = 0;
+      for (const t of r.transfers) if (!t.contiguous) copyBox(t.buf!, 0, t.dense, fp, t.offset, t.strides, t.counts, dof);
+      if (r.direct !== null) return;
+      out = applyWeights(fp as Float64Array | Float32Array, r.axes, dof, r.scratch, into) as TypedArray;
+    }
     if (into === undefined || out !== into) copyBox(out, 0, denseStrides(g.size, dof), data, offset, g.strides, g.size, dof);
   }
 
@@ -198,5 +241,31 @@ export class CouplingLink {
   /** Releases the coupling's private channel. Local. The link must not exchange afterwards. */
   free(): void {
     this.channel.free();
+  }
+}
+
+/**
+ * Fills a contracted message: for every row of the transfer's box (all dimensions but the
+ * last), the target's columns of that row weighted along the last dimension (contractRow),
+ * rows in C order. Local.
+ */
+function contractBox(data: Float64Array | Float32Array, t: Transfer, dof: number, out: Float64Array): void {
+  const a = t.contract!, n = t.counts.length, rowLen = t.counts[n - 1] * dof;
+  if (n === 1) { contractRow(data, t.offset, a, dof, out, 0); return; }
+  if (n === 2) {
+    const c0 = t.counts[0], s0 = t.strides[0];
+    for (let r = 0; r < c0; r++) contractRow(data, t.offset + r * s0, a, dof, out, r * rowLen);
+    return;
+  }
+  // any dimension: an odometer over the leading dimensions
+  const at = new Array<number>(n - 1).fill(0);
+  let row = 0, from = t.offset;
+  for (;;) {
+    contractRow(data, from, a, dof, out, row * rowLen);
+    row++;
+    let d = n - 2;
+    while (d >= 0 && ++at[d] === t.counts[d]) { from -= (t.counts[d] - 1) * t.strides[d]; at[d] = 0; d--; }
+    if (d < 0) return;
+    from += t.strides[d];
   }
 }

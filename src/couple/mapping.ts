@@ -82,6 +82,16 @@ export function axisWeights(kind: MapKind, s: Axis, t: Axis, lo: number, hi: num
   return { lo, hi, ptr, idx: idx.subarray(0, k), w: w.subarray(0, k), srcLo, srcHi, identity: isIdentity(ptr, idx, w, m), pairs: isPairs(ptr, m, k) };
 }
 
+/**
+ * The identity weights of target points [lo, hi) reading source points [lo, hi): the last
+ * dimension of a footprint whose senders already contracted it. Local.
+ */
+export function identityAxis(lo: number, hi: number): AxisWeights {
+  const m = hi - lo, ptr = new Int32Array(m + 1), idx = new Int32Array(m), w = new Float64Array(m).fill(1);
+  for (let j = 0; j < m; j++) { ptr[j + 1] = j + 1; idx[j] = lo + j; }
+  return { lo, hi, ptr, idx, w, srcLo: lo, srcHi: hi, identity: m > 0, pairs: false };
+}
+
 function nearestWeights(s: Axis, t: Axis, lo: number, hi: number, ptr: Int32Array, idx: Int32Array, w: Float64Array): number {
   let k = 0;
   for (let j = lo; j < hi; j++) {
@@ -140,18 +150,78 @@ function isPairs(ptr: Int32Array, m: number, k: number): boolean {
   return pairs;
 }
 
+/** A row of a `pairs` axis: out[at + j] = w0[j]·x[from + i0[j]] + w1[j]·x[from + i1[j]] for j < m. */
+type PairsRow = (x: Float64Array | Float32Array, from: number, out: Float64Array, at: number, m: number) => void;
+
+/** @internal The two entries of every point of a `pairs` axis as four flat arrays, and the row kernel over them (made on first use). */
+interface PairArrays {
+  i0: Int32Array;
+  i1: Int32Array;
+  w0: Float64Array;
+  w1: Float64Array;
+  row: PairsRow;
+}
+
+const pairArrays = new WeakMap<AxisWeights, PairArrays>();
+
+/**
+ * The body of a pairs row kernel over i0, i1, w0, w1. Unrolled by 8 with the loads before the
+ * stores; the same expression per point (w0·x0 + w1·x1) as every other path of contract.
+ */
+const PAIRS_ROW = `return function pairsRow(x, from, out, at, m) {
+  let j = 0;
+  for (; j + 8 <= m; j += 8) {
+    const a0 = x[from + i0[j]], a1 = x[from + i0[j + 1]], a2 = x[from + i0[j + 2]], a3 = x[from + i0[j + 3]];
+    const a4 = x[from + i0[j + 4]], a5 = x[from + i0[j + 5]], a6 = x[from + i0[j + 6]], a7 = x[from + i0[j + 7]];
+    const b0 = x[from + i1[j]], b1 = x[from + i1[j + 1]], b2 = x[from + i1[j + 2]], b3 = x[from + i1[j + 3]];
+    const b4 = x[from + i1[j + 4]], b5 = x[from + i1[j + 5]], b6 = x[from + i1[j + 6]], b7 = x[from + i1[j + 7]];
+    out[at + j] = w0[j] * a0 + w1[j] * b0; out[at + j + 1] = w0[j + 1] * a1 + w1[j + 1] * b1;
+    out[at + j + 2] = w0[j + 2] * a2 + w1[j + 2] * b2; out[at + j + 3] = w0[j + 3] * a3 + w1[j + 3] * b3;
+    out[at + j + 4] = w0[j + 4] * a4 + w1[j + 4] * b4; out[at + j + 5] = w0[j + 5] * a5 + w1[j + 5] * b5;
+    out[at + j + 6] = w0[j + 6] * a6 + w1[j + 6] * b6; out[at + j + 7] = w0[j + 7] * a7 + w1[j + 7] * b7;
+  }
+  for (; j < m; j++) out[at + j] = w0[j] * x[from + i0[j]] + w1[j] * x[from + i1[j]];
+};`;
+
+/**
+ * The entries of a `pairs` axis as flat per-point arrays, and a row kernel compiled for this
+ * axis alone (new Function: a function of its own, whose four arrays V8 on Node 20 then treats
+ * as constants; with them as arguments it re-checks every typed array at every element:
+ * 39M against 70M instructions per 1000×1000 contraction, callgrind).
+ */
+function pairsOf(a: AxisWeights): PairArrays {
+  let p = pairArrays.get(a);
+  if (p === undefined) {
+    const m = a.hi - a.lo;
+    const i0 = new Int32Array(m), i1 = new Int32Array(m), w0 = new Float64Array(m), w1 = new Float64Array(m);
+    for (let j = 0; j < m; j++) {
+      i0[j] = a.idx[2 * j] - a.srcLo; i1[j] = a.idx[2 * j + 1] - a.srcLo;
+      w0[j] = a.w[2 * j]; w1[j] = a.w[2 * j + 1];
+    }
+    const row = new Function('i0', 'i1', 'w0', 'w1', PAIRS_ROW)(i0, i1, w0, w1) as PairsRow;
+    p = { i0, i1, w0, w1, row };
+    pairArrays.set(a, p);
+  }
+  return p;
+}
+
 /**
  * Contracts one dimension of a dense C-order block: `input` has `outer × nIn × inner`
  * elements (inner holds the faster dimensions and the dof), `out` gets `outer × m × inner`,
  * out[o, j, :] = Σ_k w[k] · input[o, idx[k] - srcLo, :], summed in ascending k.
  */
 function contract(input: ArrayLike<number>, out: Float64Array, outer: number, nIn: number, inner: number, a: AxisWeights, inAt = 0, outAt = 0): void {
-  // the first term is assigned, the others added, in ascending k, in both paths: the same bits
+  // the first term is assigned, the others added, in ascending k, in every path: the same bits
   // whatever the block sizes (which decide the path)
   const m = a.hi - a.lo, ptr = a.ptr, idx = a.idx, w = a.w, base = a.srcLo;
   for (let o = 0; o < outer; o++) {
     const inO = inAt + o * nIn * inner - base * inner;
-    if (a.pairs && inner === 1) { pairsRow(input, inO, out, outAt + o * m, idx, w, m); continue; }
+    if (a.pairs && inner === 1) {
+      const p = pairsOf(a), from = inO + base;
+      if (input instanceof Float64Array || input instanceof Float32Array) p.row(input, from, out, outAt + o * m, m);
+      else for (let j = 0; j < m; j++) out[outAt + o * m + j] = p.w0[j] * input[from + p.i0[j]] + p.w1[j] * input[from + p.i1[j]];
+      continue;
+    }
     if (a.pairs) {
       // two terms per point (linear): w0·x0 + w1·x1 in one pass, the same bits as below
       for (let j = 0; j < m; j++) {
@@ -185,14 +255,15 @@ function contract(input: ArrayLike<number>, out: Float64Array, outer: number, nI
   }
 }
 
-/** out[at + j] = w[2j]·x[from + idx[2j]] + w[2j + 1]·x[from + idx[2j + 1]] for j < m: the same bits as contract's other paths. */
-function pairsRow(x: ArrayLike<number>, from: number, out: Float64Array, at: number, idx: Int32Array, w: Float64Array, m: number): void {
-  if (x instanceof Float64Array) pairsRow64(x, from, out, at, idx, w, m);
-  else for (let j = 0; j < m; j++) out[at + j] = w[2 * j] * x[from + idx[2 * j]] + w[2 * j + 1] * x[from + idx[2 * j + 1]];
-}
-
-function pairsRow64(x: Float64Array, from: number, out: Float64Array, at: number, idx: Int32Array, w: Float64Array, m: number): void {
-  for (let j = 0; j < m; j++) out[at + j] = w[2 * j] * x[from + idx[2 * j]] + w[2 * j + 1] * x[from + idx[2 * j + 1]];
+/**
+ * Contracts the last dimension of one row of a source block, for a sending rank that maps
+ * before it sends: out[outAt + j·dof + c] = Σ_k w[k]·input[rowAt + (idx[k] - srcLo)·dof + c]
+ * for the target points j of `a`, in ascending k, first term assigned — the very expression
+ * applyWeights evaluates for that dimension, so the target gets the same bits. `rowAt` is the
+ * element of source point `a.srcLo` in `input` (the row's points `dof` elements apart). Local.
+ */
+export function contractRow(input: Float64Array | Float32Array, rowAt: number, a: AxisWeights, dof: number, out: Float64Array, outAt: number): void {
+  contract(input, out, 1, 0, dof, a, rowAt, outAt);
 }
 
 /** Scratch buffers of one mapping, reused every exchange. */
@@ -244,58 +315,109 @@ function contractAll(input: Float64Array | Float32Array, axes: readonly AxisWeig
  * length, else a scratch buffer, or `footprint` itself when every axis is an identity copy. Local.
  */
 export function applyWeights(footprint: ArrayLike<number>, axes: readonly AxisWeights[], dof: number, scratch: MapScratch, into?: Float64Array): ArrayLike<number> {
-  const n = axes.length;
-  if (axes.every((a) => a.identity)) return footprint;
-  const fp = footprint as Float64Array | Float32Array;
-  const shape = axes.map((a) => a.srcHi - a.srcLo);
+  const out = mapTarget(axes, dof, scratch, into);
+  if (out === null) return footprint;
+  mapSlabs(footprint as Float64Array | Float32Array, axes, dof, scratch, out, 0, axes[0].hi - axes[0].lo);
+  return out;
+}
+
+/**
+ * The target block applyWeights / mapSlabs write: `into` when given and of the right length,
+ * else a scratch buffer; null when every axis is an identity copy (the footprint is the
+ * target). Local.
+ */
+export function mapTarget(axes: readonly AxisWeights[], dof: number, scratch: MapScratch, into?: Float64Array): Float64Array | null {
+  if (axes.every((a) => a.identity)) return null;
   const total = axes.reduce((p, a) => p * (a.hi - a.lo), dof);
   let out = into !== undefined && into.length === total ? into : scratch.out;
   if (out === undefined || out.length !== total) { out = new Float64Array(total); scratch.out = out; }
-  if (n === 1) { contract(fp, out, 1, shape[0], dof, axes[0]); return out; }
-  let slabIn = dof, slabOut = dof;
-  for (let d = 1; d < n; d++) { slabIn *= shape[d]; slabOut *= axes[d].hi - axes[d].lo; }
-  const a0 = axes[0], m0 = a0.hi - a0.lo;
+  return out;
+}
+
+/**
+ * applyWeights for target slabs [j0, j1) along the first dimension only, into `out` (from
+ * mapTarget): a receiver maps the slabs whose sources have arrived while later ones are still
+ * in flight. Calls must cover the slabs in order, starting at 0 (the ring of contracted source
+ * slabs carries over between calls); the result is the same bits as one applyWeights. Local.
+ */
+export function mapSlabs(fp: Float64Array | Float32Array, axes: readonly AxisWeights[], dof: number, scratch: MapScratch, out: Float64Array, j0: number, j1: number): void {
+  const n = axes.length;
+  const shape = axes.map((a) => a.srcHi - a.srcLo);
+  if (n === 1) {
+    if (j0 !== 0 || j1 !== axes[0].hi - axes[0].lo) throw new RangeError('mapSlabs: a 1-D block maps in one call');
+    contract(fp, out, 1, shape[0], dof, axes[0]);
+    return;
+  }
+  let slabIn = dof, slabOut = dof, rest = true;
+  for (let d = 1; d < n; d++) {
+    slabIn *= shape[d]; slabOut *= axes[d].hi - axes[d].lo;
+    if (!axes[d].identity || shape[d] !== axes[d].hi - axes[d].lo) rest = false;
+  }
+  const a0 = axes[0];
   if (a0.identity) {
-    for (let j = 0; j < m0; j++) contractAll(fp.subarray(j * slabIn, (j + 1) * slabIn), axes, shape, dof, scratch.stages, out.subarray(j * slabOut, (j + 1) * slabOut), 1);
-    return out;
+    for (let j = j0; j < j1; j++) contractAll(fp.subarray(j * slabIn, (j + 1) * slabIn), axes, shape, dof, scratch.stages, out.subarray(j * slabOut, (j + 1) * slabOut), 1);
+    return;
   }
   const { ptr, idx, w } = a0, base = a0.srcLo;
+  // the other dimensions already contracted (by the sending ranks) in a Float64 footprint:
+  // target slabs combine footprint slabs directly
+  if (rest && fp instanceof Float64Array) {
+    for (let j = j0; j < j1; j++) combineSlab(out, j * slabOut, fp, ptr, idx, w, base, j, slabIn, slabOut, 1 << 30);
+    return;
+  }
   // the ring holds the widest window of source slabs one target slab reads; slab i sits in
   // slot i mod R, so the slabs of one window never share a slot
+  const m0 = a0.hi - a0.lo;
   let R = 1;
   for (let j = 0; j < m0; j++) if (ptr[j + 1] > ptr[j]) R = Math.max(R, idx[ptr[j + 1] - 1] - idx[ptr[j]] + 1);
-  let ring = scratch.ring, rows = scratch.ringRows;
-  if (ring === undefined || ring.length !== R * slabOut) { ring = new Float64Array(R * slabOut); scratch.ring = ring; }
-  if (rows === undefined || rows.length !== R) { rows = new Int32Array(R); scratch.ringRows = rows; }
-  rows.fill(-1);
+  if (scratch.ring === undefined || scratch.ring.length !== R * slabOut) scratch.ring = new Float64Array(R * slabOut);
+  if (scratch.ringRows === undefined || scratch.ringRows.length !== R) scratch.ringRows = new Int32Array(R);
+  const ring = scratch.ring, rows = scratch.ringRows;
+  if (j0 === 0) rows.fill(-1);
   // 2-D: a slab is one source row, contracted in place (no views, no stage buffers)
   const a1 = axes[1], row = n === 2 && !a1.identity;
-  const slab = (i: number): number => {
-    const slot = i % R, at = slot * slabOut;
-    if (rows![slot] !== i) {
-      if (row) contract(fp, ring!, 1, shape[1], dof, a1, i * slabIn, at);
-      else contractAll(fp.subarray(i * slabIn, (i + 1) * slabIn), axes, shape, dof, scratch.stages, ring!.subarray(at, at + slabOut), 1);
-      rows![slot] = i;
+  for (let j = j0; j < j1; j++) {
+    // the slabs this target slab reads, each contracted once while it stays in the window
+    for (let k = ptr[j]; k < ptr[j + 1]; k++) {
+      const i = idx[k] - base, slot = i % R;
+      if (rows[slot] === i) continue;
+      if (row) contract(fp, ring, 1, shape[1], dof, a1, i * slabIn, slot * slabOut);
+      else contractAll(fp.subarray(i * slabIn, (i + 1) * slabIn), axes, shape, dof, scratch.stages, ring.subarray(slot * slabOut, (slot + 1) * slabOut), 1);
+      rows[slot] = i;
     }
-    return at;
-  };
-  for (let j = 0; j < m0; j++) {
-    const at = j * slabOut, k0 = ptr[j], k1 = ptr[j + 1];
-    if (k1 === k0) { out.fill(0, at, at + slabOut); continue; }
-    if (k1 - k0 === 2) {
-      const fa = slab(idx[k0] - base), fb = slab(idx[k0 + 1] - base), wa = w[k0], wb = w[k0 + 1];
-      combine2(out, at, ring, fa, fb, wa, wb, slabOut);
-      continue;
-    }
-    scale(out, at, ring, slab(idx[k0] - base), w[k0], slabOut);
-    for (let k = k0 + 1; k < k1; k++) accumulate(out, at, ring, slab(idx[k] - base), w[k], slabOut);
+    combineSlab(out, j * slabOut, ring, ptr, idx, w, base, j, slabOut, slabOut, R);
   }
-  return out;
+}
+
+/**
+ * Target slab j (at `at` in out) = Σ_k w[k]·slab(idx[k] - base), ascending k, first term
+ * assigned; slab i is at ((i mod R)·step) in x (R = 2^30: no ring, the footprint itself).
+ */
+function combineSlab(out: Float64Array, at: number, x: Float64Array, ptr: Int32Array, idx: Int32Array, w: Float64Array, base: number, j: number, step: number, len: number, R: number): void {
+  const k0 = ptr[j], k1 = ptr[j + 1];
+  if (k1 === k0) { out.fill(0, at, at + len); return; }
+  if (k1 - k0 === 2) {
+    combine2(out, at, x, ((idx[k0] - base) % R) * step, ((idx[k0 + 1] - base) % R) * step, w[k0], w[k0 + 1], len);
+    return;
+  }
+  scale(out, at, x, ((idx[k0] - base) % R) * step, w[k0], len);
+  for (let k = k0 + 1; k < k1; k++) accumulate(out, at, x, ((idx[k] - base) % R) * step, w[k], len);
 }
 
 /** out[at + q] = wa·x[fa + q] + wb·x[fb + q]. */
 function combine2(out: Float64Array, at: number, x: Float64Array, fa: number, fb: number, wa: number, wb: number, len: number): void {
-  for (let q = 0; q < len; q++) out[at + q] = wa * x[fa + q] + wb * x[fb + q];
+  let q = 0;
+  for (; q + 8 <= len; q += 8) {   // unrolled as the pairs row kernel
+    const a0 = x[fa + q], a1 = x[fa + q + 1], a2 = x[fa + q + 2], a3 = x[fa + q + 3];
+    const a4 = x[fa + q + 4], a5 = x[fa + q + 5], a6 = x[fa + q + 6], a7 = x[fa + q + 7];
+    const b0 = x[fb + q], b1 = x[fb + q + 1], b2 = x[fb + q + 2], b3 = x[fb + q + 3];
+    const b4 = x[fb + q + 4], b5 = x[fb + q + 5], b6 = x[fb + q + 6], b7 = x[fb + q + 7];
+    out[at + q] = wa * a0 + wb * b0; out[at + q + 1] = wa * a1 + wb * b1;
+    out[at + q + 2] = wa * a2 + wb * b2; out[at + q + 3] = wa * a3 + wb * b3;
+    out[at + q + 4] = wa * a4 + wb * b4; out[at + q + 5] = wa * a5 + wb * b5;
+    out[at + q + 6] = wa * a6 + wb * b6; out[at + q + 7] = wa * a7 + wb * b7;
+  }
+  for (; q < len; q++) out[at + q] = wa * x[fa + q] + wb * x[fb + q];
 }
 
 /** out[at + q] = w·x[from + q]. */

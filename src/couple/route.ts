@@ -9,6 +9,7 @@ import type { TypedArray } from '../comm/collectives.js';
 import { denseStrides, isContiguous, boxElements } from '../../decomposition/box.js';
 import type { DistributedArray } from '../../decomposition/index.js';
 import type { TypedArrayClass } from '../../decomposition/grid.js';
+import type { AxisWeights } from './mapping.js';
 
 /** A box [lo, hi) in global indices. */
 export interface Box {
@@ -27,6 +28,60 @@ export interface EndInfo {
   fp?: Box;
   /** Source ranks: the element type of the sent array. */
   type?: string;
+  /** Source ranks: whether its points sit `dof` elements apart along the last dimension (then it can contract rows). */
+  cl?: boolean;
+  /** Target ranks: whether the weights of its last dimension are an identity copy. */
+  li?: boolean;
+  /** Target ranks: whether the weights of every dimension are an identity copy. */
+  id?: boolean;
+}
+
+/** Elements per message band: big enough that per-message costs vanish, small enough to pipeline (~1 MiB of float64). */
+export const BAND_ELEMENTS = 1 << 17;
+
+/**
+ * Whether the source ranks feeding target `t` contract the last dimension before they send
+ * (the target then receives its own columns, already weighted, and only combines along the
+ * other dimensions): when its last dimension is not a copy, every source block it reads spans
+ * its whole footprint along that dimension (no sum is split between senders) with points
+ * `dof` apart, and the message does not grow (8-byte results per target column against the
+ * source's elements per footprint column). Deterministic: every rank decides the same from the
+ * gathered blocks. Local.
+ */
+export function sendersContract(t: EndInfo, sources: readonly EndInfo[], bytesPerElement: number): boolean {
+  if (t.li !== false || t.fp === undefined) return false;
+  const last = t.lo.length - 1, fp = t.fp;
+  if ((t.hi[last] - t.lo[last]) * 8 > (fp.hi[last] - fp.lo[last]) * bytesPerElement) return false;
+  let any = false;
+  for (const s of sources) {
+    if (intersect({ lo: s.lo, hi: s.hi }, fp) === null) continue;
+    if (s.cl !== true || s.lo[last] > fp.lo[last] || s.hi[last] < fp.hi[last]) return false;
+    any = true;
+  }
+  return any;
+}
+
+/** The box of a contracted message: `x` along the leading dimensions, the target's own columns `lo..hi` along the last. */
+function withColumns(x: Box, lo: number, hi: number): Box {
+  const last = x.lo.length - 1;
+  return { lo: [...x.lo.slice(0, last), lo], hi: [...x.hi.slice(0, last), hi] };
+}
+
+/**
+ * `box` cut along its first dimension into bands of about BAND_ELEMENTS elements (one band when
+ * `banded` is false). Sender and receiver cut the same global box the same way, so band k of
+ * one is band k of the other.
+ */
+export function bandsOf(box: Box, dof: number, banded: boolean): Box[] {
+  const n0 = box.hi[0] - box.lo[0];
+  let per = dof;
+  for (let d = 1; d < box.lo.length; d++) per *= box.hi[d] - box.lo[d];
+  const rows = banded ? Math.max(1, Math.floor(BAND_ELEMENTS / Math.max(1, per))) : n0;
+  const out: Box[] = [];
+  for (let r = 0; r < n0; r += rows) {
+    out.push({ lo: [box.lo[0] + r, ...box.lo.slice(1)], hi: [Math.min(box.hi[0], box.lo[0] + r + rows), ...box.hi.slice(1)] });
+  }
+  return out;
 }
 
 /** One message of an exchange: a box of `elements` elements to or from a peer. */
@@ -43,6 +98,14 @@ export interface Transfer {
   /** Dense strides of a packed box, and its buffer (made on first use). */
   dense: number[];
   buf: TypedArray | null;
+  /**
+   * Sends: the weights of the target's last dimension when this rank contracts rows before
+   * sending (`offset` is then the element of the box's first row at the weights' first source
+   * column, and the message holds Float64 results per target column); null for raw data.
+   */
+  contract: AxisWeights | null;
+  /** Receives: the footprint slabs (first dimension, from the footprint's start) the message fills. */
+  slabs: [number, number];
 }
 
 /** The intersection of two boxes, or null when empty. */
@@ -52,44 +115,71 @@ export function intersect(a: Box, b: Box): Box | null {
   return lo.some((x, d) => x >= hi[d]) ? null : { lo, hi };
 }
 
+/** One target of a source rank: its channel rank, footprint, owned block, and how it is fed. */
+export interface SendTarget {
+  peer: number;
+  fp: Box;
+  /** The weights of the target's last dimension when this rank contracts for it, else null. */
+  contract: AxisWeights | null;
+  /** Its owned columns along the last dimension (used when contracting). */
+  lo: number;
+  hi: number;
+  banded: boolean;
+}
+
 /**
  * The sends of a source rank holding `array` (owned block `mine`) to every target rank whose
- * footprint overlaps it: `targets` pairs each target's channel rank with its footprint. Local.
+ * footprint overlaps it, cut into bands when the target maps (see bandsOf). Local.
  */
-export function planSends(array: DistributedArray<TypedArray>, mine: Box, targets: readonly { peer: number; fp: Box }[]): Transfer[] {
+export function planSends(array: DistributedArray<TypedArray>, mine: Box, targets: readonly SendTarget[]): Transfer[] {
   const g = array.grid;
   const out: Transfer[] = [];
   const extent = g.order.map((d) => g.ghostSize[d]);
+  const last = g.ndim - 1;
   for (const t of targets) {
     const x = intersect(mine, t.fp);
     if (x === null) continue;
-    let offset = 0;
-    for (let d = 0; d < g.ndim; d++) offset += (x.lo[d] - g.ghostStart[d]) * g.strides[d];
-    const counts = x.hi.map((h, d) => h - x.lo[d]);
-    out.push({
-      peer: t.peer, offset, counts, strides: [...g.strides], elements: boxElements(counts, g.dof),
-      contiguous: g.layout === 'C' && isContiguous(g.order.map((d) => counts[d]), extent),
-      dense: denseStrides(counts, g.dof), buf: null,
-    });
+    const a = t.contract;
+    // (a contracted 1-D message is one piece: its only dimension is the contracted one)
+    for (const b of bandsOf(a === null ? x : withColumns(x, t.lo, t.hi), g.dof, t.banded && !(a !== null && g.ndim === 1))) {
+      let offset = 0;
+      for (let d = 0; d < g.ndim; d++) offset += ((a !== null && d === last ? a.srcLo : b.lo[d]) - g.ghostStart[d]) * g.strides[d];
+      const counts = b.hi.map((h, d) => h - b.lo[d]);
+      out.push({
+        peer: t.peer, offset, counts, strides: [...g.strides], elements: boxElements(counts, g.dof),
+        contiguous: a === null && g.layout === 'C' && isContiguous(g.order.map((d) => counts[d]), extent),
+        dense: denseStrides(counts, g.dof), buf: null, contract: a, slabs: [0, 0],
+      });
+    }
   }
   return out;
 }
 
-/** The receives of a target rank with footprint `fp` from every source rank whose block overlaps it. Local. */
-export function planReceives(fp: Box, dof: number, sources: readonly { peer: number; box: Box }[]): Transfer[] {
-  const shape = fp.hi.map((h, d) => h - fp.lo[d]);
+/**
+ * The receives of a target rank with footprint `fp` from every source rank whose block overlaps
+ * it, cut into bands when `banded`. When the senders contract (`columns`: the target's owned
+ * columns along the last dimension), the footprint holds those columns instead of the source
+ * columns (every sender spans them, sendersContract). Local.
+ */
+export function planReceives(fp: Box, dof: number, sources: readonly { peer: number; box: Box }[], banded: boolean, columns: [number, number] | null): Transfer[] {
+  const foot = columns === null ? fp : withColumns(fp, columns[0], columns[1]);
+  const shape = foot.hi.map((h, d) => h - foot.lo[d]);
   const strides = denseStrides(shape, dof);
   const out: Transfer[] = [];
   for (const s of sources) {
-    const x = intersect(s.box, fp);
-    if (x === null) continue;
-    let offset = 0;
-    for (let d = 0; d < shape.length; d++) offset += (x.lo[d] - fp.lo[d]) * strides[d];
-    const counts = x.hi.map((h, d) => h - x.lo[d]);
-    out.push({
-      peer: s.peer, offset, counts, strides, elements: boxElements(counts, dof),
-      contiguous: isContiguous(counts, shape), dense: denseStrides(counts, dof), buf: null,
-    });
+    const x0 = intersect(s.box, fp);
+    if (x0 === null) continue;
+    const x = columns === null ? x0 : withColumns(x0, columns[0], columns[1]);
+    for (const b of bandsOf(x, dof, banded && !(columns !== null && fp.lo.length === 1))) {
+      let offset = 0;
+      for (let d = 0; d < shape.length; d++) offset += (b.lo[d] - foot.lo[d]) * strides[d];
+      const counts = b.hi.map((h, d) => h - b.lo[d]);
+      out.push({
+        peer: s.peer, offset, counts, strides, elements: boxElements(counts, dof),
+        contiguous: isContiguous(counts, shape), dense: denseStrides(counts, dof), buf: null, contract: null,
+        slabs: [b.lo[0] - foot.lo[0], b.hi[0] - foot.lo[0]],
+      });
+    }
   }
   return out;
 }

@@ -42,13 +42,15 @@ console.log('');
 const keys = Object.keys(runs[0].setups);
 console.log(markdownTable(['set-up, routes + weights (`coupling.connect`), 1+1 ranks', 'ms'], keys.map((k) => [k, fmt(med((r) => r.setups[k]))])));
 console.log('\nThe target is an exchange within 1.2× of a redistribution of the same size. A same-grid interface' +
-  ' (nearest, or conservative, whose weights are then exactly 1) moves the same bytes with no arithmetic and meets it.' +
-  ' A real interpolation adds 2 multiply-adds per point and dimension on the receiving rank, in a fixed order (separable' +
-  ' weights, last dimension first) so that results are bit-identical on any rank counts. The receiving rank makes one pass' +
-  ' over its target block, row by row: each source row is contracted along the last dimension once, into a small ring of' +
-  ' rows, and each target row combines the two (linear) or few (conservative) rows it reads; there is no intermediate field.' +
-  ' That arithmetic, not the messages, is the difference on one receiving rank (it runs after the whole block has arrived),' +
-  ' and it divides among the receiving ranks.' +
+  ' (nearest, or conservative, whose weights are then exactly 1) moves the same bytes with no arithmetic, in one message' +
+  ' straight into the target array, and meets it. A real interpolation adds 2 multiply-adds per point and dimension, in a' +
+  ' fixed order (separable weights, last dimension first) so that results are bit-identical on any rank counts. Here the' +
+  ' source rank weights the last dimension of its rows for the target\'s columns (the same expression the target would' +
+  ' evaluate) and sends them in bands of ~1 MiB as it computes them; the target combines pairs of rows of each band while' +
+  ' the next is in flight, straight into its array: the arithmetic is split between the two ranks and overlaps the copy.' +
+  ' What remains is the arithmetic itself: V8 on Node 20 runs each loop at ~30-40 instructions per point (it re-checks' +
+  ' the typed arrays at every element; the row kernel compiled per axis with its arrays as constants halves that), so' +
+  ' 10^6 points cost a few ms of each core against ~1 ms for copying 8 MB.' +
   ' The set-up computes 1-D weights per axis (O(n) per axis for a tensor grid) and one allgather of the blocks;' +
   ' the 1-D case of 10^6 points computes 10^6 weight pairs on the target rank, and most of its time is the first touch' +
   ' (page faults) of the 28 MB of fresh index and weight arrays and the 8 MB footprint, not the loop.');

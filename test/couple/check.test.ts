@@ -149,4 +149,34 @@ describe('weights', () => {
       }
     }
   });
+
+  it('gives the same bits when the sender weights the last dimension (contractRow) and the receiver maps the rest in bands', () => {
+    // what a contracting route does: rows of the raw footprint contracted along the last
+    // dimension for the target's columns, then the other dimensions mapped slab range by slab
+    // range (mapSlabs) against an identity last axis; compared with applyWeights on the raw footprint
+    const { contractRow, mapSlabs, mapTarget, identityAxis } = mapping;
+    type W = { ptr: Int32Array; idx: Int32Array; w: Float64Array; srcLo: number; srcHi: number; lo: number; hi: number };
+    const axis = (n: number, L: number) => ({ origin: L / n / 2, spacing: L / n, n });
+    let cases = 0;
+    for (const map of ['linear', 'conservative', 'nearest'] as const) {
+      for (const [src, dst, lo, T, dof] of [[[13, 9, 11], [5, 14, 3], [1, 2, 0], Float64Array, 2], [[17, 8], [40, 7], [1, 0], Float32Array, 1], [[30, 29], [26, 31], [3, 1], Float64Array, 1], [[30, 29], [26, 31], [0, 0], Float64Array, 3]] as const) {
+        const axes: W[] = dst.map((m, d) => axisWeights(map, axis(src[d], 1 + d), axis(m, 1 + d), lo[d], m));
+        const shape = axes.map((a) => a.srcHi - a.srcLo), n = shape.length, last = axes[n - 1];
+        const fp = new T(shape.reduce((p, x) => p * x, dof)).map((_, i) => Math.sin(i * 1.7) * 3 + i * 1e-3);
+        const want = Float64Array.from(applyWeights(fp, axes, dof, { stages: [] }) as ArrayLike<number>);
+        const rows = fp.length / (shape[n - 1] * dof), m = last.hi - last.lo;
+        const contracted = new Float64Array(rows * m * dof);
+        for (let r = 0; r < rows; r++) contractRow(fp, r * shape[n - 1] * dof, last, dof, contracted, r * m * dof);
+        const recv = [...axes.slice(0, n - 1), identityAxis(last.lo, last.hi)];
+        const scratch = { stages: [] }, out = mapTarget(recv, dof, scratch)!;
+        const m0 = axes[0].hi - axes[0].lo;
+        for (let j = 0; j < m0; j += 3) mapSlabs(contracted, recv, dof, scratch, out, j, Math.min(m0, j + 3));
+        let bad = 0;
+        for (let k = 0; k < want.length; k++) if (!Object.is(want[k], out[k])) bad++;
+        expect({ map, src, dof, bad, length: out.length }).toEqual({ map, src, dof, bad: 0, length: want.length });
+        cases++;
+      }
+    }
+    expect(cases).toBe(12);
+  });
 });

@@ -19,6 +19,8 @@ const cases: { name: string; a: G; b: G }[] = [
   { name: '1d', a: cells([1], [37]), b: cells([1], [50]) },
   { name: '2d', a: cells([1, 2], [41, 29]), b: cells([1, 2], [23, 58]) },
   { name: '3d', a: cells([1, 1, 0.5], [9, 12, 7]), b: cells([1, 1, 0.5], [14, 5, 10]) },
+  // big enough that messages go in several bands (route.ts BAND_ELEMENTS), mapped while later bands are in flight
+  { name: 'bands', a: cells([1, 1], [640, 480]), b: cells([1, 1], [600, 450]) },
 ];
 const linear = (x: number[]) => 0.75 + x.reduce((s, v, d) => s + (d + 1.5) * v, 0);
 const smooth = (x: number[]) => 2 + x.reduce((s, v, d) => s + Math.sin((d + 2) * v + 0.3) * (d + 1) * 0.25, 0) + x[0] * x[0];
