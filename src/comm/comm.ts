@@ -216,7 +216,7 @@ export class Comm {
     if (worldDest === PROC_NULL) return;
     const { bytes, encoding } = encode(value);
     if (this.transport.trySend(bytes, encoding, worldDest, tag, this.context)) return;
-    const tx = this.transport.isend(bytes, encoding, worldDest, tag, this.context, 0, true);
+    const tx = this.transport.isend(bytes, encoding, worldDest, tag, this.context);
     if (!tx.done) this.transport.block(() => tx.done, tx);
     if (tx.error) throw tx.error;
     // The message may have been copied into a queue at this rank (no buffer space at the

@@ -138,11 +138,9 @@ export interface Transport {
 
   /**
    * Starts sending `data` (bytes of an object or typed array) to world rank `dest`. Non-blocking;
-   * the caller keeps `data` unchanged and referenced until the request is done. `waitsNow`: the
-   * caller blocks on the request at once (a blocking send), so the transport may briefly wait
-   * for the receiver instead of copying a message it would buffer.
+   * the caller keeps `data` unchanged and referenced until the request is done.
    */
-  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number, signature?: number, waitsNow?: boolean): TransportRequest;
+  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number, signature?: number): TransportRequest;
 
   /**
    * Posts a receive. `into`, when given, receives the bytes (a TruncationError completes the

@@ -25,8 +25,7 @@ const SLOT_STRIDE = 64 + ((ENVELOPE_MAX + 63) & ~63);
  * Envelope kinds. Data (one credit each): EAGER (payload inside), PULL (a buffered message the
  * receiver pulls at once from the sender's copy), RTS (a large message, moved once a receive
  * matches). Control (no credit): CREDIT, BACKLOG, FIN; deadlock detection: PROBE, REPORT,
- * DEADLOCK (not counted as traffic: see deadlockProbe.ts); CTS (the receiver of a PULL that
- * asked for it has posted its receive: a blocking send may go straight from the deck's array).
+ * DEADLOCK (not counted as traffic: see deadlockProbe.ts).
  */
 export const EAGER = 1;
 export const PULL = 2;
@@ -37,9 +36,6 @@ export const FIN = 6;
 export const PROBE = 7;
 export const REPORT = 8;
 export const DEADLOCK = 9;
-export const CTS = 10;
-/** Bit of a PULL header's sequence word: the sender waits for a CTS (sequence numbers stay below 2^30). */
-export const CTS_WANTED = 0x40000000;
 
 /** Header words. */
 export const W_KIND = 0; // kind | encoding << 8

@@ -42,7 +42,7 @@ import { drainOutput } from './outputDrain.js';
 import { copyBytes, takePayload } from '../bytes.js';
 import type { MpiLibrary } from './library.js';
 import {
-  BACKLOG, CREDIT, CTS, CTS_WANTED, DEADLOCK, EAGER, EAGER_PAYLOAD, EnvelopeChannel, FIN, HEADER, PROBE, PULL, REPORT, RTS,
+  BACKLOG, CREDIT, DEADLOCK, EAGER, EAGER_PAYLOAD, EnvelopeChannel, FIN, HEADER, PROBE, PULL, REPORT, RTS,
   W_BEHIND, W_BYTES_HI, W_BYTES_LO, W_CONTEXT, W_CREDITS, W_KIND, W_SEQ, W_SIGNATURE, W_TAG, type HeaderFields, type RecvSlot,
 } from './envelope.js';
 import { BulkTransfers, Req } from './bulk.js';
@@ -62,34 +62,6 @@ const SPIN_DEDICATED = 20000;
 const SPIN_SHARED = 64;
 
 const STALL = -2;
-
-/**
- * A blocking PULL send waits for the receiver's CTS at most this long plus the time a copy would
- * take (SIMDECK_SEND_WAIT_US sets it, in microseconds).
- */
-const POSTING_WAIT_MS = 0.005;
-/** Copy speed assumed for that (4 GB/s, in bytes per ms: below what this VM's memcpy does). */
-const COPY_BYTES_PER_MS = 4e6;
-/** After a CTS came too late, this many blocking PULL sends to that rank copy at once. */
-const COPY_FIRST_AFTER_MISS = 4;
-
-/** The CTS wait of blocking PULL sends, in ms, from SIMDECK_SEND_WAIT_US (µs). Throws ArgumentError for a value that is not a number ≥ 0. */
-function postingWait(value: string | undefined): number {
-  if (value === undefined || value === '') return POSTING_WAIT_MS;
-  const us = Number(value);
-  if (!Number.isFinite(us) || us < 0) throw new ArgumentError(`SIMDECK_SEND_WAIT_US must be a number of microseconds >= 0, not '${value}'`);
-  return us / 1000;
-}
-
-/** A blocking PULL send waiting for its receiver's CTS. */
-interface PendingPull {
-  req: Req;
-  /** The deck's bytes (not copied). */
-  data: Uint8Array;
-  seq: number;
-  /** performance.now() after which it copies instead. */
-  deadline: number;
-}
 
 /** Settings the runtime passes in. */
 export interface MpiTransportOptions {
@@ -173,11 +145,6 @@ export class MpiTransport implements Transport {
   private readonly pulling: Float64Array;
   /** Memory for the copies of PULL sends. */
   private readonly copies = new CopyPool();
-  /** Blocking PULL sends waiting for the receiver's CTS to go from the deck's array (see emitWhenPosted). */
-  private readonly posting: PendingPull[] = [];
-  /** Per destination: blocking PULL sends still to copy at once, after one whose CTS came too late. */
-  private readonly copyFirst: Int32Array;
-  private readonly postingWaitMs: number;
   // deadlock detection (deadlockProbe.ts)
   private readonly probe: DeadlockProbe;
   private dataSent = 0;
@@ -227,8 +194,6 @@ export class MpiTransport implements Transport {
     this.pairBytes = pairBufferBytes(n);
     this.eagerLimit = Math.max(EAGER_PAYLOAD, eagerLimit(n, this.pairBytes));
     this.pulling = new Float64Array(n);
-    this.copyFirst = new Int32Array(n);
-    this.postingWaitMs = postingWait(process.env.SIMDECK_SEND_WAIT_US);
     this.dataSentTo = new Int32Array(n);
     this.dataTakenFrom = new Int32Array(n);
     this.probe = new DeadlockProbe((r, wave) => this.sendEnvelope(PROBE, 0, r, wave, 0, 0, 0, 0, 0, null));
@@ -331,8 +296,6 @@ export class MpiTransport implements Transport {
         waits: i32[w + W_SIGNATURE] >>> 0, finished: i32[w + W_CONTEXT],
         text: new TextDecoder().decode(this.u8.subarray(w * 4 + HEADER, w * 4 + HEADER + i32[w + W_SEQ])),
       });
-    } else if (kind === CTS) {
-      this.posted(source, i32[w + W_TAG]);
     } else if (kind === DEADLOCK) {
       if (this.rank === this.coordinator()) this.verdicts++;
       else this.condemned = true;
@@ -365,7 +328,7 @@ export class MpiTransport implements Transport {
 
   // ---------------------------------------------------------------- sending
 
-  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number, signature = 0, waitsNow = false): TransportRequest {
+  isend(data: Uint8Array, encoding: Encoding, dest: number, tag: number, context: number, signature = 0): TransportRequest {
     const req = new Req('send', dest, context, tag, encoding, data);
     const bytes = data.byteLength;
     req.bytes = bytes;
@@ -385,8 +348,7 @@ export class MpiTransport implements Transport {
     const flow = this.flow;
     if (flow.open(dest)) {
       flow.spend(dest);
-      if (kind === PULL && waitsNow && this.mayWaitForReceiver(dest)) this.emitWhenPosted(req, data);
-      else this.emit(kind, req, data, 0, false);
+      this.emit(kind, req, data, 0, false);
       return req;
     }
     // No credit: wait in the queue (buffered messages copied while the pair's buffer has room, so the send completes now).
@@ -418,64 +380,7 @@ export class MpiTransport implements Transport {
       this.bulkTransfers.start(req, true, data, req.encoding, dest, seq);
       return;
     }
-    this.startPull(req, copied ? data : this.copies.copy(data), seq);
-  }
-
-  /**
-   * A blocking send of a buffered size (PULL) that may skip the copy: the header asks the
-   * receiver for a CTS once its receive for the payload is posted (it posts one for every PULL
-   * at once). If the CTS comes while the send still waits (the receiver is in a simdeck call),
-   * the payload goes straight from the deck's array; if not within about the time a copy takes,
-   * the send copies it and completes as a buffered send (expirePosting), and the late CTS is
-   * ignored. Either way exactly one MPI message carries the payload.
-   */
-  private emitWhenPosted(req: Req, data: Uint8Array): void {
-    const dest = req.peer;
-    const seq = this.nextSeq[dest];
-    this.nextSeq[dest] = (seq + 1) & this.seqMask;
-    this.sendEnvelope(PULL, req.encoding, dest, req.tag, req.context, req.signature, req.bytes, seq | CTS_WANTED, 0, null);
-    this.posting.push({ req, data, seq, deadline: performance.now() + this.postingWaitMs + req.bytes / COPY_BYTES_PER_MS });
-  }
-
-  /** Whether a blocking PULL send to `dest` may wait for its CTS (not while copying first after a miss). */
-  private mayWaitForReceiver(dest: number): boolean {
-    if (this.copyFirst[dest] === 0) return true;
-    this.copyFirst[dest]--;
-    return false;
-  }
-
-  /** A CTS from `source`: the blocking send waiting for it goes from the deck's array (none: it already sent a copy). */
-  private posted(source: number, seq: number): void {
-    const i = this.posting.findIndex((p) => p.req.peer === source && p.seq === seq);
-    if (i < 0) return;
-    const { req, data } = this.posting[i];
-    this.posting.splice(i, 1);
-    this.bulkTransfers.start(req, true, data, req.encoding, source, seq, false);
-  }
-
-  /** Blocking PULL sends whose CTS has not come in time (or whose receiver finished): copied and sent as buffered. True if any. */
-  private expirePosting(): boolean {
-    const now = performance.now();
-    let any = false;
-    for (let i = 0; i < this.posting.length; i++) {
-      const p = this.posting[i];
-      const dest = p.req.peer;
-      if (now < p.deadline && this.finished[dest] === 0) continue;
-      this.posting.splice(i--, 1);
-      any = true;
-      if (this.finished[dest] !== 0) { p.req.done = true; continue; } // as any send to a finished rank
-      this.copyFirst[dest] = COPY_FIRST_AFTER_MISS; // the receiver is busy: do not make the next sends wait for it
-      this.startPull(p.req, this.copies.copy(p.data), p.seq);
-    }
-    return any;
-  }
-
-  /**
-   * The payload of a PULL message from `copy` (this transport's own memory): `req` completes at
-   * once while the pair's buffer has room, else once the receiver has pulled it.
-   */
-  private startPull(req: Req, copy: Uint8Array, seq: number): void {
-    const dest = req.peer;
+    const copy = copied ? data : this.copies.copy(data);
     const carrier = new Req('send', dest, req.context, req.tag, req.encoding, copy);
     const bytes = req.bytes;
     const room = this.pulling[dest] + bytes <= this.pairBytes;
@@ -600,7 +505,7 @@ export class MpiTransport implements Transport {
         const u: Unexpected = {
           source, tag: i32[w + W_TAG], context: i32[w + W_CONTEXT], encoding: i32[w] >>> 8,
           bytes: lo + (i32[w + W_BYTES_HI] >>> 0) * 4294967296, signature: i32[w + W_SIGNATURE],
-          data: kind === EAGER ? this.u8.slice(start, start + lo) : null, seq: i32[w + W_SEQ] & ~CTS_WANTED, landing: null,
+          data: kind === EAGER ? this.u8.slice(start, start + lo) : null, seq: i32[w + W_SEQ], landing: null,
         };
         if (kind === PULL) {
           // Pull a buffered message at once (as a ring is drained on shared memory): the sender's copy is freed.
@@ -610,9 +515,6 @@ export class MpiTransport implements Transport {
           u.data = landing.data;
           u.landing = landing;
           this.bulkTransfers.start(landing, false, landing.data!, u.encoding, source, u.seq);
-          if ((i32[w + W_SEQ] & CTS_WANTED) !== 0 && this.finished[source] === 0 && !this.silent) {
-            this.sendEnvelope(CTS, 0, source, u.seq, 0, 0, 0, 0, 0, null);
-          }
         }
         this.match.unexpected.push(u);
       }
@@ -671,8 +573,7 @@ export class MpiTransport implements Transport {
   /** One round of progress; true when anything arrived or completed (only then can a waiter's condition change). */
   private pump(): boolean {
     const took = this.takeEnvelopes(null);
-    const expired = this.posting.length !== 0 && this.expirePosting();
-    return (this.bulkTransfers.active.length !== 0 && this.bulkTransfers.test()) || took || expired;
+    return (this.bulkTransfers.active.length !== 0 && this.bulkTransfers.test()) || took;
   }
 
   /**
