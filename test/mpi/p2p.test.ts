@@ -7,7 +7,7 @@ import { P2P_CHECKS } from '../decks/checks.js';
 import { expectChecks } from '../helpers/conformance.js';
 import { join } from 'node:path';
 import { root, type JobResult } from '../helpers/job.js';
-import { describeMpi, MPIS, runLauncher, runMpi } from './helpers.js';
+import { describeMpi, MPIS, runLauncher, runMpi, runMpiDeck } from './helpers.js';
 
 const deck = join(root, 'test', 'decks', 'p2p.ts');
 
@@ -29,6 +29,35 @@ for (const mpi of MPIS) {
     });
     it('passes under the bare MPI launcher (each rank runs `simdeck deck.ts`)', () => {
       expectAllChecks(runLauncher(mpi, [[3, deck, 'alpha', '--beta=2']]), 3, false);
+    });
+    it('a blocking send of a buffered size (64 KiB) returns at once and leaves the array to the deck, whether the receiver waits or is busy', () => {
+      // After every send the deck overwrites the array; at round 20 the receiver computes for
+      // 300 ms, and the send must not wait for it (the buffering rule).
+      const r = runMpiDeck(mpi, `import { world } from 'simdeck';
+const n = 8192;
+const rounds = 60;
+const a = new Float64Array(n);
+if (world.rank === 0) {
+  for (let k = 0; k < rounds; k++) {
+    for (let i = 0; i < n; i++) a[i] = k * n + i;
+    const t0 = performance.now();
+    world.send(a, 1, 5);
+    if (k === 20 && performance.now() - t0 > 250) throw new Error('the send waited for the busy receiver');
+    a.fill(-1);
+  }
+} else {
+  const into = new Float64Array(n);
+  for (let k = 0; k < rounds; k++) {
+    if (k === 20) { const t = Date.now() + 300; while (Date.now() < t); }
+    const got = k % 2 === 0 ? world.recv(0, 5) as Float64Array : (world.recvInto(into, 0, 5), into);
+    for (let i = 0; i < n; i++) if (got[i] !== k * n + i) throw new Error('round ' + k + ': element ' + i + ' is ' + got[i]);
+  }
+  console.log('received', rounds, 'intact');
+}
+`, 2);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('[1] received 60 intact');
     });
     it('moves a message larger than 2 GiB, as a value and into a buffer', () => {
       const r = runMpi(mpi, ['-n', '2', join(root, 'test', 'decks', 'huge.ts')], {}, 300_000);
