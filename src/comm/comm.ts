@@ -550,7 +550,8 @@ export class Comm {
     }
     const c = new Coll(this, 'allgatherv', -1, value.length);
     const native = this.natives();
-    if (native !== null && runNative(c, () => native.allgather(c, bytesOf(value), bytesOf(result)))) return result;
+    if (native !== null && value.byteLength * this.size >= (native.minBytes ?? 0) &&
+      runNative(c, () => native.allgather(c, bytesOf(value), bytesOf(result)))) return result;
     return run(c, coll.allgatherTyped(c, value, new Array<number>(this.size).fill(value.length), result)) as T;
   }
 
@@ -594,9 +595,10 @@ export class Comm {
     checkOperand(op, value, 'allreduce');
     const c = new Coll(this, 'allreduce', -1, lengthOf(value));
     const native = this.natives();
-    const nop = native === null ? null : nativeOp(op);
+    // Numbers and typed arrays (bytes; -1 for other values) with a built-in operator: the transport's allreduce.
+    const bytes = typeof value === 'number' ? 8 : typedCode(value) > 0 ? (value as unknown as TypedArray).byteLength : -1;
+    const nop = native === null || bytes < (native.minBytes ?? 0) ? null : nativeOp(op);
     if (nop !== null) {
-      // Numbers and typed arrays with a built-in operator: the transport's allreduce.
       if (typeof value === 'number') {
         const one = new Float64Array([value]);
         if (runNative(c, () => native!.allreduce(c, bytesOf(one), bytesOf(one), 9, nop))) return one[0] as T;
@@ -630,7 +632,7 @@ export class Comm {
     this.intraOnly('allreduceInto');
     const c = new Coll(this, 'allreduce', -1, value.length);
     const native = this.natives();
-    const nop = native === null ? null : nativeOp(op);
+    const nop = native === null || value.byteLength < (native.minBytes ?? 0) ? null : nativeOp(op);
     if (nop !== null) {
       const dst = result.length === value.length ? result : result.subarray(0, value.length) as TypedArray;
       if (runNative(c, () => native!.allreduce(c, bytesOf(value), bytesOf(dst), typedCode(value), nop))) return result;

@@ -95,6 +95,11 @@ export type NativeOp = 'SUM' | 'PROD' | 'MAX' | 'MIN';
  */
 export interface NativeCollectives {
   /**
+   * Optional: the smallest payload (bytes reduced, or gathered in all) allreduce and allgather
+   * take; smaller ones go straight to the message algorithms without asking.
+   */
+  readonly minBytes?: number;
+  /**
    * Records that this rank entered collective `call` (any collective, native or not), so that
    * native waits can tell a rank that called something else at that point. Non-blocking.
    */

@@ -96,6 +96,8 @@ export class MpiCollectives implements NativeCollectives {
     this.smallBlock = new Block(64, addr);
   }
 
+  readonly minBytes = NATIVE_MIN_BYTES;
+
   /** Nothing to record: the checks travel with the calls. */
   announce(call: CollectiveCall): void {
     void call;
