@@ -13,7 +13,6 @@ import { readKindAndStep, type StorageOptions } from './dumpFile.js';
 import { OutputStateError, errorFromReport, reportOf, type IoErrorReport } from './errors.js';
 import { HelperOutput } from './helperOutput.js';
 import { serveWorkers } from './helperService.js';
-import { batchScheduling } from '../system/libc.js';
 import { loadHdf5 } from './hdf5.js';
 import { takeLock } from './lock.js';
 import { checkOptions, type CheckedOptions, type OutputOptions } from './options.js';
@@ -65,10 +64,6 @@ export async function startOutput(comm: Comm, options: OutputOptions): Promise<O
   const workerComm = comm.slice(0, workers);
   if (workerComm === null) {
     const helper = comm.rank - workers;
-    // A helper woken by a worker's message must not take the core from that worker while it is
-    // still inside write(): SCHED_BATCH (same share of the cores, no preemption on wake-up),
-    // for this thread and the writing thread it starts (threads inherit the policy).
-    batchScheduling();
     // the writing thread loads HDF5 while this thread already takes the workers' blocks
     const link = new WriterLink({ dir: o.dir, storage: storageOf(o), archive: o.archive, first: helper === 0 });
     try {

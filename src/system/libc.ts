@@ -212,7 +212,6 @@ export function parentPid(): number {
 }
 
 const CLOCK_THREAD_CPUTIME_ID = 3;
-const SCHED_BATCH = 3;
 const SCHED_IDLE = 5;
 let threadCalls: { clock: (id: number, ts: BigInt64Array) => number; sched: (pid: number, policy: number, param: Int32Array) => number } | null | undefined;
 
@@ -252,16 +251,6 @@ export function threadCpuMs(): number | null {
  */
 export function idleScheduling(): boolean {
   return schedule(SCHED_IDLE);
-}
-
-/**
- * Moves the calling thread to SCHED_BATCH: the same fair share of the cores, but a wake-up of
- * this thread does not preempt the thread running on the core (an io helper woken by a
- * worker's message lets the worker finish its call first). Returns whether the kernel
- * accepted. Never throws.
- */
-export function batchScheduling(): boolean {
-  return schedule(SCHED_BATCH);
 }
 
 /** sched_setscheduler of the calling thread (static priority 0). */
