@@ -23,7 +23,7 @@ const us = (res, name, path) => res?.results.find((x) => x.name === name && (pat
 buildPeers();
 const loadAtStart = loadavg()[0];
 const load = watchOthersLoad();
-const FLOORED = ['barrier', 'bcast_8B', 'allreduce_8B'];
+const FLOORED = ['barrier', 'allreduce_8B'];
 for (const n of [2, 4]) {
   const sd = simdeck(n, [...NAMES, ...OBJECTS]);
   const msg = simdeck(n, [...NAMES, ...OBJECTS], { SIMDECK_NATIVE_COLLECTIVES: '0' });

@@ -7,20 +7,23 @@
  *               arrivals' tags and signatures; GEN (rounds released so far, the word sleepers
  *               wait on); SLEEPERS
  *   rank slots  per local rank: SEQ/SIG (the collective it entered last, SEQ + 1, and the last
- *               8 of them by number, for mismatch checks), STAMP (last round it published data
- *               in + 1), per round % K: round tag, signature, length (-1: too large),
- *               encoding; then K data buffers of AREA_DATA_BYTES
+ *               8 of them by number, for mismatch checks), a spare word, per round % K: round
+ *               tag, signature, length (-1: too large), encoding; then K data buffers of
+ *               AREA_DATA_BYTES
  *
  * Every native collective is one *round*, numbered alike on every rank. In round g a rank
  * writes its contribution to its data buffer g % K, counts itself in ARRIVE[g % K], and the last
  * to arrive resets that counter and releases the round (GEN = g + 1) with one futex wake for
  * every sleeper; it also checks that the sums of the arrivals' tags and signatures are p times
  * its own (every rank made this very call). Barrier, allreduce and allgather wait for the release and then read every
- * slot (each rank combines in rank order, so all get the same bits). Bcast's root does not
- * wait: it stamps its slot and leaves; the others wait for the stamp, copy, then count
- * themselves in. Buffers rotate, and a rank writes round g only once round g - K + 1 is
- * released (everyone has read round g - K, whose buffer it reuses), so no rank overwrites what
- * another still reads, and a bcast root may run K - 1 rounds ahead of the slowest reader.
+ * slot (each rank combines in rank order, so all get the same bits). Buffers rotate, and a
+ * rank writes round g only once round g - K + 1 is released (everyone has read round g - K,
+ * whose buffer it reuses), so no rank overwrites what another still reads.
+ *
+ * Broadcasts are not here: measured side by side (docs/benchmarks.md, collectives), a bcast
+ * through the area, whose root stamps its slot and wakes the readers, took 1.4 µs on 2 ranks
+ * and 33 µs on 4 ranks of 2 cores against 0.7 and 4.7 µs for the message algorithm, whose
+ * root sends and goes on; so bcast and bcastInto use messages.
  *
  * Waiting: a bounded spin (long with a core per rank, short when oversubscribed), then sleeping
  * on the awaited word and on the rank's doorbell together (futex_waitv), so point-to-point
@@ -28,8 +31,8 @@
  * the SEQ/SIG of the others for proof that they called something else. The rank counts as
  * blocked for the launcher's deadlock watch while it sleeps, as in ShmTransport.block.
  */
-import { DeadlockError, MessageTypeError, TruncationError } from '../../errors.js';
-import { compatibleEncodings, encodingName, TYPED_ARRAY_CLASSES } from '../encoding.js';
+import { DeadlockError } from '../../errors.js';
+import { TYPED_ARRAY_CLASSES } from '../encoding.js';
 import type { CollectiveCall, NativeCollectives, NativeOp } from '../transport.js';
 import { futexWait2, futexWakeAll } from '../../system/libc.js';
 import {
@@ -54,7 +57,7 @@ const STATE = 0, KEY_CTX = 1, KEY_MIN = 2, KEY_SIZE = 3, ARRIVE = 16, TAG_SUM = 
 /** Rounds whose data buffers, counters and sums are in use at once (indexed by round % K). */
 const K = AREA_BUFFERS;
 /** Int32 offsets inside a rank slot (ROUND_TAG .. ENC: K words each). */
-const SEQ = 0, SIG = 1, STAMP = 2, ROUND_TAG = 4, ROUND_SIG = 8, LEN = 12, ENC = 16, HISTORY = 20;
+const SEQ = 0, SIG = 1, ROUND_TAG = 4, ROUND_SIG = 8, LEN = 12, ENC = 16, HISTORY = 20;
 /** Collectives remembered per rank (pairs of SEQ + 1, SIG from HISTORY on). */
 const HISTORY_CALLS = 8;
 /** A rank that sees another disagree leaves the report to the lower-ranked one this long. */
@@ -198,45 +201,6 @@ export class CollectiveArea implements NativeCollectives {
   barrier(call: CollectiveCall): void {
     this.allRound(call, null, 0);
     this.checkRound(call);
-  }
-
-  bcast(call: CollectiveCall, root: number, data: Uint8Array | null, encoding: number, into: Uint8Array | null): { bytes: Uint8Array; encoding: number } | null {
-    // Non-roots write nothing to the area, so they need not wait for the previous round.
-    const g = this.rank === root ? this.enter(call) : this.round++;
-    const half = g % K;
-    const i32 = this.i32;
-    const rootSlot = this.slots[root];
-    if (this.rank === root) {
-      this.publish(call, g, data, encoding);
-      Atomics.store(i32, this.mine + STAMP, g + 1);
-      this.wake(this.addressOf(this.mine + STAMP));
-      this.arrive(call, g);
-      return data !== null && data.byteLength <= AREA_DATA_BYTES ? { bytes: data, encoding } : null;
-    }
-    const stamp = rootSlot + STAMP;
-    this.waitFor(call, stamp, () => Atomics.load(i32, stamp) > g);
-    const tag = i32[rootSlot + ROUND_TAG + half];
-    const sig = i32[rootSlot + ROUND_SIG + half];
-    const length = i32[rootSlot + LEN + half];
-    const enc = i32[rootSlot + ENC + half];
-    let out: Uint8Array | null = null;
-    let error: Error | null = null;
-    if (tag !== call.tag || sig !== call.sig) error = call.mismatch(root, tag, sig);
-    else if (length >= 0) {
-      const at = (rootSlot + (AREA_SLOT_CTRL >> 2)) * 4 + half * AREA_DATA_BYTES;
-      if (into === null) out = this.u8.slice(at, at + length);
-      else if (encoding >= 0 && !compatibleEncodings(enc, encoding)) {
-        error = new MessageTypeError(`bcast: root sends ${encodingName(enc)} but this rank's buffer is ${encodingName(encoding)}; use the same type on every rank`);
-      } else if (length > into.byteLength) {
-        error = new TruncationError(`bcast: root sends ${length} bytes but this rank's buffer holds ${into.byteLength}; pass a buffer as large as root's`);
-      } else {
-        into.set(this.u8.subarray(at, at + length));
-        out = into.subarray(0, length);
-      }
-    }
-    this.arrive(call, g); // done reading root's half
-    if (error !== null) throw error;
-    return out === null ? null : { bytes: out, encoding: enc };
   }
 
   allreduce(call: CollectiveCall, send: Uint8Array, recv: Uint8Array, encoding: number, op: NativeOp): boolean {

@@ -1,7 +1,7 @@
 // The floor under simdeck's shared-memory collectives: the transport's collective area called
 // directly (world.natives(): the same atomics, buffers and futex waits, without the Comm layer,
 // its argument checks, mismatch bookkeeping or encoding), timed as decks/collectives.ts times
-// the public calls. Prints one JSON line on rank 0.
+// the public calls (bcast has no native form: it uses messages). Prints one JSON line on rank 0.
 import { world, Op } from 'simdeck';
 
 const native = world.natives();
@@ -12,7 +12,6 @@ const d8 = new Float64Array([world.rank]), out8 = new Float64Array(1);
 const b8 = new Uint8Array(d8.buffer), o8 = new Uint8Array(out8.buffer);
 const ops: Record<string, () => void> = {
   barrier: () => { call.tag = tag++; native.barrier(call); },
-  bcast_8B: () => { call.tag = tag++; native.bcast(call, 0, world.rank === 0 ? b8 : null, 9, world.rank === 0 ? null : b8); },
   allreduce_8B: () => { call.tag = tag++; native.allreduce(call, b8, o8, 9, 'SUM'); },
 };
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
