@@ -408,12 +408,6 @@ export class Comm {
     this.checkRoot(root, 'bcast');
     if (this.rank === root) checkSendable(value, 'bcast');
     const c = new Coll(this, 'bcast', root, -1);
-    const native = this.natives();
-    if (native?.bcast !== undefined) {
-      const e = this.rank === root ? encode(value) : null;
-      const got = runNative(c, () => native.bcast!(c, root, e === null ? null : e.bytes, e === null ? 0 : e.encoding, null));
-      if (got !== null) return this.rank === root ? value : decode(got.bytes, got.encoding) as T;
-    }
     return run(c, coll.bcast(c, value, root)) as T;
   }
 
@@ -430,12 +424,6 @@ export class Comm {
     checkTyped(buffer, 'bcastInto');
     this.checkRoot(root, 'bcastInto');
     const c = new Coll(this, 'bcast', root, -1);
-    const native = this.natives();
-    if (native?.bcast !== undefined) {
-      const mine = bytesOf(buffer);
-      const root_ = this.rank === root;
-      if (runNative(c, () => native.bcast!(c, root, root_ ? mine : null, typedCode(buffer), root_ ? null : mine)) !== null) return buffer;
-    }
     return run(c, coll.bcastInto(c, buffer, root)) as T;
   }
 

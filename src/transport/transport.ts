@@ -118,13 +118,6 @@ export interface NativeCollectives {
   /** Optional barrier; without it barriers go by messages (on MPI they are faster that way). */
   barrier?(call: CollectiveCall): void;
   /**
-   * Broadcast of root's bytes (`data`, `encoding` on root). Non-roots receive into `into` when
-   * given (a TruncationError when root's bytes do not fit, MessageTypeError for another
-   * element type), else into fresh bytes. Returns the bytes and encoding, or null: too large
-   * for the native path (every rank then returns null).
-   */
-  bcast?(call: CollectiveCall, root: number, data: Uint8Array | null, encoding: number, into: Uint8Array | null): { bytes: Uint8Array; encoding: number } | null;
-  /**
    * Allreduce of a typed array's bytes (`encoding` 1..12) with a built-in operator, combined in
    * rank order, into `recv` (may be `send`'s memory). False: not taken natively.
    */
