@@ -1,7 +1,7 @@
 /**
  * The few libc calls simdeck needs, bound through koffi: POSIX shared memory, the futex system
- * call, single-copy reads from another process (process_vm_readv), prctl, madvise and the
- * address of a typed array's bytes. Used by the shared-memory transport, the launcher, rank
+ * call, single-copy reads from another process (process_vm_readv), prctl, madvise, a thread's
+ * CPU clock and scheduling policy, and the address of a typed array's bytes. Used by the shared-memory transport, the launcher, rank
  * start-up, the farm's children and io's buffers. It imports nothing of simdeck, so a thread
  * that must never join the job (io's writing thread) may use it.
  *
@@ -47,6 +47,8 @@ interface Bindings {
   addressOf: (dst: ArrayBufferView, src: ArrayBufferView, n: number) => number | bigint;
   madvise: (addr: number, len: number, advice: number) => number;
   getppid: () => number;
+  clock_gettime: (id: number, ts: BigInt64Array) => number;
+  sched_setscheduler: (pid: number, policy: number, param: Int32Array) => number;
 }
 
 let bound: Bindings | null = null;
@@ -72,6 +74,8 @@ function libc(): Bindings {
     addressOf: lib.func('uintptr_t memmove(void *dst, void *src, size_t n)'),
     madvise: lib.func('int madvise(uintptr_t addr, size_t len, int advice)'),
     getppid: lib.func('int getppid()'),
+    clock_gettime: lib.func('int clock_gettime(int clockid, _Out_ int64_t *ts)'),
+    sched_setscheduler: lib.func('int sched_setscheduler(int pid, int policy, const int *param)'),
   };
   return bound;
 }
@@ -213,22 +217,14 @@ export function parentPid(): number {
 
 const CLOCK_THREAD_CPUTIME_ID = 3;
 const SCHED_IDLE = 5;
-let threadCalls: { clock: (id: number, ts: BigInt64Array) => number; sched: (pid: number, policy: number, param: Int32Array) => number } | null | undefined;
 
-function threadLibc() {
-  if (threadCalls === undefined) {
-    try {
-      if (process.platform !== 'linux') throw new Error('not Linux');
-      const lib = koffi.load('libc.so.6');
-      threadCalls = {
-        clock: lib.func('int clock_gettime(int clockid, _Out_ int64_t *ts)'),
-        sched: lib.func('int sched_setscheduler(int pid, int policy, const int *param)'),
-      };
-    } catch {
-      threadCalls = null;
-    }
+/** The bindings, or null where libc cannot be bound (for the calls that never throw). */
+function libcOrNull(): Bindings | null {
+  try {
+    return libc();
+  } catch {
+    return null;
   }
-  return threadCalls;
 }
 
 /**
@@ -237,10 +233,10 @@ function threadLibc() {
  * scheduler tick, 4 ms here). Null where it cannot be read (not Linux). Never throws.
  */
 export function threadCpuMs(): number | null {
-  const c = threadLibc();
+  const c = libcOrNull();
   if (c === null) return null;
   const ts = new BigInt64Array(2);
-  if (c.clock(CLOCK_THREAD_CPUTIME_ID, ts) !== 0) return null;
+  if (c.clock_gettime(CLOCK_THREAD_CPUTIME_ID, ts) !== 0) return null;
   return Number(ts[0]) * 1e3 + Number(ts[1]) / 1e6;
 }
 
@@ -250,11 +246,6 @@ export function threadCpuMs(): number | null {
  * `nice -n 19 simdeck run`). Returns whether the kernel accepted. Never throws.
  */
 export function idleScheduling(): boolean {
-  return schedule(SCHED_IDLE);
-}
-
-/** sched_setscheduler of the calling thread (static priority 0). */
-function schedule(policy: number): boolean {
-  const c = threadLibc();
-  return c !== null && c.sched(0, policy, new Int32Array(1)) === 0;
+  const c = libcOrNull();
+  return c !== null && c.sched_setscheduler(0, SCHED_IDLE, new Int32Array(1)) === 0;
 }
