@@ -85,9 +85,10 @@ export class HelperOutput extends Output {
     this.takeReplies();
     // SEND_DEPTH send buffers per field, made now (ones already made count)
     const sizes = fields.map(([, a]) => blockElements(a.grid.size, a.grid.dof));
-    this.allow(fields.map(([, a], i) => shapeKey(a.data, sizes[i])), true);
+    const keys = fields.map(([, a], i) => shapeKey(a.data, sizes[i]));
+    this.allow(keys, true);
     fields.forEach(([, a], i) => {
-      while ((this.made.get(shapeKey(a.data, sizes[i])) ?? 0) < this.allowed.get(shapeKey(a.data, sizes[i]))!) this.make(a.data, sizes[i]);
+      while ((this.made.get(keys[i]) ?? 0) < this.allowed.get(keys[i])!) this.make(a.data, sizes[i]);
     });
     const blocks = fields.map(([n, a]) => headerOf(n, a));
     for (let h = 0; h < this.helpers; h++) this.channel.send({ kind: 'prepare', blocks } satisfies ToHelper, this.comm.size + h, TAG.CONTROL);
