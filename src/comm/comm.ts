@@ -262,7 +262,7 @@ export class Comm {
       return status;
     }
     const tx = this.transport.irecv(worldSource, tag, this.context, into, expect);
-    if (!tx.done) this.transport.block(() => tx.done, tx);
+    if (!tx.done) this.transport.block(() => tx.done, tx, true);
     if (tx.error) throw tx.error;
     this.fill(status, tx);
     return status;

@@ -187,9 +187,12 @@ export interface Transport {
    * rank waiting here counts as waiting for messages, so when every rank waits here with nothing
    * in flight the job is ended as deadlocked (status {@link EXIT_STATUS_DEADLOCK}). Waits for
    * anything else (a file, a child process) must not go through block().
+   * `sole`: `isDone` holds exactly when `request` (a receive) completes, so this rank stays in
+   * this wait until a message from the request's source arrives; a transport may tell that
+   * source so (MPI: a receive hint, which lets its next buffered send skip the copy).
    * Throws JobAbortedError when the job is torn down.
    */
-  block(isDone: () => boolean, request: TransportRequest | null): void;
+  block(isDone: () => boolean, request: TransportRequest | null, sole?: boolean): void;
 
   /** Sets a description (its toString() is used) of the current collective or compound call, for hang diagnosis. */
   setActivity(describe: { toString(): string } | null): void;

@@ -59,6 +59,49 @@ if (world.rank === 0) {
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('[1] received 60 intact');
     });
+    it('a buffered-size send to a receiver already waiting for it goes from the array (receive hint), arrives intact, and a stale hint never makes a send wait', () => {
+      // Phase 1, one way: before even rounds the sender pauses 1 ms, so the receiver waits in
+      // recvInto and has hinted: the send goes straight from the array and the deck overwrites
+      // it after send returns. At rounds 5, 15, ... the receiver computes 300 ms first: its last
+      // hint is stale and the send must return at once. Phase 2: a tight ping-pong that
+      // receives into the array it sends from.
+      const r = runMpiDeck(mpi, `import { world } from 'simdeck';
+const n = 8192, rounds = 40;
+const a = new Float64Array(n);
+const check = (k: number, got: Float64Array) => { for (let i = 0; i < n; i++) if (got[i] !== k * n + i) throw new Error('round ' + k + ': element ' + i + ' is ' + got[i]); };
+if (world.rank === 0) {
+  for (let k = 0; k < rounds; k++) {
+    for (let i = 0; i < n; i++) a[i] = k * n + i;
+    if (k % 2 === 0) { const t = performance.now() + 1; while (performance.now() < t); }
+    const t0 = performance.now();
+    world.send(a, 1, 5);
+    if (k % 10 === 5 && performance.now() - t0 > 250) throw new Error('round ' + k + ': the send waited for the busy receiver');
+    a.fill(-1);
+  }
+} else {
+  for (let k = 0; k < rounds; k++) {
+    if (k % 10 === 5) { const t = Date.now() + 300; while (Date.now() < t); }
+    world.recvInto(a, 0, 5);
+    check(k, a);
+  }
+}
+for (let k = 0; k < 200; k++) {
+  if ((k & 1) === world.rank) {
+    for (let i = 0; i < n; i++) a[i] = k * n + i;
+    world.send(a, 1 - world.rank, 6);
+    a.fill(-1);
+  } else {
+    world.recvInto(a, 1 - world.rank, 6);
+    check(k, a);
+  }
+}
+console.log('intact');
+`, 2);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('[0] intact');
+      expect(r.stdout).toContain('[1] intact');
+    });
     it('moves a message larger than 2 GiB, as a value and into a buffer', () => {
       const r = runMpi(mpi, ['-n', '2', join(root, 'test', 'decks', 'huge.ts')], {}, 300_000);
       expect(r.stderr).toBe('');

@@ -25,7 +25,7 @@ const SLOT_STRIDE = 64 + ((ENVELOPE_MAX + 63) & ~63);
  * Envelope kinds. Data (one credit each): EAGER (payload inside), PULL (a buffered message the
  * receiver pulls at once from the sender's copy), RTS (a large message, moved once a receive
  * matches). Control (no credit): CREDIT, BACKLOG, FIN; deadlock detection: PROBE, REPORT,
- * DEADLOCK (not counted as traffic: see deadlockProbe.ts).
+ * DEADLOCK, and the receive HINT (not counted as traffic: see deadlockProbe.ts).
  */
 export const EAGER = 1;
 export const PULL = 2;
@@ -36,6 +36,11 @@ export const FIN = 6;
 export const PROBE = 7;
 export const REPORT = 8;
 export const DEADLOCK = 9;
+/**
+ * A receive hint (control, not traffic): the sender waits in a receive from the envelope's
+ * receiver, having taken W_CONTEXT envelopes from it; see MpiTransport.block.
+ */
+export const HINT = 10;
 
 /** Header words. */
 export const W_KIND = 0; // kind | encoding << 8

@@ -42,7 +42,7 @@ import { drainOutput } from './outputDrain.js';
 import { copyBytes, takePayload } from '../bytes.js';
 import type { MpiLibrary } from './library.js';
 import {
-  BACKLOG, CREDIT, DEADLOCK, EAGER, EAGER_PAYLOAD, EnvelopeChannel, FIN, HEADER, PROBE, PULL, REPORT, RTS,
+  BACKLOG, CREDIT, DEADLOCK, EAGER, EAGER_PAYLOAD, EnvelopeChannel, FIN, HEADER, HINT, PROBE, PULL, REPORT, RTS,
   W_BEHIND, W_BYTES_HI, W_BYTES_LO, W_CONTEXT, W_CREDITS, W_KIND, W_SEQ, W_SIGNATURE, W_TAG, type HeaderFields, type RecvSlot,
 } from './envelope.js';
 import { BulkTransfers, Req } from './bulk.js';
@@ -129,6 +129,15 @@ export class MpiTransport implements Transport {
   /** Envelopes sent to / taken from each rank (finalize drains until every envelope sent here is taken). */
   private readonly sentTo: Int32Array;
   private readonly takenFrom: Int32Array;
+  /** Message envelopes (EAGER, PULL, RTS) sent to / taken from each rank, for receive hints. */
+  private readonly messagesTo: Int32Array;
+  private readonly messagesFrom: Int32Array;
+  /**
+   * Receive hints (HINT envelopes): rank r waits in a receive from this rank, having taken
+   * hintTaken[r] messages from it; valid while messagesTo[r] still equals that (none in flight).
+   */
+  private readonly hintTaken: Int32Array;
+  private readonly hinted: Uint8Array;
   /** Set once finalize has made sure no rank needs credit any more: nothing is sent after that. */
   private silent = false;
   private readonly spinPolls: number;
@@ -190,6 +199,10 @@ export class MpiTransport implements Transport {
     this.finished = new Uint8Array(n);
     this.sentTo = new Int32Array(n);
     this.takenFrom = new Int32Array(n);
+    this.messagesTo = new Int32Array(n);
+    this.messagesFrom = new Int32Array(n);
+    this.hintTaken = new Int32Array(n);
+    this.hinted = new Uint8Array(n);
     this.spinPolls = opts.spin ? SPIN_DEDICATED : SPIN_SHARED;
     this.pairBytes = pairBufferBytes(n);
     this.eagerLimit = Math.max(EAGER_PAYLOAD, eagerLimit(n, this.pairBytes));
@@ -261,6 +274,7 @@ export class MpiTransport implements Transport {
     this.flow.returned[dest] = 0;
     this.envelopes.send(dest, h, payload);
     this.sentTo[dest]++;
+    if (kind <= RTS) this.messagesTo[dest]++;
     if (kind < PROBE && this.finished[dest] === 0) { this.dataSent = (this.dataSent + 1) | 0; this.dataSentTo[dest]++; }
   }
 
@@ -279,6 +293,7 @@ export class MpiTransport implements Transport {
     this.takenFrom[source]++;
     if (kind < PROBE && this.finished[source] === 0) { this.dataTaken = (this.dataTaken + 1) | 0; this.dataTakenFrom[source]++; }
     if (kind <= RTS) {
+      this.messagesFrom[source]++;
       this.flow.returned[source]++;
       const ctx = i32[w + W_CONTEXT];
       if (i32[w + W_BEHIND] > 0) this.match.owe(source, ctx);
@@ -296,6 +311,9 @@ export class MpiTransport implements Transport {
         waits: i32[w + W_SIGNATURE] >>> 0, finished: i32[w + W_CONTEXT],
         text: new TextDecoder().decode(this.u8.subarray(w * 4 + HEADER, w * 4 + HEADER + i32[w + W_SEQ])),
       });
+    } else if (kind === HINT) {
+      this.hintTaken[source] = i32[w + W_CONTEXT];
+      this.hinted[source] = 1;
     } else if (kind === DEADLOCK) {
       if (this.rank === this.coordinator()) this.verdicts++;
       else this.condemned = true;
@@ -348,7 +366,10 @@ export class MpiTransport implements Transport {
     const flow = this.flow;
     if (flow.open(dest)) {
       flow.spend(dest);
-      this.emit(kind, req, data, 0, false);
+      // the receiver waits in a receive from this rank with nothing of ours in flight: it stays
+      // in that wait (pulling at once) until our next message, so a buffered send need not copy
+      const direct = kind === PULL && this.hintFrom(dest);
+      this.emit(kind, req, data, 0, false, direct);
       return req;
     }
     // No credit: wait in the queue (buffered messages copied while the pair's buffer has room, so the send completes now).
@@ -364,9 +385,10 @@ export class MpiTransport implements Transport {
    * from a copy (`copied`: `data` is one already), the send complete at once while the pair's
    * buffer has room, else when the receiver has pulled it; or an RTS header and the payload
    * with MPI_Issend, complete once the matching receive has started (whatever MPI's own eager
-   * limit), as on every transport.
+   * limit), as on every transport. `direct`: a PULL sent straight from `data`, complete once
+   * pulled, for a receiver known to wait for it (a receive hint).
    */
-  private emit(kind: number, req: Req, data: Uint8Array, behind: number, copied: boolean): void {
+  private emit(kind: number, req: Req, data: Uint8Array, behind: number, copied: boolean, direct = false): void {
     const dest = req.peer;
     if (kind === EAGER) {
       this.sendEnvelope(EAGER, req.encoding, dest, req.tag, req.context, req.signature, req.bytes, 0, behind, data);
@@ -380,7 +402,7 @@ export class MpiTransport implements Transport {
       this.bulkTransfers.start(req, true, data, req.encoding, dest, seq);
       return;
     }
-    const copy = copied ? data : this.copies.copy(data);
+    const copy = copied || direct ? data : this.copies.copy(data);
     const carrier = new Req('send', dest, req.context, req.tag, req.encoding, copy);
     const bytes = req.bytes;
     const room = this.pulling[dest] + bytes <= this.pairBytes;
@@ -388,10 +410,10 @@ export class MpiTransport implements Transport {
     carrier.then = () => {
       this.pulling[dest] -= bytes;
       if (carrier.error !== null) req.error ??= carrier.error;
-      else if (this.finished[dest] === 0) this.copies.give(copy); // an abandoned send's copy may still be read by MPI
+      else if (this.finished[dest] === 0 && !direct) this.copies.give(copy); // an abandoned send's copy may still be read by MPI
       req.done = true;
     };
-    if (room) req.done = true;
+    if (room && !direct) req.done = true;
     this.bulkTransfers.start(carrier, true, carrier.data!, req.encoding, dest, seq, false);
   }
 
@@ -414,9 +436,14 @@ export class MpiTransport implements Transport {
     if (source < 0 || source === this.rank || this.match.unexpected.length !== 0 || this.match.posted.length !== 0 ||
       this.bulkTransfers.active.length !== 0 || this.flow.backlogged !== 0) return null;
     const i32 = this.i32;
+    // a receive that may take a buffered message tells its source once it finds nothing yet
+    let hint = into !== null && into.byteLength > EAGER_PAYLOAD && this.opts.spin;
     for (let polls = this.spinPolls; polls > 0; polls--) {
       const s = this.envelopes.testHead();
-      if (s === null) continue;
+      if (s === null) {
+        if (hint) { hint = false; this.sendControl(HINT, source, this.messagesFrom[source]); }
+        continue;
+      }
       const w = s.at >> 2;
       const word = i32[w];
       const from = i32[s.sourceIdx];
@@ -582,9 +609,33 @@ export class MpiTransport implements Transport {
    * the collective-mismatch scan, which should see time pass rather than count polls).
    * Before returning, waits until no message of this rank still waits for credit (see settle).
    */
-  block(isDone: () => boolean, request: TransportRequest | null): void {
-    if (!isDone()) this.poll(isDone, request);
+  block(isDone: () => boolean, request: TransportRequest | null, sole = false): void {
+    if (!isDone()) {
+      if (sole && this.opts.spin) this.hint(request);
+      this.poll(isDone, request);
+    }
     if (this.flow.starved.size !== 0) this.settle();
+  }
+
+  /**
+   * Tells the source of `request` (a receive into a buffer that can take a buffered message)
+   * that this rank waits for it: its next buffered send, if nothing else of its reaches us
+   * first, goes straight from the deck's array instead of a copy (the send then waits to be
+   * pulled, which this rank does at once while it waits). Only with a core per rank: a
+   * sleeping receiver would make that send wait.
+   */
+  private hint(request: TransportRequest | null): void {
+    // only a receive no message has matched yet: it then waits for the source's next ones
+    if (!(request instanceof Req) || request.kind !== 'recv' || request.done || !this.match.posted.includes(request)) return;
+    const source = request.peer;
+    if (source < 0 || source === this.rank || request.data === null || request.data.byteLength <= EAGER_PAYLOAD) return;
+    this.sendControl(HINT, source, this.messagesFrom[source]);
+  }
+
+  /** Whether `dest` waits in a receive from this rank with no message of ours in flight; takes what has arrived first (one MPI_Test when nothing has). */
+  private hintFrom(dest: number): boolean {
+    if (this.hinted[dest] === 0 || this.hintTaken[dest] !== this.messagesTo[dest]) this.takeEnvelopes(null);
+    return this.hinted[dest] === 1 && this.hintTaken[dest] === this.messagesTo[dest];
   }
 
   private poll(isDone: () => boolean, request: TransportRequest | null): void {
