@@ -358,17 +358,18 @@ export class MpiTransport implements Transport {
       return req;
     }
     this.checkPeer(dest);
+    const kind = bytes <= EAGER_PAYLOAD ? EAGER : bytes <= this.eagerLimit ? PULL : RTS;
+    // the receiver waits in a receive from this rank with nothing of ours in flight: it stays
+    // in that wait (pulling at once) until our next message, so a buffered send need not copy
+    // (hintFrom may take what has arrived, a FIN included: check for a finished rank after it)
+    const direct = kind === PULL && this.hintFrom(dest);
     if (this.finished[dest] !== 0) {
       req.done = true;
       return req;
     }
-    const kind = bytes <= EAGER_PAYLOAD ? EAGER : bytes <= this.eagerLimit ? PULL : RTS;
     const flow = this.flow;
     if (flow.open(dest)) {
       flow.spend(dest);
-      // the receiver waits in a receive from this rank with nothing of ours in flight: it stays
-      // in that wait (pulling at once) until our next message, so a buffered send need not copy
-      const direct = kind === PULL && this.hintFrom(dest);
       this.emit(kind, req, data, 0, false, direct);
       return req;
     }
