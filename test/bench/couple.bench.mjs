@@ -37,6 +37,7 @@ console.log(markdownTable(['ms per step', 'interface exchange', 'Redistribution.
   row('nearest, same grid (weights all 1: a copy)', 'nearest'),
   row('conservative, same grid', 'conservative'),
   row('linear, grid shifted by half a spacing (4 source points per target point)', 'linear'),
+  row('linear, the same with the JavaScript kernels (SIMDECK_COUPLE_WASM=0)', 'linearJs'),
 ]));
 console.log('');
 const keys = Object.keys(runs[0].setups);

@@ -1,0 +1,103 @@
+;; The two hot loops of a linear coupling exchange, for WebAssembly (assembled by
+;; scripts/build-wasm.mjs into kernels.wasm.ts). Every address is a byte offset into the
+;; imported memory; f64 arrays are 8-byte aligned. Each point is w0*a + w1*b: two multiplies
+;; and one add, in that order, with no fused multiply-add (wasm has none, and f64x2 lanes are
+;; IEEE), so the results are the bits of the JavaScript kernels in mapping.ts.
+(module
+  (import "m" "mem" (memory 1))
+
+  ;; pairsRow(x, i0, i1, w0, w1, out, m): out[j] = w0[j]*x[i0[j]] + w1[j]*x[i1[j]] for j < m
+  ;; (x: f64 row, i0/i1: i32 element indices into it, w0/w1/out: f64). Two points per step
+  ;; as f64x2 (the x values gathered lane by lane), a scalar last point when m is odd.
+  (func (export "pairsRow") (param $x i32) (param $i0 i32) (param $i1 i32) (param $w0 i32) (param $w1 i32) (param $out i32) (param $m i32)
+    (local $j i32) (local $e i32) (local $a v128) (local $b v128)
+    (local.set $e (i32.and (local.get $m) (i32.const -2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $j) (local.get $e)))
+        (local.set $a
+          (v128.load64_lane 1
+            (i32.add (local.get $x) (i32.shl (i32.load offset=4 (i32.add (local.get $i0) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3)))
+            (v128.load64_zero
+              (i32.add (local.get $x) (i32.shl (i32.load (i32.add (local.get $i0) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))))
+        (local.set $b
+          (v128.load64_lane 1
+            (i32.add (local.get $x) (i32.shl (i32.load offset=4 (i32.add (local.get $i1) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3)))
+            (v128.load64_zero
+              (i32.add (local.get $x) (i32.shl (i32.load (i32.add (local.get $i1) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3)))
+          (f64x2.add
+            (f64x2.mul (v128.load (i32.add (local.get $w0) (i32.shl (local.get $j) (i32.const 3)))) (local.get $a))
+            (f64x2.mul (v128.load (i32.add (local.get $w1) (i32.shl (local.get $j) (i32.const 3)))) (local.get $b))))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $next)))
+    (if (i32.lt_u (local.get $j) (local.get $m))
+      (then
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3)))
+          (f64.add
+            (f64.mul (f64.load (i32.add (local.get $w0) (i32.shl (local.get $j) (i32.const 3))))
+              (f64.load (i32.add (local.get $x) (i32.shl (i32.load (i32.add (local.get $i0) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3)))))
+            (f64.mul (f64.load (i32.add (local.get $w1) (i32.shl (local.get $j) (i32.const 3))))
+              (f64.load (i32.add (local.get $x) (i32.shl (i32.load (i32.add (local.get $i1) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))))))))
+
+;; runRow(x, w0, w1, out, m): out[j] = w0[j]*x[j] + w1[j]*x[j + 1] for j < m: pairsRow when
+  ;; i0[j] = j and i1[j] = j + 1 (a target grid of the source's spacing, shifted), with no
+  ;; gather. Four points per step as two f64x2, then up to three scalar points.
+  (func (export "runRow") (param $x i32) (param $w0 i32) (param $w1 i32) (param $out i32) (param $m i32)
+    (local $q i32) (local $e i32)
+    (local.set $e (i32.shl (i32.and (local.get $m) (i32.const -4)) (i32.const 3)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $q) (local.get $e)))
+        (v128.store (i32.add (local.get $out) (local.get $q))
+          (f64x2.add
+            (f64x2.mul (v128.load (i32.add (local.get $w0) (local.get $q))) (v128.load (i32.add (local.get $x) (local.get $q))))
+            (f64x2.mul (v128.load (i32.add (local.get $w1) (local.get $q))) (v128.load offset=8 (i32.add (local.get $x) (local.get $q))))))
+        (v128.store offset=16 (i32.add (local.get $out) (local.get $q))
+          (f64x2.add
+            (f64x2.mul (v128.load offset=16 (i32.add (local.get $w0) (local.get $q))) (v128.load offset=16 (i32.add (local.get $x) (local.get $q))))
+            (f64x2.mul (v128.load offset=16 (i32.add (local.get $w1) (local.get $q))) (v128.load offset=24 (i32.add (local.get $x) (local.get $q))))))
+        (local.set $q (i32.add (local.get $q) (i32.const 32)))
+        (br $next)))
+    (local.set $e (i32.shl (local.get $m) (i32.const 3)))
+    (block $done1
+      (loop $next1
+        (br_if $done1 (i32.ge_u (local.get $q) (local.get $e)))
+        (f64.store (i32.add (local.get $out) (local.get $q))
+          (f64.add
+            (f64.mul (f64.load (i32.add (local.get $w0) (local.get $q))) (f64.load (i32.add (local.get $x) (local.get $q))))
+            (f64.mul (f64.load (i32.add (local.get $w1) (local.get $q))) (f64.load offset=8 (i32.add (local.get $x) (local.get $q))))))
+        (local.set $q (i32.add (local.get $q) (i32.const 8)))
+        (br $next1))))
+
+  ;; combine2(out, a, b, wa, wb, len): out[q] = wa*a[q] + wb*b[q] for q < len (f64 rows).
+  ;; Four points per step as two f64x2, then up to three scalar points.
+  (func (export "combine2") (param $out i32) (param $a i32) (param $b i32) (param $wa f64) (param $wb f64) (param $len i32)
+    (local $q i32) (local $e i32) (local $va v128) (local $vb v128)
+    (local.set $va (f64x2.splat (local.get $wa)))
+    (local.set $vb (f64x2.splat (local.get $wb)))
+    (local.set $e (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 3)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $q) (local.get $e)))
+        (v128.store (i32.add (local.get $out) (local.get $q))
+          (f64x2.add
+            (f64x2.mul (local.get $va) (v128.load (i32.add (local.get $a) (local.get $q))))
+            (f64x2.mul (local.get $vb) (v128.load (i32.add (local.get $b) (local.get $q))))))
+        (v128.store offset=16 (i32.add (local.get $out) (local.get $q))
+          (f64x2.add
+            (f64x2.mul (local.get $va) (v128.load offset=16 (i32.add (local.get $a) (local.get $q))))
+            (f64x2.mul (local.get $vb) (v128.load offset=16 (i32.add (local.get $b) (local.get $q))))))
+        (local.set $q (i32.add (local.get $q) (i32.const 32)))
+        (br $next)))
+    (local.set $e (i32.shl (local.get $len) (i32.const 3)))
+    (block $done1
+      (loop $next1
+        (br_if $done1 (i32.ge_u (local.get $q) (local.get $e)))
+        (f64.store (i32.add (local.get $out) (local.get $q))
+          (f64.add
+            (f64.mul (local.get $wa) (f64.load (i32.add (local.get $a) (local.get $q))))
+            (f64.mul (local.get $wb) (f64.load (i32.add (local.get $b) (local.get $q))))))
+        (local.set $q (i32.add (local.get $q) (i32.const 8)))
+        (br $next1))))
+)
