@@ -310,7 +310,7 @@ function segmentsOf(i0: Int32Array, i1: Int32Array, m: number): number[] {
  * buffer as wide as the widest footprint row, and each transfer's message buffer, all in one
  * arena. Returns the rows and, per entry of `axes`, its message buffer (a view of the arena;
  * null where the JavaScript kernel stays), or null when no transfer qualifies or the
- * kernels are not enabled. Local.
+ * kernels are not enabled or the arena cannot be had (WasmArena.tryOpen). Local.
  */
 export function wasmSender(axes: readonly (AxisWeights | null)[], elements: readonly number[], dof: number): { rows: WasmRows; bufs: (Float64Array | null)[] } | null {
   const ok = axes.map((a) => a !== null && a.pairs && dof === 1 && a.hi > a.lo);
@@ -327,7 +327,7 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
   });
   const rowAt = arena.reserve(8 * width);
   const bufAt = elements.map((n, k) => ok[k] ? arena.reserve(8 * n) : -1);
-  arena.open();
+  if (!arena.tryOpen()) return null;
   for (const [a, o] of at) {
     const m = a.hi - a.lo, p = pairsOf(a);
     arena.i32(o.i0, m).set(p.i0); arena.i32(o.i1, m).set(p.i1);
@@ -339,13 +339,14 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
 /**
  * @internal A receiver's WebAssembly combination of contracted rows: an arena holding its
  * footprint of `n` Float64 elements (returned: the transport receives into views of it) and a
- * target row of `rowLen` elements; or null when the kernels are not enabled. Local.
+ * target row of `rowLen` elements; or null when the kernels are not enabled or the arena
+ * cannot be had (WasmArena.tryOpen). Local.
  */
 export function wasmReceiver(n: number, rowLen: number): { rows: WasmRows; footprint: Float64Array } | null {
   if (n === 0 || rowLen === 0 || !wasmKernelsEnabled()) return null;
   const arena = new WasmArena();
   const fpAt = arena.reserve(8 * n), rowAt = arena.reserve(8 * rowLen);
-  arena.open();
+  if (!arena.tryOpen()) return null;
   return { rows: { arena, row: arena.f64(rowAt, rowLen), axes: new Map() }, footprint: arena.f64(fpAt, n) };
 }
 

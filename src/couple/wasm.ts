@@ -19,6 +19,9 @@ interface KernelExports {
 
 let compiled: WebAssembly.Module | null | undefined;
 
+/** The largest arena: 2 GiB (byte offsets stay positive int32s in the kernels' arithmetic). */
+export const MAX_ARENA_BYTES = 2 ** 31 - 65536;
+
 /**
  * Whether the WebAssembly kernels are in use: not when the environment sets
  * SIMDECK_COUPLE_WASM=0 (the JavaScript kernels then run: the fallback and the reference), nor
@@ -39,7 +42,7 @@ export function wasmKernelsEnabled(): boolean {
 
 /**
  * A fixed-size WebAssembly memory with the kernels instantiated over it, carved into arrays by
- * a bump allocator. Sizes are declared first (`reserve`), then `open()` creates the memory once;
+ * a bump allocator. Sizes are declared first (`reserve`), then `tryOpen()` creates the memory once;
  * the arrays handed out afterwards are views that stay valid (the memory never grows).
  */
 export class WasmArena {
@@ -59,32 +62,40 @@ export class WasmArena {
   }
 
   /**
-   * Creates the memory and the kernels' instance over it. Local. Throws RangeError when the
-   * kernels are not enabled (see wasmKernelsEnabled) or the memory cannot be had (over 4 GiB).
+   * Creates the memory and the kernels' instance over it; false (and the arena stays closed)
+   * when the kernels are not enabled (see wasmKernelsEnabled), the reserved size is over
+   * MAX_ARENA_BYTES, or the runtime refuses the memory: the caller then keeps the JavaScript
+   * kernels. Local; does not throw.
    */
-  open(): this {
-    if (!wasmKernelsEnabled()) throw new RangeError('WasmArena.open: the WebAssembly kernels are not enabled');
+  tryOpen(): boolean {
+    if (this.memory !== null) return true;
+    if (!wasmKernelsEnabled() || this.size > MAX_ARENA_BYTES) return false;
     const pages = Math.max(1, Math.ceil(this.size / 65536));
-    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    this.kernels = new WebAssembly.Instance(compiled!, { m: { mem: this.memory } }).exports as unknown as KernelExports;
-    return this;
+    try {
+      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+      this.kernels = new WebAssembly.Instance(compiled!, { m: { mem: memory } }).exports as unknown as KernelExports;
+      this.memory = memory;
+    } catch {
+      return false;
+    }
+    return true;
   }
 
-  /** The kernels over this arena's memory. Local. Throws RangeError before open(). */
+  /** The kernels over this arena's memory. Local. Throws RangeError before tryOpen() succeeded. */
   get k(): KernelExports {
-    if (this.kernels === null) throw new RangeError('WasmArena: open() it first');
+    if (this.kernels === null) throw new RangeError('WasmArena: tryOpen() it first');
     return this.kernels;
   }
 
-  /** A Float64Array view of `n` elements at byte offset `at`. Local. Throws RangeError before open(). */
+  /** A Float64Array view of `n` elements at byte offset `at`. Local. Throws RangeError before tryOpen() succeeded. */
   f64(at: number, n: number): Float64Array {
-    if (this.memory === null) throw new RangeError('WasmArena: open() it first');
+    if (this.memory === null) throw new RangeError('WasmArena: tryOpen() it first');
     return new Float64Array(this.memory.buffer, at, n);
   }
 
-  /** An Int32Array view of `n` elements at byte offset `at`. Local. Throws RangeError before open(). */
+  /** An Int32Array view of `n` elements at byte offset `at`. Local. Throws RangeError before tryOpen() succeeded. */
   i32(at: number, n: number): Int32Array {
-    if (this.memory === null) throw new RangeError('WasmArena: open() it first');
+    if (this.memory === null) throw new RangeError('WasmArena: tryOpen() it first');
     return new Int32Array(this.memory.buffer, at, n);
   }
 

@@ -219,9 +219,11 @@ describe('weights', () => {
       cases++;
     }
     expect({ cases, runs: runs > 0, gathers: gathers > 0 }).toEqual({ cases: 4, runs: true, gathers: true });
-    // off with SIMDECK_COUPLE_WASM=0 (the JavaScript kernels run), and the embedded binary is the assembly of kernels.wat
+    // not for an arena over 2 GiB, off with SIMDECK_COUPLE_WASM=0 (the JavaScript kernels run),
+    // and the embedded binary is the assembly of kernels.wat
     const was = process.env.SIMDECK_COUPLE_WASM;
     process.env.SIMDECK_COUPLE_WASM = '0';
+    expect(wasmReceiver(2 ** 28, 8)).toBeNull();   // over 2 GiB: the JavaScript kernels stay
     try { expect(wasmReceiver(10, 2)).toBeNull(); } finally { if (was === undefined) delete process.env.SIMDECK_COUPLE_WASM; else process.env.SIMDECK_COUPLE_WASM = was; }
     const check = spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs'), '--check'], { encoding: 'utf8' });
     expect(check.stderr).toBe('');
