@@ -7,40 +7,53 @@
   (import "m" "mem" (memory 1))
 
   ;; pairsRow(x, i0, i1, w0, w1, out, m): out[j] = w0[j]*x[i0[j]] + w1[j]*x[i1[j]] for j < m
-  ;; (x: f64 row, i0/i1: i32 element indices into it, w0/w1/out: f64). Two points per step
-  ;; as f64x2 (the x values gathered lane by lane), a scalar last point when m is odd.
+  ;; (x: f64 row; i0/i1: i32 byte offsets into it, 8 per element; w0/w1/out: f64). Pointers step
+  ;; through the arrays, four points per step as two f64x2 (the x values gathered lane by
+  ;; lane), then up to three scalar points.
   (func (export "pairsRow") (param $x i32) (param $i0 i32) (param $i1 i32) (param $w0 i32) (param $w1 i32) (param $out i32) (param $m i32)
-    (local $j i32) (local $e i32) (local $a v128) (local $b v128)
-    (local.set $e (i32.and (local.get $m) (i32.const -2)))
+    (local $end i32) (local $last i32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 3))))
+    (local.set $last (i32.add (local.get $out) (i32.shl (i32.and (local.get $m) (i32.const -4)) (i32.const 3))))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $j) (local.get $e)))
-        (local.set $a
-          (v128.load64_lane 1
-            (i32.add (local.get $x) (i32.shl (i32.load offset=4 (i32.add (local.get $i0) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3)))
-            (v128.load64_zero
-              (i32.add (local.get $x) (i32.shl (i32.load (i32.add (local.get $i0) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))))
-        (local.set $b
-          (v128.load64_lane 1
-            (i32.add (local.get $x) (i32.shl (i32.load offset=4 (i32.add (local.get $i1) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3)))
-            (v128.load64_zero
-              (i32.add (local.get $x) (i32.shl (i32.load (i32.add (local.get $i1) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))))
-        (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3)))
+        (br_if $done (i32.ge_u (local.get $out) (local.get $last)))
+        (v128.store (local.get $out)
           (f64x2.add
-            (f64x2.mul (v128.load (i32.add (local.get $w0) (i32.shl (local.get $j) (i32.const 3)))) (local.get $a))
-            (f64x2.mul (v128.load (i32.add (local.get $w1) (i32.shl (local.get $j) (i32.const 3)))) (local.get $b))))
-        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (f64x2.mul (v128.load (local.get $w0))
+              (v128.load64_lane 1 (i32.add (local.get $x) (i32.load offset=4 (local.get $i0)))
+                (v128.load64_zero (i32.add (local.get $x) (i32.load (local.get $i0))))))
+            (f64x2.mul (v128.load (local.get $w1))
+              (v128.load64_lane 1 (i32.add (local.get $x) (i32.load offset=4 (local.get $i1)))
+                (v128.load64_zero (i32.add (local.get $x) (i32.load (local.get $i1))))))))
+        (v128.store offset=16 (local.get $out)
+          (f64x2.add
+            (f64x2.mul (v128.load offset=16 (local.get $w0))
+              (v128.load64_lane 1 (i32.add (local.get $x) (i32.load offset=12 (local.get $i0)))
+                (v128.load64_zero (i32.add (local.get $x) (i32.load offset=8 (local.get $i0))))))
+            (f64x2.mul (v128.load offset=16 (local.get $w1))
+              (v128.load64_lane 1 (i32.add (local.get $x) (i32.load offset=12 (local.get $i1)))
+                (v128.load64_zero (i32.add (local.get $x) (i32.load offset=8 (local.get $i1))))))))
+        (local.set $out (i32.add (local.get $out) (i32.const 32)))
+        (local.set $w0 (i32.add (local.get $w0) (i32.const 32)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 32)))
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 16)))
+        (local.set $i1 (i32.add (local.get $i1) (i32.const 16)))
         (br $next)))
-    (if (i32.lt_u (local.get $j) (local.get $m))
-      (then
-        (f64.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3)))
+    (block $done1
+      (loop $next1
+        (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+        (f64.store (local.get $out)
           (f64.add
-            (f64.mul (f64.load (i32.add (local.get $w0) (i32.shl (local.get $j) (i32.const 3))))
-              (f64.load (i32.add (local.get $x) (i32.shl (i32.load (i32.add (local.get $i0) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3)))))
-            (f64.mul (f64.load (i32.add (local.get $w1) (i32.shl (local.get $j) (i32.const 3))))
-              (f64.load (i32.add (local.get $x) (i32.shl (i32.load (i32.add (local.get $i1) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))))))))
+            (f64.mul (f64.load (local.get $w0)) (f64.load (i32.add (local.get $x) (i32.load (local.get $i0)))))
+            (f64.mul (f64.load (local.get $w1)) (f64.load (i32.add (local.get $x) (i32.load (local.get $i1)))))))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $w0 (i32.add (local.get $w0) (i32.const 8)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 8)))
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
+        (local.set $i1 (i32.add (local.get $i1) (i32.const 4)))
+        (br $next1))))
 
-;; runRow(x, w0, w1, out, m): out[j] = w0[j]*x[j] + w1[j]*x[j + 1] for j < m: pairsRow when
+  ;; runRow(x, w0, w1, out, m): out[j] = w0[j]*x[j] + w1[j]*x[j + 1] for j < m: pairsRow when
   ;; i0[j] = j and i1[j] = j + 1 (a target grid of the source's spacing, shifted), with no
   ;; gather. Eight points per step as four f64x2, then up to seven scalar points.
   (func (export "runRow") (param $x i32) (param $w0 i32) (param $w1 i32) (param $out i32) (param $m i32)

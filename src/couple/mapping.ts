@@ -279,7 +279,8 @@ export interface WasmRows {
 }
 
 /**
- * @internal A pairs axis in a sender's arena: byte offsets of its four arrays, and its points
+ * @internal A pairs axis in a sender's arena: byte offsets of its four arrays (i0 and i1 hold
+ * byte offsets into the row, 8 per element), and its points
  * cut into segments, three numbers each: [j0, j1, first]. first >= 0 marks a run that reads
  * consecutive source pairs (i0[j] = first + j - j0, i1[j] = i0[j] + 1: a grid of the source's
  * spacing, shifted), which the kernel reads with no gather; -1 a stretch that gathers.
@@ -330,7 +331,9 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
   if (!arena.tryOpen()) return null;
   for (const [a, o] of at) {
     const m = a.hi - a.lo, p = pairsOf(a);
-    arena.i32(o.i0, m).set(p.i0); arena.i32(o.i1, m).set(p.i1);
+    // the kernel reads byte offsets into the row
+    const b0 = arena.i32(o.i0, m), b1 = arena.i32(o.i1, m);
+    for (let j = 0; j < m; j++) { b0[j] = 8 * p.i0[j]; b1[j] = 8 * p.i1[j]; }
     arena.f64(o.w0, m).set(p.w0); arena.f64(o.w1, m).set(p.w1);
   }
   return { rows: { arena, row: arena.f64(rowAt, width), axes: at }, bufs: bufAt.map((b, k) => b < 0 ? null : arena.f64(b, elements[k])) };
