@@ -12,7 +12,7 @@ import { Component } from './components.js';
 import { readDescription, type CouplingDescription, type Description, type FieldSpec } from './description.js';
 import { CouplingError, DeclarationError, ShapeMismatchError } from './errors.js';
 import { CouplingLink, type Progressive, type Route } from './link.js';
-import { axisWeights, identityAxis, type AxisWeights } from './mapping.js';
+import { axisWeights, identityAxis, wasmReceiver, wasmSender, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
 import { arrayClass, planReceives, planSends, sendersContract, type Box, type EndInfo, type SendTarget, type Transfer } from './route.js';
 
 /** A problem found on one rank while connecting, rebuilt as the same error on every rank. */
@@ -149,7 +149,14 @@ export class Coupling {
           peer: t.peer, fp: t.fp!, lo: t.lo[last], hi: t.hi[last], banded: t.id === false,
           contract: sendersContract(t, sources, bytes) ? axisWeights(i.map, sAxis, tAxis, t.lo[last], t.hi[last]) : null,
         }));
-        routes.push({ spec: i, role: 'send', array: a, transfers: planSends(a, owned(a), sendTo), axes: [], footprint: null, direct: null, contiguous: false, scratch: { stages: [] }, next: null, requests: [], progressive: null });
+        const transfers = planSends(a, owned(a), sendTo);
+        // contracted rows are computed in WebAssembly memory and sent from views of it
+        let wasm: WasmRows | null = null;
+        if (i.map === 'linear') {
+          const w = wasmSender(transfers.map((t) => t.contract), transfers.map((t) => t.elements), a.grid.dof);
+          if (w !== null) { wasm = w.rows; transfers.forEach((t, k) => { if (w.bufs[k] !== null) t.buf = w.bufs[k]; }); }
+        }
+        routes.push({ spec: i, role: 'send', array: a, transfers, axes: [], footprint: null, direct: null, contiguous: false, scratch: { stages: [] }, next: null, requests: [], progressive: null, wasm });
       } else if (i.to.component === component.name) {
         const a = arrays[i.to.name], g = a.grid, weighed = weights.get(i.index)!;
         const mine = targets.find((t) => t.peer === parent.rank)!;
@@ -168,10 +175,18 @@ export class Coupling {
         for (let dim = 0; dim < g.ndim; dim++) offset += (g.start[dim] - g.ghostStart[dim]) * g.strides[dim];
         const transfers = planReceives(fp, i.from.dof, sources.map((s) => ({ peer: s.peer, box: { lo: s.lo, hi: s.hi } })), banded,
           contracted ? [g.start[last], g.start[last] + g.size[last]] : null);
+        // a 2-D contracted footprint combines pairs of rows: it lives in WebAssembly memory,
+        // where the messages land and the kernel reads them
+        const scratch: MapScratch = { stages: [] };
+        let footprint: TypedArray | null = null;
+        if (!copy) {
+          const w = contracted && g.ndim === 2 && i.map === 'linear' && !axes[0].identity ? wasmReceiver(n, g.size[last] * i.from.dof) : null;
+          if (w !== null) { footprint = w.footprint; scratch.wasm = w.rows; } else footprint = new Type(n);
+        }
         routes.push({
           spec: i, role: 'receive', array: a, transfers, axes,
-          footprint: copy ? null : new Type(n), direct: copy ? { offset, length: n } : null, contiguous, scratch: { stages: [] }, next: null, requests: [],
-          progressive: !copy && banded && g.ndim >= 2 && !axes.every((x) => x.identity) ? progressiveOf(axes, transfers) : null,
+          footprint, direct: copy ? { offset, length: n } : null, contiguous, scratch, next: null, requests: [],
+          progressive: !copy && banded && g.ndim >= 2 && !axes.every((x) => x.identity) ? progressiveOf(axes, transfers) : null, wasm: null,
         });
       }
     }

@@ -14,7 +14,7 @@ import type { TypedArrayClass } from '../../decomposition/grid.js';
 import type { Component } from './components.js';
 import type { InterfaceSpec } from './description.js';
 import { CouplingTimeError } from './errors.js';
-import { applyWeights, contractRow, mapSlabs, mapTarget, type AxisWeights, type MapScratch } from './mapping.js';
+import { applyWeights, contractRow, contractRowWasm, mapSlabs, mapTarget, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
 import type { Transfer } from './route.js';
 
 /** Tags on the coupling's private channel: one per interface. */
@@ -43,6 +43,8 @@ export interface Route {
   requests: Request<unknown>[];
   /** Receiving side, when messages come in bands: map target slabs as their sources arrive. */
   progressive: Progressive | null;
+  /** Sending side: the WebAssembly contraction of its contracted transfers (their buffers live in its arena), or null. */
+  wasm: WasmRows | null;
 }
 
 /** @internal How a receiver maps while later bands are in flight. */
@@ -174,7 +176,7 @@ export class CouplingLink {
       if (t.contract !== null) {
         if (t.buf === null) t.buf = new Float64Array(t.elements);
         out = t.buf;
-        contractBox(data as Float64Array | Float32Array, t, dof, out as Float64Array);
+        contractBox(data as Float64Array | Float32Array, t, dof, out as Float64Array, r.wasm);
       } else if (t.contiguous) out = data.subarray(t.offset, t.offset + t.elements);
       else {
         out = this.buffer(t, data);
@@ -246,22 +248,25 @@ export class CouplingLink {
 
 /**
  * Fills a contracted message: for every row of the transfer's box (all dimensions but the
- * last), the target's columns of that row weighted along the last dimension (contractRow),
- * rows in C order. Local.
+ * last), the target's columns of that row weighted along the last dimension (contractRow, or
+ * its WebAssembly form when `wasm` has the kernel's arrays for these weights; then `out` is
+ * a view of its arena), rows in C order. Local.
  */
-function contractBox(data: Float64Array | Float32Array, t: Transfer, dof: number, out: Float64Array): void {
+function contractBox(data: Float64Array | Float32Array, t: Transfer, dof: number, out: Float64Array, wasm: WasmRows | null): void {
   const a = t.contract!, n = t.counts.length, rowLen = t.counts[n - 1] * dof;
-  if (n === 1) { contractRow(data, t.offset, a, dof, out, 0); return; }
+  const w = wasm !== null && wasm.axes.has(a) && wasm.arena.holds(out) ? wasm : null;
+  if (n === 1) { if (w !== null) contractRowWasm(data, t.offset, a, w, out, 0); else contractRow(data, t.offset, a, dof, out, 0); return; }
   if (n === 2) {
     const c0 = t.counts[0], s0 = t.strides[0];
-    for (let r = 0; r < c0; r++) contractRow(data, t.offset + r * s0, a, dof, out, r * rowLen);
+    if (w !== null) for (let r = 0; r < c0; r++) contractRowWasm(data, t.offset + r * s0, a, w, out, r * rowLen);
+    else for (let r = 0; r < c0; r++) contractRow(data, t.offset + r * s0, a, dof, out, r * rowLen);
     return;
   }
   // any dimension: an odometer over the leading dimensions
   const at = new Array<number>(n - 1).fill(0);
   let row = 0, from = t.offset;
   for (;;) {
-    contractRow(data, from, a, dof, out, row * rowLen);
+    if (w !== null) contractRowWasm(data, from, a, w, out, row * rowLen); else contractRow(data, from, a, dof, out, row * rowLen);
     row++;
     let d = n - 2;
     while (d >= 0 && ++at[d] === t.counts[d]) { from -= (t.counts[d] - 1) * t.strides[d]; at[d] = 0; d--; }

@@ -5,6 +5,7 @@
  * indices and source values, summed in a fixed order (ascending source index, last dimension
  * first), so results are bit-identical whatever the decompositions of either side.
  */
+import { WasmArena, wasmKernelsEnabled } from './wasm.js';
 
 /** How values are carried from one grid to another. */
 export type MapKind = 'nearest' | 'linear' | 'conservative';
@@ -266,8 +267,112 @@ export function contractRow(input: Float64Array | Float32Array, rowAt: number, a
   contract(input, out, 1, 0, dof, a, rowAt, outAt);
 }
 
+/**
+ * @internal A route's WebAssembly kernels (wasm.ts): the arena, a one-row buffer in it (the
+ * source row a sender contracts, or the target row a receiver combines) and, on a sender, the
+ * pair arrays of each contracted axis in the arena (byte offsets).
+ */
+export interface WasmRows {
+  arena: WasmArena;
+  row: Float64Array;
+  axes: Map<AxisWeights, WasmPairs>;
+}
+
+/**
+ * @internal A pairs axis in a sender's arena: byte offsets of its four arrays (i0 and i1 hold
+ * byte offsets into the row, 8 per element), and its points
+ * cut into segments, three numbers each: [j0, j1, first]. first >= 0 marks a run that reads
+ * consecutive source pairs (i0[j] = first + j - j0, i1[j] = i0[j] + 1: a grid of the source's
+ * spacing, shifted), which the kernel reads with no gather; -1 a stretch that gathers.
+ */
+export interface WasmPairs { i0: number; i1: number; w0: number; w1: number; segments: number[] }
+
+/** Runs shorter than this gather with their neighbours (a kernel call costs about that many points). */
+const MIN_RUN = 16;
+
+/** The segments of WasmPairs for a pairs axis of m points with per-point source indices i0, i1. */
+function segmentsOf(i0: Int32Array, i1: Int32Array, m: number): number[] {
+  const seg: number[] = [];
+  let j = 0;
+  while (j < m) {
+    let e = j;
+    while (e < m && i1[e] === i0[e] + 1 && i0[e] === i0[j] + (e - j)) e++;
+    if (e - j >= MIN_RUN) { seg.push(j, e, i0[j]); j = e; continue; }
+    const end = Math.max(e, j + 1), n = seg.length;
+    if (n > 0 && seg[n - 1] < 0 && seg[n - 2] === j) seg[n - 2] = end; else seg.push(j, end, -1);
+    j = end;
+  }
+  return seg;
+}
+
+/**
+ * @internal A sender's WebAssembly contraction for the transfers whose last-dimension weights
+ * are pairs over one point per element (`dof` 1): the pair arrays of each such axis, a row
+ * buffer as wide as the widest footprint row, and each transfer's message buffer, all in one
+ * arena. Returns the rows and, per entry of `axes`, its message buffer (a view of the arena;
+ * null where the JavaScript kernel stays), or null when no transfer qualifies or the
+ * kernels are not enabled or the arena cannot be had (WasmArena.tryOpen). Local.
+ */
+export function wasmSender(axes: readonly (AxisWeights | null)[], elements: readonly number[], dof: number): { rows: WasmRows; bufs: (Float64Array | null)[] } | null {
+  const ok = axes.map((a) => a !== null && a.pairs && dof === 1 && a.hi > a.lo);
+  if (!ok.some((x) => x) || !wasmKernelsEnabled()) return null;
+  const arena = new WasmArena();
+  const at = new Map<AxisWeights, WasmPairs>();
+  let width = 0;
+  axes.forEach((a, k) => {
+    if (!ok[k] || at.has(a!)) return;
+    const m = a!.hi - a!.lo;
+    width = Math.max(width, a!.srcHi - a!.srcLo);
+    const p = pairsOf(a!);
+    at.set(a!, { i0: arena.reserve(4 * m), i1: arena.reserve(4 * m), w0: arena.reserve(8 * m), w1: arena.reserve(8 * m), segments: segmentsOf(p.i0, p.i1, m) });
+  });
+  const rowAt = arena.reserve(8 * width);
+  const bufAt = elements.map((n, k) => ok[k] ? arena.reserve(8 * n) : -1);
+  if (!arena.tryOpen()) return null;
+  for (const [a, o] of at) {
+    const m = a.hi - a.lo, p = pairsOf(a);
+    // the kernel reads byte offsets into the row
+    const b0 = arena.i32(o.i0, m), b1 = arena.i32(o.i1, m);
+    for (let j = 0; j < m; j++) { b0[j] = 8 * p.i0[j]; b1[j] = 8 * p.i1[j]; }
+    arena.f64(o.w0, m).set(p.w0); arena.f64(o.w1, m).set(p.w1);
+  }
+  return { rows: { arena, row: arena.f64(rowAt, width), axes: at }, bufs: bufAt.map((b, k) => b < 0 ? null : arena.f64(b, elements[k])) };
+}
+
+/**
+ * @internal A receiver's WebAssembly combination of contracted rows: an arena holding its
+ * footprint of `n` Float64 elements (returned: the transport receives into views of it) and a
+ * target row of `rowLen` elements; or null when the kernels are not enabled or the arena
+ * cannot be had (WasmArena.tryOpen). Local.
+ */
+export function wasmReceiver(n: number, rowLen: number): { rows: WasmRows; footprint: Float64Array } | null {
+  if (n === 0 || rowLen === 0 || !wasmKernelsEnabled()) return null;
+  const arena = new WasmArena();
+  const fpAt = arena.reserve(8 * n), rowAt = arena.reserve(8 * rowLen);
+  if (!arena.tryOpen()) return null;
+  return { rows: { arena, row: arena.f64(rowAt, rowLen), axes: new Map() }, footprint: arena.f64(fpAt, n) };
+}
+
+/**
+ * contractRow for a `dof` 1 row on a sender with WebAssembly kernels (wasmSender), the same
+ * bits: the footprint row is copied into the arena (converted to Float64 exactly when it is
+ * Float32) and the pairs kernel writes `out` (a view of the arena) from `outAt`. Local.
+ */
+export function contractRowWasm(input: Float64Array | Float32Array, rowAt: number, a: AxisWeights, rows: WasmRows, out: Float64Array, outAt: number): void {
+  const p = rows.axes.get(a)!, width = a.srcHi - a.srcLo;
+  rows.row.set(input.subarray(rowAt, rowAt + width));
+  const k = rows.arena.k, x = rows.row.byteOffset, o = out.byteOffset + 8 * outAt, seg = p.segments;
+  for (let s = 0; s < seg.length; s += 3) {
+    const j0 = seg[s], m = seg[s + 1] - j0, first = seg[s + 2];
+    if (first >= 0) k.runRow(x + 8 * first, p.w0 + 8 * j0, p.w1 + 8 * j0, o + 8 * j0, m);
+    else k.pairsRow(x, p.i0 + 4 * j0, p.i1 + 4 * j0, p.w0 + 8 * j0, p.w1 + 8 * j0, o + 8 * j0, m);
+  }
+}
+
 /** Scratch buffers of one mapping, reused every exchange. */
 export interface MapScratch {
+  /** A receiver's WebAssembly kernels when its footprint lives in their arena (wasmReceiver). */
+  wasm?: WasmRows;
   /** Per-dimension stages of the slab contraction (dimensions 1.. of one source slab). */
   stages: Float64Array[];
   /** The target block when the caller gives none. */
@@ -362,6 +467,18 @@ export function mapSlabs(fp: Float64Array | Float32Array, axes: readonly AxisWei
   // the other dimensions already contracted (by the sending ranks) in a Float64 footprint:
   // target slabs combine footprint slabs directly
   if (rest && fp instanceof Float64Array) {
+    const wr = scratch.wasm;
+    if (wr !== undefined && wr.arena.holds(fp) && wr.row.length === slabOut) {
+      // two-term slabs in WebAssembly: the row combined in the arena, then copied out
+      const k = wr.arena.k, row = wr.row;
+      for (let j = j0; j < j1; j++) {
+        const k0 = ptr[j];
+        if (ptr[j + 1] - k0 !== 2) { combineSlab(out, j * slabOut, fp, ptr, idx, w, base, j, slabIn, slabOut, 1 << 30); continue; }
+        k.combine2(row.byteOffset, fp.byteOffset + 8 * (idx[k0] - base) * slabIn, fp.byteOffset + 8 * (idx[k0 + 1] - base) * slabIn, w[k0], w[k0 + 1], slabOut);
+        out.set(row, j * slabOut);
+      }
+      return;
+    }
     for (let j = j0; j < j1; j++) combineSlab(out, j * slabOut, fp, ptr, idx, w, base, j, slabIn, slabOut, 1 << 30);
     return;
   }

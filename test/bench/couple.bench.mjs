@@ -37,6 +37,7 @@ console.log(markdownTable(['ms per step', 'interface exchange', 'Redistribution.
   row('nearest, same grid (weights all 1: a copy)', 'nearest'),
   row('conservative, same grid', 'conservative'),
   row('linear, grid shifted by half a spacing (4 source points per target point)', 'linear'),
+  row('linear, the same with the JavaScript kernels (SIMDECK_COUPLE_WASM=0)', 'linearJs'),
 ]));
 console.log('');
 const keys = Object.keys(runs[0].setups);
@@ -48,9 +49,12 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' source rank weights the last dimension of its rows for the target\'s columns (the same expression the target would' +
   ' evaluate) and sends them in bands of ~1 MiB as it computes them; the target combines pairs of rows of each band while' +
   ' the next is in flight, straight into its array: the arithmetic is split between the two ranks and overlaps the copy.' +
-  ' What remains is the arithmetic itself: V8 on Node 20 runs each loop at ~30-40 instructions per point (it re-checks' +
-  ' the typed arrays at every element; the row kernel compiled per axis with its arrays as constants halves that), so' +
-  ' 10^6 points cost a few ms of each core against ~1 ms for copying 8 MB.' +
+  ' Both loops run in WebAssembly (SIMD f64x2, the same mul, mul, add per point as the JavaScript kernels, so the' +
+  ' same bits) over a memory of the interface\'s own, where the sender builds and sends its bands and the receiver\'s' +
+  ' messages land: per 1000×1000 exchange (callgrind) 8.7M instructions for the sender\'s rows (40M in JavaScript, which' +
+  ' runs each loop at ~30-40 instructions per point) and 6.5M for the receiver\'s (33M). The row with the JavaScript' +
+  ' kernels (SIMDECK_COUPLE_WASM=0) is the same interface timed in the same rounds. What remains is the copies on each' +
+  ' side plus ~1 ms of arithmetic per core, against ~1 ms for copying 8 MB.' +
   ' The set-up computes 1-D weights per axis (O(n) per axis for a tensor grid) and one allgather of the blocks;' +
   ' the 1-D case of 10^6 points computes 10^6 weight pairs on the target rank, and most of its time is the first touch' +
   ' (page faults) of the 28 MB of fresh index and weight arrays and the 8 MB footprint, not the loop.');

@@ -3,6 +3,7 @@
 // behave (linear exact on linear data, conservative partitions each source cell).
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { root } from '../helpers/job.js';
 
 const couple = await import(join(root, 'dist', 'src', 'couple', 'index.js'));
@@ -178,5 +179,54 @@ describe('weights', () => {
       }
     }
     expect(cases).toBe(12);
+  });
+
+  it('the WebAssembly kernels give the bits of the JavaScript ones (the reference), gathering or reading runs', () => {
+    // a sender's contraction (contractRowWasm against contractRow) and a receiver's combination
+    // of contracted rows (mapSlabs over a footprint in the arena against a plain one), for
+    // linear 2-D maps: the same spacing shifted (runs, the clamped last point gathers),
+    // refined and coarsened (gathers), odd and even widths, Float64 and Float32 sources
+    const { axisWeights, contractRow, contractRowWasm, wasmSender, wasmReceiver, mapSlabs, mapTarget, identityAxis } = mapping;
+    const axis = (n: number, L: number, shift = 0) => ({ origin: L / n / 2 + shift * L / n, spacing: L / n, n });
+    let runs = 0, gathers = 0, cases = 0;
+    for (const [src, dst, shift, lo, T] of [[[50, 67], [49, 67], 0.37, [0, 0], Float64Array], [[31, 40], [31, 40], 0.4995, [3, 5], Float32Array],
+      [[20, 23], [41, 47], 0.013, [1, 2], Float64Array], [[64, 90], [30, 33], 0.1, [0, 1], Float32Array]] as const) {
+      const axes = dst.map((m, d) => axisWeights('linear', axis(src[d], 1 + d), axis(m, 1 + d, shift), lo[d], m));
+      const last = axes[1], width = last.srcHi - last.srcLo, m = last.hi - last.lo, rows = axes[0].srcHi - axes[0].srcLo;
+      const fp = new T(rows * width).map((_, i) => Math.sin(i * 1.7) * 3 + i * 1e-3 - 1 / (i + 0.5));
+      const want = new Float64Array(rows * m);
+      for (let r = 0; r < rows; r++) contractRow(fp, r * width, last, 1, want, r * m);
+      const s = wasmSender([last], [rows * m], 1)!;
+      expect({ src, pairs: last.pairs, wasm: s !== null }).toEqual({ src, pairs: true, wasm: true });
+      const got = s.bufs[0]!;
+      for (let r = 0; r < rows; r++) contractRowWasm(fp, r * width, last, s.rows, got, r * m);
+      const seg = s.rows.axes.get(last)!.segments;
+      for (let k = 2; k < seg.length; k += 3) if (seg[k] >= 0) runs++; else gathers++;
+      let bad = 0;
+      for (let k = 0; k < want.length; k++) if (!Object.is(want[k], got[k])) bad++;
+      // the receiver: contracted rows combined pairwise
+      const recv = [axes[0], identityAxis(last.lo, last.hi)];
+      const js = { stages: [] }, outJs = mapTarget(recv, 1, js)!;
+      mapSlabs(want, recv, 1, js, outJs, 0, axes[0].hi - axes[0].lo);
+      const r = wasmReceiver(want.length, m)!;
+      r.footprint.set(want);
+      const wa = { stages: [], wasm: r.rows }, outWa = new Float64Array(outJs.length);
+      const m0 = axes[0].hi - axes[0].lo;
+      for (let j = 0; j < m0; j += 4) mapSlabs(r.footprint, recv, 1, wa, outWa, j, Math.min(m0, j + 4));
+      let badCombine = 0;
+      for (let k = 0; k < outJs.length; k++) if (!Object.is(outJs[k], outWa[k])) badCombine++;
+      expect({ src, dst, bad, badCombine }).toEqual({ src, dst, bad: 0, badCombine: 0 });
+      cases++;
+    }
+    expect({ cases, runs: runs > 0, gathers: gathers > 0 }).toEqual({ cases: 4, runs: true, gathers: true });
+    // not for an arena over 2 GiB, off with SIMDECK_COUPLE_WASM=0 (the JavaScript kernels run),
+    // and the embedded binary is the assembly of kernels.wat
+    const was = process.env.SIMDECK_COUPLE_WASM;
+    process.env.SIMDECK_COUPLE_WASM = '0';
+    expect(wasmReceiver(2 ** 28, 8)).toBeNull();   // over 2 GiB: the JavaScript kernels stay
+    try { expect(wasmReceiver(10, 2)).toBeNull(); } finally { if (was === undefined) delete process.env.SIMDECK_COUPLE_WASM; else process.env.SIMDECK_COUPLE_WASM = was; }
+    const check = spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs'), '--check'], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
 // Bench deck for couple.bench.mjs, on 2 ranks (a source component and a target component, one
 // rank each) or more: `couple.ts N REPS`. Times, interleaved rep by rep, the exchange of an
 // N×N field through a coupling interface (same grid: nearest and conservative, whose weights
-// are then all 1; a grid shifted by half a spacing: linear, 4 source points per target point)
+// are then all 1; a grid shifted by half a spacing: linear, 4 source points per target point,
+// with the WebAssembly kernels and with the JavaScript ones)
 // against a plain Redistribution of the same N×N field between the same ranks; and the set-up (routes + weights) of a 1-million
 // point interface. Prints one JSON line on rank 0.
 import { world } from 'simdeck';
@@ -32,12 +33,20 @@ const t0 = performance.now();
 const plan = new Redistribution(comp.is('src') ? grid : null, comp.is('dst') ? grid : null, world);
 world.barrier();
 const planMs = performance.now() - t0;
+// linearJs: the same interface with the JavaScript kernels (SIMDECK_COUPLE_WASM=0 while it
+// connects), timed in the same rounds as the WebAssembly ones
+const linearJs = (() => {
+  const was = process.env.SIMDECK_COUPLE_WASM;
+  process.env.SIMDECK_COUPLE_WASM = '0';
+  try { return connect('linear', 0.5 * h * 0.999); } finally { if (was === undefined) delete process.env.SIMDECK_COUPLE_WASM; else process.env.SIMDECK_COUPLE_WASM = was; }
+})();
 const variants = {
   nearest: connect('nearest', 0),
   linear: connect('linear', 0.5 * h * 0.999),         // inside the source's cells: 2 points per axis
+  linearJs,
   conservative: connect('conservative', 0),
 };
-const times: Record<string, number[]> = { redistribute: [], nearest: [], linear: [], conservative: [] };
+const times: Record<string, number[]> = { redistribute: [], nearest: [], linear: [], linearJs: [], conservative: [] };
 let time = 0;
 for (let r = 0; r < REPS + 2; r++) {
   world.barrier();

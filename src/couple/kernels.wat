@@ -1,0 +1,128 @@
+;; The two hot loops of a linear coupling exchange, for WebAssembly (assembled by
+;; scripts/build-wasm.mjs into kernels.wasm.ts). Every address is a byte offset into the
+;; imported memory; f64 arrays are 8-byte aligned. Each point is w0*a + w1*b: two multiplies
+;; and one add, in that order, with no fused multiply-add (wasm has none, and f64x2 lanes are
+;; IEEE), so the results are the bits of the JavaScript kernels in mapping.ts.
+(module
+  (import "m" "mem" (memory 1))
+
+  ;; pairsRow(x, i0, i1, w0, w1, out, m): out[j] = w0[j]*x[i0[j]] + w1[j]*x[i1[j]] for j < m
+  ;; (x: f64 row; i0/i1: i32 byte offsets into it, 8 per element; w0/w1/out: f64). Pointers step
+  ;; through the arrays, four points per step as two f64x2 (the x values gathered lane by
+  ;; lane), then up to three scalar points.
+  (func (export "pairsRow") (param $x i32) (param $i0 i32) (param $i1 i32) (param $w0 i32) (param $w1 i32) (param $out i32) (param $m i32)
+    (local $end i32) (local $last i32)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 3))))
+    (local.set $last (i32.add (local.get $out) (i32.shl (i32.and (local.get $m) (i32.const -4)) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $last)))
+        (v128.store (local.get $out)
+          (f64x2.add
+            (f64x2.mul (v128.load (local.get $w0))
+              (v128.load64_lane 1 (i32.add (local.get $x) (i32.load offset=4 (local.get $i0)))
+                (v128.load64_zero (i32.add (local.get $x) (i32.load (local.get $i0))))))
+            (f64x2.mul (v128.load (local.get $w1))
+              (v128.load64_lane 1 (i32.add (local.get $x) (i32.load offset=4 (local.get $i1)))
+                (v128.load64_zero (i32.add (local.get $x) (i32.load (local.get $i1))))))))
+        (v128.store offset=16 (local.get $out)
+          (f64x2.add
+            (f64x2.mul (v128.load offset=16 (local.get $w0))
+              (v128.load64_lane 1 (i32.add (local.get $x) (i32.load offset=12 (local.get $i0)))
+                (v128.load64_zero (i32.add (local.get $x) (i32.load offset=8 (local.get $i0))))))
+            (f64x2.mul (v128.load offset=16 (local.get $w1))
+              (v128.load64_lane 1 (i32.add (local.get $x) (i32.load offset=12 (local.get $i1)))
+                (v128.load64_zero (i32.add (local.get $x) (i32.load offset=8 (local.get $i1))))))))
+        (local.set $out (i32.add (local.get $out) (i32.const 32)))
+        (local.set $w0 (i32.add (local.get $w0) (i32.const 32)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 32)))
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 16)))
+        (local.set $i1 (i32.add (local.get $i1) (i32.const 16)))
+        (br $next)))
+    (block $done1
+      (loop $next1
+        (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+        (f64.store (local.get $out)
+          (f64.add
+            (f64.mul (f64.load (local.get $w0)) (f64.load (i32.add (local.get $x) (i32.load (local.get $i0)))))
+            (f64.mul (f64.load (local.get $w1)) (f64.load (i32.add (local.get $x) (i32.load (local.get $i1)))))))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $w0 (i32.add (local.get $w0) (i32.const 8)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 8)))
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
+        (local.set $i1 (i32.add (local.get $i1) (i32.const 4)))
+        (br $next1))))
+
+  ;; runRow(x, w0, w1, out, m): out[j] = w0[j]*x[j] + w1[j]*x[j + 1] for j < m: pairsRow when
+  ;; i0[j] = j and i1[j] = j + 1 (a target grid of the source's spacing, shifted), with no
+  ;; gather. Eight points per step as four f64x2, then up to seven scalar points.
+  (func (export "runRow") (param $x i32) (param $w0 i32) (param $w1 i32) (param $out i32) (param $m i32)
+    (local $end i32) (local $last i32)
+    ;; pointers step through the arrays, 8 points (four f64x2) per step
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 3))))
+    (local.set $last (i32.add (local.get $out) (i32.shl (i32.and (local.get $m) (i32.const -8)) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $last)))
+        (v128.store (local.get $out)
+          (f64x2.add (f64x2.mul (v128.load (local.get $w0)) (v128.load (local.get $x)))
+                     (f64x2.mul (v128.load (local.get $w1)) (v128.load offset=8 (local.get $x)))))
+        (v128.store offset=16 (local.get $out)
+          (f64x2.add (f64x2.mul (v128.load offset=16 (local.get $w0)) (v128.load offset=16 (local.get $x)))
+                     (f64x2.mul (v128.load offset=16 (local.get $w1)) (v128.load offset=24 (local.get $x)))))
+        (v128.store offset=32 (local.get $out)
+          (f64x2.add (f64x2.mul (v128.load offset=32 (local.get $w0)) (v128.load offset=32 (local.get $x)))
+                     (f64x2.mul (v128.load offset=32 (local.get $w1)) (v128.load offset=40 (local.get $x)))))
+        (v128.store offset=48 (local.get $out)
+          (f64x2.add (f64x2.mul (v128.load offset=48 (local.get $w0)) (v128.load offset=48 (local.get $x)))
+                     (f64x2.mul (v128.load offset=48 (local.get $w1)) (v128.load offset=56 (local.get $x)))))
+        (local.set $out (i32.add (local.get $out) (i32.const 64)))
+        (local.set $x (i32.add (local.get $x) (i32.const 64)))
+        (local.set $w0 (i32.add (local.get $w0) (i32.const 64)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 64)))
+        (br $next)))
+    (block $done1
+      (loop $next1
+        (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+        (f64.store (local.get $out)
+          (f64.add (f64.mul (f64.load (local.get $w0)) (f64.load (local.get $x)))
+                   (f64.mul (f64.load (local.get $w1)) (f64.load offset=8 (local.get $x)))))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $w0 (i32.add (local.get $w0) (i32.const 8)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 8)))
+        (br $next1))))
+
+  ;; combine2(out, a, b, wa, wb, len): out[q] = wa*a[q] + wb*b[q] for q < len (f64 rows).
+  ;; Eight points per step as four f64x2, then up to seven scalar points.
+  (func (export "combine2") (param $out i32) (param $a i32) (param $b i32) (param $wa f64) (param $wb f64) (param $len i32)
+    (local $end i32) (local $last i32) (local $va v128) (local $vb v128)
+    (local.set $va (f64x2.splat (local.get $wa)))
+    (local.set $vb (f64x2.splat (local.get $wb)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $len) (i32.const 3))))
+    (local.set $last (i32.add (local.get $out) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $last)))
+        (v128.store (local.get $out)
+          (f64x2.add (f64x2.mul (local.get $va) (v128.load (local.get $a))) (f64x2.mul (local.get $vb) (v128.load (local.get $b)))))
+        (v128.store offset=16 (local.get $out)
+          (f64x2.add (f64x2.mul (local.get $va) (v128.load offset=16 (local.get $a))) (f64x2.mul (local.get $vb) (v128.load offset=16 (local.get $b)))))
+        (v128.store offset=32 (local.get $out)
+          (f64x2.add (f64x2.mul (local.get $va) (v128.load offset=32 (local.get $a))) (f64x2.mul (local.get $vb) (v128.load offset=32 (local.get $b)))))
+        (v128.store offset=48 (local.get $out)
+          (f64x2.add (f64x2.mul (local.get $va) (v128.load offset=48 (local.get $a))) (f64x2.mul (local.get $vb) (v128.load offset=48 (local.get $b)))))
+        (local.set $out (i32.add (local.get $out) (i32.const 64)))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (i32.const 64)))
+        (br $next)))
+    (block $done1
+      (loop $next1
+        (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+        (f64.store (local.get $out)
+          (f64.add (f64.mul (local.get $wa) (f64.load (local.get $a))) (f64.mul (local.get $wb) (f64.load (local.get $b)))))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (local.set $b (i32.add (local.get $b) (i32.const 8)))
+        (br $next1))))
+)
