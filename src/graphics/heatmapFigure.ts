@@ -10,7 +10,7 @@ import { ArgumentError, describe } from '../errors.js';
 import { GraphicsError } from './errors.js';
 import { COLOR_STEPS, colormapTable, COLORMAPS, colorStep, STEP_ENTRY, valueBounds, type ColormapName } from './colormaps.js';
 import { encodePng, pngOfRows } from './png.js';
-import { textAsPaths } from './glyphs.js';
+import { textAsPaths, textStrip } from './glyphs.js';
 import { rasterize } from './rasterize.js';
 import { document, line, rect, text } from './svg.js';
 import { linearTicks, tickLabels } from './ticks.js';
@@ -111,9 +111,11 @@ export interface LaidOut {
    * The same body split for frame-to-frame caching: `still` (axes, ticks, colour-bar labels:
    * the same while the extent and the colour scale are) and `head` (the title, in the top
    * `headHeight` rows, which nothing else reaches; it changes with the step), its glyphs as
-   * outlines placed by the font's metrics (glyphs.ts), which resvg draws without shaping.
+   * outlines placed by the font's metrics (glyphs.ts), which resvg draws without shaping;
+   * `title` is that text (centred at x), for textStrip to draw from glyph pixels kept from
+   * frame to frame without resvg.
    */
-  split?: { still: string; head: string; headHeight: number };
+  split?: { still: string; head: string; headHeight: number; title?: { x: number; y: number; text: string; size: number } };
   rasters: Raster[];
   /** The palette the rasters' pixels are entries of (256 RGB triples: the colour scale's steps, then 16 greys). */
   palette: Uint8Array;
@@ -241,7 +243,7 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
   // the title strip changes every frame of a live plot: drawn as glyph outlines (see glyphs.ts)
   const headPaths = titleText ? textAsPaths(width / 2, 26, titleText, 15, 'middle') ?? head : '';
   return {
-    width, height, body: head + still, split: { still, head: headPaths, headHeight: top - 6 }, rasters: [image, bar], palette: pal,
+    width, height, body: head + still, split: { still, head: headPaths, headHeight: top - 6, ...(titleText ? { title: { x: width / 2, y: 26, text: titleText, size: 15 } } : {}) }, rasters: [image, bar], palette: pal,
     geometry: { plot: { x: px, y: py, w, h }, colorbar: { x: bx, y: py, w: barW, h }, title: { x: 0, y: 0, w: width, h: top - 6 }, range: [lo, hi] },
   };
 }
@@ -267,6 +269,14 @@ function rasterizeRows(width: number, height: number, body: string, indexed: boo
     for (let x = 0; x < width; x++, p += 4, q += 3) { rows[q] = src[p]; rows[q + 1] = src[p + 1]; rows[q + 2] = src[p + 2]; }
   }
   return rows;
+}
+
+/** Grey levels (a byte per pixel) into the first `height` rows of an indexed canvas: the nearest of the palette's greys. */
+function greysToRows(greys: Uint8Array, rows: Uint8Array, width: number, height: number): void {
+  for (let y = 0, p = 0, q = 0; y < height; y++) {
+    rows[q++] = 0;
+    for (let x = 0; x < width; x++) rows[q++] = GREY_ENTRY[greys[p++]];
+  }
 }
 
 function greyRows(src: Uint8Array, width: number, height: number): Uint8Array {
@@ -329,7 +339,8 @@ function canvasFor(width: number, height: number, still: string): Uint8Array {
  * no row filter at zlib `level` (default 1: for figures the fastest, and no filter made them
  * smaller than "Up"; measured in docs/graphics.md). A figure with rasters (a heat map) is an
  * indexed-colour PNG on its `palette`: resvg draws the vector parts, whose greys become the
- * palette's, and the rasters write their entries into those pixels; it reuses the overlay
+ * palette's, and the rasters write their entries into those pixels; the title strip is drawn
+ * from glyph pixels kept from frame to frame (glyphs.ts textStrip); it reuses the overlay
  * rasterised for an earlier figure with the same still part or title (see overlays), composed
  * on the canvas of the last figure with that still part (see canvases), so an unchanged overlay
  * costs nothing. A figure without rasters (a line plot, coloured lines) is RGB. Local,
@@ -343,7 +354,12 @@ export function figureToPng(fig: { width: number; height: number; body: string; 
   else {
     rows = canvasFor(width, height, fig.split.still);
     const hh = Math.min(height, fig.split.headHeight);
-    if (fig.split.head !== '' && hh > 0) rows.set(cachedRows(width, hh, fig.split.head, true));
+    const t = fig.split.title;
+    if (fig.split.head !== '' && hh > 0) {
+      // the title from glyph pixels kept from frame to frame (glyphs.ts), else resvg draws the strip
+      const greys = t === undefined ? null : textStrip(width, hh, t.x, t.y, t.text, t.size, 'middle');
+      if (greys !== null) greysToRows(greys, rows, width, hh); else rows.set(cachedRows(width, hh, fig.split.head, true));
+    }
   }
   const pixels = rows.subarray(1), stride = width + 1;
   for (const r of fig.rasters) r.blit(pixels, stride);
