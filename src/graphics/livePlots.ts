@@ -329,7 +329,8 @@ export class LivePlots {
         };
         const extent: [number, number, number, number] = ext === undefined ? [...img.cells[0], ...img.cells[1]] : [...sub(0, ext[0], ext[1]), ...sub(1, ext[2], ext[3])];
         const style: HeatmapStyle = { ...look, extent };
-        this.queue!.submit({ kind: 'heatmap', name, step, time, setup, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption, known: [img.min, img.max] });
+        // a frame the queue refuses (skipped) keeps its image buffer here: a later frame fills it
+        if (!this.queue!.submit({ kind: 'heatmap', name, step, time, setup, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption, known: [img.min, img.max] }) && this.spares.length < 4) this.spares.push(img.values);
       } });
       this.pump(false);
     }
