@@ -107,16 +107,42 @@ export function colormapTable(name: ColormapName): Uint8Array {
 }
 
 /**
- * The entry (0..255) a value falls in on a scale from lo to hi: values below lo take entry 0,
- * above hi entry 255 (NaN gives -1: drawn in the "missing" colour). Local.
+ * Steps of the colour scale in figures: 240, so that a heat map's colours (the scale's steps)
+ * and 16 greys (the text, axes and ticks, anti-aliased black on white, and the missing colour)
+ * fit the 256 entries of an indexed-colour PNG, a third of the bytes of RGB to compress. Step s
+ * is drawn with the table's entry round(s · 255 / 239): the two ends are the map's own ends,
+ * and 16 of the 256 entries, evenly spread, are left out (neighbouring steps are one or two
+ * entries apart; in matplotlib's maps an entry differs from the next by 1-3 units per channel).
  */
-export function colorIndex(value: number, lo: number, hi: number): number {
+export const COLOR_STEPS = 240;
+
+/** The table entry each step of the scale is drawn with (see COLOR_STEPS). */
+export const STEP_ENTRY: Uint8Array = Uint8Array.from({ length: COLOR_STEPS }, (_, s) => Math.round((s * 255) / (COLOR_STEPS - 1)));
+
+/**
+ * The step (0..239, see COLOR_STEPS) a value falls in on a scale from lo to hi, in equal
+ * intervals: floor((value - lo) · (240 / (hi - lo))), values below lo taking step 0 and from hi
+ * up step 239 (NaN gives -1: drawn in the "missing" colour; with hi ≤ lo every value is in the
+ * middle step, 120). Local.
+ */
+export function colorStep(value: number, lo: number, hi: number): number {
   if (value !== value) return -1;
-  const t = hi > lo ? (value - lo) / (hi - lo) : 0.5;
-  return t <= 0 ? 0 : t >= 1 ? 255 : Math.min(255, Math.floor(t * 256));
+  if (!(hi > lo)) return COLOR_STEPS / 2;
+  const x = (value - lo) * (COLOR_STEPS / (hi - lo));
+  return x > 0 ? Math.min(COLOR_STEPS - 1, Math.floor(x)) : 0;
 }
 
-/** The colour of `value` on a scale from lo to hi as '#rrggbb'. Local. Throws ArgumentError for an unknown map. */
+/**
+ * The table entry (0..255) a value is drawn with in a figure on a scale from lo to hi: its
+ * step's entry (colorStep, STEP_ENTRY); values below lo take entry 0, from hi up entry 255
+ * (NaN gives -1: drawn in the "missing" colour). Local.
+ */
+export function colorIndex(value: number, lo: number, hi: number): number {
+  const s = colorStep(value, lo, hi);
+  return s < 0 ? -1 : STEP_ENTRY[s];
+}
+
+/** The colour `value` is drawn in on a scale from lo to hi (colorIndex's entry) as '#rrggbb'. Local. Throws ArgumentError for an unknown map. */
 export function colorOf(name: ColormapName, value: number, lo: number, hi: number): string {
   const t = colormapTable(name), k = colorIndex(value, lo, hi);
   if (k < 0) return '#ffffff';

@@ -15,11 +15,11 @@ export { heatmap, heatmapSvg, lines, type HeatmapOptions } from './serial.js';
 export { type HeatmapStyle, type Image2D } from './heatmapFigure.js';
 export { type LinesStyle, type Series, PALETTE } from './linesFigure.js';
 /** Colour maps. */
-export { COLORMAPS, colormapTable, colorIndex, colorOf, type ColormapName } from './colormaps.js';
+export { COLORMAPS, COLOR_STEPS, colormapTable, colorStep, colorIndex, colorOf, type ColormapName } from './colormaps.js';
 /** The parallel reductions behind the plots, for decks that want the data. */
 export { reduceField, poolArray, type ReduceOptions, type ReducedField, type PoolMode } from './reduce.js';
 export { depositPoints, type DepositOptions } from './deposit.js';
-/** PNG encoding and decoding (8-bit grey, RGB, RGBA). */
+/** PNG encoding and decoding (8-bit grey, RGB, RGBA, indexed colour). */
 export { encodePng, decodePng, type DecodedPng } from './png.js';
 /** Atomic file writes. */
 export { writeAtomic } from './files.js';

@@ -153,9 +153,9 @@ export class LivePlots {
   /** Plots that have made their first frame. */
   private readonly warm = new Set<string>();
   /** Image buffers the renderer handed back, filled again by later frames (drawing rank). */
-  private readonly spares: Float64Array[] = [];
+  private readonly spares: (Float64Array | Float32Array)[] = [];
   /** Heat maps reduced but still receiving pixels from other ranks, and how to submit each (drawing rank). */
-  private readonly arriving: { image: PendingImage; submit: (img: ReducedField) => void }[] = [];
+  private readonly arriving: { image: PendingImage<Float32Array>; submit: (img: ReducedField<Float32Array>) => void }[] = [];
   private rendered = 0;
   private firstError: string | undefined;
   private closed = false;
@@ -264,7 +264,7 @@ export class LivePlots {
       const a = this.arriving[0];
       if (!block && !a.image.test()) return;
       this.arriving.shift();
-      const img = a.image.wait(false); // min and max: found by the renderer
+      const img = a.image.wait(); // single precision; min and max found by the ranks as they rounded their pixels
       if (block) this.queue!.waitBelow(this.queue!.capacity);
       a.submit(img);
     }
@@ -318,7 +318,7 @@ export class LivePlots {
     this.made++;
     const setup = !this.warm.has(name);
     this.collect();
-    const pending = startReduction(field, { ...options, root: this.root }, undefined, true, this.spares);
+    const pending = startReduction(field, { ...options, root: this.root }, { detach: true, spares: this.spares, float32: true });
     if (pending !== null) {
       const ext = options.extent, shape = [...field.globalShape], { step, time } = state, caption = this.caption(state), look = pickStyle(options);
       // drawn once every rank's pixels have arrived: polled at later plot calls, never waited for here
@@ -329,7 +329,8 @@ export class LivePlots {
         };
         const extent: [number, number, number, number] = ext === undefined ? [...img.cells[0], ...img.cells[1]] : [...sub(0, ext[0], ext[1]), ...sub(1, ext[2], ext[3])];
         const style: HeatmapStyle = { ...look, extent };
-        this.queue!.submit({ kind: 'heatmap', name, step, time, setup, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption });
+        // a frame the queue refuses (skipped) keeps its image buffer here: a later frame fills it
+        if (!this.queue!.submit({ kind: 'heatmap', name, step, time, setup, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption, known: [img.min, img.max] }) && this.spares.length < 4) this.spares.push(img.values);
       } });
       this.pump(false);
     }

@@ -1,8 +1,9 @@
 /**
- * A small PNG codec on node:zlib: encodePng writes 8-bit grey, RGB or RGBA images (every row
- * with the "Up" filter, which suits smooth fields and costs one subtraction per byte, or none);
- * decodePng reads the non-interlaced 8-bit images PNG writers make (any of the five filters),
- * which is what tests and the gallery need to look at pixels.
+ * A small PNG codec on node:zlib: encodePng writes 8-bit grey, RGB, RGBA or indexed (palette)
+ * images (every row with the "Up" filter, which suits smooth fields and costs one subtraction
+ * per byte, or none); decodePng reads the non-interlaced 8-bit images PNG writers make (any of
+ * the five filters; a palette image comes back as RGB), which is what tests and the gallery
+ * need to look at pixels.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { ArgumentError, describe } from '../errors.js';
@@ -49,11 +50,17 @@ export interface EncodeOptions {
    * twice as fast to deflate, see docs/graphics.md).
    */
   filter?: 'up' | 'none';
+  /**
+   * A palette of up to 256 RGB triples: `pixels` (channels 1) are then entries of it and the
+   * file is an indexed-colour PNG (colour type 3), a third of the bytes of RGB to deflate.
+   */
+  palette?: Uint8Array;
 }
 
 /**
- * Encodes `pixels` (rows top to bottom, `channels` bytes per pixel: 1 grey, 3 RGB, 4 RGBA) as a
- * PNG file's bytes. Local, synchronous. Throws ArgumentError for sizes that do not match.
+ * Encodes `pixels` (rows top to bottom, `channels` bytes per pixel: 1 grey, 3 RGB, 4 RGBA; with
+ * `options.palette`, 1 byte per pixel, an entry of the palette) as a PNG file's bytes. Local,
+ * synchronous. Throws ArgumentError for sizes that do not match or a bad palette.
  */
 export function encodePng(width: number, height: number, pixels: Uint8Array, channels: 1 | 3 | 4 = 3, options: EncodeOptions = {}): Uint8Array {
   if (!Number.isInteger(width) || width < 1 || !Number.isInteger(height) || height < 1) {
@@ -64,6 +71,7 @@ export function encodePng(width: number, height: number, pixels: Uint8Array, cha
     throw new ArgumentError(`encodePng: pixels must be a Uint8Array of ${width} × ${height} × ${channels} = ${width * height * channels} bytes, got ${describe(pixels)}`);
   }
   const level = checkLevel(options.level ?? 3);
+  if (options.palette !== undefined && channels !== 1) throw new ArgumentError(`encodePng: a palette image has 1 byte (an entry) per pixel: pass channels 1, got ${describe(channels)}`);
   if (options.filter !== undefined && options.filter !== 'up' && options.filter !== 'none') throw new ArgumentError(`encodePng: filter must be 'up' or 'none', got ${describe(options.filter)}`);
   const row = width * channels;
   const raw = new Uint8Array((row + 1) * height);
@@ -80,7 +88,7 @@ export function encodePng(width: number, height: number, pixels: Uint8Array, cha
       }
     }
   }
-  return pngOfRows(width, height, channels, raw, level);
+  return pngOfRows(width, height, channels, raw, level, options.palette);
 }
 
 function checkLevel(level: unknown): number {
@@ -91,11 +99,16 @@ function checkLevel(level: unknown): number {
 /**
  * A PNG file from image rows already in PNG's layout: per row one filter-type byte, then the
  * row's `width × channels` bytes (so a figure composed in that layout is deflated with no
- * copy). Local, synchronous. Throws ArgumentError when the sizes do not match.
+ * copy). With a `palette` (up to 256 RGB triples) and channels 1, the bytes are palette entries
+ * and the file is indexed colour. Local, synchronous. Throws ArgumentError when the sizes do
+ * not match or the palette is not 1 to 256 triples.
  */
-export function pngOfRows(width: number, height: number, channels: 1 | 3 | 4, rows: Uint8Array, level: number): Uint8Array {
+export function pngOfRows(width: number, height: number, channels: 1 | 3 | 4, rows: Uint8Array, level: number, palette?: Uint8Array): Uint8Array {
   if (COLOR_TYPE[channels] === undefined || !Number.isInteger(width) || width < 1 || !Number.isInteger(height) || height < 1 || !(rows instanceof Uint8Array) || rows.length !== (width * channels + 1) * height) {
     throw new ArgumentError(`pngOfRows: rows must be a Uint8Array of ${height} rows of 1 + ${width} × ${channels} bytes, got ${describe(rows)} for ${describe(width)} × ${describe(height)} × ${describe(channels)}`);
+  }
+  if (palette !== undefined && (!(palette instanceof Uint8Array) || channels !== 1 || palette.length < 3 || palette.length > 768 || palette.length % 3 !== 0)) {
+    throw new ArgumentError(`pngOfRows: a palette must be a Uint8Array of 1 to 256 RGB triples, with 1 byte (an entry) per pixel, got ${describe(palette)} with channels ${describe(channels)}`);
   }
   checkLevel(level);
   const header = new Uint8Array(13);
@@ -103,15 +116,17 @@ export function pngOfRows(width: number, height: number, channels: 1 | 3 | 4, ro
   hv.setUint32(0, width);
   hv.setUint32(4, height);
   header[8] = 8;
-  header[9] = COLOR_TYPE[channels];
-  const parts = [SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(rows, { level })), chunk('IEND', new Uint8Array(0))];
+  header[9] = palette === undefined ? COLOR_TYPE[channels] : 3;
+  const parts = [SIGNATURE, chunk('IHDR', header)];
+  if (palette !== undefined) parts.push(chunk('PLTE', palette));
+  parts.push(chunk('IDAT', deflateSync(rows, { level })), chunk('IEND', new Uint8Array(0)));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
 }
 
-/** A decoded image: rows top to bottom, `channels` bytes per pixel. */
+/** A decoded image: rows top to bottom, `channels` bytes per pixel (an indexed-colour file comes back as RGB). */
 export interface DecodedPng {
   width: number;
   height: number;
@@ -120,13 +135,15 @@ export interface DecodedPng {
 }
 
 /**
- * Decodes a non-interlaced 8-bit grey, RGB or RGBA PNG (checking every chunk's CRC). Local,
- * synchronous. Throws GraphicsError for anything else or a damaged file.
+ * Decodes a non-interlaced 8-bit grey, RGB, RGBA or indexed-colour PNG (checking every chunk's
+ * CRC; an indexed image is returned as RGB through its palette). Local, synchronous. Throws
+ * GraphicsError for anything else or a damaged file (an entry past the end of the palette too).
  */
 export function decodePng(bytes: Uint8Array): DecodedPng {
   if (!(bytes instanceof Uint8Array) || bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw new GraphicsError('decodePng: not a PNG file (bad signature)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 8, width = 0, height = 0, channels = 0;
+  let palette: Uint8Array | null = null, indexed = false;
   const idat: Uint8Array[] = [];
   while (at + 12 <= bytes.length) {
     const len = view.getUint32(at);
@@ -137,10 +154,13 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
     if (type === 'IHDR') {
       const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
       width = dv.getUint32(0); height = dv.getUint32(4);
-      if (data[8] !== 8 || CHANNELS[data[9]] === undefined || data[12] !== 0) {
-        throw new GraphicsError(`decodePng: only 8-bit grey, RGB or RGBA non-interlaced images are read (bit depth ${data[8]}, colour type ${data[9]}, interlace ${data[12]})`);
+      if (data[8] !== 8 || (CHANNELS[data[9]] === undefined && data[9] !== 3) || data[12] !== 0) {
+        throw new GraphicsError(`decodePng: only 8-bit grey, RGB, RGBA or indexed non-interlaced images are read (bit depth ${data[8]}, colour type ${data[9]}, interlace ${data[12]})`);
       }
-      channels = CHANNELS[data[9]];
+      indexed = data[9] === 3;
+      channels = indexed ? 1 : CHANNELS[data[9]];
+    } else if (type === 'PLTE') {
+      palette = data;
     } else if (type === 'IDAT') {
       idat.push(data);
     } else if (type === 'IEND') {
@@ -149,6 +169,7 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
     at += 12 + len;
   }
   if (channels === 0 || idat.length === 0) throw new GraphicsError('decodePng: no IHDR or no IDAT chunk');
+  if (indexed && palette === null) throw new GraphicsError('decodePng: an indexed-colour image without a PLTE chunk');
   const raw = inflateSync(Buffer.concat(idat));
   const row = width * channels;
   if (raw.length < (row + 1) * height) throw new GraphicsError('decodePng: image data is shorter than the header says');
@@ -169,6 +190,15 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
       } else if (f !== 0) throw new GraphicsError(`decodePng: row ${y} has unknown filter type ${f}`);
       px[dst + x] = v & 255;
     }
+  }
+  if (palette !== null && indexed) {
+    const rgb = new Uint8Array(3 * px.length), entries = palette.length / 3;
+    for (let k = 0; k < px.length; k++) {
+      const e = px[k];
+      if (e >= entries) throw new GraphicsError(`decodePng: pixel ${k} is palette entry ${e}, past the palette's ${entries} entries`);
+      rgb[3 * k] = palette[3 * e]; rgb[3 * k + 1] = palette[3 * e + 1]; rgb[3 * k + 2] = palette[3 * e + 2];
+    }
+    return { width, height, channels: 3, pixels: rgb };
   }
   return { width, height, channels: channels as 1 | 3 | 4, pixels: px };
 }

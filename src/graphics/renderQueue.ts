@@ -33,7 +33,7 @@ export interface RenderResult {
   /** The job's `setup` mark, handed back. */
   setup?: boolean;
   /** A heat map's image buffer, handed back for reuse. */
-  buffer?: Float64Array;
+  buffer?: Float64Array | Float32Array;
 }
 
 /** The compiled worker script (dist/src/graphics/renderWorker.js), also when this module runs from sources. */
