@@ -138,6 +138,11 @@ export class MpiTransport implements Transport {
    */
   private readonly hintTaken: Int32Array;
   private readonly hinted: Uint8Array;
+  /**
+   * The blocking receive whose fast path (tryRecv) is taking envelopes: it is posted next, so a
+   * PULL message it will take may land straight in its buffer (see certainReceiver).
+   */
+  private readonly fastRecv = { active: false, peer: 0, tag: 0, context: 0, into: null as Uint8Array | null, expect: -1 };
   /** Set once finalize has made sure no rank needs credit any more: nothing is sent after that. */
   private silent = false;
   private readonly spinPolls: number;
@@ -362,7 +367,7 @@ export class MpiTransport implements Transport {
     // the receiver waits in a receive from this rank with nothing of ours in flight: it stays
     // in that wait (pulling at once) until our next message, so a buffered send need not copy
     // (hintFrom may take what has arrived, a FIN included: check for a finished rank after it)
-    const direct = kind === PULL && this.hintFrom(dest);
+    const direct = kind === PULL && !process.env.NODIRECT && this.hintFrom(dest);
     if (this.finished[dest] !== 0) {
       req.done = true;
       return req;
@@ -438,7 +443,7 @@ export class MpiTransport implements Transport {
       this.bulkTransfers.active.length !== 0 || this.flow.backlogged !== 0) return null;
     const i32 = this.i32;
     // a receive that may take a buffered message tells its source once it finds nothing yet
-    let hint = into !== null && into.byteLength > EAGER_PAYLOAD && this.opts.spin;
+    let hint = into !== null && into.byteLength > EAGER_PAYLOAD && this.opts.spin && !process.env.NOHINT;
     for (let polls = this.spinPolls; polls > 0; polls--) {
       const s = this.envelopes.testHead();
       if (s === null) {
@@ -459,7 +464,14 @@ export class MpiTransport implements Transport {
       const encoding = word >>> 8;
       if ((word & 0xff) !== EAGER || from !== source || i32[w + W_CONTEXT] !== context || (tag !== ANY_TAG && i32[w + W_TAG] !== tag) ||
         (into !== null && (length > into.byteLength || (expect >= 0 && !compatibleEncodings(encoding, expect))))) {
-        this.takeEnvelopes(s);
+        // the caller posts this receive next: a buffered message for it may land in `into` now
+        const f = this.fastRecv;
+        f.active = into !== null; f.peer = source; f.tag = tag; f.context = context; f.into = into; f.expect = expect;
+        try {
+          this.takeEnvelopes(s);
+        } finally {
+          f.active = false; f.into = null;
+        }
         return null;
       }
       this.control(from, w);
@@ -561,19 +573,27 @@ export class MpiTransport implements Transport {
    * matchPosted will certainly give it to — the first posted receive from its source with its
    * context and a matching tag, with no receive from ANY_SOURCE on that context before it (turn
    * rules may hold those back) and no queued message it would take first — when that buffer
-   * takes the message. Null otherwise (the message lands in a buffer of its own).
+   * takes the message. With none posted, the same for the blocking receive in tryRecv, which
+   * is posted next ({@link fastRecv}). Null otherwise (the message lands in a buffer of its own).
    */
   private certainReceiver(u: Unexpected): Uint8Array | null {
     for (const req of this.match.posted) {
       if (req.context !== u.context) continue;
       if (req.peer === ANY_SOURCE) return null;
       if (req.peer !== u.source || (req.tag !== ANY_TAG && req.tag !== u.tag)) continue;
-      const into = req.data;
-      if (into === null || u.bytes > into.byteLength || (req.encoding >= 0 && !compatibleEncodings(u.encoding, req.encoding)) ||
-        this.match.findMatch(req.peer, req.tag, req.context) >= 0) return null;
-      return into.subarray(0, u.bytes);
+      return this.landingIn(u, req.data, req.encoding, req.peer, req.tag, req.context);
     }
-    return null;
+    const f = this.fastRecv;
+    if (this.match.posted.length !== 0 || !f.active || f.context !== u.context || f.peer !== u.source || (f.tag !== ANY_TAG && f.tag !== u.tag)) return null;
+    f.active = false; // only the first message it matches
+    return this.landingIn(u, f.into, f.expect, f.peer, f.tag, f.context);
+  }
+
+  /** `into` cut to `u`'s size if the receive (peer, tag, context) takes `u` there: it fits, its type agrees, and no queued message comes first. */
+  private landingIn(u: Unexpected, into: Uint8Array | null, expect: number, peer: number, tag: number, context: number): Uint8Array | null {
+    if (into === null || u.bytes > into.byteLength || (expect >= 0 && !compatibleEncodings(u.encoding, expect)) ||
+      this.match.findMatch(peer, tag, context) >= 0) return null;
+    return into.subarray(0, u.bytes);
   }
 
   iprobe(source: number, tag: number, context: number): Envelope | null {
@@ -612,7 +632,7 @@ export class MpiTransport implements Transport {
    */
   block(isDone: () => boolean, request: TransportRequest | null, sole = false): void {
     if (!isDone()) {
-      if (sole && this.opts.spin) this.hint(request);
+      if (sole && this.opts.spin && !process.env.NOHINT) this.hint(request);
       this.poll(isDone, request);
     }
     if (this.flow.starved.size !== 0) this.settle();
