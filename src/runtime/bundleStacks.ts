@@ -6,7 +6,7 @@
  * `.ts` lines; simdeck's and npm packages' `.js` files), and leaves out the bootstrap's frames.
  */
 import { SourceMap } from 'node:module';
-import { BUNDLE_FILENAME } from './rankBoot.js';
+import { BUNDLE_FILENAME } from './bundleText.js';
 
 const MARKER = '//# sourceMappingURL=data:application/json;base64,';
 

@@ -139,10 +139,7 @@ export function unlinkSegment(name: string): void {
   unlinkShared(name);
 }
 
-/** The name of a new job's segment: carries the launcher's pid so stale ones can be found. */
-export function newSegmentName(): string {
-  return `/simdeck-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-}
+export { newSegmentName } from './segmentName.js';
 
 function alive(pid: number): boolean {
   try {
