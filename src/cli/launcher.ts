@@ -19,7 +19,8 @@ import { routeLines, type OutputMode } from './output.js';
 import { watchInvoker } from './invokerWatch.js';
 import { RANK_CA_ENV, shmBootSource, type ShmHandover } from '../runtime/rankBoot.js';
 import { newSegmentName } from '../transport/shm/segmentName.js';
-import type { RankBundle } from '../runtime/rankBundle.js';
+import { buildRankBundle, cachedRankBundle, type RankBundle } from '../runtime/rankBundle.js';
+import { readCodeCache, storeCodeCache } from '../runtime/bundleCache.js';
 import type { Segment } from '../transport/shm/segment.js';
 
 /** Exit status the launcher uses when hang diagnosis aborts a job. */
@@ -112,8 +113,7 @@ export async function runJob(opts: RunOptions): Promise<number> {
     }
   }
   // The decks' bundles from the cache (when there): they say what the ranks need at start.
-  const bundler = await import('../runtime/rankBundle.js');
-  const cached = opts.apps.map((app) => bundler.cachedRankBundle('shm', app.deck));
+  const cached = opts.apps.map((app) => cachedRankBundle('shm', app.deck));
   const segName = newSegmentName();
 
   // Extra Node options for every rank (--cpu-prof, --max-old-space-size=..., --inspect=0, ...).
@@ -156,9 +156,9 @@ export async function runJob(opts: RunOptions): Promise<number> {
   }
 
   // While the ranks start: the segment (koffi's first use), then the bundles.
-  const [segment, { DeadlockWatch }, { readKernelTraceSlot }, { futexWakeAll }, cache] = await Promise.all([
+  const [segment, { DeadlockWatch }, { readKernelTraceSlot }, { futexWakeAll }] = await Promise.all([
     import('../transport/shm/segment.js'), import('../transport/shm/deadlockWatch.js'), import('../runtime/kernelTrace.js'),
-    import('../system/libc.js'), import('../runtime/bundleCache.js'),
+    import('../system/libc.js'),
   ]);
   const { Abort, Decks, H, R, rankBlockOffset, unlinkSegment } = segment;
   let seg: Segment;
@@ -187,13 +187,13 @@ export async function runJob(opts: RunOptions): Promise<number> {
   // Every deck is read and compiled once, here, while the ranks start; an empty pipe means it failed.
   const bundling = (async () => {
     const bundles: RankBundle[] = [];
-    for (let i = 0; i < opts.apps.length; i++) bundles.push(cached[i] ?? await bundler.buildRankBundle('shm', opts.apps[i].deck));
+    for (let i = 0; i < opts.apps.length; i++) bundles.push(cached[i] ?? await buildRankBundle('shm', opts.apps[i].deck));
     bundles.forEach((bundle, i) => {
-      const codeCache = bundle.codeCacheable && bundle.entry !== null ? cache.readCodeCache(bundle.entry, bundle.text) : null;
+      const codeCache = bundle.codeCacheable && bundle.entry !== null ? readCodeCache(bundle.entry, bundle.text) : null;
       bundlePipes[i].forEach((pipe, k) => {
         // The app's first rank makes V8's code cache when there is none it can use.
         const make = k === 0 && bundle.codeCacheable && bundle.entry !== null;
-        if (make) routes.push(keepCodeCache(pipe, bundle, cache.storeCodeCache));
+        if (make) routes.push(keepCodeCache(pipe, bundle, storeCodeCache));
         const parts = handover(bundle, codeCache, make);
         for (let j = 0; j < parts.length - 1; j++) pipe.write(parts[j]);
         pipe.end(parts[parts.length - 1]);
