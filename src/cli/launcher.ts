@@ -1,11 +1,12 @@
 /**
- * The launcher behind `simdeck run`: starts one Node process per rank first, then (while they
- * start) creates the job's shared-memory segment and hands each rank its deck's self-contained
- * rank bundle through a pipe (the ranks read no project or user file: see rankBoot.ts), compiled
- * once here (or taken from the bundle cache, with V8's code cache of it); then routes their
- * output, watches for failures and hangs, and cleans up (no rank process, no segment left)
- * however the job ends. What only the running job needs (the segment, koffi) is loaded after
- * the ranks are started.
+ * The launcher behind `simdeck run`: creates the job's shared-memory segment (as a file of
+ * /dev/shm, header written, without koffi), starts one Node process per rank, and while they
+ * start hands each rank its deck's self-contained rank bundle through a pipe (the ranks read no
+ * project or user file: see rankBoot.ts), compiled once here (or taken from the bundle cache,
+ * with V8's code cache of it); then routes their output, watches for failures and hangs, and
+ * cleans up (no rank process, no segment left) however the job ends. It maps the segment (and
+ * so loads koffi) only when it must look into it: WATCH_DELAY_MS after the start, or at once when
+ * a rank fails or a signal comes; a job that ends before never loads it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -18,10 +19,12 @@ import { ArgumentError, DeckError } from '../errors.js';
 import { routeLines, type OutputMode } from './output.js';
 import { watchInvoker } from './invokerWatch.js';
 import { RANK_CA_ENV, shmBootSource, type ShmHandover } from '../runtime/rankBoot.js';
-import { newSegmentName } from '../transport/shm/segmentName.js';
+import { createSegmentFile, newSegmentName, removeSegmentFile, sweepStale, writeHeaderWord } from '../transport/shm/segmentFile.js';
 import { buildRankBundle, cachedRankBundle, type RankBundle } from '../runtime/rankBundle.js';
 import { readCodeCache, storeCodeCache } from '../runtime/bundleCache.js';
 import type { Segment } from '../transport/shm/segment.js';
+import { Abort, Decks, defaultRingBytes, H, R, rankBlockOffset } from '../transport/shm/layout.js';
+import type { DeadlockWatch } from '../transport/shm/deadlockWatch.js';
 
 /** Exit status the launcher uses when hang diagnosis aborts a job. */
 export const EXIT_STATUS_HANG = 124;
@@ -32,7 +35,21 @@ interface RankProcess {
   exited: boolean;
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Settles when the process has exited (listened for from its spawn on: none is missed while the launcher loads). */
+  left: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
+
+/** The segment as the launcher maps it when it must (see runJob). */
+interface Mapped {
+  seg: Segment;
+  deadlockWatch: DeadlockWatch;
+  readKernelTraceSlot: (slot: Uint8Array) => string;
+  futexWakeAll: (address: number) => void;
+}
+
+/** How long after the start the launcher first looks into the segment (maps it), and how often then (ms). */
+const WATCH_DELAY_MS = 200;
+const WATCH_MS = 50;
 
 function signalNumber(signal: NodeJS.Signals): number {
   return (osConstants.signals as Record<string, number>)[signal] ?? 1;
@@ -95,9 +112,11 @@ function keepCodeCache(pipe: Socket, bundle: RankBundle, store: (entry: string, 
  * Runs a job to completion and returns the exit status for the process: 0 when every rank
  * succeeded, else the failing rank's status (128 + signal number when a signal killed it).
  * Writes diagnostics to stderr. Throws DeckError/ArgumentError before any rank runs a deck
- * (ranks already started then end at once); throws when the segment cannot be created.
+ * (ranks already started then end at once), and a system error when the segment cannot be
+ * created (before any rank starts).
  */
 export async function runJob(opts: RunOptions): Promise<number> {
+  sweepStale();
   const size = opts.apps.reduce((n, a) => n + a.ranks, 0);
   const env = environmentOptions();
   const output: OutputMode = opts.output ?? env.output ?? (size > 1 ? 'prefixed' : 'raw');
@@ -115,6 +134,7 @@ export async function runJob(opts: RunOptions): Promise<number> {
   // The decks' bundles from the cache (when there): they say what the ranks need at start.
   const cached = opts.apps.map((app) => cachedRankBundle('shm', app.deck));
   const segName = newSegmentName();
+  createSegmentFile(segName, { size, ringBytes: defaultRingBytes(size), spin, cma: process.env[USER_ENV.CMA] !== '0' });
 
   // Extra Node options for every rank (--cpu-prof, --max-old-space-size=..., --inspect=0, ...).
   const nodeArgs = (process.env[USER_ENV.NODE_ARGS] ?? '').split(/\s+/).filter((a) => a !== '');
@@ -144,7 +164,13 @@ export async function runJob(opts: RunOptions): Promise<number> {
       const pipe = child.stdio[3] as Socket;
       pipe.on('error', () => { /* the rank is gone: its exit is reported */ });
       bundlePipes[appIndex].push(pipe);
-      const p: RankProcess = { rank, child, exited: false, code: null, signal: null };
+      const p: RankProcess = { rank, child, exited: false, code: null, signal: null, left: Promise.resolve({ code: null, signal: null }) };
+      p.left = new Promise((settle) => child.once('exit', (code, signal) => {
+        p.exited = true;
+        p.code = code;
+        p.signal = signal;
+        settle({ code, signal });
+      }));
       ranks.push(p);
     }
   });
@@ -155,33 +181,27 @@ export async function runJob(opts: RunOptions): Promise<number> {
     if (p.child.stderr) routes.push(routeLines(p.child.stderr, process.stderr, output === 'raw' ? '' : `[${p.rank}] `));
   }
 
-  // While the ranks start: the segment (koffi's first use), then the bundles.
-  const [segment, { DeadlockWatch }, { readKernelTraceSlot }, { futexWakeAll }] = await Promise.all([
-    import('../transport/shm/segment.js'), import('../transport/shm/deadlockWatch.js'), import('../runtime/kernelTrace.js'),
-    import('../system/libc.js'),
-  ]);
-  const { Abort, Decks, H, R, rankBlockOffset, unlinkSegment } = segment;
-  let seg: Segment;
-  try {
-    segment.sweepStale();
-    seg = segment.createSegment(segName, {
-      size, ringBytes: segment.defaultRingBytes(size), spin, cma: process.env[USER_ENV.CMA] !== '0',
-    });
-  } catch (e) {
-    for (const pipes of bundlePipes) for (const pipe of pipes) pipe.end(); // an empty pipe: the rank leaves quietly
-    await Promise.all(ranks.map((p) => new Promise((left) => { if (p.child.exitCode !== null || p.child.signalCode !== null) left(null); else p.child.once('exit', left); })));
-    throw e;
-  }
-  const wakeAll = () => {
-    for (let r = 0; r < size; r++) {
-      const at = rankBlockOffset(r) + R.DOORBELL;
-      Atomics.add(seg.i32, at >> 2, 1);
-      futexWakeAll(seg.address + at);
-    }
-  };
+  // The segment is mapped here (koffi) only when the launcher must read or change it: the first
+  // watch (WATCH_DELAY_MS after the start), or a rank's failure, a signal. A short job never needs it.
   let unlinked = false;
+  let finished = false;
+  let mapped: Mapped | null = null;
+  let mapping: Promise<Mapped | null> | null = null;
+  const map = (): Promise<Mapped | null> => (mapping ??= (async () => {
+    const [segment, { DeadlockWatch }, { readKernelTraceSlot }, { futexWakeAll }] = await Promise.all([
+      import('../transport/shm/segment.js'), import('../transport/shm/deadlockWatch.js'), import('../runtime/kernelTrace.js'),
+      import('../system/libc.js'),
+    ]);
+    if (unlinked) return null; // the job has ended meanwhile
+    const seg = segment.attachSegment(segName);
+    mapped = { seg, deadlockWatch: new DeadlockWatch(seg), readKernelTraceSlot, futexWakeAll };
+    return mapped;
+  })().catch(() => null));
   const cleanup = () => {
-    if (!unlinked) { unlinkSegment(segName); unlinked = true; }
+    if (!unlinked) { removeSegmentFile(segName); unlinked = true; }
+  };
+  const setDecks = (state: number) => {
+    try { writeHeaderWord(segName, H.DECKS, state); } catch { /* the segment's name is gone: every rank is attached */ }
   };
 
   // Every deck is read and compiled once, here, while the ranks start; an empty pipe means it failed.
@@ -201,10 +221,10 @@ export async function runJob(opts: RunOptions): Promise<number> {
     });
   })();
   const decksReady = bundling.then(
-    () => { Atomics.store(seg.i32, H.DECKS, Decks.READY); return null; },
+    () => { setDecks(Decks.READY); return null; },
     (e: unknown) => {
       for (const pipes of bundlePipes) for (const pipe of pipes) pipe.end();
-      Atomics.store(seg.i32, H.DECKS, Decks.FAILED);
+      setDecks(Decks.FAILED);
       return e;
     },
   );
@@ -213,15 +233,21 @@ export async function runJob(opts: RunOptions): Promise<number> {
     let failure: { rank: number; status: number; report: string } | null = null;
     let hung = false;
     let deadlocked = false;
-    const deadlockWatch = new DeadlockWatch(seg);
     let killTimer: NodeJS.Timeout | null = null;
     let interrupted: NodeJS.Signals | null = null;
 
     const abortJob = (code: number, abortRank: number) => {
-      if (Atomics.compareExchange(seg.i32, H.ABORT, Abort.NONE, code) === Abort.NONE) {
-        Atomics.store(seg.i32, H.ABORT_RANK, abortRank);
-      }
-      wakeAll();
+      void map().then((m) => {
+        if (m === null) return; // the kill below ends the ranks
+        if (Atomics.compareExchange(m.seg.i32, H.ABORT, Abort.NONE, code) === Abort.NONE) {
+          Atomics.store(m.seg.i32, H.ABORT_RANK, abortRank);
+        }
+        for (let r = 0; r < size; r++) { // wake every rank
+          const at = rankBlockOffset(r) + R.DOORBELL;
+          Atomics.add(m.seg.i32, at >> 2, 1);
+          m.futexWakeAll(m.seg.address + at);
+        }
+      });
       if (killTimer === null) {
         // Ranks that block in simdeck calls leave within ~50 ms; kill what is left (computing, or in native code).
         killTimer = setTimeout(() => {
@@ -245,9 +271,10 @@ export async function runJob(opts: RunOptions): Promise<number> {
       onSignal('SIGHUP');
     });
 
-    const watch = setInterval(() => {
-      if (!unlinked && Atomics.load(seg.i32, H.ATTACHED) === size) { unlinkSegment(segName); unlinked = true; }
-      if (!deadlocked && !hung && failure === null && interrupted === null && deadlockWatch.check(Date.now(), (r) => ranks[r].exited)) {
+    const check = (m: Mapped) => {
+      const seg = m.seg;
+      if (!unlinked && Atomics.load(seg.i32, H.ATTACHED) === size) cleanup();
+      if (!deadlocked && !hung && failure === null && interrupted === null && m.deadlockWatch.check(Date.now(), (r) => ranks[r].exited)) {
         deadlocked = true;
         process.stderr.write('simdeck: deadlock: every rank is blocked in a simdeck call that no message in flight can complete; ' +
           'each rank says what it waits for, then the job ends\n');
@@ -266,23 +293,30 @@ export async function runJob(opts: RunOptions): Promise<number> {
           }
         }
       }
-    }, 50);
+    };
+    let watch: NodeJS.Timeout | null = null;
+    const startWatch = setTimeout(() => {
+      void map().then((m) => {
+        if (m === null || finished) return;
+        check(m);
+        watch = setInterval(() => check(m), WATCH_MS);
+      });
+    }, WATCH_DELAY_MS);
 
     let remaining = ranks.length;
     for (const p of ranks) {
-      p.child.on('exit', (code, signal) => {
-        p.exited = true;
-        p.code = code;
-        p.signal = signal;
+      void p.left.then(async ({ code, signal }) => {
         const ok = code === 0;
-        const quietAbort = (code === EXIT_ABORTED && Atomics.load(seg.i32, H.ABORT) !== Abort.NONE) || (deadlocked && code === EXIT_DEADLOCK);
+        // A rank that failed: the abort word (was it stopped by another's failure?), its kernel slot, the abort.
+        const m = ok ? null : await map();
+        const quietAbort = (code === EXIT_ABORTED && m !== null && Atomics.load(m.seg.i32, H.ABORT) !== Abort.NONE) || (deadlocked && code === EXIT_DEADLOCK);
         if (!ok && failure === null && !hung && !deadlocked && interrupted === null && !quietAbort) {
           const status = signal ? 128 + signalNumber(signal) : code ?? 1;
           let report = signal
             ? `simdeck: rank ${p.rank} was killed by signal ${signal}`
             : `simdeck: rank ${p.rank} failed with exit status ${code}`;
-          if (signal) {
-            const kernel = readKernelTraceSlot(seg.u8.subarray(rankBlockOffset(p.rank) + R.KERNEL));
+          if (signal && m !== null) {
+            const kernel = m.readKernelTraceSlot(m.seg.u8.subarray(rankBlockOffset(p.rank) + R.KERNEL));
             if (kernel !== '') report += ` (last native kernel entered: ${kernel})`;
           }
           failure = { rank: p.rank, status, report };
@@ -296,10 +330,13 @@ export async function runJob(opts: RunOptions): Promise<number> {
     }
 
     const done = async () => {
-      clearInterval(watch);
+      finished = true;
+      clearTimeout(startWatch);
+      if (watch !== null) clearInterval(watch);
       stopWatching();
       if (killTimer) clearTimeout(killTimer);
       await Promise.all(routes);
+      if (mapping !== null) await mapping; // a mapping under way ends before the name goes
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onSignal);
