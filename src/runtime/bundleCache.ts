@@ -11,6 +11,11 @@
  * temporary name and renamed, the text first, so a job never reads half an entry. A cache that
  * cannot be read or written only means compiling again.
  *
+ * Beside a rank bundle the launcher may keep V8's code cache of it (`<key>.v8`, made by a rank
+ * after running the bundle, see rankBoot.ts): the SHA-256 of the exact bundle text it was made
+ * from, then V8's data. It is used only with that text; V8 itself rejects data of another V8
+ * version or other flags.
+ *
  * Where: `$SIMDECK_CACHE_DIR/bundles`, else `simdeck-bundles-<user>` in the temp directory.
  * The directory is used only if it belongs to this user and nobody else may write to it (a
  * bundle is code this user will run). `SIMDECK_BUNDLE_CACHE=0` turns the cache off.
@@ -28,13 +33,28 @@ export interface BuildInputs {
   /** Modules the bundle imports and leaves external (absolute paths, or builtins). */
   externals: string[];
   workingDir: string;
+  /** Rank bundles: whether the bundle may reach TLS (see rankBundle.ts mayUseTls); true when not told. */
+  mayUseTls?: boolean;
+  /** Rank bundles: whether V8's code cache may be used with it (see rankBundle.ts); false when not told. */
+  codeCacheable?: boolean;
 }
 
 /** What `<key>.json` holds; the bundle's text is `<key>.js` beside it (read only when the entry is valid). */
 interface Entry {
-  format: 3;
+  format: 4;
   inputs: [path: string, sha256: string, size: number, mtimeMs: number][];
   externals: string[];
+  mayUseTls: boolean;
+  codeCacheable: boolean;
+}
+
+/** A valid cache entry: the bundle's text, what its build found, and where the entry lives. */
+export interface CachedBundle {
+  text: Buffer;
+  mayUseTls: boolean;
+  codeCacheable: boolean;
+  /** The entry's `.json` file (names its code cache, see readCodeCache). */
+  entry: string;
 }
 
 /** Entries kept at most; past that, storing a new one removes the oldest half. */
@@ -94,6 +114,11 @@ function trusted(dir: string): boolean {
 
 /** The cached bundle of `deck` (an absolute path) for `outfile`, or null when there is none that is still valid. Never throws. */
 export function cachedBundle(deck: string, outfile: string): string | null {
+  return cachedBundleEntry(deck, outfile)?.text.toString('utf8') ?? null;
+}
+
+/** As cachedBundle, with the text as bytes (as it goes down a pipe) and what the entry records. Never throws. */
+export function cachedBundleEntry(deck: string, outfile: string): CachedBundle | null {
   if (!enabled() || !trusted(bundleCacheDir())) return null;
   const file = entryPath(deck, outfile);
   let entry: Entry;
@@ -102,46 +127,82 @@ export function cachedBundle(deck: string, outfile: string): string | null {
   } catch {
     return null;
   }
-  if (entry.format !== 3 || !Array.isArray(entry.inputs) || !Array.isArray(entry.externals)) return null;
+  if (entry.format !== 4 || !Array.isArray(entry.inputs) || !Array.isArray(entry.externals)) return null;
   for (const [path, sum, size, mtimeMs] of entry.inputs) if (!unchanged(path, sum, size, mtimeMs)) return null;
   for (const ext of entry.externals) if (!existsSync(ext)) return null;
   try {
-    return readFileSync(textPath(file), 'utf8');
+    return { text: readFileSync(textPath(file)), mayUseTls: entry.mayUseTls !== false, codeCacheable: entry.codeCacheable === true, entry: file };
   } catch {
     return null;
   }
+}
+
+/**
+ * The V8 code cache kept for the bundle `text` of the entry `entry` (see cachedBundleEntry), or
+ * null when there is none made from exactly this text. Never throws.
+ */
+export function readCodeCache(entry: string, text: Buffer): Buffer | null {
+  try {
+    const data = readFileSync(codeCachePath(entry));
+    if (data.length <= 32 || !data.subarray(0, 32).equals(createHash('sha256').update(text).digest())) return null;
+    return data.subarray(32);
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps V8's code cache `data` of the bundle `text` beside the entry `entry`. Never throws (a cache not written is made again). */
+export function storeCodeCache(entry: string, text: Buffer, data: Buffer): void {
+  if (!enabled()) return;
+  try {
+    if (!trusted(dirname(entry))) return;
+    const path = codeCachePath(entry);
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, Buffer.concat([createHash('sha256').update(text).digest(), data]));
+    renameSync(temporary, path);
+  } catch {
+    /* not kept */
+  }
+}
+
+function codeCachePath(entryFile: string): string {
+  return entryFile.replace(/\.json$/, '.v8');
 }
 
 function textPath(entryFile: string): string {
   return entryFile.replace(/\.json$/, '.js');
 }
 
-/** Stores the bundle `text` of `deck` for `outfile`, made from `build`'s inputs. Never throws. */
-export function storeBundle(deck: string, outfile: string, text: string, build: BuildInputs): void {
-  if (!enabled()) return;
+/** Stores the bundle `text` of `deck` for `outfile`, made from `build`'s inputs; returns the entry's `.json` file, or null when not stored. Never throws. */
+export function storeBundle(deck: string, outfile: string, text: string, build: BuildInputs): string | null {
+  if (!enabled()) return null;
   try {
     const inputs: Entry['inputs'] = [];
     for (const input of build.inputs) {
       const path = isAbsolute(input) ? input : resolve(build.workingDir, input);
       const st = statSync(path, { throwIfNoEntry: false });
       const sum = sha256Of(path);
-      if (sum === null || st === undefined) return; // not a plain file (a virtual module): do not cache
+      if (sum === null || st === undefined) return null; // not a plain file (a virtual module): do not cache
       inputs.push([path, sum, st.size, st.mtimeMs]);
     }
-    const entry: Entry = { format: 3, inputs, externals: build.externals.filter((e) => isAbsolute(e)) };
+    const entry: Entry = { format: 4, inputs, externals: build.externals.filter((e) => isAbsolute(e)),
+      mayUseTls: build.mayUseTls !== false, codeCacheable: build.codeCacheable === true,
+    };
     const dir = bundleCacheDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!trusted(dir)) return;
+    if (!trusted(dir)) return null;
     prune(dir);
     const file = entryPath(deck, outfile);
+    rmSync(codeCachePath(file), { force: true }); // made from the text replaced here (and checked against it anyway)
     // The text first: an entry is only read once its .json exists, and then its .js is complete.
     for (const [path, content] of [[textPath(file), text], [file, JSON.stringify(entry)]]) {
       const temporary = `${path}.${process.pid}.tmp`;
       writeFileSync(temporary, content);
       renameSync(temporary, path);
     }
+    return file;
   } catch {
-    /* an unwritable cache only means compiling next time too */
+    return null; // an unwritable cache only means compiling next time too
   }
 }
 
@@ -155,6 +216,7 @@ function prune(dir: string): void {
   for (const { n } of aged.slice(0, aged.length - MAX_ENTRIES / 2)) {
     rmSync(join(dir, n), { force: true });
     rmSync(join(dir, textPath(n)), { force: true });
+    rmSync(join(dir, codeCachePath(n)), { force: true });
   }
 }
 

@@ -6,7 +6,7 @@
  * `.ts` lines; simdeck's and npm packages' `.js` files), and leaves out the bootstrap's frames.
  */
 import { SourceMap } from 'node:module';
-import { BUNDLE_FILENAME } from './rankBoot.js';
+import { BUNDLE_FILENAME } from './bundleText.js';
 
 const MARKER = '//# sourceMappingURL=data:application/json;base64,';
 
@@ -41,7 +41,7 @@ export function installBundleStacks(text: string): void {
   const frame = (f: NodeJS.CallSite): string | null => {
     const s = f.toString();
     const file = f.getFileName() ?? f.getScriptNameOrSourceURL?.() ?? '';
-    if (/\[eval\d*\]$/.test(file) || file === 'simdeck-boot') return null; // the bootstrap (node -e; under MPI from the environment)
+    if (/\[eval\d*\](-wrapper)?$/.test(file) || file === 'simdeck-boot') return null; // the bootstrap (node -e and its wrapper; under MPI from the environment)
     if (file !== BUNDLE_FILENAME) return s;
     const line = f.getLineNumber() ?? 0;
     const column = f.getColumnNumber() ?? 0;
@@ -59,8 +59,8 @@ export function installBundleStacks(text: string): void {
   };
   Error.prepareStackTrace = (error: unknown, frames: NodeJS.CallSite[]) => {
     const lines = [describeError(error)];
-    // The deck's top level runs as the continuation of an await, so Node's microtask loop sits
-    // under it; a module's top level has nothing under it: leave out internal frames below the bundle's.
+    // Under the deck's top level sit Node's microtask loop (after an await) or the bootstrap's
+    // `node -e` evaluation; a module's top level has nothing under it: leave out internal frames below the bundle's.
     let lastBundle = -1;
     for (const f of frames) {
       const s = frame(f);
@@ -68,7 +68,7 @@ export function installBundleStacks(text: string): void {
       if (f.getFileName() === BUNDLE_FILENAME) lastBundle = lines.length;
       lines.push(`    at ${s}`);
     }
-    if (lastBundle >= 0 && lines.slice(lastBundle + 1).every((l) => /\(node:internal\/[^)]*\)$/.test(l))) lines.length = lastBundle + 1;
+    if (lastBundle >= 0 && lines.slice(lastBundle + 1).every((l) => /(?:\(|at )node:internal\/[^)]*\)?$/.test(l))) lines.length = lastBundle + 1;
     return lines.join('\n');
   };
 }

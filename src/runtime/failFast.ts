@@ -24,11 +24,27 @@ export function formatRankError(rank: number, error: unknown): string {
  * Node writes to pipes asynchronously: what is still queued when the process exits or is
  * killed is lost, and nothing queued moves while the deck's thread blocks). Terminals and files
  * are synchronous already. A write then blocks while the pipe is full, until the launcher reads.
+ * Each stream is switched on its first access through `process.stdout` / `process.stderr`
+ * (which is where Node creates it: a pipe's stream loads Node's net and stream modules, ~15 ms
+ * of a rank's start-up, which a rank that prints nothing does not need), so call this before
+ * anything writes (as the rank start-up does).
  */
 export function makeOutputSynchronous(): void {
-  for (const stream of [process.stdout, process.stderr]) {
+  const synchronous = (stream: NodeJS.WriteStream) => {
     const handle = (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle;
     handle?.setBlocking?.(true);
+    return stream;
+  };
+  for (const name of ['stdout', 'stderr'] as const) {
+    const own = Object.getOwnPropertyDescriptor(process, name);
+    const create = own?.get;
+    if (create === undefined || own?.configurable !== true) { synchronous(process[name]); continue; }
+    let stream: NodeJS.WriteStream | null = null;
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: own.enumerable,
+      get: () => (stream ??= synchronous(create.call(process) as NodeJS.WriteStream)),
+    });
   }
 }
 

@@ -12,7 +12,7 @@ import { Abort } from '../transport/shm/segment.js';
 import { installBundleStacks } from './bundleStacks.js';
 import { formatRankError, installFailFast } from './failFast.js';
 import { EXIT_ABORTED } from './jobEnv.js';
-import { bundleText } from './rankBoot.js';
+import { bundleText } from './bundleText.js';
 import { routeOutput } from './rankOutput.js';
 import { getWorld, prepareTransport } from './world.js';
 

@@ -5,7 +5,11 @@
  *
  * - shared memory: the launcher writes the bundle into a pipe the rank inherits as descriptor 3,
  *   and closes it (empty when the deck did not compile: the rank exits quietly and the launcher
- *   says why; the launcher's death ends the pipe too);
+ *   says why; the launcher's death ends the pipe too). The rank reads it with blocking reads
+ *   (it has nothing else to do meanwhile; Node's net and stream modules are not loaded for it).
+ *   With the bundle may come V8's code cache of it, which the rank compiles it from; when there
+ *   is none (or V8 rejects it), the rank the launcher asks makes one after the deck and writes
+ *   it back up the same pipe (see {@link ShmHandover}), and the launcher keeps it with the bundle;
  * - MPI: world rank 0 reads the bundles the launcher compiled (or compiles them itself when
  *   their files are not on its node) and broadcasts them with MPI_Bcast; every rank first
  *   brings up just enough MPI for that: koffi's native module by absolute path, libmpi by
@@ -16,26 +20,44 @@
  * handler (`simdeck.rankFailed`), else it is uncaught and fail-fast reports it.
  */
 
-const TEXT = Symbol.for('simdeck.bundleText');
+export { bundleText, BUNDLE_FILENAME } from './bundleText.js';
 
-/** The text of the bundle this rank runs (set by the bootstrap; '' when not in a bundle). */
-export function bundleText(): string {
-  return ((globalThis as Record<symbol, unknown>)[TEXT] as string | undefined) ?? '';
+/**
+ * What the launcher writes down a shared-memory rank's pipe: this as one line of JSON, then
+ * `bundle` bytes of bundle text, then `codeCache` bytes of V8's code cache of it (0: none).
+ * When `makeCodeCache` is set and the rank ran the bundle without a code cache that V8
+ * accepted, it writes back up the pipe one line of JSON `{"codeCache":n}` and n bytes of V8's
+ * code cache, made after the deck ended.
+ */
+export interface ShmHandover {
+  bundle: number;
+  codeCache: number;
+  makeCodeCache: boolean;
 }
+
+/**
+ * The environment variable that carries NODE_EXTRA_CA_CERTS past a rank's start (see the
+ * launcher): the bootstrap puts it back into `process.env` at once, for the programs the deck starts.
+ */
+export const RANK_CA_ENV = 'SIMDECK_NODE_EXTRA_CA_CERTS';
 
 /**
  * Evaluates a bundle from memory (runs in the rank; serialized into the bootstrap source): the
  * bundle is an async function's source (see rankBundle's asScript), compiled as a script named
- * `simdeck-bundle` (the name bundleStacks.ts maps frames of); its import() calls go to Node.
+ * `simdeck-bundle` (the name bundleStacks.ts maps frames of), from V8's code cache `codeCache`
+ * when given; its import() calls of externals go to the import function it is called with,
+ * the rest to Node (importModuleDynamically). `made` gets V8's code cache of the bundle after
+ * it ran, unless `codeCache` was given and V8 accepted it.
  */
-async function evaluate(bytes: Buffer): Promise<void> {
+async function evaluate(bytes: Buffer, codeCache: Buffer | null = null, made: ((data: Buffer) => void) | null = null): Promise<void> {
   const text = bytes.toString('utf8');
   (globalThis as Record<symbol, unknown>)[Symbol.for('simdeck.bundleText')] = text;
   const { Script, constants } = process.getBuiltinModule('node:vm') as typeof import('node:vm');
-  // The bundle's import() calls (externals by absolute URL) go to Node's own loader. A callback
-  // would need --experimental-vm-modules on Node 20; V8's code cache is not used, because a
-  // cache made in another process loses the loader (every import() then fails). The loader
-  // constant's one "experimental" warning is not printed.
+  // A script's import() calls (externals by absolute URL) go to Node's own loader through
+  // USE_MAIN_CONTEXT_DEFAULT_LOADER; a callback would need --experimental-vm-modules on Node 20.
+  // A script compiled from a code cache loses that loader on Node 20, so the bundle's own
+  // import() calls of externals call the function passed in instead (this bootstrap's import()).
+  // The loader constant's one "experimental" warning is not printed.
   const emitWarning = process.emitWarning;
   process.emitWarning = function (warning: string | Error, ...rest: unknown[]) {
     if (String((warning as Error)?.message ?? warning).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return;
@@ -45,8 +67,11 @@ async function evaluate(bytes: Buffer): Promise<void> {
     const script = new Script(text, {
       filename: 'simdeck-bundle', // BUNDLE_FILENAME (this function is serialized: no outside names)
       importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+      ...(codeCache === null ? {} : { cachedData: codeCache }),
     });
-    await (script.runInThisContext() as () => Promise<void>)();
+    const run = script.runInThisContext() as (load: (url: string) => Promise<unknown>) => Promise<void>;
+    await run((url: string) => import(url));
+    if (made !== null && (codeCache === null || script.cachedDataRejected === true)) made(script.createCachedData());
   } catch (e) {
     const failed = (globalThis as Record<symbol, unknown>)[Symbol.for('simdeck.rankFailed')] as ((e: unknown) => void) | undefined;
     if (failed) failed(e);
@@ -55,18 +80,50 @@ async function evaluate(bytes: Buffer): Promise<void> {
 }
 
 /** The shared-memory bootstrap: the bundle arrives on descriptor 3 (runs in the rank). */
-async function bootShm(): Promise<void> {
-  const { Socket } = process.getBuiltinModule('node:net') as typeof import('node:net');
-  const parts: Buffer[] = [];
-  await new Promise<void>((done, fail) => {
-    const pipe = new Socket({ fd: 3, readable: true, writable: false });
-    pipe.on('data', (b: Buffer) => parts.push(b));
-    pipe.on('end', () => { pipe.destroy(); done(); });
-    pipe.on('error', fail);
-  });
-  const bytes = Buffer.concat(parts);
-  if (bytes.length === 0) process.exit(0); // the deck did not compile: the launcher reports it
-  await evaluate(bytes);
+async function bootShm(caEnv: string): Promise<void> {
+  // The launcher may have kept NODE_EXTRA_CA_CERTS from this process's start (Node reads it only then): put it back.
+  const ca = process.env[caEnv];
+  if (ca !== undefined) {
+    process.env.NODE_EXTRA_CA_CERTS = ca;
+    delete process.env[caEnv];
+  }
+  const { readSync, writeSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+  let buffer = Buffer.allocUnsafe(1 << 20);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger, 0, 0, length);
+      buffer = bigger;
+    }
+    let n: number;
+    try {
+      n = readSync(3, buffer, length, buffer.length - length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') { // not expected (the pipe is blocking): wait for it to be readable
+        await new Promise((wake) => setTimeout(wake, 1));
+        continue;
+      }
+      if (code === 'EOF' || code === 'ECONNRESET') break;
+      throw e;
+    }
+    if (n === 0) break;
+    length += n;
+  }
+  if (length === 0) process.exit(0); // the deck did not compile: the launcher reports it
+  const nl = buffer.indexOf(10);
+  const head = JSON.parse(buffer.toString('utf8', 0, nl)) as ShmHandover;
+  const bundleAt = nl + 1;
+  const cacheAt = bundleAt + head.bundle;
+  if (cacheAt + head.codeCache !== length) throw new Error(`simdeck bootstrap: the launcher's pipe held ${length} bytes, not ${cacheAt + head.codeCache}`);
+  const send = (data: Buffer) => {
+    const out = Buffer.concat([Buffer.from(JSON.stringify({ codeCache: data.length }) + '\n'), data]);
+    try {
+      for (let at = 0; at < out.length;) at += writeSync(3, out, at, out.length - at);
+    } catch { /* the launcher is gone or does not want it */ }
+  };
+  await evaluate(buffer.subarray(bundleAt, cacheAt), head.codeCache > 0 ? buffer.subarray(cacheAt, length) : null, head.makeCodeCache ? send : null);
 }
 
 /** What the MPI bootstrap needs to know, fixed by the launcher. */
@@ -165,7 +222,7 @@ function script(body: string): string {
 
 /** The `-e` source of a shared-memory rank. */
 export function shmBootSource(): string {
-  return script(`${bootShm.toString()}\nawait bootShm();`);
+  return script(`${bootShm.toString()}\nawait bootShm(${JSON.stringify(RANK_CA_ENV)});`);
 }
 
 /** The source of an MPI rank's bootstrap (see MPI_BOOT_ENV), for the job `cfg` describes; the rank's arguments are `appIndex deck ...args`. */
@@ -173,7 +230,5 @@ export function mpiBootSource(cfg: MpiBootConfig): string {
   return script(`${bootMpi.toString()}\nawait bootMpi(${JSON.stringify(cfg)});`);
 }
 
-/** The name ranks compile a bundle under (its frames' file name). */
-export const BUNDLE_FILENAME = 'simdeck-bundle';
 
 

@@ -25,13 +25,15 @@ import { createRequire, isBuiltin } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DeckError } from '../errors.js';
-import { cachedBundle, storeBundle } from './bundleCache.js';
+import { cachedBundleEntry, storeBundle, type CachedBundle } from './bundleCache.js';
 import { compileError, originalMeta, selfExport } from './deckBundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/src of the running simdeck (this file is dist/src/runtime/rankBundle.js). */
 const distSrc = resolve(here, '..');
 const packageRoot = resolve(distSrc, '..', '..');
+/** simdeck's import() of modules named at run time, replaced in bundles (see the plugin). */
+const dynamicImportJs = join(distSrc, 'system', 'dynamicImport.js');
 
 /** Which start-up code the bundle begins with. */
 export type RankKind = 'shm' | 'mpi';
@@ -147,6 +149,10 @@ function plugin(kind: RankKind, deck: string): Plugin {
         loader: 'js',
       }));
       b.onLoad({ filter: /\.(m|c)?(t|j)sx?$/ }, async (args) => {
+        // simdeck's import() of a module named at run time: the bootstrap's import function (see asScript).
+        if (args.path === dynamicImportJs) {
+          return { contents: `export function dynamicImport(url) { return ${IMPORT_PARAM}(url); }\n`, loader: 'js' };
+        }
         let text = await readFile(args.path, 'utf8');
         // koffi looks for its native module in several places: one absolute path instead.
         if (koffiNode !== null && /[/\\]koffi[/\\]src[/\\]koffi[/\\]src[/\\]static\.c?js$/.test(args.path)) {
@@ -192,14 +198,53 @@ function absoluteSourceMap(text: string, outfile: string): string {
 }
 
 /**
+ * The name of the bundle function's one parameter: the bootstrap's `(url) => import(url)`, which
+ * the bundle's import() calls of externals (by absolute URL) are rewritten to (see asScript).
+ */
+export const IMPORT_PARAM = '__simdeckImport';
+
+/**
  * The bundle as the body of an async function (its top-level awaits stay valid), so that ranks
  * compile it with vm.Script: evaluating a module from a `data:` URL costs Node ~100 ms of URL
  * parsing per megabyte. Strict, as the modules were. The opening goes on the first line, so no line moves.
  * esbuild leaves no import or export statement: builtins and packages are bundled as CommonJS
- * parts, and externals are reached by import() (see rankBoot's importModuleDynamically).
+ * parts, and externals are reached by import(). Those of the `externals` esbuild made (absolute
+ * file URLs) call the bootstrap's import function instead, passed as {@link IMPORT_PARAM}: a
+ * script compiled from V8's code cache on Node 20 has lost its import() loader ("A dynamic
+ * import callback was not specified"), the bootstrap's own has not. A bundle that still has an
+ * import() of its own (a deck's computed `import(name)`) is not run from a code cache (see
+ * {@link codeCacheable}).
  */
-function asScript(text: string): string {
-  return `(async function () {"use strict";${text}\n})`;
+function asScript(text: string, externals: string[]): string {
+  for (const url of externals) text = text.split(`import(${JSON.stringify(url)})`).join(`${IMPORT_PARAM}(${JSON.stringify(url)})`);
+  return `(async function (${IMPORT_PARAM}) {"use strict";${text}\n})`;
+}
+
+const MAP_MARKER = '//# sourceMappingURL=data:application/json;base64,';
+
+/** The bundle's code without its inline source map. */
+function codeOf(text: string): string {
+  const at = text.lastIndexOf(MAP_MARKER);
+  return at < 0 ? text : text.slice(0, at);
+}
+
+/** True when nothing in `code` calls import() (rankBoot then may compile it from V8's code cache). */
+function codeCacheable(code: string): boolean {
+  return !/\bimport\s*\(/.test(code);
+}
+
+/**
+ * Whether a bundle may make a TLS connection, so that its ranks need the certificates of
+ * NODE_EXTRA_CA_CERTS, which Node 20 reads at process start (~90 ms of a rank's start-up with
+ * the ~140 certificates of a system bundle, TLS used or not): true when its code names the tls,
+ * https or http2 modules or worker_threads (a worker's file is not in the bundle) as a string
+ * (every builtin import is `process.getBuiltinModule("node:...")` in a bundle), or the fetch,
+ * WebSocket or EventSource globals, or imports anything from disk (externals). Code made from
+ * strings at run time (eval, `new Function`) is not seen; SIMDECK_RANK_CA=1 gives every rank
+ * the certificates.
+ */
+function mayUseTls(code: string, externals: number): boolean {
+  return externals > 0 || /["'](?:node:)?(?:tls|https|http2|worker_threads)["']|\b(?:fetch|WebSocket|EventSource)\b/.test(code);
 }
 
 function buildInputs(meta: Metafile): { inputs: string[]; externals: string[]; workingDir: string } {
@@ -211,25 +256,46 @@ function buildInputs(meta: Metafile): { inputs: string[]; externals: string[]; w
   return { inputs: Object.keys(meta.inputs).filter((p) => !/^[\w-]+:/.test(p)), externals: [...externals], workingDir: process.cwd() };
 }
 
-/**
- * Compiles the self-contained rank bundle of the deck at `deckPath` for ranks of `kind` and
- * returns its text (an ES module with an inline source map). Blocks the reader only (the
- * launcher, or world rank 0); cached between runs. Throws DeckError for a missing deck or one
- * that does not compile (with file:line:column).
- */
-export async function bundleRank(kind: RankKind, deckPath: string): Promise<string> {
+/** A rank bundle, as the launcher hands it out. */
+export interface RankBundle extends Omit<CachedBundle, 'entry'> {
+  /** Its bundle cache entry (names its V8 code cache), or null when it is not cached. */
+  entry: string | null;
+}
+
+function checkedDeck(kind: RankKind, deckPath: string): { abs: string; outfile: string } {
   if (kind !== 'shm' && kind !== 'mpi') throw new DeckError(`rank bundle kind must be shm or mpi, got ${JSON.stringify(kind)}`);
   const abs = resolve(deckPath);
   if (!existsSync(abs) || !statSync(abs).isFile()) {
     throw new DeckError(`deck file not found: ${deckPath} (looked for ${abs})`);
   }
   // Not a file anyone writes: it names the cache entry and anchors the source map's relative paths.
-  const outfile = join(distSrc, 'runtime', `rank-${kind}.bundle.mjs`);
-  const cached = cachedBundle(abs, outfile);
+  return { abs, outfile: join(distSrc, 'runtime', `rank-${kind}.bundle.mjs`) };
+}
+
+/**
+ * The cached rank bundle of the deck at `deckPath` for ranks of `kind`, or null when the cache
+ * has none that is still valid (see bundleCache.ts). Blocks the caller (a few stats and two
+ * reads). Throws DeckError for a missing deck.
+ */
+export function cachedRankBundle(kind: RankKind, deckPath: string): RankBundle | null {
+  const { abs, outfile } = checkedDeck(kind, deckPath);
+  return cachedBundleEntry(abs, outfile);
+}
+
+/**
+ * Compiles the self-contained rank bundle of the deck at `deckPath` for ranks of `kind` (or
+ * takes it from the cache). Blocks the reader only (the launcher, or world rank 0); cached
+ * between runs. Throws DeckError for a missing deck or one that does not compile (with
+ * file:line:column).
+ */
+export async function buildRankBundle(kind: RankKind, deckPath: string): Promise<RankBundle> {
+  const { abs, outfile } = checkedDeck(kind, deckPath);
+  const cached = cachedBundleEntry(abs, outfile);
   if (cached !== null) return cached;
   const { build } = await import('esbuild');
+  let result: Awaited<ReturnType<typeof build>>;
   try {
-    const result = await build({
+    result = await build({
       entryPoints: ['simdeck-rank-entry'],
       bundle: true,
       write: false,
@@ -243,10 +309,25 @@ export async function bundleRank(kind: RankKind, deckPath: string): Promise<stri
       plugins: [plugin(kind, abs)],
       metafile: true,
     });
-    const text = asScript(absoluteSourceMap(result.outputFiles[0].text, outfile));
-    storeBundle(abs, outfile, text, buildInputs(result.metafile));
-    return text;
   } catch (e) {
     throw compileError(e);
   }
+  const inputs = buildInputs(result.metafile!);
+  // Everything the bundle leaves to Node: file URLs (lazy and native packages) and what esbuild could not resolve.
+  const external = new Set<string>();
+  for (const out of Object.values(result.metafile!.outputs)) for (const i of out.imports) if (i.external) external.add(i.path);
+  const text = asScript(absoluteSourceMap(result.outputFiles![0].text, outfile), [...external].filter((p) => p.startsWith('file:')));
+  const code = codeOf(text);
+  const flags = { mayUseTls: mayUseTls(code, external.size), codeCacheable: codeCacheable(code) };
+  const entry = storeBundle(abs, outfile, text, { ...inputs, ...flags });
+  return { text: Buffer.from(text), ...flags, entry };
+}
+
+/**
+ * Compiles the self-contained rank bundle of the deck at `deckPath` for ranks of `kind` and
+ * returns its text (an ES module with an inline source map), as {@link buildRankBundle}.
+ * Throws DeckError for a missing deck or one that does not compile (with file:line:column).
+ */
+export async function bundleRank(kind: RankKind, deckPath: string): Promise<string> {
+  return (await buildRankBundle(kind, deckPath)).text.toString('utf8');
 }

@@ -9,7 +9,7 @@ import { checkCollectivesAtEnd } from '../comm/endCheck.js';
 import { installBundleStacks } from './bundleStacks.js';
 import { installFailFast } from './failFast.js';
 import { takeJobEnvironment } from './jobEnv.js';
-import { bundleText } from './rankBoot.js';
+import { bundleText } from './bundleText.js';
 import { getWorld, setJob } from './world.js';
 
 const job = takeJobEnvironment();

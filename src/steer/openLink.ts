@@ -9,6 +9,7 @@
  */
 import type { ParamDescription, SteeringLink } from './link.js';
 import { SteeringUnavailableError } from './errors.js';
+import { dynamicImport } from '../system/dynamicImport.js';
 
 /** The module the steering server exports `openSteeringLink` from (relative to this file). */
 const SERVER_MODULE = './server/open.js';
@@ -37,7 +38,7 @@ export async function openSteering(params: ParamDescription[] = []): Promise<Ste
   try {
     // Absolute: a rank bundle (runtime/rankBundle.ts) runs from memory, where a relative specifier has no base.
     const path: string = new URL(SERVER_MODULE, import.meta.url).href;
-    mod = (await import(path)) as SteeringServerModule;
+    mod = (await dynamicImport(path)) as SteeringServerModule;
   } catch (e) {
     throw new SteeringUnavailableError(`the steering server could not be loaded (${SERVER_MODULE}): ${(e as Error).message}`);
   }
