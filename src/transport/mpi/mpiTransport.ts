@@ -367,7 +367,7 @@ export class MpiTransport implements Transport {
     // the receiver waits in a receive from this rank with nothing of ours in flight: it stays
     // in that wait (pulling at once) until our next message, so a buffered send need not copy
     // (hintFrom may take what has arrived, a FIN included: check for a finished rank after it)
-    const direct = kind === PULL && !process.env.NODIRECT && this.hintFrom(dest);
+    const direct = kind === PULL && this.hintFrom(dest);
     if (this.finished[dest] !== 0) {
       req.done = true;
       return req;
@@ -443,7 +443,7 @@ export class MpiTransport implements Transport {
       this.bulkTransfers.active.length !== 0 || this.flow.backlogged !== 0) return null;
     const i32 = this.i32;
     // a receive that may take a buffered message tells its source once it finds nothing yet
-    let hint = into !== null && into.byteLength > EAGER_PAYLOAD && this.opts.spin && !process.env.NOHINT;
+    let hint = into !== null && into.byteLength > EAGER_PAYLOAD && this.opts.spin;
     for (let polls = this.spinPolls; polls > 0; polls--) {
       const s = this.envelopes.testHead();
       if (s === null) {
@@ -632,7 +632,7 @@ export class MpiTransport implements Transport {
    */
   block(isDone: () => boolean, request: TransportRequest | null, sole = false): void {
     if (!isDone()) {
-      if (sole && this.opts.spin && !process.env.NOHINT) this.hint(request);
+      if (sole && this.opts.spin) this.hint(request);
       this.poll(isDone, request);
     }
     if (this.flow.starved.size !== 0) this.settle();
