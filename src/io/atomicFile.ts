@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileSystemError, NotWritableError } from './errors.js';
+import { processAlive } from '../system/processAlive.js';
 
 const PARTIAL = /^\.(.+)\.(\d+)\.partial$/;
 
@@ -67,11 +68,6 @@ export function removeQuietly(path: string): void {
   try { unlinkSync(path); } catch { /* already gone */ }
 }
 
-/** True while process `pid` exists on this machine. */
-export function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
 
 /** Removes the partial files in `dir` whose writer process is gone; returns their names. Local; never throws. */
 export function sweepPartials(dir: string): string[] {

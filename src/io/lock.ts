@@ -6,7 +6,7 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { processAlive } from './atomicFile.js';
+import { processAlive } from '../system/processAlive.js';
 import { OutputBusyError, fileSystemError } from './errors.js';
 
 /** The lock file's name in the output directory. */

@@ -17,6 +17,7 @@ import {
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { KernelBuildError } from './errors.js';
+import { processAlive } from '../system/processAlive.js';
 
 /** How to compile kernel sources. Every field has a default. */
 export interface BuildOptions {
@@ -146,14 +147,6 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** If the lock at `lock` belongs to a dead process on this host, removes it. True if removed. */
 function breakStaleLock(lock: string): boolean {

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SteeringServerError } from './errors.js';
+import { processAlive } from '../../system/processAlive.js';
 
 /** What a job file says. */
 export interface JobInfo {
@@ -64,9 +65,6 @@ export function removeJobFile(file: string): void {
   try { rmSync(file, { force: true }); } catch { /* already gone */ }
 }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
 
 /** The running jobs' files, oldest first; files of processes that are gone are removed. Never throws. */
 export function listJobs(env: NodeJS.ProcessEnv = process.env): JobInfo[] {
@@ -78,7 +76,7 @@ export function listJobs(env: NodeJS.ProcessEnv = process.env): JobInfo[] {
     const file = join(dir, name);
     try {
       const info = JSON.parse(readFileSync(file, 'utf8')) as JobInfo;
-      if (typeof info.pid !== 'number' || !alive(info.pid)) { removeJobFile(file); continue; }
+      if (typeof info.pid !== 'number' || !processAlive(info.pid)) { removeJobFile(file); continue; }
       jobs.push({ ...info, file });
     } catch { /* being written or unreadable: skip */ }
   }

@@ -7,6 +7,7 @@ import { closeSync, constants, ftruncateSync, openSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { H, HEADER_BYTES, MAGIC, segmentBytes, type SegmentOptions } from './layout.js';
+import { processAlive } from '../../system/processAlive.js';
 
 /** The name of a new job's segment: carries the launcher's pid so stale ones can be found (see {@link sweepStale}). */
 export function newSegmentName(): string {
@@ -54,14 +55,6 @@ export function removeSegmentFile(name: string): void {
   rmSync(fileOf(name), { force: true });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes segments in /dev/shm and job directories in the temp directory left by launchers
@@ -78,7 +71,7 @@ export function sweepStale(): string[] {
     try { entries = readdirSync(dir); } catch { continue; }
     for (const entry of entries) {
       const m = /^simdeck-(\d+)-/.exec(entry);
-      if (m === null || alive(Number(m[1]))) continue;
+      if (m === null || processAlive(Number(m[1]))) continue;
       try { remove(entry); removed.push(join(dir, entry)); } catch { /* someone else swept it */ }
     }
   }
