@@ -32,9 +32,13 @@ export interface Route {
   /**
    * When every axis is an identity copy and the owned block is one contiguous run of the
    * target's data of the source's type: its offset and length; messages then land in the
-   * target directly (its current `data`, which the deck may swap between steps).
+   * target directly (its current `data`, which the deck may swap between steps) — unless the
+   * receive stays pending while the exchange's `update` runs (order 'parallel'): then they land
+   * in `staging` and are copied in after it, so `update` never sees values arrive mid-way.
    */
   direct: { offset: number; length: number } | null;
+  /** A direct route's landing buffer for this exchange when it must not land in the target (made on first use), else null. */
+  staging?: TypedArray | null;
   /** Receiving side: whether the owned block is one contiguous run of the target's data in C order. */
   contiguous: boolean;
   scratch: MapScratch;
@@ -134,7 +138,7 @@ export class CouplingLink {
       if (p.due) { r.next = p.k + 1; due.push(r); } else if (r.next === null) r.next = Math.ceil(p.ratio);
     }
     if (due.length === 0) { update?.(); return; }
-    for (const r of due) if (r.role === 'receive') this.postReceives(r);
+    for (const r of due) if (r.role === 'receive') this.postReceives(r, update !== undefined && r.spec.order === 'parallel');
     const serialSends: Route[] = [];
     const parallelSends: Route[] = [];
     for (const r of due) if (r.role === 'send') (r.spec.order === 'serial' ? serialSends : parallelSends).push(r);
@@ -154,10 +158,17 @@ export class CouplingLink {
   }
 
   private footprintOf(r: Route): TypedArray {
-    return r.direct === null ? r.footprint! : r.array.data.subarray(r.direct.offset, r.direct.offset + r.direct.length);
+    if (r.direct === null) return r.footprint!;
+    return r.staging ?? r.array.data.subarray(r.direct.offset, r.direct.offset + r.direct.length);
   }
 
-  private postReceives(r: Route): void {
+  /** Posts the receives of route `r`; `pendingDuringUpdate`: they stay posted while the deck's update runs. */
+  private postReceives(r: Route, pendingDuringUpdate: boolean): void {
+    if (r.direct !== null) {
+      const data = r.array.data, n = r.direct.length;
+      r.staging = !pendingDuringUpdate ? null
+        : r.staging != null && r.staging.constructor === data.constructor ? r.staging : new (data.constructor as TypedArrayClass)(n);
+    }
     const fp = this.footprintOf(r);
     r.requests.length = 0;
     for (const t of r.transfers) {
@@ -225,7 +236,10 @@ export class CouplingLink {
       if (r.requests.length > 0) Request.waitAll(r.requests);
       r.requests.length = 0;
       for (const t of r.transfers) if (!t.contiguous) copyBox(t.buf!, 0, t.dense, fp, t.offset, t.strides, t.counts, dof);
-      if (r.direct !== null) return;
+      if (r.direct !== null) {
+        if (r.staging != null) (data as Float64Array).set(r.staging as Float64Array, r.direct.offset); // same class (postReceives)
+        return;
+      }
       out = applyWeights(fp as Float64Array | Float32Array, r.axes, dof, r.scratch, into) as TypedArray;
     }
     if (into === undefined || out !== into) copyBox(out, 0, denseStrides(g.size, dof), data, offset, g.strides, g.size, dof);

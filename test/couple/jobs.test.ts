@@ -28,6 +28,12 @@ describe('coupling on shared memory', () => {
     });
   }
 
+  it("a same-grid 'parallel' interface never changes the target while the exchange's update runs", () => {
+    const r = simdeck(['run', '-n', '2', deck('staging.ts')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('[1] landed during update: 0 of 10');
+  });
   it('gives each coupling mistake as its typed error on every rank, before any step', () => {
     const r = simdeck(['run', '-n', '3', deck('mistakes.ts')]);
     expect(r.stderr).toBe('');

@@ -16,6 +16,12 @@ for (const mpi of MPIS) {
       const r = runMpi(mpi, ['-n', '5', join(root, 'test', 'couple', 'decks', 'mapping.ts'), '2', '3']);
       expect(mappingProblems(r, 5, serial)).toEqual([]);
     }, 300_000);
+    it("a same-grid 'parallel' interface never changes the target while update runs", () => {
+      const r = runMpi(mpi, ['-n', '2', join(root, 'test', 'couple', 'decks', 'staging.ts')]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('[1] landed during update: 0 of 10');
+    });
     it('runs the gas turbine as one deck and as MPMD with the same results', () => {
       const one = runMpi(mpi, ['-n', '7', example('coupled.ts'), 'steps=100']);
       expect(one.status).toBe(0);
