@@ -79,7 +79,8 @@ console.log(`Two ranks, slabs of rows with one ghost layer (the Grid's choice fo
 console.log('from native-examples/heat2d/heat.c at -O2 everywhere. simdeck: `Grid` + `DistributedArray` on the');
 console.log(`shared-memory transport, the kernel through koffi (checked call); C: the same algorithm with \`MPI_Sendrecv\``);
 console.log(`halos (${big.library} and MPICH 4.0.2; overlapped: \`MPI_Isend/Irecv\` + \`MPI_Waitall\`). Medians of rounds × 15`);
-console.log('trials, a trial being the slowest rank\'s time per call; rounds interleave the implementations. All');
+console.log('trials, a trial being the slowest rank\'s time per call; rounds interleave the implementations, and within a run');
+console.log('the four variants\' trials interleave (step, overlap, kernel, halo, step, ...). All');
 console.log('implementations end with the same field, bit for bit (checked on the global total).\n');
 console.log(`### ${big.n}×${big.n} (${big.rounds} rounds)\n`);
 table(big);

@@ -1,7 +1,8 @@
 // heat2d benchmark deck (test/bench/heat2d.bench.mjs): the algorithm of
 // test/bench/peers/heat2d_mpi.c on a simdeck Grid. An N x N field on the world's ranks (2 ranks:
 // slabs of rows, the Grid's choice), one ghost layer, heat_step from native-examples/heat2d/heat.c.
-// Measured as the C peer measures: `trials` trials, each the slowest rank's time / calls, median.
+// Measured as the C peer measures: `trials` trials, each the slowest rank's time / calls, median;
+// the four variants' trials interleave (step, overlap, kernel, halo, step, ...).
 //   step:    u.exchange() + heat_step + swap
 //   overlap: u.exchangeBegin(), heat_step on the rows that need no ghosts, u.exchangeEnd(),
 //            heat_step on the two edge rows (through a 3-row scratch block), swap
@@ -51,25 +52,24 @@ function halo(): void {
 }
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-function measure(f: () => void, calls: number): { us: number; trial_us: number[] } {
-  const trial_us: number[] = [];
-  for (let t = 0; t < opt.t; t++) {
-    world.barrier();
-    const t0 = performance.now();
-    for (let i = 0; i < calls; i++) f();
-    const ms = world.allreduce(performance.now() - t0, Op.MAX) as number;
-    trial_us.push(ms * 1000 / calls);
-  }
-  return { us: median(trial_us), trial_us };
+/** One trial: `calls` calls of f; the slowest rank's µs per call. */
+function trial(f: () => void, calls: number): number {
+  world.barrier();
+  const t0 = performance.now();
+  for (let i = 0; i < calls; i++) f();
+  const ms = world.allreduce(performance.now() - t0, Op.MAX) as number;
+  return ms * 1000 / calls;
 }
 
 for (let i = 0; i < opt.w; i++) step();
+// the variants' trials interleave, so that the machine's drift over the run reaches them alike
+const variants = { step: [step, opt.k], overlap: [overlap, opt.k], kernel: [kernel, opt.k], halo: [halo, opt.h] } as const;
+const trials: Record<keyof typeof variants, number[]> = { step: [], overlap: [], kernel: [], halo: [] };
+for (let t = 0; t < opt.t; t++) for (const [name, [f, calls]] of Object.entries(variants)) trials[name as keyof typeof variants].push(trial(f, calls));
+const of = (name: keyof typeof variants) => ({ us: median(trials[name]), trial_us: trials[name] });
 const result = {
   impl: 'simdeck', transport: 'shm', nranks: world.size, n: N, procs: grid.procs, trials: opt.t, steps_per_trial: opt.k, halo_calls: opt.h, warmup: opt.w,
-  step: measure(step, opt.k),
-  overlap: measure(overlap, opt.k),
-  kernel: measure(kernel, opt.k),
-  halo: measure(halo, opt.h),
+  step: of('step'), overlap: of('overlap'), kernel: of('kernel'), halo: of('halo'),
   total: 0,
 };
 result.total = u.sum();

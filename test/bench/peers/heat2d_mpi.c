@@ -13,6 +13,7 @@
  *            heat_step on the two edge rows (through a 3-row scratch block), swap
  *   kernel:  heat_step + swap alone
  *   halo:    the halo exchange alone (-h calls per trial)
+ * The variants' trials interleave (step, overlap, kernel, halo, step, ...), as in the deck.
  * Every variant computes the same field, so after the run the global sum of u (printed as
  * "total") equals simdeck's bit for bit. Rank 0 prints one JSON object on stdout.
  */
@@ -72,17 +73,14 @@ static void overlap(void) {
 
 static void halo_only(void) { halo(u); }
 
-/* trials x calls of f; per-trial value = slowest rank's seconds / calls; returns the median in µs */
-static double measure(void (*f)(void), int trials, int calls, double *trial_us) {
-  for (int t = 0; t < trials; t++) {
-    MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = MPI_Wtime();
-    for (int i = 0; i < calls; i++) f();
-    double mine = MPI_Wtime() - t0, slowest;
-    MPI_Allreduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    trial_us[t] = slowest / calls * 1e6;
-  }
-  return median(trial_us, trials);
+/* one trial: `calls` calls of f; the slowest rank's µs per call */
+static double trial(void (*f)(void), int calls) {
+  MPI_Barrier(MPI_COMM_WORLD);
+  double t0 = MPI_Wtime();
+  for (int i = 0; i < calls; i++) f();
+  double mine = MPI_Wtime() - t0, slowest;
+  MPI_Allreduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  return slowest / calls * 1e6;
 }
 
 static void print_trials(const char *name, double med, const double *xs, int n, int last) {
@@ -121,10 +119,14 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < warm; i++) step();
   double st[MAX_TRIALS], ov[MAX_TRIALS], ke[MAX_TRIALS], ha[MAX_TRIALS];
-  double m_step = measure(step, trials, k, st);
-  double m_over = measure(overlap, trials, k, ov);
-  double m_kern = measure(kernel_only, trials, k, ke);
-  double m_halo = measure(halo_only, trials, hcalls, ha);
+  /* the variants' trials interleave, so that the machine's drift over the run reaches them alike */
+  for (int t = 0; t < trials; t++) {
+    st[t] = trial(step, k);
+    ov[t] = trial(overlap, k);
+    ke[t] = trial(kernel_only, k);
+    ha[t] = trial(halo_only, hcalls);
+  }
+  double m_step = median(st, trials), m_over = median(ov, trials), m_kern = median(ke, trials), m_halo = median(ha, trials);
   double local = 0, total = 0;
   for (int i = 1; i < nx - 1; i++) for (int j = 1; j < ny - 1; j++) local += u[(long)i * ny + j];
   MPI_Allreduce(&local, &total, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
