@@ -59,32 +59,44 @@ if (world.rank === 0) {
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('[1] received 60 intact');
     });
-    it('a buffered-size send to a receiver already waiting for it goes from the array (receive hint), arrives intact, and a stale hint never makes a send wait', () => {
+    it('a buffered-size send to a receiver already waiting for it goes from the array (receive hint), arrives intact, and a send after the receiver has drained never waits for it', () => {
       // Phase 1, one way: before even rounds the sender pauses 1 ms, so the receiver waits in
       // recvInto and has hinted: the send goes straight from the array and the deck overwrites
-      // it after send returns. At rounds 5, 15, ... the receiver computes 300 ms first: its last
-      // hint is stale and the send must return at once. Phase 2: a tight ping-pong that
-      // receives into the array it sends from.
-      const r = runMpiDeck(mpi, `import { world } from 'simdeck';
+      // it after send returns. At rounds 4, 16 and 28 the receiver, having taken every message,
+      // says so through a file (the sender looks without calling simdeck, which would retire
+      // finished transfers on its way), then computes 300 ms: the next four sends (256 KiB, the
+      // pair buffer) must return at once, whatever hints or finished transfers the sender
+      // still holds. Phase 2: a tight ping-pong that receives into the array it sends from.
+      // With receive hints (the default) and without.
+      const text = `import { world } from 'simdeck';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 const n = 8192, rounds = 40;
 const a = new Float64Array(n);
 const check = (k: number, got: Float64Array) => { for (let i = 0; i < n; i++) if (got[i] !== k * n + i) throw new Error('round ' + k + ': element ' + i + ' is ' + got[i]); };
+const dir = world.bcast(world.rank === 0 ? mkdtempSync(join(tmpdir(), 'drained-')) : null, 0) as string;
+const nap = new Int32Array(new SharedArrayBuffer(4));
 if (world.rank === 0) {
   for (let k = 0; k < rounds; k++) {
     for (let i = 0; i < n; i++) a[i] = k * n + i;
     if (k % 2 === 0) { const t = performance.now() + 1; while (performance.now() < t); }
     const t0 = performance.now();
     world.send(a, 1, 5);
-    if (k % 10 === 5 && performance.now() - t0 > 250) throw new Error('round ' + k + ': the send waited for the busy receiver');
+    if (k % 12 >= 5 && k % 12 <= 8 && performance.now() - t0 > 250) throw new Error('round ' + k + ': the send waited for the busy receiver');
     a.fill(-1);
+    if (k % 12 === 4) while (!existsSync(join(dir, String(k)))) Atomics.wait(nap, 0, 0, 1);
   }
 } else {
   for (let k = 0; k < rounds; k++) {
-    if (k % 10 === 5) { const t = Date.now() + 300; while (Date.now() < t); }
+    if (k % 12 === 5) { const t = Date.now() + 300; while (Date.now() < t); }
     world.recvInto(a, 0, 5);
     check(k, a);
+    if (k % 12 === 4) writeFileSync(join(dir, String(k)), '');
   }
 }
+world.barrier();
+if (world.rank === 0) rmSync(dir, { recursive: true });
 for (let k = 0; k < 200; k++) {
   if ((k & 1) === world.rank) {
     for (let i = 0; i < n; i++) a[i] = k * n + i;
@@ -96,11 +108,14 @@ for (let k = 0; k < 200; k++) {
   }
 }
 console.log('intact');
-`, 2);
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      expect(r.stdout).toContain('[0] intact');
-      expect(r.stdout).toContain('[1] intact');
+`;
+      for (const env of [{}, { SIMDECK_MPI_RECV_HINTS: '0' }]) {
+        const r = runMpiDeck(mpi, text, 2, [], env);
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain('[0] intact');
+        expect(r.stdout).toContain('[1] intact');
+      }
     });
     it('moves a message larger than 2 GiB, as a value and into a buffer', () => {
       const r = runMpi(mpi, ['-n', '2', join(root, 'test', 'decks', 'huge.ts')], {}, 300_000);

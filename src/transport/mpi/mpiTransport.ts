@@ -58,7 +58,7 @@ import { EXIT_STATUS_DEADLOCK } from '../transport.js';
 export const FIN_LIMIT = 512;
 
 /** Whether receives send hints (see MpiTransport.sendHint). */
-const RECV_HINTS = process.env.SIMDECK_MPI_RECV_HINTS === '1';
+const RECV_HINTS = process.env.SIMDECK_MPI_RECV_HINTS !== '0';
 
 /** Polls before yielding: dedicated cores, oversubscribed. */
 const SPIN_DEDICATED = 20000;
@@ -382,7 +382,7 @@ export class MpiTransport implements Transport {
       return req;
     }
     // No credit: wait in the queue (buffered messages copied while the pair's buffer has room, so the send completes now).
-    const buffered = kind !== RTS && flow.queuedBytes[dest] + this.pulling[dest] + bytes <= this.pairBytes;
+    const buffered = kind !== RTS && this.hasRoom(dest, flow.queuedBytes[dest] + bytes);
     if (buffered) req.done = true;
     const copy = !buffered ? data : kind === PULL ? this.copies.copy(data) : data.slice();
     if (flow.enqueue(dest, { kind, req, data: copy, buffered })) this.sendControl(BACKLOG, dest, context);
@@ -414,7 +414,7 @@ export class MpiTransport implements Transport {
     const copy = copied || direct ? data : this.copies.copy(data);
     const carrier = new Req('send', dest, req.context, req.tag, req.encoding, copy);
     const bytes = req.bytes;
-    const room = this.pulling[dest] + bytes <= this.pairBytes;
+    const room = this.hasRoom(dest, bytes);
     this.pulling[dest] += bytes;
     carrier.then = () => {
       this.pulling[dest] -= bytes;
@@ -424,6 +424,17 @@ export class MpiTransport implements Transport {
     };
     if (room && !direct) req.done = true;
     this.bulkTransfers.start(carrier, true, carrier.data!, req.encoding, dest, seq, false);
+  }
+
+  /**
+   * Whether the pair buffer towards `dest` has room for `bytes` more. Buffered sends return
+   * without testing MPI, so copies the receiver pulled long ago may still count as in flight:
+   * when they seem to fill the buffer, completed transfers are retired first (MPI_Test, no wait).
+   */
+  private hasRoom(dest: number, bytes: number): boolean {
+    if (this.pulling[dest] + bytes <= this.pairBytes) return true;
+    if (this.bulkTransfers.active.length !== 0) this.bulkTransfers.test();
+    return this.pulling[dest] + bytes <= this.pairBytes;
   }
 
   /** Sends queued messages to `dest` while credit lasts. */
@@ -656,9 +667,7 @@ export class MpiTransport implements Transport {
 
   /**
    * Sends `source` a receive hint for a wait into `into`, when that buffer can take a buffered
-   * message and every rank has a core. Off unless SIMDECK_MPI_RECV_HINTS=1: with hints on, a
-   * send to a receiver that has left its wait was seen to wait for it (the p2p test's busy
-   * receiver, intermittently), cause not yet found.
+   * message and every rank has a core. SIMDECK_MPI_RECV_HINTS=0 turns hints off.
    */
   private sendHint(source: number, into: Uint8Array | null): void {
     if (RECV_HINTS && into !== null && into.byteLength > EAGER_PAYLOAD && this.opts.spin) this.sendControl(HINT, source, this.messagesFrom[source]);
