@@ -55,8 +55,14 @@ export async function openSteering(params: ParamDescription[] = []): Promise<Ste
  * Simulation that wants steering). Never throws.
  */
 export function setStartupLink(opened: SteeringLink | Error): void {
-  if (opened instanceof Error) preloadError = opened;
-  else preloaded = opened;
+  if (opened instanceof Error) {
+    preloadError = opened;
+    return;
+  }
+  preloaded = opened;
+  // Every Simulation of the deck steers through it, one after another: it closes (clients told
+  // the run ended, the job file removed) only when the process exits.
+  process.once('exit', () => opened.close());
 }
 
 /**

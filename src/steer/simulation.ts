@@ -837,13 +837,15 @@ export class Simulation<P extends ParamSchema = ParamSchema> {
     t.calls[this.tStep] = this.step - this.rateStart;
   }
 
-  /** @internal Releases what rank 0 holds (log file, the status line, a link opened at start-up). */
+  /**
+   * @internal Releases what rank 0 holds (log file, the status line). A link opened at start-up
+   * stays open for the deck's next Simulation; it closes when the process exits (openLink.ts).
+   */
   cleanup(): void {
     this.running = false;
     if (this.status !== null) { this.status.close(); this.status = null; }
     this.log?.close();
     this.log = null;
-    if (this.fromStartup && this.link !== null) this.link.close();
   }
 
   /**

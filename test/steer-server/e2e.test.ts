@@ -104,3 +104,37 @@ console.log('TIMERS', sim.timers.local().filter((t) => t.calls > 0).map((t) => t
     if (job.child.exitCode === null) job.child.kill('SIGKILL');
   }
 }, 300_000);
+
+it('a deck that runs two Simulations one after the other is steered through the same server in both', async () => {
+  const dir = writeDecks({ 'deck.ts': `import { world } from 'simdeck';
+import { Simulation } from 'simdeck/steer';
+const nap = () => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); };
+const first = new Simulation(world, { params: { alpha: { value: 0.1, min: 0, max: 1 } }, stop: { steps: 1e9 }, report: false });
+first.onChange((c) => console.log('APPLIED', c.step, 'first', c.name + '=' + c.value));
+first.run(nap);
+console.log('FIRST', 'done');
+const second = new Simulation(world, { params: { beta: { value: 1, min: 0, max: 10 } }, stop: { steps: 1e9 }, report: false });
+second.onChange((c) => console.log('APPLIED', c.step, 'second', c.name + '=' + c.value));
+second.run(nap);
+console.log('SECOND', 'done');` });
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
+  const job = startSimdeck(['run', '--steer', '-n', '2', join(dir, 'deck.ts')], { XDG_RUNTIME_DIR: runtimeDir, SIMDECK_STEER_LOG: join(runtimeDir, 'steer.jsonl') });
+  try {
+    expect(await until(() => jobFileOf(runtimeDir) !== null || job.child.exitCode !== null, 120_000), job.out.stderr).toBe(true);
+    const { ws } = JSON.parse(readFileSync(jobFileOf(runtimeDir)!, 'utf8')) as { ws: string };
+    const client = await SteeringClient.connect(ws);
+    expect(await client.request({ kind: 'set', name: 'alpha', value: 0.3 })).toMatchObject({ ok: true });
+    expect((await client.request({ kind: 'stop' })).ok).toBe(true);
+    expect(await until(() => events(job.out.stdout, 'FIRST').length === 2 || job.child.exitCode !== null, 60_000), job.out.stderr).toBe(true);
+    // the same connection steers the second loop
+    expect(await client.request({ kind: 'set', name: 'beta', value: 4 })).toMatchObject({ ok: true });
+    expect((await client.request({ kind: 'stop' })).ok).toBe(true);
+    expect((await job.exited).code, job.out.stderr).toBe(0);
+    const applied = events(job.out.stdout, 'APPLIED').map(([r, e]) => `${r} ${e.split(' ').slice(1).join(' ')}`).sort();
+    expect(applied).toEqual(['0 first alpha=0.3', '0 second beta=4', '1 first alpha=0.3', '1 second beta=4']);
+    expect(events(job.out.stdout, 'SECOND')).toHaveLength(2);
+    expect(jobFileOf(runtimeDir)).toBe(null); // the server closed with the job
+  } finally {
+    if (job.child.exitCode === null) job.child.kill('SIGKILL');
+  }
+}, 300_000);
