@@ -60,7 +60,8 @@ let writer: FileWriter | null = null;
 let failure: ReturnType<typeof reportOf> | null = null;
 try {
   await loadHdf5();
-  writer = new FileWriter(data.dir, data.storage, data.archive);
+  // a helper streams dumps nobody reads back through it: their pages leave the page cache once synced
+  writer = new FileWriter(data.dir, data.storage, data.archive, true);
   if (data.first) writer.prepare(readKindAndStep);
   reply({ kind: 'ready', error: null });
 } catch (e) {
