@@ -88,6 +88,26 @@ export function dropPagesOf(path: string): void {
   }
 }
 
+/**
+ * Readies `bytes` of page cache for the next files written in `dir`, for a writer that drops its
+ * files' pages (commitFile's dropPages) and so has none of its own to reuse before its first
+ * file: writes a scratch file of `bytes` under a partial name there (its pages taken, and on
+ * VMs faulted in, now) and removes it unsynced, which frees those pages for the next writes.
+ * Blocking (the cost the first file would pay); best effort, never throws.
+ */
+export function warmPageCache(dir: string, bytes: number): void {
+  const scratch = partialPath(join(dir, 'page-cache-warmup'));
+  let fd = -1;
+  try {
+    fd = openSync(scratch, 'w');
+    const zeros = new Uint8Array(Math.min(bytes, 1 << 20));
+    for (let at = 0; at < bytes;) at += writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - at), at);
+  } catch { /* a full or read-only disk: the first file will say so */ } finally {
+    if (fd >= 0) closeSync(fd);
+    removeQuietly(scratch);
+  }
+}
+
 /** Removes `path` if it exists (a partial file after a failure). Never throws. */
 export function removeQuietly(path: string): void {
   try { unlinkSync(path); } catch { /* already gone */ }
