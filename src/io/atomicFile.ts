@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileSystemError, NotWritableError } from './errors.js';
+import { dropCachedPages } from '../system/libc.js';
 import { processAlive } from '../system/processAlive.js';
 
 const PARTIAL = /^\.(.+)\.(\d+)\.partial$/;
@@ -26,12 +27,16 @@ export function isPartial(name: string): boolean {
   return PARTIAL.test(name);
 }
 
-/** Flushes `path`'s data and metadata to disk (fsync). Blocking; throws a typed IoError. */
-export function syncFile(path: string, what = 'syncing'): void {
+/**
+ * Flushes `path`'s data and metadata to disk (fsync); with `dropPages`, then drops the file's
+ * pages from the page cache (see commitFile). Blocking; throws a typed IoError.
+ */
+export function syncFile(path: string, what = 'syncing', dropPages = false): void {
   let fd = -1;
   try {
     fd = openSync(path, 'r+');
     fsyncSync(fd);
+    if (dropPages) dropCachedPages(fd);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw fileSystemError(err.code, what, path, err.message);
@@ -51,9 +56,18 @@ export function syncDir(dir: string): void {
   }
 }
 
-/** Makes the partial file `partial` the complete file `final`: fsync, rename, fsync of the directory. Blocking; throws a typed IoError. */
-export function commitFile(partial: string, final: string): void {
-  syncFile(partial, 'writing');
+/**
+ * Makes the partial file `partial` the complete file `final`: fsync, rename, fsync of the
+ * directory. With `dropPages`, the file's pages leave the page cache once synced
+ * (posix_fadvise DONTNEED), for a writer that streams files nobody reads back through it: the
+ * next file's writes then reuse those pages instead of taking fresh ones (on the VMs this
+ * project runs on, pages fresh to the guest cost a host fault each: writing 33 MB into new
+ * page-cache pages took 100-125 ms of CPU, 15-22 ms when the previous file's pages were
+ * dropped). Best effort: where the advice is refused the pages just stay. Blocking; throws a
+ * typed IoError.
+ */
+export function commitFile(partial: string, final: string, dropPages = false): void {
+  syncFile(partial, 'writing', dropPages);
   try {
     renameSync(partial, final);
   } catch (e) {
@@ -61,6 +75,37 @@ export function commitFile(partial: string, final: string): void {
     throw fileSystemError(err.code, 'renaming the finished file to', final, err.message);
   }
   syncDir(dirname(final));
+}
+
+/** Drops the pages of the complete file `path` from the page cache (see commitFile). Best effort; never throws. */
+export function dropPagesOf(path: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(path, 'r');
+    dropCachedPages(fd);
+  } catch { /* gone or unreadable: nothing to drop */ } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/**
+ * Readies `bytes` of page cache for the next files written in `dir`, for a writer that drops its
+ * files' pages (commitFile's dropPages) and so has none of its own to reuse before its first
+ * file: writes a scratch file of `bytes` under a partial name there (its pages taken, and on
+ * VMs faulted in, now) and removes it unsynced, which frees those pages for the next writes.
+ * Blocking (the cost the first file would pay); best effort, never throws.
+ */
+export function warmPageCache(dir: string, bytes: number): void {
+  const scratch = partialPath(join(dir, 'page-cache-warmup'));
+  let fd = -1;
+  try {
+    fd = openSync(scratch, 'w');
+    const zeros = new Uint8Array(Math.min(bytes, 1 << 20));
+    for (let at = 0; at < bytes;) at += writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - at), at);
+  } catch { /* a full or read-only disk: the first file will say so */ } finally {
+    if (fd >= 0) closeSync(fd);
+    removeQuietly(scratch);
+  }
 }
 
 /** Removes `path` if it exists (a partial file after a failure). Never throws. */

@@ -102,9 +102,10 @@ export function reserveFor(fieldBytes: readonly number[]): void {
  * `pause` (tests only) runs after the first dataset is written, before the file is complete.
  * `fieldsDone` runs once every field's data has been handed to HDF5 (copied into its heap and
  * written), before the file is closed, synced and renamed: from then on the fields' arrays are
- * no longer read and their owner may reuse them.
+ * no longer read and their owner may reuse them. `dropPages`: the file's pages leave the page
+ * cache once it is synced (commitFile).
  */
-export function writeContent(path: string, content: FileContent, storage: StorageOptions, pause?: () => void, fieldsDone?: () => void): WriteResult {
+export function writeContent(path: string, content: FileContent, storage: StorageOptions, pause?: () => void, fieldsDone?: () => void, dropPages = false): WriteResult {
   const t0 = performance.now();
   const partial = partialPath(path);
   let file: H5File | null = null;
@@ -116,7 +117,7 @@ export function writeContent(path: string, content: FileContent, storage: Storag
     const f = file;
     file = null;
     h5call('writing', path, () => f.close());
-    commitFile(partial, path);
+    commitFile(partial, path, dropPages);
   } catch (e) {
     if (file !== null) { try { file.close(); } catch { /* already failing */ } }
     removeQuietly(partial);

@@ -1,6 +1,7 @@
 /**
- * What a helper rank runs instead of the deck. Its main thread takes the workers' blocks as
- * soon as they arrive (so the workers' buffers come back at once), assembles each dump's whole
+ * What a helper rank runs instead of the deck. Its main thread takes a dump's blocks as soon
+ * as every worker has sent its part (so the workers' buffers come back at once, and no pull
+ * takes a core from a worker still packing its block), assembles each dump's whole
  * fields and hands complete dumps to its writing thread (writerThread.ts: HDF5, atomic files,
  * series, archive), which writes them while the main thread goes on receiving. Dumps received
  * but not yet written are bounded by `budget` bytes: past it the main thread stops receiving
@@ -24,7 +25,8 @@ import type { WriterLink } from './writerLink.js';
 interface Assembly {
   message: DumpMessage;
   fields: WholeField[];
-  arrived: number;
+  /** The workers whose headers have come, with them. */
+  parts: [number, DumpMessage][];
 }
 
 /** How long the main thread sleeps between looks at the workers while its thread writes. */
@@ -109,32 +111,15 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
       prepare(w, m.blocks);
       return;
     }
-    // a dump: take this worker's blocks now (they follow the header from the same worker)
+    // a dump: its blocks are pulled once every worker's header has come, that is once every
+    // worker has left write() for it (each sends its header after packing): a pull takes a core
+    // for a few ms per block, which a worker still packing would wait for. Dumps complete in
+    // order, so each worker's blocks are taken in the order it sent them.
     let a = pending.get(m.seq);
-    if (a === undefined) pending.set(m.seq, a = { message: m, fields: [], arrived: 0 });
-    m.blocks.forEach((h, i) => {
-      let f = a!.fields[i];
-      if (f === undefined) {
-        const n = globalElements(h);
-        const at = spare.findIndex((x) => x.length === n && x.constructor.name === h.type);
-        let data: TypedArray;
-        if (at >= 0) data = spare.splice(at, 1)[0];
-        else if (growing !== null && growing.data.length === n && growing.data.constructor.name === h.type) { data = growing.data; growing = null; }
-        else data = largeArray(h.type, n);
-        queuedBytes += data.byteLength;
-        f = a!.fields[i] = { header: h, data };
-      }
-      // a block that is one run of the whole field (whole rows) lands in place: no second copy
-      const run = contiguousRun(h);
-      if (run !== null) {
-        channel.recvInto(f.data.subarray(run[0], run[0] + run[1]), w, TAG.BLOCK);
-        return;
-      }
-      const buf = blockBuffer(w, h);
-      channel.recvInto(buf, w, TAG.BLOCK);
-      placeBlock(f.data, h, buf);
-    });
-    if (++a.arrived < workers) return;
+    if (a === undefined) pending.set(m.seq, a = { message: m, fields: [], parts: [] });
+    a.parts.push([w, m]);
+    if (a.parts.length < workers) return;
+    for (const [src, part] of a.parts) pullBlocks(a, src, part.blocks);
     pending.delete(m.seq);
     if (failed !== null) {
       recycle(a.fields.map((f) => f.data));
@@ -146,6 +131,32 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
     outstanding++;
     ahead(m.blocks);
   };
+
+  /** Takes worker `w`'s blocks of dump `a` (headers `blocks`) into the dump's whole fields. */
+  function pullBlocks(a: Assembly, w: number, blocks: BlockHeader[]): void {
+    blocks.forEach((h, i) => {
+      let f = a.fields[i];
+      if (f === undefined) {
+        const n = globalElements(h);
+        const at = spare.findIndex((x) => x.length === n && x.constructor.name === h.type);
+        let data: TypedArray;
+        if (at >= 0) data = spare.splice(at, 1)[0];
+        else if (growing !== null && growing.data.length === n && growing.data.constructor.name === h.type) { data = growing.data; growing = null; }
+        else data = largeArray(h.type, n);
+        queuedBytes += data.byteLength;
+        f = a.fields[i] = { header: h, data };
+      }
+      // a block that is one run of the whole field (whole rows) lands in place: no second copy
+      const run = contiguousRun(h);
+      if (run !== null) {
+        channel.recvInto(f.data.subarray(run[0], run[0] + run[1]), w, TAG.BLOCK);
+        return;
+      }
+      const buf = blockBuffer(w, h);
+      channel.recvInto(buf, w, TAG.BLOCK);
+      placeBlock(f.data, h, buf);
+    });
+  }
 
   /** Queues one spare whole array per field of these shapes to be made before the next dump needs it (within the budget). */
   function ahead(blocks: BlockHeader[]): void {

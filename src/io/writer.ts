@@ -10,7 +10,7 @@ import { dumpFileName, writeContent, type FileContent, type StorageOptions } fro
 import { pauseFor } from './faults.js';
 import { SeriesWriter, type SeriesRow } from './series.js';
 import type { ManifestEntry } from './manifest.js';
-import { partialPath } from './atomicFile.js';
+import { dropPagesOf, partialPath } from './atomicFile.js';
 
 /** What one writer did, for the end-of-run report. */
 export interface WriterStats {
@@ -29,7 +29,11 @@ export class FileWriter {
   private readonly archiver: Archiver | null;
   private readonly seriesFiles = new Set<string>();
 
-  constructor(readonly dir: string, readonly storage: StorageOptions, archive: ArchiveSettings | null) {
+  /**
+   * `dropPages`: each dump's pages leave the page cache once the file is synced (and archived),
+   * for a helper that streams dumps nobody reads back through it (commitFile says why).
+   */
+  constructor(readonly dir: string, readonly storage: StorageOptions, archive: ArchiveSettings | null, private readonly dropPages = false) {
     this.series = new SeriesWriter(dir);
     this.archiver = archive === null ? null : new Archiver(dir, archive);
   }
@@ -48,11 +52,15 @@ export class FileWriter {
    */
   write(content: FileContent, fieldsDone?: () => void): { path: string; bytes: number; ms: number } {
     const path = join(this.dir, dumpFileName(content.name, content.step));
-    const r = writeContent(path, content, content.kind === 'checkpoint' ? {} : this.storage, pauseFor('write', partialPath(path)), fieldsDone);
+    // an archived file is read back once, by the archive copy: its pages go after that
+    const r = writeContent(path, content, content.kind === 'checkpoint' ? {} : this.storage, pauseFor('write', partialPath(path)), fieldsDone, this.dropPages && this.archiver === null);
     this.stats.files++;
     this.stats.bytes += r.bytes;
     this.stats.writeMs += r.ms;
-    if (this.archiver !== null) this.archive(path, content.step, content.kind);
+    if (this.archiver !== null) {
+      this.archive(path, content.step, content.kind);
+      if (this.dropPages) dropPagesOf(path);
+    }
     return r;
   }
 

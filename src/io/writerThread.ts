@@ -12,6 +12,7 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ArchiveSettings } from './archive.js';
+import { warmPageCache } from './atomicFile.js';
 import { readKindAndStep, reserveFor, type FileContent, type StorageOptions } from './dumpFile.js';
 import { reportOf } from './errors.js';
 import { loadHdf5 } from './hdf5.js';
@@ -60,7 +61,8 @@ let writer: FileWriter | null = null;
 let failure: ReturnType<typeof reportOf> | null = null;
 try {
   await loadHdf5();
-  writer = new FileWriter(data.dir, data.storage, data.archive);
+  // a helper streams dumps nobody reads back through it: their pages leave the page cache once synced
+  writer = new FileWriter(data.dir, data.storage, data.archive, true);
   if (data.first) writer.prepare(readKindAndStep);
   reply({ kind: 'ready', error: null });
 } catch (e) {
@@ -110,6 +112,9 @@ parentPort!.on('message', (m: ToWriter) => {
       return;
     case 'reserve':
       reserveFor(m.fieldBytes);
+      // the page cache a dump's file takes (this writer drops each file's pages once synced, and
+      // the next file reuses them; the first would otherwise take fresh ones)
+      warmPageCache(data.dir, m.fieldBytes.reduce((s, b) => s + b, 0));
       reply({ kind: 'reserved' });
       return;
     case 'finish':

@@ -1,7 +1,7 @@
 /**
  * The few libc calls simdeck needs, bound through koffi: POSIX shared memory, the futex system
- * call, single-copy reads from another process (process_vm_readv), prctl, madvise, a thread's
- * CPU clock and scheduling policy, and the address of a typed array's bytes. Used by the shared-memory transport, the launcher, rank
+ * call, single-copy reads from another process (process_vm_readv), prctl, madvise, posix_fadvise,
+ * a thread's CPU clock and scheduling policy, and the address of a typed array's bytes. Used by the shared-memory transport, the launcher, rank
  * start-up, the farm's children and io's buffers. It imports nothing of simdeck, so a thread
  * that must never join the job (io's writing thread) may use it.
  *
@@ -49,6 +49,7 @@ interface Bindings {
   getppid: () => number;
   clock_gettime: (id: number, ts: BigInt64Array) => number;
   sched_setscheduler: (pid: number, policy: number, param: Int32Array) => number;
+  posix_fadvise: (fd: number, offset: number, length: number, advice: number) => number;
 }
 
 let bound: Bindings | null = null;
@@ -76,6 +77,7 @@ function libc(): Bindings {
     getppid: lib.func('int getppid()'),
     clock_gettime: lib.func('int clock_gettime(int clockid, _Out_ int64_t *ts)'),
     sched_setscheduler: lib.func('int sched_setscheduler(int pid, int policy, const int *param)'),
+    posix_fadvise: lib.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)'),
   };
   return bound;
 }
@@ -238,6 +240,19 @@ export function threadCpuMs(): number | null {
   const ts = new BigInt64Array(2);
   if (c.clock_gettime(CLOCK_THREAD_CPUTIME_ID, ts) !== 0) return null;
   return Number(ts[0]) * 1e3 + Number(ts[1]) / 1e6;
+}
+
+const POSIX_FADV_DONTNEED = 4;
+
+/**
+ * Drops the clean pages of open file `fd` from the page cache (posix_fadvise
+ * POSIX_FADV_DONTNEED over the whole file; pages not yet written back are kept, so call it after
+ * fsync). Returns whether the kernel took the advice. Never throws (false off Linux or without
+ * koffi).
+ */
+export function dropCachedPages(fd: number): boolean {
+  const c = libcOrNull();
+  return c !== null && c.posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) === 0;
 }
 
 /**
