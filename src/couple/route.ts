@@ -77,12 +77,15 @@ export function sendersContract(t: EndInfo, sources: readonly EndInfo[], bytesPe
  * The one source rank that maps target `t` whole (computes every dimension of its owned block
  * and sends the finished rows, which land in the target's data as a copy would), or -1: when
  * the senders contract for it (sendersContract), its block can take whole rows (EndInfo.rows)
- * and one source block holds its entire footprint. The receiver then does no arithmetic and no
+ * and one source block holds its entire footprint, and it has no more rows than its footprint
+ * (the message does not grow). The receiver then does no arithmetic and no
  * extra memory pass: it receives like a redistribution. Same expressions on the sender, so the
  * same bits. Deterministic: every rank decides the same from the gathered blocks. Local.
  */
 export function sendersMap(t: EndInfo, sources: readonly (EndInfo & { peer: number })[], bytesPerElement: number): number {
   if (t.rows !== true || t.lo.length !== 2 || !sendersContract(t, sources, bytesPerElement)) return -1;
+  // not when the message would grow: finished rows against the contracted footprint rows
+  if (t.hi[0] - t.lo[0] > t.fp!.hi[0] - t.fp!.lo[0]) return -1;
   let peer = -1;
   for (const s of sources) {
     if (intersect({ lo: s.lo, hi: s.hi }, t.fp!) === null) continue;
