@@ -157,9 +157,8 @@ export class Coupling {
             : null,
         }));
         const transfers = planSends(a, owned(a), sendTo);
-        // the rings of contracted rows of the targets this rank maps whole, one per target
+        // the targets this rank maps whole, each with a ring of contracted rows of its width
         const mapped = [...new Set(transfers.map((t) => t.rows).filter((m) => m != null))] as MappedRows[];
-        // the ring of contracted rows of each target mapped whole
         const ringSize = (m: MappedRows) => m.slots * transfers.find((t) => t.rows === m)!.counts[1] * a.grid.dof;
         // contracted rows are computed in WebAssembly memory and sent from views of it
         let wasm: WasmRows | null = null;
