@@ -13,7 +13,7 @@ import { readDescription, type CouplingDescription, type Description, type Field
 import { CouplingError, DeclarationError, ShapeMismatchError } from './errors.js';
 import { CouplingLink, type Progressive, type Route } from './link.js';
 import { axisWeights, identityAxis, wasmReceiver, wasmSender, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
-import { arrayClass, MAPPED_SLOTS, planMappedReceives, planReceives, planSends, sendersContract, sendersMap, type Box, type EndInfo, type MappedRows, type SendTarget, type Transfer } from './route.js';
+import { arrayClass, planMappedReceives, planReceives, planSends, sendersContract, sendersMap, type Box, type EndInfo, type MappedRows, type SendTarget, type Transfer } from './route.js';
 
 /** A problem found on one rank while connecting, rebuilt as the same error on every rank. */
 interface Problem {
@@ -157,39 +157,20 @@ export class Coupling {
             : null,
         }));
         const transfers = planSends(a, owned(a), sendTo);
-        // the targets this rank maps whole: each has a ring of contracted rows of its width,
-        // then MAPPED_SLOTS band buffers its bands cycle through
+        // the targets this rank maps whole, each with a ring of contracted rows of its width
         const mapped = [...new Set(transfers.map((t) => t.rows).filter((m) => m != null))] as MappedRows[];
-        const extra: number[] = [];
-        const bandsOfTarget = mapped.map((m) => transfers.flatMap((t, k) => t.rows === m ? [k] : []));
-        mapped.forEach((m, q) => {
-          const ks = bandsOfTarget[q];
-          extra.push(m.slots * transfers[ks[0]].counts[1] * a.grid.dof);
-          const slot = Math.max(...ks.map((k) => transfers[k].elements));
-          for (let b = 0; b < Math.min(MAPPED_SLOTS, ks.length); b++) extra.push(slot);
-        });
+        const ringSize = (m: MappedRows) => m.slots * transfers.find((t) => t.rows === m)!.counts[1] * a.grid.dof;
         // contracted rows are computed in WebAssembly memory and sent from views of it
         let wasm: WasmRows | null = null;
-        let views: Float64Array[] | null = null;
         if (i.map === 'linear') {
-          const w = wasmSender(transfers.map((t) => t.contract), transfers.map((t) => t.rows != null ? 0 : t.elements), a.grid.dof, extra);
+          const w = wasmSender(transfers.map((t) => t.contract), transfers.map((t) => t.elements), a.grid.dof, mapped.map(ringSize));
           if (w !== null) {
             wasm = w.rows;
-            views = w.rings;
-            transfers.forEach((t, k) => { if (w.bufs[k] !== null && t.rows == null) t.buf = w.bufs[k]; });
+            transfers.forEach((t, k) => { if (w.bufs[k] !== null) t.buf = w.bufs[k]; });
+            mapped.forEach((m, k) => { m.ring = w.rings[k]; });
           }
         }
-        views ??= extra.map((n) => new Float64Array(n));
-        let v = 0;
-        mapped.forEach((m, q) => {
-          const ks = bandsOfTarget[q], slots = views!.slice(v + 1, v + 1 + Math.min(MAPPED_SLOTS, ks.length));
-          m.ring = views![v];
-          v += 1 + slots.length;
-          ks.forEach((k, b) => {
-            transfers[k].buf = slots[b % slots.length].subarray(0, transfers[k].elements);
-            transfers[k].reuse = b >= slots.length ? ks[b - slots.length] : -1;
-          });
-        });
+        for (const m of mapped) if (m.ring === null) m.ring = new Float64Array(ringSize(m));
         routes.push({ spec: i, role: 'send', array: a, transfers, axes: [], footprint: null, direct: null, contiguous: false, scratch: { stages: [] }, next: null, requests: [], progressive: null, wasm });
       } else if (i.to.component === component.name) {
         const a = arrays[i.to.name], g = a.grid, weighed = weights.get(i.index)!;

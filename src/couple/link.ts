@@ -189,8 +189,6 @@ export class CouplingLink {
         out = t.buf;
         const m = t.rows;
         if (m != null) {
-          // its buffer is free once the band sent from it before has been received
-          if (t.reuse !== undefined && t.reuse >= 0) r.requests[t.reuse].wait();
           // a target this rank maps whole: its finished rows
           if (t.slabs[0] === 0) m.held.fill(-1);
           mapRows(data as Float64Array | Float32Array, t.offset, t.strides[0], t.contract, m.a0, dof, m.ring!, m.held, out as Float64Array, t.slabs[0], t.slabs[1], r.wasm);

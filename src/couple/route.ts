@@ -52,13 +52,6 @@ export const BAND_ELEMENTS = 1 << 17;
 export const MAPPED_BAND_ELEMENTS = 1 << 15;
 
 /**
- * Band buffers a sender cycles through for a target it maps whole (2 MiB: they stay in its
- * cache, where the receiver's copy reads them): band b reuses band b - MAPPED_SLOTS's buffer
- * once that band has been received.
- */
-export const MAPPED_SLOTS = 8;
-
-/**
  * Whether the source ranks feeding target `t` contract the last dimension before they send
  * (the target then receives its own columns, already weighted, and only combines along the
  * other dimensions): when its last dimension is not a copy, every source block it reads spans
@@ -157,11 +150,6 @@ export interface Transfer {
    * and the message holds the target's finished rows `slabs`); else null.
    */
   rows?: MappedRows | null;
-  /**
-   * Sends: the index (in the route's transfers) of an earlier send whose buffer this one
-   * reuses, to be complete before this one's message is built; -1 or absent for none.
-   */
-  reuse?: number;
 }
 
 /** @internal A sender's state for a target it maps whole: first-dimension weights and a ring of contracted source rows. */
