@@ -16,7 +16,7 @@ for (const mpi of MPIS) {
       const r = runMpi(mpi, ['-n', '5', join(root, 'test', 'couple', 'decks', 'mapping.ts'), '2', '3']);
       expect(mappingProblems(r, 5, serial)).toEqual([]);
     }, 300_000);
-    it('maps on 1:2 and 1:1 ranks bit for bit as serially (the one source rank maps each target block whole; on 1:1 in more bands than it has buffers)', () => {
+    it('maps on 1:2 and 1:1 ranks bit for bit as serially (the one source rank maps each target block whole; on 1:1 in 9 bands)', () => {
       const r = runMpi(mpi, ['-n', '3', join(root, 'test', 'couple', 'decks', 'mapping.ts'), '1', '2']);
       expect(mappingProblems(r, 3, serial)).toEqual([]);
       const one = runMpi(mpi, ['-n', '2', join(root, 'test', 'couple', 'decks', 'mapping.ts'), '1', '1']);
