@@ -383,7 +383,8 @@ export function contractRowWasm(input: Float64Array | Float32Array, rowAt: numbe
  * receiver's mapSlabs would: the same expressions in the same order, so the same bits.
  * `rowAt(i)` is the element of footprint row i (from a0.srcLo) at a's first source column.
  * With `wasm` (the sender's kernels, whose arena holds `ring` and `out`) the pairs and
- * two-term rows run in WebAssembly. Local.
+ * two-term rows run in WebAssembly, a target row that reads the row held and the next one in
+ * one pass (contractCombineWasm). Local.
  */
 export function mapRows(input: Float64Array | Float32Array, rowAt0: number, rowStride: number, a: AxisWeights, a0: AxisWeights, dof: number,
   ring: Float64Array, held: Int32Array, out: Float64Array, j0: number, j1: number, wasm: WasmRows | null): void {
@@ -392,6 +393,15 @@ export function mapRows(input: Float64Array | Float32Array, rowAt0: number, rowS
   const k = wr !== null ? wr.arena.k : null;
   for (let j = j0; j < j1; j++) {
     const k0 = ptr[j], k1 = ptr[j + 1];
+    if (wr !== null && k1 - k0 === 2) {
+      // the usual case: the row weighted before and the next one, weighted and combined in one pass
+      const ia = idx[k0] - base, ib = idx[k0 + 1] - base, sb = ib % slots;
+      if (held[ia % slots] === ia && held[sb] !== ib) {
+        contractCombineWasm(input, rowAt0 + ib * rowStride, a, wr, ring, sb * len, (ia % slots) * len, out, (j - j0) * len, w[k0], w[k0 + 1]);
+        held[sb] = ib;
+        continue;
+      }
+    }
     for (let q = k0; q < k1; q++) {
       const i = idx[q] - base, slot = i % slots;
       if (held[slot] === i) continue;
@@ -403,6 +413,26 @@ export function mapRows(input: Float64Array | Float32Array, rowAt0: number, rowS
     if (k !== null && k1 - k0 === 2) {
       k.combine2(out.byteOffset + 8 * at, ring.byteOffset + 8 * ((idx[k0] - base) % slots) * len, ring.byteOffset + 8 * ((idx[k0 + 1] - base) % slots) * len, w[k0], w[k0 + 1], len);
     } else combineSlab(out, at, ring, ptr, idx, w, base, j, len, len, slots);
+  }
+}
+
+/**
+ * contractRowWasm of a source row into `ring` at `yAt` and, in the same pass where the row reads
+ * a run of consecutive source pairs, the combination out[outAt + q] = wa·ring[aAt + q] + wb·y[q]
+ * (combine2 with the row at `aAt` first): the same two expressions, the same bits. Local.
+ */
+function contractCombineWasm(input: Float64Array | Float32Array, rowAt: number, a: AxisWeights, rows: WasmRows, ring: Float64Array, yAt: number, aAt: number,
+  out: Float64Array, outAt: number, wa: number, wb: number): void {
+  const p = rows.axes.get(a)!, width = a.srcHi - a.srcLo;
+  rows.row.set(input.subarray(rowAt, rowAt + width));
+  const k = rows.arena.k, x = rows.row.byteOffset, y = ring.byteOffset + 8 * yAt, ra = ring.byteOffset + 8 * aAt, o = out.byteOffset + 8 * outAt, seg = p.segments;
+  for (let s = 0; s < seg.length; s += 3) {
+    const j0 = seg[s], m = seg[s + 1] - j0, first = seg[s + 2];
+    if (first >= 0) k.runCombine(x + 8 * first, p.w0 + 8 * j0, p.w1 + 8 * j0, y + 8 * j0, ra + 8 * j0, o + 8 * j0, wa, wb, m);
+    else {
+      k.pairsRow(x, p.i0 + 4 * j0, p.i1 + 4 * j0, p.w0 + 8 * j0, p.w1 + 8 * j0, y + 8 * j0, m);
+      k.combine2(o + 8 * j0, ra + 8 * j0, y + 8 * j0, wa, wb, m);
+    }
   }
 }
 
