@@ -13,6 +13,7 @@ import { readDescription, type CouplingDescription, type Description, type Field
 import { CouplingError, DeclarationError, ShapeMismatchError } from './errors.js';
 import { CouplingLink, type Progressive, type Route } from './link.js';
 import { axisWeights, identityAxis, wasmReceiver, wasmSender, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
+import { wasmKernelsEnabled } from './wasm.js';
 import { arrayClass, planMappedReceives, planReceives, planSends, sendersContract, sendersMap, type Box, type EndInfo, type MappedRows, type SendTarget, type Transfer } from './route.js';
 
 /** A problem found on one rank while connecting, rebuilt as the same error on every rank. */
@@ -104,7 +105,7 @@ export class Coupling {
       for (const i of d.interfaces) {
         if (i.from.component === component.name) {
           const a = arrays[i.from.name], g = a.grid;
-          ends.push({ i: i.index, ...owned(a), type: a.data.constructor.name, cl: g.strides[g.ndim - 1] === g.dof });
+          ends.push({ i: i.index, ...owned(a), type: a.data.constructor.name, cl: g.strides[g.ndim - 1] === g.dof, wk: i.map === 'linear' && wasmKernelsEnabled() });
         } else if (i.to.component === component.name) {
           const a = arrays[i.to.name], g = a.grid;
           const axes = g.shape.map((_, dim) => axisWeights(i.map,
@@ -113,7 +114,7 @@ export class Coupling {
           weights.set(i.index, axes);
           ends.push({
             i: i.index, ...owned(a), fp: { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) }, li: axes[axes.length - 1].identity, id: axes.every((x) => x.identity),
-            rows: g.ndim === 2 && a.data instanceof Float64Array && g.layout === 'C' && isContiguous(g.size, g.ghostSize),
+            rows: g.ndim === 2 && g.dof === 1 && i.map === 'linear' && axes[1].pairs && a.data instanceof Float64Array && g.layout === 'C' && isContiguous(g.size, g.ghostSize),
           });
         }
       }

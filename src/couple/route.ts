@@ -30,13 +30,16 @@ export interface EndInfo {
   type?: string;
   /** Source ranks: whether its points sit `dof` elements apart along the last dimension (then it can contract rows). */
   cl?: boolean;
+  /** Source ranks: whether its WebAssembly kernels are enabled (wasm.ts wasmKernelsEnabled). */
+  wk?: boolean;
   /** Target ranks: whether the weights of its last dimension are an identity copy. */
   li?: boolean;
   /** Target ranks: whether the weights of every dimension are an identity copy. */
   id?: boolean;
   /**
    * Target ranks: whether its owned block can take whole mapped rows from one sender (a 2-D
-   * Float64Array block, contiguous in C order): see sendersMap.
+   * Float64Array block, contiguous in C order, of one value per point, mapped `linear`, whose
+   * last dimension's weights are pairs): see sendersMap.
    */
   rows?: boolean;
 }
@@ -76,9 +79,10 @@ export function sendersContract(t: EndInfo, sources: readonly EndInfo[], bytesPe
 /**
  * The one source rank that maps target `t` whole (computes every dimension of its owned block
  * and sends the finished rows, which land in the target's data as a copy would), or -1: when
- * the senders contract for it (sendersContract), its block can take whole rows (EndInfo.rows)
- * and one source block holds its entire footprint, and it has no more rows than its footprint
- * (the message does not grow). The receiver then does no arithmetic and no
+ * the senders contract for it (sendersContract), its block can take whole rows (EndInfo.rows),
+ * one source block holds its entire footprint, that source rank has the WebAssembly kernels
+ * (with the JavaScript ones, one core doing all the arithmetic is slower than two sharing it),
+ * and the target has no more rows than its footprint (the message does not grow). The receiver then does no arithmetic and no
  * extra memory pass: it receives like a redistribution. Same expressions on the sender, so the
  * same bits. Deterministic: every rank decides the same from the gathered blocks. Local.
  */
@@ -89,7 +93,7 @@ export function sendersMap(t: EndInfo, sources: readonly (EndInfo & { peer: numb
   let peer = -1;
   for (const s of sources) {
     if (intersect({ lo: s.lo, hi: s.hi }, t.fp!) === null) continue;
-    if (peer >= 0) return -1;
+    if (peer >= 0 || s.wk !== true) return -1;
     peer = s.peer;
   }
   return peer;
