@@ -54,7 +54,8 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' arithmetic (WebAssembly SIMD f64x2, the weighting of each new row and the combination in one pass: 13.8M instructions, ~1.5 ms in one process against 0.6 ms for an 8 MB memcpy) overlaps it band by band.' +
   ' (When a target\'s footprint spans several source ranks, the senders send weighted rows and the target combines them:' +
   ' its copy, the combination and the row copies add up to 2.5-3x a redistribution; docs/coupling.md.)' +
-  ' The row with the JavaScript kernels (SIMDECK_COUPLE_WASM=0) is the same interface timed in the same rounds.' +
+  ' The row with the JavaScript kernels (SIMDECK_COUPLE_WASM=0) is the same interface timed in the same rounds; with them' +
+  ' the source rank weights its rows and the target combines them (two cores share the slower arithmetic).' +
   ' The set-up computes 1-D weights per axis (O(n) per axis for a tensor grid) and one allgather of the blocks;' +
   ' the 1-D case of 10^6 points computes 10^6 weight pairs on the target rank, and most of its time is the first touch' +
   ' (page faults) of the 28 MB of fresh index and weight arrays and the 8 MB footprint, not the loop.');
