@@ -13,7 +13,8 @@ import { readDescription, type CouplingDescription, type Description, type Field
 import { CouplingError, DeclarationError, ShapeMismatchError } from './errors.js';
 import { CouplingLink, type Progressive, type Route } from './link.js';
 import { axisWeights, identityAxis, wasmReceiver, wasmSender, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
-import { arrayClass, planReceives, planSends, sendersContract, type Box, type EndInfo, type SendTarget, type Transfer } from './route.js';
+import { wasmKernelsEnabled } from './wasm.js';
+import { arrayClass, planMappedReceives, planReceives, planSends, sendersContract, sendersMap, type Box, type EndInfo, type MappedRows, type SendTarget, type Transfer } from './route.js';
 
 /** A problem found on one rank while connecting, rebuilt as the same error on every rank. */
 interface Problem {
@@ -104,14 +105,17 @@ export class Coupling {
       for (const i of d.interfaces) {
         if (i.from.component === component.name) {
           const a = arrays[i.from.name], g = a.grid;
-          ends.push({ i: i.index, ...owned(a), type: a.data.constructor.name, cl: g.strides[g.ndim - 1] === g.dof });
+          ends.push({ i: i.index, ...owned(a), type: a.data.constructor.name, cl: g.strides[g.ndim - 1] === g.dof, wk: i.map === 'linear' && wasmKernelsEnabled() });
         } else if (i.to.component === component.name) {
           const a = arrays[i.to.name], g = a.grid;
           const axes = g.shape.map((_, dim) => axisWeights(i.map,
             { origin: i.from.origin[dim], spacing: i.from.spacing[dim], n: i.from.shape[dim] },
             { origin: i.to.origin[dim], spacing: i.to.spacing[dim], n: i.to.shape[dim] }, g.start[dim], g.start[dim] + g.size[dim]));
           weights.set(i.index, axes);
-          ends.push({ i: i.index, ...owned(a), fp: { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) }, li: axes[axes.length - 1].identity, id: axes.every((x) => x.identity) });
+          ends.push({
+            i: i.index, ...owned(a), fp: { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) }, li: axes[axes.length - 1].identity, id: axes.every((x) => x.identity),
+            rows: g.ndim === 2 && g.dof === 1 && i.map === 'linear' && axes[1].pairs && a.data instanceof Float64Array && g.layout === 'C' && isContiguous(g.size, g.ghostSize),
+          });
         }
       }
     } catch (e) {
@@ -148,14 +152,26 @@ export class Coupling {
         const sendTo: SendTarget[] = targets.map((t) => ({
           peer: t.peer, fp: t.fp!, lo: t.lo[last], hi: t.hi[last], banded: t.id === false,
           contract: sendersContract(t, sources, bytes) ? axisWeights(i.map, sAxis, tAxis, t.lo[last], t.hi[last]) : null,
+          // a target whose whole footprint is this rank's: its first dimension's weights, as it computed them
+          rows: sendersMap(t, sources, bytes) === parent.rank
+            ? axisWeights(i.map, { origin: i.from.origin[0], spacing: i.from.spacing[0], n: i.from.shape[0] }, { origin: i.to.origin[0], spacing: i.to.spacing[0], n: i.to.shape[0] }, t.lo[0], t.hi[0])
+            : null,
         }));
         const transfers = planSends(a, owned(a), sendTo);
+        // the targets this rank maps whole, each with a ring of contracted rows of its width
+        const mapped = [...new Set(transfers.map((t) => t.rows).filter((m) => m != null))] as MappedRows[];
+        const ringSize = (m: MappedRows) => m.slots * transfers.find((t) => t.rows === m)!.counts[1] * a.grid.dof;
         // contracted rows are computed in WebAssembly memory and sent from views of it
         let wasm: WasmRows | null = null;
         if (i.map === 'linear') {
-          const w = wasmSender(transfers.map((t) => t.contract), transfers.map((t) => t.elements), a.grid.dof);
-          if (w !== null) { wasm = w.rows; transfers.forEach((t, k) => { if (w.bufs[k] !== null) t.buf = w.bufs[k]; }); }
+          const w = wasmSender(transfers.map((t) => t.contract), transfers.map((t) => t.elements), a.grid.dof, mapped.map(ringSize));
+          if (w !== null) {
+            wasm = w.rows;
+            transfers.forEach((t, k) => { if (w.bufs[k] !== null) t.buf = w.bufs[k]; });
+            mapped.forEach((m, k) => { m.ring = w.rings[k]; });
+          }
         }
+        for (const m of mapped) if (m.ring === null) m.ring = new Float64Array(ringSize(m));
         routes.push({ spec: i, role: 'send', array: a, transfers, axes: [], footprint: null, direct: null, contiguous: false, scratch: { stages: [] }, next: null, requests: [], progressive: null, wasm });
       } else if (i.to.component === component.name) {
         const a = arrays[i.to.name], g = a.grid, weighed = weights.get(i.index)!;
@@ -173,6 +189,16 @@ export class Coupling {
         const copy = !contracted && axes.every((x) => x.identity && x.srcHi - x.srcLo === x.hi - x.lo) && Type === a.data.constructor && contiguous;
         let offset = 0;
         for (let dim = 0; dim < g.ndim; dim++) offset += (g.start[dim] - g.ghostStart[dim]) * g.strides[dim];
+        // one source rank maps this block whole: its rows land here as a redistribution's would
+        const mapper = sendersMap(mine, sources, bytes);
+        if (mapper >= 0) {
+          const size = g.size[0] * g.size[1] * i.from.dof;
+          routes.push({
+            spec: i, role: 'receive', array: a, transfers: planMappedReceives(owned(a), i.from.dof, mapper), axes, footprint: null,
+            direct: { offset, length: size }, contiguous, scratch: { stages: [] }, next: null, requests: [], progressive: null, wasm: null,
+          });
+          continue;
+        }
         const transfers = planReceives(fp, i.from.dof, sources.map((s) => ({ peer: s.peer, box: { lo: s.lo, hi: s.hi } })), banded,
           contracted ? [g.start[last], g.start[last] + g.size[last]] : null);
         // a 2-D contracted footprint combines pairs of rows: it lives in WebAssembly memory,

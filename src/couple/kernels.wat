@@ -93,6 +93,64 @@
         (local.set $w1 (i32.add (local.get $w1) (i32.const 8)))
         (br $next1))))
 
+  ;; runCombine(x, w0, w1, y, a, out, wa, wb, m): runRow's y[j] = w0[j]*x[j] + w1[j]*x[j + 1]
+  ;; (a new weighted row, kept) and at once combine2's out[j] = wa*a[j] + wb*y[j] (a: the row
+  ;; weighted before it), for j < m: a sender that maps a target whole, when a target row reads
+  ;; the row it holds and the next one. The same two expressions, so the bits of the two kernels;
+  ;; y is not read back. Eight points per step as four f64x2, then up to seven scalar points.
+  (func (export "runCombine") (param $x i32) (param $w0 i32) (param $w1 i32) (param $y2 i32) (param $a i32) (param $out i32)
+    (param $wa f64) (param $wb f64) (param $m i32)
+    (local $end i32) (local $last i32) (local $va v128) (local $vb v128) (local $y v128) (local $s f64)
+    (local.set $va (f64x2.splat (local.get $wa)))
+    (local.set $vb (f64x2.splat (local.get $wb)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 3))))
+    (local.set $last (i32.add (local.get $out) (i32.shl (i32.and (local.get $m) (i32.const -8)) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $last)))
+        (local.set $y (f64x2.add (f64x2.mul (v128.load (local.get $w0)) (v128.load (local.get $x)))
+                                 (f64x2.mul (v128.load (local.get $w1)) (v128.load offset=8 (local.get $x)))))
+        (v128.store (local.get $y2) (local.get $y))
+        (v128.store (local.get $out)
+          (f64x2.add (f64x2.mul (local.get $va) (v128.load (local.get $a))) (f64x2.mul (local.get $vb) (local.get $y))))
+        (local.set $y (f64x2.add (f64x2.mul (v128.load offset=16 (local.get $w0)) (v128.load offset=16 (local.get $x)))
+                                 (f64x2.mul (v128.load offset=16 (local.get $w1)) (v128.load offset=24 (local.get $x)))))
+        (v128.store offset=16 (local.get $y2) (local.get $y))
+        (v128.store offset=16 (local.get $out)
+          (f64x2.add (f64x2.mul (local.get $va) (v128.load offset=16 (local.get $a))) (f64x2.mul (local.get $vb) (local.get $y))))
+        (local.set $y (f64x2.add (f64x2.mul (v128.load offset=32 (local.get $w0)) (v128.load offset=32 (local.get $x)))
+                                 (f64x2.mul (v128.load offset=32 (local.get $w1)) (v128.load offset=40 (local.get $x)))))
+        (v128.store offset=32 (local.get $y2) (local.get $y))
+        (v128.store offset=32 (local.get $out)
+          (f64x2.add (f64x2.mul (local.get $va) (v128.load offset=32 (local.get $a))) (f64x2.mul (local.get $vb) (local.get $y))))
+        (local.set $y (f64x2.add (f64x2.mul (v128.load offset=48 (local.get $w0)) (v128.load offset=48 (local.get $x)))
+                                 (f64x2.mul (v128.load offset=48 (local.get $w1)) (v128.load offset=56 (local.get $x)))))
+        (v128.store offset=48 (local.get $y2) (local.get $y))
+        (v128.store offset=48 (local.get $out)
+          (f64x2.add (f64x2.mul (local.get $va) (v128.load offset=48 (local.get $a))) (f64x2.mul (local.get $vb) (local.get $y))))
+        (local.set $out (i32.add (local.get $out) (i32.const 64)))
+        (local.set $x (i32.add (local.get $x) (i32.const 64)))
+        (local.set $w0 (i32.add (local.get $w0) (i32.const 64)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 64)))
+        (local.set $y2 (i32.add (local.get $y2) (i32.const 64)))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (br $next)))
+    (block $done1
+      (loop $next1
+        (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $s (f64.add (f64.mul (f64.load (local.get $w0)) (f64.load (local.get $x)))
+                               (f64.mul (f64.load (local.get $w1)) (f64.load offset=8 (local.get $x)))))
+        (f64.store (local.get $y2) (local.get $s))
+        (f64.store (local.get $out)
+          (f64.add (f64.mul (local.get $wa) (f64.load (local.get $a))) (f64.mul (local.get $wb) (local.get $s))))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $w0 (i32.add (local.get $w0) (i32.const 8)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 8)))
+        (local.set $y2 (i32.add (local.get $y2) (i32.const 8)))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (br $next1))))
+
   ;; combine2(out, a, b, wa, wb, len): out[q] = wa*a[q] + wb*b[q] for q < len (f64 rows).
   ;; Eight points per step as four f64x2, then up to seven scalar points.
   (func (export "combine2") (param $out i32) (param $a i32) (param $b i32) (param $wa f64) (param $wb f64) (param $len i32)

@@ -14,7 +14,7 @@ import type { TypedArrayClass } from '../../decomposition/grid.js';
 import type { Component } from './components.js';
 import type { InterfaceSpec } from './description.js';
 import { CouplingTimeError } from './errors.js';
-import { applyWeights, contractRow, contractRowWasm, mapSlabs, mapTarget, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
+import { applyWeights, contractRow, contractRowWasm, mapRows, mapSlabs, mapTarget, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
 import type { Transfer } from './route.js';
 
 /** Tags on the coupling's private channel: one per interface. */
@@ -187,7 +187,12 @@ export class CouplingLink {
       if (t.contract !== null) {
         if (t.buf === null) t.buf = new Float64Array(t.elements);
         out = t.buf;
-        contractBox(data as Float64Array | Float32Array, t, dof, out as Float64Array, r.wasm);
+        const m = t.rows;
+        if (m != null) {
+          // a target this rank maps whole: its finished rows
+          if (t.slabs[0] === 0) m.held.fill(-1);
+          mapRows(data as Float64Array | Float32Array, t.offset, t.strides[0], t.contract, m.a0, dof, m.ring!, m.held, out as Float64Array, t.slabs[0], t.slabs[1], r.wasm);
+        } else contractBox(data as Float64Array | Float32Array, t, dof, out as Float64Array, r.wasm);
       } else if (t.contiguous) out = data.subarray(t.offset, t.offset + t.elements);
       else {
         out = this.buffer(t, data);

@@ -310,10 +310,11 @@ function segmentsOf(i0: Int32Array, i1: Int32Array, m: number): number[] {
  * are pairs over one point per element (`dof` 1): the pair arrays of each such axis, a row
  * buffer as wide as the widest footprint row, and each transfer's message buffer, all in one
  * arena. Returns the rows and, per entry of `axes`, its message buffer (a view of the arena;
- * null where the JavaScript kernel stays), or null when no transfer qualifies or the
- * kernels are not enabled or the arena cannot be had (WasmArena.tryOpen). Local.
+ * null where the JavaScript kernel stays), and a Float64 array in the arena for each size in
+ * `rings` (the rings of contracted rows of targets it maps whole); or null when no transfer
+ * qualifies or the kernels are not enabled or the arena cannot be had (WasmArena.tryOpen). Local.
  */
-export function wasmSender(axes: readonly (AxisWeights | null)[], elements: readonly number[], dof: number): { rows: WasmRows; bufs: (Float64Array | null)[] } | null {
+export function wasmSender(axes: readonly (AxisWeights | null)[], elements: readonly number[], dof: number, rings: readonly number[] = []): { rows: WasmRows; bufs: (Float64Array | null)[]; rings: Float64Array[] } | null {
   const ok = axes.map((a) => a !== null && a.pairs && dof === 1 && a.hi > a.lo);
   if (!ok.some((x) => x) || !wasmKernelsEnabled()) return null;
   const arena = new WasmArena();
@@ -328,6 +329,7 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
   });
   const rowAt = arena.reserve(8 * width);
   const bufAt = elements.map((n, k) => ok[k] ? arena.reserve(8 * n) : -1);
+  const ringAt = rings.map((n) => arena.reserve(8 * n));
   if (!arena.tryOpen()) return null;
   for (const [a, o] of at) {
     const m = a.hi - a.lo, p = pairsOf(a);
@@ -336,7 +338,10 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
     for (let j = 0; j < m; j++) { b0[j] = 8 * p.i0[j]; b1[j] = 8 * p.i1[j]; }
     arena.f64(o.w0, m).set(p.w0); arena.f64(o.w1, m).set(p.w1);
   }
-  return { rows: { arena, row: arena.f64(rowAt, width), axes: at }, bufs: bufAt.map((b, k) => b < 0 ? null : arena.f64(b, elements[k])) };
+  return {
+    rows: { arena, row: arena.f64(rowAt, width), axes: at }, bufs: bufAt.map((b, k) => b < 0 ? null : arena.f64(b, elements[k])),
+    rings: ringAt.map((b, k) => arena.f64(b, rings[k])),
+  };
 }
 
 /**
@@ -366,6 +371,68 @@ export function contractRowWasm(input: Float64Array | Float32Array, rowAt: numbe
     const j0 = seg[s], m = seg[s + 1] - j0, first = seg[s + 2];
     if (first >= 0) k.runRow(x + 8 * first, p.w0 + 8 * j0, p.w1 + 8 * j0, o + 8 * j0, m);
     else k.pairsRow(x, p.i0 + 4 * j0, p.i1 + 4 * j0, p.w0 + 8 * j0, p.w1 + 8 * j0, o + 8 * j0, m);
+  }
+}
+
+/**
+ * @internal A band of a target that this sending rank maps whole (route.ts sendersMap): target
+ * rows j0..j1 (from the first of a0's) into `out` (dense, `len` = target columns × dof per
+ * row). Each source row a target row reads is contracted along the last dimension (`a`, as
+ * contractRow) once into the ring `ring` of `held.length` slots (slot i mod slots; `held` says
+ * which footprint row each holds, -1 at the start of an exchange), then combined as the
+ * receiver's mapSlabs would: the same expressions in the same order, so the same bits.
+ * `rowAt(i)` is the element of footprint row i (from a0.srcLo) at a's first source column.
+ * With `wasm` (the sender's kernels, whose arena holds `ring` and `out`) the pairs and
+ * two-term rows run in WebAssembly, a target row that reads the row held and the next one in
+ * one pass (contractCombineWasm). Local.
+ */
+export function mapRows(input: Float64Array | Float32Array, rowAt0: number, rowStride: number, a: AxisWeights, a0: AxisWeights, dof: number,
+  ring: Float64Array, held: Int32Array, out: Float64Array, j0: number, j1: number, wasm: WasmRows | null): void {
+  const len = (a.hi - a.lo) * dof, slots = held.length, { ptr, idx, w } = a0, base = a0.srcLo;
+  const wr = wasm !== null && wasm.axes.has(a) && wasm.arena.holds(out) && wasm.arena.holds(ring) ? wasm : null;
+  const k = wr !== null ? wr.arena.k : null;
+  for (let j = j0; j < j1; j++) {
+    const k0 = ptr[j], k1 = ptr[j + 1];
+    if (wr !== null && k1 - k0 === 2) {
+      // the usual case: the row weighted before and the next one, weighted and combined in one pass
+      const ia = idx[k0] - base, ib = idx[k0 + 1] - base, sb = ib % slots;
+      if (held[ia % slots] === ia && held[sb] !== ib) {
+        contractCombineWasm(input, rowAt0 + ib * rowStride, a, wr, ring, sb * len, (ia % slots) * len, out, (j - j0) * len, w[k0], w[k0 + 1]);
+        held[sb] = ib;
+        continue;
+      }
+    }
+    for (let q = k0; q < k1; q++) {
+      const i = idx[q] - base, slot = i % slots;
+      if (held[slot] === i) continue;
+      if (wr !== null) contractRowWasm(input, rowAt0 + i * rowStride, a, wr, ring, slot * len);
+      else contractRow(input, rowAt0 + i * rowStride, a, dof, ring, slot * len);
+      held[slot] = i;
+    }
+    const at = (j - j0) * len;
+    if (k !== null && k1 - k0 === 2) {
+      k.combine2(out.byteOffset + 8 * at, ring.byteOffset + 8 * ((idx[k0] - base) % slots) * len, ring.byteOffset + 8 * ((idx[k0 + 1] - base) % slots) * len, w[k0], w[k0 + 1], len);
+    } else combineSlab(out, at, ring, ptr, idx, w, base, j, len, len, slots);
+  }
+}
+
+/**
+ * contractRowWasm of a source row into `ring` at `yAt` and, in the same pass where the row reads
+ * a run of consecutive source pairs, the combination out[outAt + q] = wa·ring[aAt + q] + wb·y[q]
+ * (combine2 with the row at `aAt` first): the same two expressions, the same bits. Local.
+ */
+function contractCombineWasm(input: Float64Array | Float32Array, rowAt: number, a: AxisWeights, rows: WasmRows, ring: Float64Array, yAt: number, aAt: number,
+  out: Float64Array, outAt: number, wa: number, wb: number): void {
+  const p = rows.axes.get(a)!, width = a.srcHi - a.srcLo;
+  rows.row.set(input.subarray(rowAt, rowAt + width));
+  const k = rows.arena.k, x = rows.row.byteOffset, y = ring.byteOffset + 8 * yAt, ra = ring.byteOffset + 8 * aAt, o = out.byteOffset + 8 * outAt, seg = p.segments;
+  for (let s = 0; s < seg.length; s += 3) {
+    const j0 = seg[s], m = seg[s + 1] - j0, first = seg[s + 2];
+    if (first >= 0) k.runCombine(x + 8 * first, p.w0 + 8 * j0, p.w1 + 8 * j0, y + 8 * j0, ra + 8 * j0, o + 8 * j0, wa, wb, m);
+    else {
+      k.pairsRow(x, p.i0 + 4 * j0, p.i1 + 4 * j0, p.w0 + 8 * j0, p.w1 + 8 * j0, y + 8 * j0, m);
+      k.combine2(o + 8 * j0, ra + 8 * j0, y + 8 * j0, wa, wb, m);
+    }
   }
 }
 

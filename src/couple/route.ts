@@ -30,14 +30,29 @@ export interface EndInfo {
   type?: string;
   /** Source ranks: whether its points sit `dof` elements apart along the last dimension (then it can contract rows). */
   cl?: boolean;
+  /** Source ranks: whether its WebAssembly kernels are enabled (wasm.ts wasmKernelsEnabled). */
+  wk?: boolean;
   /** Target ranks: whether the weights of its last dimension are an identity copy. */
   li?: boolean;
   /** Target ranks: whether the weights of every dimension are an identity copy. */
   id?: boolean;
+  /**
+   * Target ranks: whether its owned block can take whole mapped rows from one sender (a 2-D
+   * Float64Array block, contiguous in C order, of one value per point, mapped `linear`, whose
+   * last dimension's weights are pairs): see sendersMap.
+   */
+  rows?: boolean;
 }
 
 /** Elements per message band: big enough that per-message costs vanish, small enough to pipeline (~1 MiB of float64). */
 export const BAND_ELEMENTS = 1 << 17;
+
+/**
+ * Elements per band of a target mapped whole by its sender (sendersMap), ~256 KiB of float64:
+ * the receiver only copies them, so the pipeline's start (the first band computed before any
+ * is copied) and end (the last copied after every one is computed) are short.
+ */
+export const MAPPED_BAND_ELEMENTS = 1 << 15;
 
 /**
  * Whether the source ranks feeding target `t` contract the last dimension before they send
@@ -61,6 +76,29 @@ export function sendersContract(t: EndInfo, sources: readonly EndInfo[], bytesPe
   return any;
 }
 
+/**
+ * The one source rank that maps target `t` whole (computes every dimension of its owned block
+ * and sends the finished rows, which land in the target's data as a copy would), or -1: when
+ * the senders contract for it (sendersContract), its block can take whole rows (EndInfo.rows),
+ * one source block holds its entire footprint, that source rank has the WebAssembly kernels
+ * (with the JavaScript ones, one core doing all the arithmetic is slower than two sharing it),
+ * and the target has no more rows than its footprint (the message does not grow). The receiver then does no arithmetic and no
+ * extra memory pass: it receives like a redistribution. Same expressions on the sender, so the
+ * same bits. Deterministic: every rank decides the same from the gathered blocks. Local.
+ */
+export function sendersMap(t: EndInfo, sources: readonly (EndInfo & { peer: number })[], bytesPerElement: number): number {
+  if (t.rows !== true || t.lo.length !== 2 || !sendersContract(t, sources, bytesPerElement)) return -1;
+  // not when the message would grow: finished rows against the contracted footprint rows
+  if (t.hi[0] - t.lo[0] > t.fp!.hi[0] - t.fp!.lo[0]) return -1;
+  let peer = -1;
+  for (const s of sources) {
+    if (intersect({ lo: s.lo, hi: s.hi }, t.fp!) === null) continue;
+    if (peer >= 0 || s.wk !== true) return -1;
+    peer = s.peer;
+  }
+  return peer;
+}
+
 /** The box of a contracted message: `x` along the leading dimensions, the target's own columns `lo..hi` along the last. */
 function withColumns(x: Box, lo: number, hi: number): Box {
   const last = x.lo.length - 1;
@@ -72,11 +110,11 @@ function withColumns(x: Box, lo: number, hi: number): Box {
  * `banded` is false). Sender and receiver cut the same global box the same way, so band k of
  * one is band k of the other.
  */
-export function bandsOf(box: Box, dof: number, banded: boolean): Box[] {
+export function bandsOf(box: Box, dof: number, banded: boolean, elements = BAND_ELEMENTS): Box[] {
   const n0 = box.hi[0] - box.lo[0];
   let per = dof;
   for (let d = 1; d < box.lo.length; d++) per *= box.hi[d] - box.lo[d];
-  const rows = banded ? Math.max(1, Math.floor(BAND_ELEMENTS / Math.max(1, per))) : n0;
+  const rows = banded ? Math.max(1, Math.floor(elements / Math.max(1, per))) : n0;
   const out: Box[] = [];
   for (let r = 0; r < n0; r += rows) {
     out.push({ lo: [box.lo[0] + r, ...box.lo.slice(1)], hi: [Math.min(box.hi[0], box.lo[0] + r + rows), ...box.hi.slice(1)] });
@@ -104,8 +142,29 @@ export interface Transfer {
    * column, and the message holds Float64 results per target column); null for raw data.
    */
   contract: AxisWeights | null;
-  /** Receives: the footprint slabs (first dimension, from the footprint's start) the message fills. */
+  /**
+   * Receives: the footprint slabs (first dimension, from the footprint's start) the message
+   * fills. Sends of whole mapped rows (`rows`): the target rows, from the target's first owned row.
+   */
   slabs: [number, number];
+  /**
+   * Sends: when this rank maps the target whole (sendersMap), the weights of the target's first
+   * dimension and the ring of contracted source rows shared by its bands (`offset` is then the
+   * element of the footprint's first row at the last-dimension weights' first source column,
+   * and the message holds the target's finished rows `slabs`); else null.
+   */
+  rows?: MappedRows | null;
+}
+
+/** @internal A sender's state for a target it maps whole: first-dimension weights and a ring of contracted source rows. */
+export interface MappedRows {
+  a0: AxisWeights;
+  /** Slots of the ring: the widest window of source rows one target row reads. */
+  slots: number;
+  /** The ring: `slots` contracted rows of the target's row length (Float64; a view of the WebAssembly arena when the kernels run). */
+  ring: Float64Array | null;
+  /** The footprint row (from a0.srcLo) each slot holds, -1 for none. */
+  held: Int32Array;
 }
 
 /** The intersection of two boxes, or null when empty. */
@@ -125,6 +184,8 @@ export interface SendTarget {
   lo: number;
   hi: number;
   banded: boolean;
+  /** When this rank maps the target whole (sendersMap): the weights of its first dimension over its owned rows. */
+  rows?: AxisWeights | null;
 }
 
 /**
@@ -140,6 +201,7 @@ export function planSends(array: DistributedArray<TypedArray>, mine: Box, target
     const x = intersect(mine, t.fp);
     if (x === null) continue;
     const a = t.contract;
+    if (a !== null && t.rows != null) { planMapped(g, a, t.rows, t.peer, out); continue; }
     // (a contracted 1-D message is one piece: its only dimension is the contracted one)
     for (const b of bandsOf(a === null ? x : withColumns(x, t.lo, t.hi), g.dof, t.banded && !(a !== null && g.ndim === 1))) {
       let offset = 0;
@@ -153,6 +215,43 @@ export function planSends(array: DistributedArray<TypedArray>, mine: Box, target
     }
   }
   return out;
+}
+
+/** The sends of a target mapped whole (sendersMap) by this 2-D source rank: bands of its finished rows. */
+function planMapped(g: DistributedArray<TypedArray>['grid'], a: AxisWeights, a0: AxisWeights, peer: number, out: Transfer[]): void {
+  const m0 = a0.hi - a0.lo, ptr = a0.ptr, idx = a0.idx;
+  let slots = 1;
+  for (let j = 0; j < m0; j++) if (ptr[j + 1] > ptr[j]) slots = Math.max(slots, idx[ptr[j + 1] - 1] - idx[ptr[j]] + 1);
+  const rows: MappedRows = { a0, slots, ring: null, held: new Int32Array(slots).fill(-1) };
+  const offset = (a0.srcLo - g.ghostStart[0]) * g.strides[0] + (a.srcLo - g.ghostStart[1]) * g.strides[1];
+  for (const b of mappedBands(a0.lo, a0.hi, a.lo, a.hi, g.dof)) {
+    const counts = [b[1] - b[0], a.hi - a.lo];
+    out.push({
+      peer, offset, counts, strides: [...g.strides], elements: boxElements(counts, g.dof), contiguous: false,
+      dense: denseStrides(counts, g.dof), buf: null, contract: a, slabs: [b[0] - a0.lo, b[1] - a0.lo], rows,
+    });
+  }
+}
+
+/** The bands (global first-dimension ranges) of a target block mapped whole: rows lo0..hi0 of columns lo1..hi1. */
+function mappedBands(lo0: number, hi0: number, lo1: number, hi1: number, dof: number): [number, number][] {
+  return bandsOf({ lo: [lo0, lo1], hi: [hi0, hi1] }, dof, true, MAPPED_BAND_ELEMENTS).map((b) => [b.lo[0], b.hi[0]]);
+}
+
+/**
+ * The receives of a target rank whose owned 2-D block `own` one source rank `peer` maps whole
+ * (sendersMap): bands of its rows, each a contiguous run of the block (dense C order). Local.
+ */
+export function planMappedReceives(own: Box, dof: number, peer: number): Transfer[] {
+  const cols = own.hi[1] - own.lo[1];
+  return mappedBands(own.lo[0], own.hi[0], own.lo[1], own.hi[1], dof).map((b) => {
+    const counts = [b[1] - b[0], cols];
+    return {
+      peer, offset: (b[0] - own.lo[0]) * cols * dof, counts, strides: denseStrides([own.hi[0] - own.lo[0], cols], dof),
+      elements: boxElements(counts, dof), contiguous: true, dense: denseStrides(counts, dof), buf: null, contract: null,
+      slabs: [b[0] - own.lo[0], b[1] - own.lo[0]] as [number, number],
+    };
+  });
 }
 
 /**

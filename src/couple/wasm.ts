@@ -15,6 +15,7 @@ interface KernelExports {
   pairsRow(x: number, i0: number, i1: number, w0: number, w1: number, out: number, m: number): void;
   runRow(x: number, w0: number, w1: number, out: number, m: number): void;
   combine2(out: number, a: number, b: number, wa: number, wb: number, len: number): void;
+  runCombine(x: number, w0: number, w1: number, y: number, a: number, out: number, wa: number, wb: number, m: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

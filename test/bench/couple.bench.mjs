@@ -46,15 +46,16 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' (nearest, or conservative, whose weights are then exactly 1) moves the same bytes with no arithmetic, in one message' +
   ' straight into the target array, and meets it. A real interpolation adds 2 multiply-adds per point and dimension, in a' +
   ' fixed order (separable weights, last dimension first) so that results are bit-identical on any rank counts. Here the' +
-  ' source rank weights the last dimension of its rows for the target\'s columns (the same expression the target would' +
-  ' evaluate) and sends them in bands of ~1 MiB as it computes them; the target combines pairs of rows of each band while' +
-  ' the next is in flight, straight into its array: the arithmetic is split between the two ranks and overlaps the copy.' +
-  ' Both loops run in WebAssembly (SIMD f64x2, the same mul, mul, add per point as the JavaScript kernels, so the' +
-  ' same bits) over a memory of the interface\'s own, where the sender builds and sends its bands and the receiver\'s' +
-  ' messages land: per 1000×1000 exchange (callgrind) 8.7M instructions for the sender\'s rows (40M in JavaScript, which' +
-  ' runs each loop at ~30-40 instructions per point) and 6.5M for the receiver\'s (33M). The row with the JavaScript' +
-  ' kernels (SIMDECK_COUPLE_WASM=0) is the same interface timed in the same rounds. What remains is the copies on each' +
-  ' side plus ~1 ms of arithmetic per core, against ~1 ms for copying 8 MB.' +
+  ' source rank holds the target\'s whole footprint, so it maps the target block completely: it weights each source row' +
+  ' once along the last dimension (into a ring of two rows), combines pairs of them into finished target rows (the same' +
+  ' expressions the target would evaluate, so the same bits) and sends them in bands of ~256 KiB as it computes them; they' +
+  ' land straight in the target array, as the redistribution\'s message does, while the next band is computed. The' +
+  ' receiver\'s part is then exactly a redistribution\'s (one copy of 8 MB, process_vm_readv), and the sender\'s' +
+  ' arithmetic (WebAssembly SIMD f64x2, the weighting of each new row and the combination in one pass: 13.8M instructions, ~1.5 ms in one process against 0.6 ms for an 8 MB memcpy) overlaps it band by band.' +
+  ' (When a target\'s footprint spans several source ranks, the senders send weighted rows and the target combines them:' +
+  ' its copy, the combination and the row copies add up to 2.5-3x a redistribution; docs/coupling.md.)' +
+  ' The row with the JavaScript kernels (SIMDECK_COUPLE_WASM=0) is the same interface timed in the same rounds; with them' +
+  ' the source rank weights its rows and the target combines them (two cores share the slower arithmetic).' +
   ' The set-up computes 1-D weights per axis (O(n) per axis for a tensor grid) and one allgather of the blocks;' +
   ' the 1-D case of 10^6 points computes 10^6 weight pairs on the target rank, and most of its time is the first touch' +
   ' (page faults) of the 28 MB of fresh index and weight arrays and the 8 MB footprint, not the loop.');

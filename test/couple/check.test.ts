@@ -181,6 +181,46 @@ describe('weights', () => {
     expect(cases).toBe(12);
   });
 
+  it('gives the same bits when the sender maps a 2-D target whole (mapRows), band by band, JavaScript and WebAssembly kernels', () => {
+    // what a sender does for a target whose whole footprint it holds (route.ts sendersMap):
+    // source rows (inside a wider array, at an offset) contracted into a ring as target rows
+    // need them, combined into bands of finished rows; compared with applyWeights on the footprint
+    const { mapRows, wasmSender } = mapping;
+    const axis = (n: number, L: number, shift = 0) => ({ origin: L / n / 2 + shift * L / n, spacing: L / n, n });
+    let cases = 0, wasmCases = 0;
+    for (const map of ['linear', 'conservative', 'nearest'] as const) {
+      for (const [src, dst, shift, lo, T, dof] of [[[40, 37], [40, 30], 0.4995, [3, 2], Float64Array, 1], [[33, 64], [47, 60], 0.2, [0, 5], Float32Array, 1],
+        [[21, 18], [16, 15], 0.1, [2, 1], Float64Array, 2]] as const) {
+        const axes = dst.map((m, d) => axisWeights(map, axis(src[d], 1 + d), axis(m, 1 + d, map === 'conservative' ? 0 : shift), lo[d], m));
+        const [a0, a] = axes, rows = a0.srcHi - a0.srcLo, width = a.srcHi - a.srcLo, m = a.hi - a.lo, m0 = a0.hi - a0.lo;
+        const fp = new T(rows * width * dof).map((_, i) => Math.sin(i * 1.7) * 3 + i * 1e-3 - 1 / (i + 0.5));
+        const want = Float64Array.from(applyWeights(fp, axes, dof, { stages: [] }) as ArrayLike<number>);
+        // the footprint inside a source array 3 columns wider, 2 rows and 1 column in
+        const stride = (width + 3) * dof, at0 = 2 * stride + dof;
+        const input = new T(stride * (rows + 4));
+        for (let r = 0; r < rows; r++) input.set(fp.subarray(r * width * dof, (r + 1) * width * dof), at0 + r * stride);
+        let slots = 1;
+        for (let j = 0; j < m0; j++) if (a0.ptr[j + 1] > a0.ptr[j]) slots = Math.max(slots, a0.idx[a0.ptr[j + 1] - 1] - a0.idx[a0.ptr[j]] + 1);
+        for (const kernels of ['js', 'wasm']) {
+          const s = kernels === 'wasm' ? wasmSender([a], [0], dof, [slots * m * dof, m0 * m * dof]) : null;
+          if (kernels === 'wasm' && s === null) continue;   // no WebAssembly kernels for these weights (not pairs, or dof > 1): 9 JS, 3 wasm cases
+          const ring = s !== null ? s.rings[0] : new Float64Array(slots * m * dof), out = s !== null ? s.rings[1] : new Float64Array(m0 * m * dof);
+          const held = new Int32Array(slots).fill(-1);
+          for (let j = 0; j < m0; j += 7) {
+            const j1 = Math.min(m0, j + 7);
+            mapRows(input, at0, stride, a, a0, dof, ring, held, out.subarray(j * m * dof, j1 * m * dof), j, j1, s === null ? null : s.rows);
+          }
+          let bad = 0;
+          for (let k = 0; k < want.length; k++) if (!Object.is(want[k], out[k])) bad++;
+          expect({ map, src, kernels, bad }).toEqual({ map, src, kernels, bad: 0 });
+          cases++;
+          if (s !== null) wasmCases++;
+        }
+      }
+    }
+    expect({ cases, wasmCases }).toEqual({ cases: 12, wasmCases: 3 });
+  });
+
   it('the WebAssembly kernels give the bits of the JavaScript ones (the reference), gathering or reading runs', () => {
     // a sender's contraction (contractRowWasm against contractRow) and a receiver's combination
     // of contracted rows (mapSlabs over a footprint in the arena against a plain one), for

@@ -1,4 +1,4 @@
-// Coupling on real jobs over shared memory: mapping between non-matching grids on 1:1, 3:2
+// Coupling on real jobs over shared memory: mapping between non-matching grids on 1:1, 1:3, 3:2
 // and 4:3 ranks (the same bits as a serial computation), the router (ranks talk only to
 // ranks whose blocks overlap), every coupling mistake before any step, and the gas-turbine
 // example as one deck, as an MPMD job, restarted from a coordinated checkpoint on other rank
@@ -15,7 +15,7 @@ const example = (name: string) => join(root, 'native-examples', 'coupled', name)
 const serial = serialHashes();
 
 describe('coupling on shared memory', () => {
-  for (const [a, b] of [[1, 1], [3, 2], [4, 3]]) {
+  for (const [a, b] of [[1, 1], [1, 3], [3, 2], [4, 3]]) {
     it(`maps nearest, linear and conservative in 1-D, 2-D and 3-D on ${a}:${b} ranks, bit for bit as serially`, () => {
       const r = simdeck(['run', '-n', String(a + b), deck('mapping.ts'), String(a), String(b)]);
       expect(mappingProblems(r, a + b, serial)).toEqual([]);

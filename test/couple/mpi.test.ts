@@ -1,4 +1,4 @@
-// Coupling under Open MPI and MPICH (`simdeck run --transport mpi`): mapping on 2:3 ranks, bit
+// Coupling under Open MPI and MPICH (`simdeck run --transport mpi`): mapping on 2:3, 1:2 and 1:1 ranks, bit
 // for bit as serially; the gas-turbine example as one deck and as an MPMD job (components named
 // after their decks), with the same fingerprints.
 import { join } from 'node:path';
@@ -15,6 +15,12 @@ for (const mpi of MPIS) {
     it('maps on 2:3 ranks bit for bit as serially, linear exact, conservative conserving', () => {
       const r = runMpi(mpi, ['-n', '5', join(root, 'test', 'couple', 'decks', 'mapping.ts'), '2', '3']);
       expect(mappingProblems(r, 5, serial)).toEqual([]);
+    }, 300_000);
+    it('maps on 1:2 and 1:1 ranks bit for bit as serially (the one source rank maps each target block whole; on 1:1 in 9 bands)', () => {
+      const r = runMpi(mpi, ['-n', '3', join(root, 'test', 'couple', 'decks', 'mapping.ts'), '1', '2']);
+      expect(mappingProblems(r, 3, serial)).toEqual([]);
+      const one = runMpi(mpi, ['-n', '2', join(root, 'test', 'couple', 'decks', 'mapping.ts'), '1', '1']);
+      expect(mappingProblems(one, 2, serial)).toEqual([]);
     }, 300_000);
     it("a same-grid 'parallel' interface never changes the target while update runs", () => {
       const r = runMpi(mpi, ['-n', '2', join(root, 'test', 'couple', 'decks', 'staging.ts')]);
