@@ -79,8 +79,32 @@ function colorEntries(values: Float64Array | Float32Array, nx: number, ny: numbe
   const out = new Uint8Array(nx * ny);
   if (!(hi > lo)) { for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) { const e = colorStep(values[i * ny + j], lo, hi); out[(ny - 1 - j) * nx + i] = e < 0 ? MISSING_ENTRY : e; } return out; }
   const scale = COLOR_STEPS / (hi - lo);
-  for (let i = 0; i < nx; i++) entriesOfColumn(values, i * ny, ny, out, (ny - 1) * nx + i, nx, lo, scale);
+  let i = 0;
+  for (; i + 8 <= nx; i += 8) entriesOf8Columns(values, i * ny, ny, out, (ny - 1) * nx + i, nx, lo, scale);
+  for (; i < nx; i++) entriesOfColumn(values, i * ny, ny, out, (ny - 1) * nx + i, nx, lo, scale);
   return out;
+}
+
+/** colorStep's rule for a value, given (v - lo) · scale (NaN to MISSING_ENTRY). */
+const entryOf = (v: number, x: number) => (x > 0 ? (x < COLOR_STEPS - 1 ? x | 0 : COLOR_STEPS - 1) : v === v ? 0 : MISSING_ENTRY);
+
+/**
+ * Eight columns of colorEntries at once: values[from + k·ny + j] to out[to + k - j · nx], k = 0 .. 7:
+ * eight adjacent bytes of a figure row per j, the loop's overhead shared by eight values
+ * (512², thread CPU, min of 60: 0.38 ms against 0.68-0.71 ms a column at a time).
+ */
+function entriesOf8Columns(values: Float64Array | Float32Array, from: number, ny: number, out: Uint8Array, to: number, nx: number, lo: number, scale: number): void {
+  const f1 = from + ny, f2 = f1 + ny, f3 = f2 + ny, f4 = f3 + ny, f5 = f4 + ny, f6 = f5 + ny, f7 = f6 + ny;
+  for (let j = 0, q = to; j < ny; j++, q -= nx) {
+    let v = values[from + j]; out[q] = entryOf(v, (v - lo) * scale);
+    v = values[f1 + j]; out[q + 1] = entryOf(v, (v - lo) * scale);
+    v = values[f2 + j]; out[q + 2] = entryOf(v, (v - lo) * scale);
+    v = values[f3 + j]; out[q + 3] = entryOf(v, (v - lo) * scale);
+    v = values[f4 + j]; out[q + 4] = entryOf(v, (v - lo) * scale);
+    v = values[f5 + j]; out[q + 5] = entryOf(v, (v - lo) * scale);
+    v = values[f6 + j]; out[q + 6] = entryOf(v, (v - lo) * scale);
+    v = values[f7 + j]; out[q + 7] = entryOf(v, (v - lo) * scale);
+  }
 }
 
 /** One column of colorEntries: values[from + j] to out[to - j · nx], j = 0 .. ny - 1 (a loop of its own, so that V8 compiles it early). */

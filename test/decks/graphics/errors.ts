@@ -2,7 +2,7 @@
 // prints `OK <check>` from rank 0 for each error caught with the expected type and message.
 import { world, ArgumentError } from 'simdeck';
 import { Grid } from 'simdeck/decomposition';
-import { LivePlots, reduceField } from 'simdeck/graphics';
+import { GraphicsError, LivePlots, reduceField } from 'simdeck/graphics';
 
 const ok = (name: string) => { if (world.rank === 0) console.log(`OK ${name}`); };
 function expectError(name: string, fn: () => unknown, pattern: RegExp): void {
@@ -31,6 +31,23 @@ expectError('bad queue', () => new LivePlots(world, { queue: 0 }), /queue must b
 expectError('profile without axis', () => plots.profile('p', u, s, { at: [0, 0] } as never), /options need axis/);
 expectError('series of non-numbers', () => plots.series('d', s, { a: 'x' as never }), /values must be an object of numbers/);
 expectError('density without extent', () => plots.density('n', { x: [0], y: [0] }, s, {} as never), /extent must be \[x0, x1, y0, y1\]/);
+// between frames a plot called with the same field and options object as its last checked
+// call checks only the state; the options are checked again at every drawing step
+const p3 = new LivePlots(world, { dir: null, every: { steps: 3 } });
+const o: { colormap: string; size: number } = { colormap: 'magma', size: 4 };
+p3.heatmap('v', u, { step: 1, time: 1 }, o as never);
+p3.heatmap('v', u, { step: 2, time: 2 }, o as never);
+o.colormap = 'jet';
+expectError('options changed between frames are checked at the drawing step', () => p3.heatmap('v', u, { step: 3, time: 3 }, o as never), /colormap must be one of viridis, magma/);
+o.colormap = 'magma';
+p3.heatmap('v', u, { step: 4, time: 4 }, o as never);
+expectError('a bad state between frames', () => p3.heatmap('v', u, { step: 5.5, time: 5 }, o as never), /pass the loop's state \{ step, time \}/);
+if (p3.heatmap('v', u, { step: 6, time: 6 }, o as never) !== true) throw new Error('step 6 should draw');
+p3.close();
+try { p3.heatmap('v', u, { step: 7, time: 7 }, o as never); throw new Error('closed plots: no error'); } catch (e) {
+  if (!(e instanceof GraphicsError) || !/closed/.test((e as Error).message)) throw e;
+  ok('closed plots refuse a call with the options checked before');
+}
 // after all that, the plots still work, collectively
 plots.heatmap('u', u, { step: 1, time: 1 }, { size: 4 });
 plots.close();
