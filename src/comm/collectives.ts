@@ -246,34 +246,34 @@ function blockOn(c: Coll, req: TransportRequest): void {
 }
 
 /**
- * bcastInto without a generator (a bcast loop's hot path): the root sends and returns without
+ * A broadcast without a generator (a bcast loop's hot path): the root sends and returns without
  * waiting for the readers (its messages wait in their rings, so successive bcasts pipeline);
- * another rank takes its parent's message if it is there (tryRecv polls a while) and passes it
- * on. Returns false, having taken and sent nothing, when that message has not come: the caller
- * then runs the generator, which waits for it. Once it has the message it finishes here (a
- * send that does not fit in a ring waits as in run).
+ * another rank takes its parent's message if it is there (tryRecv polls a while; into `into`
+ * when given, which must then take `encoding`) and passes it on. Returns the bytes this rank
+ * ends with (their encoding in c.encoding), or null, having taken and sent nothing, when the
+ * parent's message has not come: the caller then runs the generator, which waits for it. Once
+ * it has the message it finishes here (a send that does not fit in a ring waits as in run).
  */
-export function bcastIntoNow(c: Coll, buffer: TypedArray, root: number): boolean {
+function bcastBytesNow(c: Coll, bytes: Uint8Array | null, encoding: number, root: number, into: Uint8Array | null): Uint8Array | null {
   const { p, r } = c;
   const vr = (r - root + p) % p;
-  const code = typedCode(buffer);
-  let bytes = bytesOf(buffer);
   const prev = enterBlocking(c);
   c.blocking = true;
   try {
     let mask = 1;
     while (mask < p) {
       if (vr & mask) {
-        const got = c.tryTake((vr - mask + root) % p, bytes, code);
-        if (got === null) return false;
-        bytes = got;
+        bytes = c.tryTake((vr - mask + root) % p, into, into === null ? -1 : encoding);
+        if (bytes === null) return null;
+        encoding = c.encoding;
         break;
       }
       mask <<= 1;
     }
+    c.encoding = encoding;
     for (mask >>= 1; mask > 0; mask >>= 1) {
       if (vr + mask < p) {
-        const s = c.sendBytes(bytes, code, (vr + mask + root) % p);
+        const s = c.sendBytes(bytes!, encoding, (vr + mask + root) % p);
         if (s !== SENT) {
           if (!s.done) blockOn(c, s);
           if (s.error) throw s.error;
@@ -281,13 +281,34 @@ export function bcastIntoNow(c: Coll, buffer: TypedArray, root: number): boolean
       }
     }
     c.t.handOver();
-    return true;
+    return bytes;
   } catch (e) {
     throw asMismatch(c, e);
   } finally {
     c.blocking = false;
     leaveBlocking(c, prev);
   }
+}
+
+/** What {@link bcastNow} returns when the root's message has not come yet. */
+export const NOT_YET: unique symbol = Symbol('not yet');
+
+/** bcast through {@link bcastBytesNow}: root's value, or NOT_YET (nothing taken or sent; run the generator). */
+export function bcastNow(c: Coll, value: unknown, root: number): unknown {
+  if (c.p === 1) return value;
+  if (c.r === root) {
+    const e = encode(value);
+    bcastBytesNow(c, e.bytes, e.encoding, root, null);
+    return value;
+  }
+  const got = bcastBytesNow(c, null, 0, root, null);
+  return got === null ? NOT_YET : decode(got, c.encoding);
+}
+
+/** bcastInto through {@link bcastBytesNow}: false when the root's message has not come yet (nothing taken or sent). */
+export function bcastIntoNow(c: Coll, buffer: TypedArray, root: number): boolean {
+  const bytes = bytesOf(buffer);
+  return bcastBytesNow(c, c.r === root ? bytes : null, typedCode(buffer), root, c.r === root ? null : bytes) !== null;
 }
 
 /**

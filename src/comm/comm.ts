@@ -433,6 +433,8 @@ export class Comm {
     this.checkRoot(root, 'bcast');
     if (this.rank === root) checkSendable(value, 'bcast');
     const c = new Coll(this, 'bcast', root, -1);
+    const got = coll.bcastNow(c, value, root);
+    if (got !== coll.NOT_YET) return got as T;
     return run(c, coll.bcast(c, value, root)) as T;
   }
 
