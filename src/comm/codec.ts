@@ -122,9 +122,11 @@ const scratch: Encoded = { bytes: new Uint8Array(0), encoding: 0 };
  * send from and receive into the same arrays step after step, and a fresh view per message
  * costs an allocation. A Uint8Array is its own view.
  */
-class ByteViews {
+/** The Uint8Array over a typed array's bytes, remembered for the last view asked about (decks send and receive the same arrays each step). */
+export class ByteViews {
   private view: ArrayBufferView | null = null;
   private bytes: Uint8Array = new Uint8Array(0);
+  /** The bytes of `view` (itself when a Uint8Array). */
   of(view: ArrayBufferView): Uint8Array {
     if (view.constructor === Uint8Array) return view as Uint8Array;
     if (view === this.view && view.byteLength !== 0 && this.bytes.byteLength === view.byteLength) return this.bytes;

@@ -27,11 +27,20 @@ export const checking = process.env.SIMDECK_COLLECTIVE_CHECK !== '0';
 /** Packs a call, its root (-1 for none) and a length (-1 for none) into a signature word. */
 export function signature(call: CallName, root: number, length: number): number {
   if (!checking) return 0;
+  // a deck's loop makes the same call again and again: the last signature is kept
+  if (call === lastSig.call && root === lastSig.root && length === lastSig.length) return lastSig.sig;
   const code = CALL_CODES.get(call)!;
   const r = root < 0 ? 0 : (root % 4095) + 1;
   const n = length < 0 ? 0 : (length % 16383) + 1;
-  return (code | (r << 6) | (n << 18)) | 0;
+  const sig = (code | (r << 6) | (n << 18)) | 0;
+  lastSig.call = call;
+  lastSig.root = root;
+  lastSig.length = length;
+  lastSig.sig = sig;
+  return sig;
 }
+
+const lastSig: { call: string; root: number; length: number; sig: number } = { call: '', root: 0, length: 0, sig: 0 };
 
 /** Describes a signature: `reduce(root=0, 8 elements)`. */
 export function describeSignature(sig: number): string {

@@ -17,7 +17,7 @@
  */
 import { ArgumentError, CollectiveMismatchError, DeadlockError, describe, EncodeError } from '../errors.js';
 import { OBJECT_ENCODING, typedArrayEncoding } from '../transport/encoding.js';
-import type { CollectiveCall, NativeOp, Transport, TransportRequest } from '../transport/transport.js';
+import type { CollectiveCall, NativeCollectives, NativeOp, Transport, TransportRequest } from '../transport/transport.js';
 import { ANY_TAG } from '../transport/transport.js';
 import { checking, mismatch, signature, type CallName } from './collectiveCheck.js';
 import type { Comm } from './comm.js';
@@ -187,7 +187,7 @@ export class Coll implements CollectiveCall {
         else if (e.tag > this.tag && peerAhead === null) peerAhead = e;
       }
     }
-    if (peerAhead !== null && !peerHasThis && waiting.kind === 'recv' && this.comm.liveCollectives.size === 1) {
+    if (peerAhead !== null && !peerHasThis && waiting.kind === 'recv' && this.comm.liveCount() === 1) {
       throw this.mismatchWith(waiting.peer, peerAhead.tag, peerAhead.signature);
     }
   }
@@ -200,7 +200,7 @@ export class Coll implements CollectiveCall {
 
   /** Whether a queued message proves a disagreement: this collective's with another signature, or one of a collective this rank finished or skipped. */
   private proves(e: { tag: number; signature: number }): boolean {
-    return (e.tag === this.tag && e.signature !== this.sig) || (e.tag < this.tag && !this.comm.liveCollectives.has(e.tag));
+    return (e.tag === this.tag && e.signature !== this.sig) || (e.tag < this.tag && !this.comm.isLive(e.tag));
   }
 
   private mismatchWith(worldSource: number, tag: number, sig: number): Error {
@@ -213,26 +213,13 @@ export class Coll implements CollectiveCall {
 /** Runs a collective generator to completion, blocking. */
 export function run<T>(c: Coll, gen: Step<T>): T {
   const t = c.t;
-  c.comm.liveCollectives.add(c.tag);
-  t.setActivity(c);
+  const prev = enterBlocking(c);
   c.blocking = true;
   try {
     let step = gen.next();
     while (!step.done) {
       const req = step.value;
-      if (!req.done) {
-        // Look at the queue for proof of a mismatch every few milliseconds of waiting.
-        let polls = 0;
-        let nextCheck = performance.now() + 2;
-        t.block(() => {
-          if (req.done) return true;
-          if ((++polls & 63) === 0 && performance.now() > nextCheck) {
-            c.checkQueued(req);
-            nextCheck = performance.now() + 2;
-          }
-          return false;
-        }, req);
-      }
+      if (!req.done) blockOn(c, req);
       step = gen.next();
     }
     t.handOver(); // nothing this collective sent may wait for this rank's next call
@@ -240,9 +227,109 @@ export function run<T>(c: Coll, gen: Step<T>): T {
   } catch (e) {
     throw asMismatch(c, e);
   } finally {
-    t.setActivity(null);
-    c.comm.liveCollectives.delete(c.tag);
+    leaveBlocking(c, prev);
   }
+}
+
+/** Blocks until `req` of collective `c` is done, looking at the queue for proof of a mismatch every few milliseconds of waiting. */
+function blockOn(c: Coll, req: TransportRequest): void {
+  let polls = 0;
+  let nextCheck = performance.now() + 2;
+  c.t.block(() => {
+    if (req.done) return true;
+    if ((++polls & 63) === 0 && performance.now() > nextCheck) {
+      c.checkQueued(req);
+      nextCheck = performance.now() + 2;
+    }
+    return false;
+  }, req);
+}
+
+/**
+ * A broadcast without a generator (a bcast loop's hot path): the root sends and returns without
+ * waiting for the readers (its messages wait in their rings, so successive bcasts pipeline);
+ * another rank takes its parent's message if it is there (tryRecv polls a while; into `into`
+ * when given, which must then take `encoding`) and passes it on. Returns the bytes this rank
+ * ends with (their encoding in c.encoding), or null, having taken and sent nothing, when the
+ * parent's message has not come: the caller then runs the generator, which waits for it. Once
+ * it has the message it finishes here (a send that does not fit in a ring waits as in run).
+ */
+function bcastBytesNow(c: Coll, bytes: Uint8Array | null, encoding: number, root: number, into: Uint8Array | null): Uint8Array | null {
+  const { p, r } = c;
+  const vr = (r - root + p) % p;
+  const prev = enterBlocking(c);
+  c.blocking = true;
+  try {
+    let mask = 1;
+    while (mask < p) {
+      if (vr & mask) {
+        bytes = c.tryTake((vr - mask + root) % p, into, into === null ? -1 : encoding);
+        if (bytes === null) return null;
+        encoding = c.encoding;
+        break;
+      }
+      mask <<= 1;
+    }
+    c.encoding = encoding;
+    for (mask >>= 1; mask > 0; mask >>= 1) {
+      if (vr + mask < p) {
+        const s = c.sendBytes(bytes!, encoding, (vr + mask + root) % p);
+        if (s !== SENT) {
+          if (!s.done) blockOn(c, s);
+          if (s.error) throw s.error;
+        }
+      }
+    }
+    c.t.handOver();
+    return bytes;
+  } catch (e) {
+    throw asMismatch(c, e);
+  } finally {
+    c.blocking = false;
+    leaveBlocking(c, prev);
+  }
+}
+
+/** What {@link bcastNow} returns when the root's message has not come yet. */
+export const NOT_YET: unique symbol = Symbol('not yet');
+
+/** bcast through {@link bcastBytesNow}: root's value, or NOT_YET (nothing taken or sent; run the generator). */
+export function bcastNow(c: Coll, value: unknown, root: number): unknown {
+  if (c.p === 1) return value;
+  if (c.r === root) {
+    const e = encode(value);
+    bcastBytesNow(c, e.bytes, e.encoding, root, null);
+    return value;
+  }
+  const got = bcastBytesNow(c, null, 0, root, null);
+  return got === null ? NOT_YET : decode(got, c.encoding);
+}
+
+/** bcastInto through {@link bcastBytesNow}: false when the root's message has not come yet (nothing taken or sent). */
+export function bcastIntoNow(c: Coll, buffer: TypedArray, root: number): boolean {
+  const bytes = bytesOf(buffer);
+  return bcastBytesNow(c, c.r === root ? bytes : null, typedCode(buffer), root, c.r === root ? null : bytes) !== null;
+}
+
+/**
+ * Marks blocking collective `c` as running (described for hang reports, live for mismatch
+ * checks); returns the blocking collective it interrupts (-1: none), for leaveBlocking.
+ */
+function enterBlocking(c: Coll): number {
+  const comm = c.comm;
+  const prev = comm.running;
+  if (prev >= 0) comm.liveCollectives.add(prev);
+  comm.running = c.tag;
+  c.t.setActivity(c);
+  return prev;
+}
+
+/** Undoes enterBlocking. */
+function leaveBlocking(c: Coll, prev: number): void {
+  const comm = c.comm;
+  c.t.setActivity(null);
+  comm.running = prev;
+  if (prev >= 0) comm.liveCollectives.delete(prev);
 }
 
 /** A DeadlockError in collective `c` (a rank it waits for finished its deck) as the collective mismatch it proves; other errors as they are. */
@@ -258,16 +345,37 @@ function asMismatch(c: Coll, e: unknown): unknown {
  * rank can never end reported as a collective mismatch.
  */
 export function runNative<T>(c: Coll, f: () => T): T {
-  const t = c.t;
-  c.comm.liveCollectives.add(c.tag);
-  t.setActivity(c);
+  const prev = enterBlocking(c);
   try {
     return f();
   } catch (e) {
     throw asMismatch(c, e);
   } finally {
-    t.setActivity(null);
-    c.comm.liveCollectives.delete(c.tag);
+    leaveBlocking(c, prev);
+  }
+}
+
+/** {@link runNative} of the transport's barrier, without a closure (the hot path of a barrier loop). */
+export function nativeBarrier(c: Coll, native: NativeCollectives): void {
+  const prev = enterBlocking(c);
+  try {
+    native.barrier!(c);
+  } catch (e) {
+    throw asMismatch(c, e);
+  } finally {
+    leaveBlocking(c, prev);
+  }
+}
+
+/** {@link runNative} of the transport's allreduce, without a closure; false when it took no part. */
+export function nativeAllreduce(c: Coll, native: NativeCollectives, send: Uint8Array, recv: Uint8Array, encoding: number, op: NativeOp): boolean {
+  const prev = enterBlocking(c);
+  try {
+    return native.allreduce(c, send, recv, encoding, op);
+  } catch (e) {
+    throw asMismatch(c, e);
+  } finally {
+    leaveBlocking(c, prev);
   }
 }
 

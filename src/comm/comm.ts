@@ -11,7 +11,7 @@ import { typedArrayEncoding } from '../transport/encoding.js';
 import {
   ANY_SOURCE, ANY_TAG, PROC_NULL, type Envelope, type NativeCollectives, type NativeComm, type Transport, type TransportRequest,
 } from '../transport/transport.js';
-import { bytesOf, decode, encode } from './codec.js';
+import { ByteViews, bytesOf, decode, encode } from './codec.js';
 import { TAG_UB } from './constants.js';
 import { Request, type RequestEngine } from './request.js';
 import { checkStatus, Status } from './status.js';
@@ -19,7 +19,7 @@ import { bindMethods } from './bind.js';
 import { checkAttached } from './codec.js';
 import { CallHistory } from './collectiveCheck.js';
 import * as coll from './collectives.js';
-import { checkAllSendable, checkSendable, checkTyped, Coll, lengthOf, nativeOp, run, runNative, start, typedCode, type TypedArray } from './collectives.js';
+import { checkAllSendable, checkSendable, checkTyped, Coll, lengthOf, nativeAllreduce, nativeBarrier, nativeOp, run, runNative, start, typedCode, type TypedArray } from './collectives.js';
 import { checkOp, checkOperand, Op } from './ops.js';
 import { Group } from './group.js';
 
@@ -27,8 +27,16 @@ type Step<T> = Generator<TransportRequest, T, void>;
 import { elementBytes, encodingName, isObjectEncoding } from '../transport/encoding.js';
 
 const contextNames = new Map<number, string>();
+/** Byte views of the arrays a deck's allreduceInto/allgatherInto loop passes each time (one per argument, so they do not evict each other). */
+const nativeSendViews = new ByteViews();
+const nativeRecvViews = new ByteViews();
 /** Whether collectives may use the transport's native ones (SIMDECK_NATIVE_COLLECTIVES=0: messages only, for comparison). */
 const nativeCollectives = process.env.SIMDECK_NATIVE_COLLECTIVES !== '0';
+/** Comm's own helpers, left unbound (see bindMethods): the hot paths call them on every message. */
+const INTERNAL_METHODS = [
+  'checkDest', 'checkSource', 'checkTag', 'checkBuffer', 'fill', 'toWorld', 'toLocal', 'natives', 'nextCollective', 'intraOnly',
+  'checkRoot', 'perRank', 'checkCounts', 'groupWorld', 'native', 'isLive', 'liveCount', 'scratch', 'agreeContext', 'completed',
+];
 /** The lowest context id this process has not used (ids 0-3 belong to world and app). */
 let nextFreeContext = 4;
 
@@ -72,7 +80,20 @@ export class Comm {
   /** @internal collective bookkeeping: how many collectives this rank has started, recent calls, those in flight. */
   collectiveCount = 0;
   readonly history = new CallHistory();
+  /** @internal nonblocking collectives in flight (their tags; see isLive). */
   readonly liveCollectives = new Set<number>();
+  /** @internal the tag of the blocking collective running now, -1 when none. */
+  running = -1;
+
+  /** @internal Whether collective `tag` is in flight on this rank (the blocking one running, or a nonblocking one). */
+  isLive(tag: number): boolean {
+    return tag === this.running || this.liveCollectives.has(tag);
+  }
+
+  /** @internal How many collectives are in flight on this rank. */
+  liveCount(): number {
+    return this.liveCollectives.size + (this.running >= 0 ? 1 : 0);
+  }
 
   /**
    * @internal Use `world`, `dup()`, `split()`, `slice()`... `context` is the transport context of
@@ -105,7 +126,7 @@ export class Comm {
     }
     contextNames.set(context, name);
     liveComms.add(this);
-    bindMethods(this); // `const { send, recv } = world` works
+    bindMethods(this, INTERNAL_METHODS); // `const { send, recv } = world` works
   }
 
   // ------------------------------------------------------------ argument checks
@@ -135,6 +156,9 @@ export class Comm {
   }
 
   private nativeState: NativeCollectives | null | undefined = undefined;
+  /** A number's allreduce through the transport: the number as one float64, and its bytes. */
+  private readonly one = new Float64Array(1);
+  private readonly oneBytes = new Uint8Array(this.one.buffer);
 
   /**
    * @internal The transport's native collectives on this communicator, asked for at its first
@@ -250,11 +274,12 @@ export class Comm {
    * (the one passed in, or a new one). Throws TruncationError when the message is larger than
    * the buffer and MessageTypeError when its element type differs; the message then stays queued.
    */
-  recvInto(buffer: ArrayBufferView, source: number = ANY_SOURCE, tag: number = ANY_TAG, status: Status = new Status()): Status {
+  recvInto(buffer: ArrayBufferView, source: number = ANY_SOURCE, tag: number = ANY_TAG, given?: Status): Status {
     const expect = this.checkBuffer(buffer, 'recvInto');
     const worldSource = this.checkSource(source, 'recvInto');
     this.checkTag(tag, 'recvInto', true);
-    checkStatus(status, 'recvInto');
+    checkStatus(given, 'recvInto'); // (a fresh one needs no check)
+    const status = given === undefined ? new Status() : given;
     if (worldSource === PROC_NULL) { nullReceive(status); return status; }
     const into = bytesOf(buffer);
     if (this.transport.tryRecv(worldSource, tag, this.context, into, expect) !== null) {
@@ -392,7 +417,7 @@ export class Comm {
     if (this.size === 1) return;
     const c = new Coll(this, 'barrier', -1, -1);
     const native = this.natives();
-    if (native?.barrier !== undefined) runNative(c, () => native.barrier!(c));
+    if (native !== null && native.barrier !== undefined) nativeBarrier(c, native);
     else run(c, coll.barrier(c));
   }
 
@@ -408,6 +433,8 @@ export class Comm {
     this.checkRoot(root, 'bcast');
     if (this.rank === root) checkSendable(value, 'bcast');
     const c = new Coll(this, 'bcast', root, -1);
+    const got = coll.bcastNow(c, value, root);
+    if (got !== coll.NOT_YET) return got as T;
     return run(c, coll.bcast(c, value, root)) as T;
   }
 
@@ -424,6 +451,7 @@ export class Comm {
     checkTyped(buffer, 'bcastInto');
     this.checkRoot(root, 'bcastInto');
     const c = new Coll(this, 'bcast', root, -1);
+    if (coll.bcastIntoNow(c, buffer, root)) return buffer;
     return run(c, coll.bcastInto(c, buffer, root)) as T;
   }
 
@@ -539,7 +567,7 @@ export class Comm {
     const c = new Coll(this, 'allgatherv', -1, value.length);
     const native = this.natives();
     if (native !== null && value.byteLength * this.size >= (native.minBytes ?? 0) &&
-      runNative(c, () => native.allgather(c, bytesOf(value), bytesOf(result)))) return result;
+      runNative(c, () => native.allgather(c, nativeSendViews.of(value), nativeRecvViews.of(result)))) return result;
     return run(c, coll.allgatherTyped(c, value, new Array<number>(this.size).fill(value.length), result)) as T;
   }
 
@@ -588,12 +616,13 @@ export class Comm {
     const nop = native === null || bytes < (native.minBytes ?? 0) ? null : nativeOp(op);
     if (nop !== null) {
       if (typeof value === 'number') {
-        const one = new Float64Array([value]);
-        if (runNative(c, () => native!.allreduce(c, bytesOf(one), bytesOf(one), 9, nop))) return one[0] as T;
+        const one = this.one;
+        one[0] = value;
+        if (nativeAllreduce(c, native!, this.oneBytes, this.oneBytes, 9, nop)) return one[0] as T;
       } else if (typedCode(value) > 0) {
         const v = value as unknown as TypedArray;
         const out = new (v.constructor as new (n: number) => TypedArray)(v.length);
-        if (runNative(c, () => native!.allreduce(c, bytesOf(v), bytesOf(out), typedCode(v), nop))) return out as T;
+        if (nativeAllreduce(c, native!, nativeSendViews.of(v), nativeRecvViews.of(out), typedCode(v), nop)) return out as T;
       }
     }
     return run(c, coll.allreduce(c, value, op)) as T;
@@ -623,7 +652,7 @@ export class Comm {
     const nop = native === null || value.byteLength < (native.minBytes ?? 0) ? null : nativeOp(op);
     if (nop !== null) {
       const dst = result.length === value.length ? result : result.subarray(0, value.length) as TypedArray;
-      if (runNative(c, () => native!.allreduce(c, bytesOf(value), bytesOf(dst), typedCode(value), nop))) return result;
+      if (nativeAllreduce(c, native!, nativeSendViews.of(value), nativeRecvViews.of(dst), typedCode(value), nop)) return result;
     }
     const got = run(c, coll.allreduce(c, value, op, result)) as TypedArray;
     if (got !== result) (result as unknown as { set(v: TypedArray): void }).set(got);

@@ -41,8 +41,11 @@ export function encodingName(code: number): string {
  */
 export function typedArrayEncoding(value: unknown): number {
   if (typeof value !== 'object' || value === null || !ArrayBuffer.isView(value)) return -1;
-  const code = CODES.get(value.constructor);
-  if (code !== undefined) return code;
+  const ctor = value.constructor;
+  // the class asked about last (a deck's hot loop passes the same class each time) skips the map
+  if (ctor === lastClass) return lastCode;
+  const code = CODES.get(ctor);
+  if (code !== undefined) { lastClass = ctor; lastCode = code; return code; }
   for (let c = Object.getPrototypeOf(value); c !== null; c = Object.getPrototypeOf(c)) {
     const base = CODES.get(c.constructor);
     if (base !== undefined) return base;
@@ -50,6 +53,8 @@ export function typedArrayEncoding(value: unknown): number {
   return -1;
 }
 
+let lastClass: unknown = {}; // nothing's class yet
+let lastCode = -1;
 const CODES = new Map<unknown, number>(TYPED_ARRAY_CLASSES.map((cls, i) => [cls, i] as [unknown, number]).slice(1));
 
 /** Whether `cls` is one of the typed-array classes that travel raw (a subclass is not). */

@@ -23,7 +23,7 @@ const us = (res, name, path) => res?.results.find((x) => x.name === name && (pat
 buildPeers();
 const loadAtStart = loadavg()[0];
 const load = watchOthersLoad();
-const FLOORED = ['barrier', 'allreduce_8B'];
+const FLOORED = ['barrier', 'bcast_8B', 'allreduce_8B'];
 for (const n of [2, 4]) {
   const sd = simdeck(n, [...NAMES, ...OBJECTS]);
   const msg = simdeck(n, [...NAMES, ...OBJECTS], { SIMDECK_NATIVE_COLLECTIVES: '0' });
@@ -46,7 +46,8 @@ for (const n of [2, 4]) {
   console.log('mpi4py; `_obj_` rows are object forms (`bcast`, `allreduce`, `allgather` of plain values; mpi4py pickles).');
   console.log('*simdeck shm*: the default, small collectives through the communicator\'s collective area; *messages*: the same');
   console.log('calls with `SIMDECK_NATIVE_COLLECTIVES=0`; *floor*: the collective area called directly, without the Comm layer');
-  console.log('(the fastest this design does from Node).\n');
+  console.log('(the fastest this design does from Node); for bcast_8B, which has no native form, the transport\'s trySend/tryRecv');
+  console.log('called directly (the root writes into each rank\'s ring and goes on).\n');
   console.log(markdownTable(['collective', 'simdeck shm', 'messages', 'floor', 'C + Open MPI', 'C + MPICH', 'mpi4py', 'simdeck ÷ C+OMPI', 'floor ÷ C+OMPI', 'simdeck ÷ mpi4py'], rows));
   if (n === 2) {
     const on = simdeck(2, ['allreduce_8B', 'barrier', 'bcast_8B']);

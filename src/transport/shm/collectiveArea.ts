@@ -3,38 +3,42 @@
  * at its first collective, keyed by its context and lowest world rank), in which the ranks meet
  * instead of exchanging chains of messages.
  *
- *   header      STATE/KEY words; per round % K: ARRIVE (arrivals) and the sums of the
- *               arrivals' tags and signatures; GEN (rounds released so far, the word sleepers
- *               wait on); SLEEPERS
- *   rank slots  per local rank: SEQ/SIG (the collective it entered last, SEQ + 1, and the last
- *               8 of them by number, for mismatch checks), a spare word, per round % K: round
- *               tag, signature, length (-1: too large), encoding; then K data buffers of
- *               AREA_DATA_BYTES
+ *   header      STATE/KEY words; SLEEPERS (ranks asleep in this area)
+ *   rank slots  per local rank: line 0: SEQ/SIG (the collective it entered last, SEQ + 1);
+ *               line 1: the last 8 of them by number (pairs SEQ + 1, SIG), for mismatch checks;
+ *               from byte 256, K round lines of 64 bytes (round g uses line g % K):
+ *               [g + 1, tag, signature, length (-1: too large), encoding, -, -, -, 32 inline
+ *               data bytes]; then K data buffers of AREA_DATA_BYTES for larger contributions
  *
  * Every native collective is one *round*, numbered alike on every rank. In round g a rank
- * writes its contribution to its data buffer g % K, counts itself in ARRIVE[g % K], and the last
- * to arrive resets that counter and releases the round (GEN = g + 1) with one futex wake for
- * every sleeper; it also checks that the sums of the arrivals' tags and signatures are p times
- * its own (every rank made this very call). Barrier, allreduce and allgather wait for the release and then read every
- * slot (each rank combines in rank order, so all get the same bits). Buffers rotate, and a
- * rank writes round g only once round g - K + 1 is released (everyone has read round g - K,
- * whose buffer it reuses), so no rank overwrites what another still reads.
+ * writes its contribution (inline when it fits in 32 bytes, else to its data buffer g % K), its
+ * call's tag and signature to its round line g % K, and then the line's first word (g + 1);
+ * it wakes sleepers of the area, if any, and waits until every other rank's line g % K says
+ * g + 1. The mismatch check is then free: the tag and signature of every rank's call sit in
+ * the very cache line that told it that rank arrived (each rank compares them with its own
+ * call); a small allreduce's operands are in that line too, so 2 ranks meet with one cache line
+ * moved each way. Each rank combines in rank order, so all get the same bits.
+ *
+ * No counter is shared: a rank writes round g only after it has seen every rank arrive in
+ * round g - 1 (so every rank has finished reading round g - 2, and K >= 2 lines suffice).
  *
  * Broadcasts are not here: measured side by side (docs/benchmarks.md, collectives), a bcast
- * through the area, whose root stamps its slot and wakes the readers, took 1.4 µs on 2 ranks
+ * through the area, whose root stamped its slot and woke the readers, took 1.4 µs on 2 ranks
  * and 33 µs on 4 ranks of 2 cores against 0.7 and 4.7 µs for the message algorithm, whose
  * root sends and goes on; so bcast and bcastInto use messages.
  *
  * Waiting: a bounded spin (long with a core per rank, short when oversubscribed), then sleeping
- * on the awaited word and on the rank's doorbell together (futex_waitv), so point-to-point
- * traffic still wakes it; timed, checking the abort word, peers that finished their decks, and
- * the SEQ/SIG of the others for proof that they called something else. The rank counts as
- * blocked for the launcher's deadlock watch while it sleeps, as in ShmTransport.block.
+ * on the first word still awaited and on the rank's doorbell together (futex_waitv), so
+ * point-to-point traffic still wakes it; timed, checking the abort word, peers that finished
+ * their decks, and the SEQ/SIG of the others for proof that they called something else. The
+ * rank counts as blocked for the launcher's deadlock watch while it sleeps, as in
+ * ShmTransport.block.
  */
 import { DeadlockError } from '../../errors.js';
 import { TYPED_ARRAY_CLASSES } from '../encoding.js';
 import type { CollectiveCall, NativeCollectives, NativeOp } from '../transport.js';
 import { futexWait2, futexWakeAll } from '../../system/libc.js';
+import { copyBytes } from '../bytes.js';
 import {
   AREA_BUFFERS, AREA_DATA_BYTES, AREA_HEADER_BYTES, AREA_SLOT_CTRL, COLLECTIVE_AREAS, H, R, areaOffset, rankBlockOffset, type Segment,
 } from './segment.js';
@@ -53,11 +57,15 @@ export interface AreaHost {
 }
 
 /** Int32 indices (relative to the area) of header words. */
-const STATE = 0, KEY_CTX = 1, KEY_MIN = 2, KEY_SIZE = 3, ARRIVE = 16, TAG_SUM = 20, SIG_SUM = 24, GEN = 32, SLEEPERS = 48;
-/** Rounds whose data buffers, counters and sums are in use at once (indexed by round % K). */
+const STATE = 0, KEY_CTX = 1, KEY_MIN = 2, KEY_SIZE = 3, SLEEPERS = 16;
+/** Round lines and data buffers per rank (indexed by round % K). */
 const K = AREA_BUFFERS;
-/** Int32 offsets inside a rank slot (ROUND_TAG .. ENC: K words each). */
-const SEQ = 0, SIG = 1, ROUND_TAG = 4, ROUND_SIG = 8, LEN = 12, ENC = 16, HISTORY = 20;
+/** Int32 offsets inside a rank slot: announcements, history, and round line k at LINES + 16 k. */
+const SEQ = 0, SIG = 1, HISTORY = 16, LINES = 64;
+/** Int32 offsets inside a round line. */
+const L_ROUND = 0, L_TAG = 1, L_SIG = 2, L_LEN = 3, L_ENC = 4, L_DATA = 8;
+/** Bytes of a contribution kept in the round line itself. */
+const INLINE_BYTES = 32;
 /** Collectives remembered per rank (pairs of SEQ + 1, SIG from HISTORY on). */
 const HISTORY_CALLS = 8;
 /** A rank that sees another disagree leaves the report to the lower-ranked one this long. */
@@ -103,10 +111,13 @@ export class CollectiveArea implements NativeCollectives {
   private readonly u8: Uint8Array;
   /** Int32 index of each local rank's slot. */
   private readonly slots: number[] = [];
+  /** Int32 index of each local rank's round line k, at [K * r + k]. */
+  private readonly lines: Int32Array;
+  /** Byte offset of each local rank's data buffer k, at [K * r + k]. */
+  private readonly buffers: number[] = [];
   private readonly mine: number;
   /** Rounds this rank has entered (the same count on every rank). */
   private round = 0;
-  private readonly genAddr: number;
   private readonly bellIdx: number;
   private readonly bellAddr: number;
   private readonly sleepersIdx: number;
@@ -115,6 +126,10 @@ export class CollectiveArea implements NativeCollectives {
   private readonly areaWordIdx: number;
   private readonly areaValueIdx: number;
   private readonly finishedIdx: number[] = [];
+  /** The round and the local rank a wait is for (see arrived). */
+  private waitRound = 0;
+  private waitPeer = 0;
+  private readonly arrived = (): boolean => (Atomics.load(this.i32, this.lines[K * this.waitPeer + this.waitRound % K] + L_ROUND) - (this.waitRound + 1) | 0) >= 0;
 
   constructor(private readonly host: AreaHost, private readonly base: number, private readonly size: number,
     private readonly rank: number, worldRanks: Int32Array | null) {
@@ -122,12 +137,17 @@ export class CollectiveArea implements NativeCollectives {
     this.i32 = seg.i32;
     this.u8 = seg.u8;
     const slotBytes = AREA_SLOT_CTRL + AREA_BUFFERS * AREA_DATA_BYTES;
+    this.lines = new Int32Array(size * K);
     for (let r = 0; r < size; r++) {
-      this.slots.push(base + ((AREA_HEADER_BYTES + r * slotBytes) >> 2));
+      const slot = base + ((AREA_HEADER_BYTES + r * slotBytes) >> 2);
+      this.slots.push(slot);
+      for (let k = 0; k < K; k++) {
+        this.lines[K * r + k] = slot + LINES + 16 * k;
+        this.buffers.push(slot * 4 + AREA_SLOT_CTRL + k * AREA_DATA_BYTES);
+      }
       this.finishedIdx.push((rankBlockOffset(worldRanks === null ? r : worldRanks[r]) + R.FINISHED) >> 2);
     }
     this.mine = this.slots[rank];
-    this.genAddr = seg.address + (base + GEN) * 4;
     const block = rankBlockOffset(host.worldRank);
     this.bellIdx = (block + R.DOORBELL) >> 2;
     this.bellAddr = seg.address + block + R.DOORBELL;
@@ -141,8 +161,10 @@ export class CollectiveArea implements NativeCollectives {
   announce(call: CollectiveCall): void {
     const i32 = this.i32;
     const h = this.mine + HISTORY + 2 * (call.tag & (HISTORY_CALLS - 1));
+    // Plain stores but the last: only diagnosis reads these lines (a rank that waits long),
+    // and the atomic store of SEQ orders them before it.
     i32[h + 1] = call.sig;
-    Atomics.store(i32, h, call.tag + 1);
+    i32[h] = call.tag + 1;
     i32[this.mine + SIG] = call.sig;
     Atomics.store(i32, this.mine + SEQ, call.tag + 1); // 0: nothing announced yet
   }
@@ -200,142 +222,108 @@ export class CollectiveArea implements NativeCollectives {
 
   barrier(call: CollectiveCall): void {
     this.allRound(call, null, 0);
-    this.checkRound(call);
   }
 
   allreduce(call: CollectiveCall, send: Uint8Array, recv: Uint8Array, encoding: number, op: NativeOp): boolean {
     const cls = TYPED_ARRAY_CLASSES[encoding] as unknown as (new (b: ArrayBuffer, o: number, n: number) => ArrayLike<number> & { [i: number]: number; set(v: ArrayLike<number>): void; BYTES_PER_ELEMENT: number }) | null;
     if (cls === null || cls === undefined || encoding === 3 || encoding === 12 || send.byteLength > AREA_DATA_BYTES) return false;
     const g = this.allRound(call, send, encoding);
-    this.checkRound(call);
     if (this.overflowed(g)) return false;
-    const half = g % K;
-    const per = (cls as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-    const n = send.byteLength / per;
-    const buffer = this.u8.buffer as ArrayBuffer;
-    const view = (r: number) => new cls(buffer, (this.slots[r] + (AREA_SLOT_CTRL >> 2)) * 4 + half * AREA_DATA_BYTES, n);
-    const acc = new cls(recv.buffer as ArrayBuffer, recv.byteOffset, n);
+    const k = g % K;
+    const n = send.byteLength;
     for (let r = 0; r < this.size; r++) {
-      const len = this.i32[this.slots[r] + LEN + half];
-      if (len !== send.byteLength) throw call.mismatch(r, call.tag, this.i32[this.slots[r] + ROUND_SIG + half]);
+      const line = this.lines[K * r + k];
+      if (this.i32[line + L_LEN] !== n) throw call.mismatch(r, call.tag, this.i32[line + L_SIG]);
     }
+    if (encoding === 9 && n === 8) {
+      // one double (allreduce of a number, the commonest case): no views
+      const f64 = this.host.seg.f64;
+      let acc = f64[(this.lines[k] + L_DATA) >> 1];
+      for (let r = 1; r < this.size; r++) acc = combine1(op, acc, f64[(this.lines[K * r + k] + L_DATA) >> 1]);
+      this.out8[0] = acc;
+      copyBytes(recv, 0, this.out8b, 0, 8);
+      return true;
+    }
+    const per = (cls as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    const count = n / per;
+    const buffer = this.u8.buffer as ArrayBuffer;
+    const view = (r: number) => new cls(buffer, this.dataAt(r, k, n), count);
+    const acc = new cls(recv.buffer as ArrayBuffer, recv.byteOffset, count);
     acc.set(view(0));
-    for (let r = 1; r < this.size; r++) combine(op, acc, view(r), n);
+    for (let r = 1; r < this.size; r++) combine(op, acc, view(r), count);
     return true;
   }
+
+  private readonly out8 = new Float64Array(1);
+  private readonly out8b = new Uint8Array(this.out8.buffer);
 
   allgather(call: CollectiveCall, send: Uint8Array, recv: Uint8Array): boolean {
     if (send.byteLength > AREA_DATA_BYTES || recv.byteLength < send.byteLength * this.size) return false;
     const g = this.allRound(call, send, 2);
-    this.checkRound(call);
     if (this.overflowed(g)) return false;
-    const half = g % K;
+    const k = g % K;
     const n = send.byteLength;
+    const u8 = this.u8;
     for (let r = 0; r < this.size; r++) {
-      const at = (this.slots[r] + (AREA_SLOT_CTRL >> 2)) * 4 + half * AREA_DATA_BYTES;
-      if (this.i32[this.slots[r] + LEN + half] !== n) throw call.mismatch(r, call.tag, this.i32[this.slots[r] + ROUND_SIG + half]);
-      recv.set(this.u8.subarray(at, at + n), r * n);
+      const line = this.lines[K * r + k];
+      if (this.i32[line + L_LEN] !== n) throw call.mismatch(r, call.tag, this.i32[line + L_SIG]);
+      copyBytes(recv, r * n, u8, this.dataAt(r, k, n), n);
     }
     return true;
   }
 
   // ---------------------------------------------------------------- rounds
 
-  /**
-   * Starts this rank's next round g for writing to its buffer g % K: waits until round
-   * g - K + 1 is released (everyone has then read round g - K, which used that buffer).
-   */
-  private enter(call: CollectiveCall): number {
-    const g = this.round++;
-    const gen = this.base + GEN;
-    const need = g - K + 2;
-    if (Atomics.load(this.i32, gen) < need) this.waitFor(call, gen, () => Atomics.load(this.i32, gen) >= need);
-    return g;
-  }
-
-  /** Writes this rank's contribution (null: none) and the round's tag and signature to its half. */
-  private publish(call: CollectiveCall, g: number, data: Uint8Array | null, encoding: number): void {
-    const half = g % K;
-    const i32 = this.i32;
-    const slot = this.mine;
-    i32[slot + ROUND_TAG + half] = call.tag;
-    i32[slot + ROUND_SIG + half] = call.sig;
-    i32[slot + ENC + half] = encoding;
-    if (data === null) i32[slot + LEN + half] = 0;
-    else if (data.byteLength > AREA_DATA_BYTES) i32[slot + LEN + half] = -1;
-    else {
-      this.u8.set(data, (slot + (AREA_SLOT_CTRL >> 2)) * 4 + half * AREA_DATA_BYTES);
-      i32[slot + LEN + half] = data.byteLength;
-    }
+  /** Byte offset of local rank r's contribution of `n` bytes to a round using line/buffer k. */
+  private dataAt(r: number, k: number, n: number): number {
+    return n <= INLINE_BYTES ? (this.lines[K * r + k] + L_DATA) * 4 : this.buffers[K * r + k];
   }
 
   /**
-   * Counts this rank in round g; the last one releases it, after checking that every rank came
-   * with this call. Returns true for the last one.
+   * A round in which every rank contributes and waits for all: writes this rank's contribution
+   * (null: none) and call to its round line, waits for every other rank's, and throws the call's
+   * mismatch error when one came with another call. Returns the round's number.
    */
-  private arrive(call: CollectiveCall, g: number): boolean {
-    const i32 = this.i32;
-    const h = g % K;
-    const counter = this.base + ARRIVE + h;
-    Atomics.add(i32, this.base + TAG_SUM + h, call.tag);
-    Atomics.add(i32, this.base + SIG_SUM + h, call.sig);
-    if (Atomics.add(i32, counter, 1) + 1 !== this.size) return false;
-    const tags = Atomics.exchange(i32, this.base + TAG_SUM + h, 0);
-    const sigs = Atomics.exchange(i32, this.base + SIG_SUM + h, 0);
-    Atomics.store(i32, counter, 0);
-    Atomics.store(i32, this.base + GEN, g + 1);
-    this.wake(this.genAddr);
-    if (tags !== Math.imul(this.size, call.tag) || sigs !== Math.imul(this.size, call.sig)) throw this.namedMismatch(call);
-    return true;
-  }
-
-  /** The mismatch error naming a rank whose call number `call.tag` differs from this one (from the ranks' histories). */
-  private namedMismatch(call: CollectiveCall): Error {
-    const i32 = this.i32;
-    for (let r = 0; r < this.size; r++) {
-      const h = this.slots[r] + HISTORY + 2 * (call.tag & (HISTORY_CALLS - 1));
-      const seq = Atomics.load(i32, h) - 1;
-      if (r !== this.rank && (seq !== call.tag || i32[h + 1] !== call.sig)) return call.mismatch(r, seq === call.tag ? seq : Atomics.load(i32, this.slots[r] + SEQ) - 1, seq === call.tag ? i32[h + 1] : i32[this.slots[r] + SIG]);
-    }
-    return call.mismatch(this.rank === 0 ? 1 : 0, call.tag, call.sig);
-  }
-
-  /** A round in which every rank contributes and waits for all: returns its number. */
   private allRound(call: CollectiveCall, data: Uint8Array | null, encoding: number): number {
-    const g = this.enter(call);
-    this.publish(call, g, data, encoding);
-    if (!this.arrive(call, g)) {
-      const gen = this.base + GEN;
-      this.waitFor(call, gen, () => Atomics.load(this.i32, gen) > g);
+    const g = this.round++;
+    const k = g % K;
+    const i32 = this.i32;
+    const line = this.lines[K * this.rank + k];
+    i32[line + L_TAG] = call.tag;
+    i32[line + L_SIG] = call.sig;
+    i32[line + L_ENC] = encoding;
+    if (data === null) i32[line + L_LEN] = 0;
+    else if (data.byteLength > AREA_DATA_BYTES) i32[line + L_LEN] = -1;
+    else {
+      const n = data.byteLength;
+      copyBytes(this.u8, n <= INLINE_BYTES ? (line + L_DATA) * 4 : this.buffers[K * this.rank + k], data, 0, n);
+      i32[line + L_LEN] = n;
+    }
+    Atomics.store(i32, line + L_ROUND, g + 1);
+    if (Atomics.load(i32, this.base + SLEEPERS) !== 0) futexWakeAll(this.host.seg.address + (line + L_ROUND) * 4);
+    const want = g + 1;
+    for (let r = 0; r < this.size; r++) {
+      if (r === this.rank) continue;
+      const peer = this.lines[K * r + k];
+      if ((Atomics.load(i32, peer + L_ROUND) - want | 0) < 0) {
+        this.waitRound = g;
+        this.waitPeer = r;
+        this.waitFor(call, peer + L_ROUND, this.arrived);
+      }
+      if (i32[peer + L_TAG] !== call.tag || i32[peer + L_SIG] !== call.sig) throw call.mismatch(r, i32[peer + L_TAG], i32[peer + L_SIG]);
     }
     return g;
-  }
-
-  /** After an all-round: every rank must have been in this very call. */
-  private checkRound(call: CollectiveCall): void {
-    if (call.sig === 0) return; // checking is off
-    const half = (this.round - 1) % K;
-    const i32 = this.i32;
-    for (let r = 0; r < this.size; r++) {
-      const s = this.slots[r];
-      if (i32[s + ROUND_TAG + half] !== call.tag || i32[s + ROUND_SIG + half] !== call.sig) throw call.mismatch(r, i32[s + ROUND_TAG + half], i32[s + ROUND_SIG + half]);
-    }
   }
 
   /** Whether some rank's contribution to round g did not fit (then every rank takes the message path). */
   private overflowed(g: number): boolean {
-    const half = g % K;
-    for (let r = 0; r < this.size; r++) if (this.i32[this.slots[r] + LEN + half] < 0) return true;
+    const k = g % K;
+    for (let r = 0; r < this.size; r++) if (this.i32[this.lines[K * r + k] + L_LEN] < 0) return true;
     return false;
   }
 
   private addressOf(index: number): number {
     return this.host.seg.address + index * 4;
-  }
-
-  /** Wakes every rank sleeping on the word at `address` (one system call), if any sleeps. */
-  private wake(address: number): void {
-    if (Atomics.load(this.i32, this.base + SLEEPERS) !== 0) futexWakeAll(address);
   }
 
   // ---------------------------------------------------------------- waiting
@@ -395,6 +383,16 @@ export class CollectiveArea implements NativeCollectives {
         throw new DeadlockError(`${call.toString()} can never complete: rank ${r} has finished its deck`);
       }
     }
+  }
+}
+
+/** op(a, b) for one element. */
+function combine1(op: NativeOp, a: number, b: number): number {
+  switch (op) {
+    case 'SUM': return a + b;
+    case 'PROD': return a * b;
+    case 'MAX': return b > a ? b : a;
+    case 'MIN': return b < a ? b : a;
   }
 }
 

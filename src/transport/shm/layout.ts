@@ -66,10 +66,10 @@ export function ringOffset(shape: SegmentShape, from: number, to: number): numbe
 
 /** How many communicators can have a collective area at once (the others use messages). */
 export const COLLECTIVE_AREAS = 16;
-/** Bytes of a rank's part of a collective area: control words, then AREA_BUFFERS data buffers (see collectiveArea.ts). */
-export const AREA_SLOT_CTRL = 256;
+/** Bytes of a rank's part of a collective area: control words and round lines, then AREA_BUFFERS data buffers (see collectiveArea.ts). */
+export const AREA_SLOT_CTRL = 512;
 export const AREA_DATA_BYTES = 1024;
-/** Data buffers per rank in a collective area: a bcast root may run this many rounds minus one ahead. */
+/** Round lines and data buffers per rank in a collective area (rounds rotate through them). */
 export const AREA_BUFFERS = 4;
 export const AREA_HEADER_BYTES = 256;
 

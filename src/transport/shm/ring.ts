@@ -114,8 +114,14 @@ export class Ring {
     i32[w + 3] = context;
     i32[w + 4] = id;
     i32[w + 5] = aux;
-    i32[w + 6] = total % 4294967296;
-    i32[w + 7] = Math.floor(total / 4294967296);
+    // (a float modulo and division cost V8 a library call each: only totals of 4 GiB or more need them)
+    if (total < 4294967296) {
+      i32[w + 6] = total;
+      i32[w + 7] = 0;
+    } else {
+      i32[w + 6] = total % 4294967296;
+      i32[w + 7] = Math.floor(total / 4294967296);
+    }
     if (length !== 0 && payload !== null) copyBytes(this.u8, at + FRAME_HEADER, payload, from, length);
     i32[this.framesIdx] = (i32[this.framesIdx] + 1) | 0;
     Atomics.store(i32, this.tailIdx, (tail + skip + frame) | 0);

@@ -1,7 +1,10 @@
 // The floor under simdeck's shared-memory collectives: the transport's collective area called
 // directly (world.natives(): the same atomics, buffers and futex waits, without the Comm layer,
 // its argument checks, mismatch bookkeeping or encoding), timed as decks/collectives.ts times
-// the public calls (bcast has no native form: it uses messages). Prints one JSON line on rank 0.
+// the public calls. bcast has no native form (it uses messages): its floor is the transport's
+// trySend/tryRecv called directly, the root writing into each other rank's ring and going on
+// without waiting for the readers (as C MPI's small bcast does), the others polling their ring.
+// Prints one JSON line on rank 0.
 import { world, Op } from 'simdeck';
 
 const native = world.natives();
@@ -10,7 +13,21 @@ let tag = 1 << 20;
 const call = { tag: 0, sig: 0, mismatch: () => new Error('mismatch'), watch: () => {}, toString: () => 'floor' };
 const d8 = new Float64Array([world.rank]), out8 = new Float64Array(1);
 const b8 = new Uint8Array(d8.buffer), o8 = new Uint8Array(out8.buffer);
+const t = world.transport;
+const BCAST_TAG = 777; // on world's point-to-point context (0), which nothing else here uses
 const ops: Record<string, () => void> = {
+  bcast_8B: () => {
+    if (world.rank === 0) {
+      for (let r = 1; r < world.size; r++) while (!t.trySend(b8, 9, r, BCAST_TAG, 0)) t.progress();
+    } else {
+      // tryRecv polls the root's ring a while; when it gives up (or a message the root sent ahead
+      // was queued meanwhile, by the progress a wait in the timing's allreduce makes), receive
+      if (t.tryRecv(0, BCAST_TAG, 0, b8, 9) === null) {
+        const req = t.irecv(0, BCAST_TAG, 0, b8, 9);
+        if (!req.done) t.block(() => req.done, req);
+      }
+    }
+  },
   barrier: () => { call.tag = tag++; native.barrier(call); },
   allreduce_8B: () => { call.tag = tag++; native.allreduce(call, b8, o8, 9, 'SUM'); },
 };
