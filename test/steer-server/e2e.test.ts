@@ -17,6 +17,20 @@ afterEach(cleanupJobs);
 
 const deck = join(root, 'test', 'decks', 'steer', 'simulation.ts');
 
+/** Starts `simdeck run --steer -n 2 deckPath` in a runtime directory of its own and connects a client once its job file is there. */
+async function startSteeredDeck(deckPath: string) {
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
+  const job = startSimdeck(['run', '--steer', '-n', '2', deckPath], { XDG_RUNTIME_DIR: runtimeDir, SIMDECK_STEER_LOG: join(runtimeDir, 'steer.jsonl') });
+  try {
+    expect(await until(() => jobFileOf(runtimeDir) !== null || job.child.exitCode !== null, 120_000), job.out.stderr).toBe(true);
+    const { ws } = JSON.parse(readFileSync(jobFileOf(runtimeDir)!, 'utf8')) as { ws: string };
+    return { job, runtimeDir, client: await SteeringClient.connect(ws) };
+  } catch (e) {
+    if (job.child.exitCode === null) job.child.kill('SIGKILL');
+    throw e;
+  }
+}
+
 describeNeeding(hasChromium, 'chromium', 'apt-get install chromium')('the dashboard on the real loop', () => {
   it('steers a 3-rank Simulation: every rank applies each change and the checkpoint at the same step', async () => {
     const job = await startSteered(3, 1_000_000, 20, {}, [], deck);
@@ -81,12 +95,8 @@ const sim = new Simulation(world, { params: { alpha: { value: 0.1, min: 0, max: 
 sim.onChange((c) => console.log('APPLIED', c.step, c.name + '=' + c.value));
 sim.run(() => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); });
 console.log('TIMERS', sim.timers.local().filter((t) => t.calls > 0).map((t) => t.name).join(' '));`);
-  const runtimeDir = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
-  const job = startSimdeck(['run', '--steer', '-n', '2', join(dir, 'deck.ts')], { XDG_RUNTIME_DIR: runtimeDir, SIMDECK_STEER_LOG: join(runtimeDir, 'steer.jsonl') });
+  const { job, client } = await startSteeredDeck(join(dir, 'deck.ts'));
   try {
-    expect(await until(() => jobFileOf(runtimeDir) !== null || job.child.exitCode !== null, 120_000), job.out.stderr).toBe(true);
-    const { ws } = JSON.parse(readFileSync(jobFileOf(runtimeDir)!, 'utf8')) as { ws: string };
-    const client = await SteeringClient.connect(ws);
     let answered = false;
     const early = client.request({ kind: 'set', name: 'alpha', value: 0.2 }).then((r) => { answered = true; return r; });
     await new Promise((r) => setTimeout(r, 500));
@@ -105,29 +115,34 @@ console.log('TIMERS', sim.timers.local().filter((t) => t.calls > 0).map((t) => t
   }
 }, 300_000);
 
-it('a deck that runs two Simulations one after the other is steered through the same server in both', async () => {
-  const dir = writeDecks({ 'deck.ts': `import { world } from 'simdeck';
+it('a deck that runs two Simulations one after the other is steered through the same server in both; commands sent in between wait for the second', async () => {
+  const dir = writeDecks({});
+  const go = join(dir, 'go');
+  writeFileSync(join(dir, 'deck.ts'), `import { existsSync } from 'node:fs';
+import { world } from 'simdeck';
 import { Simulation } from 'simdeck/steer';
 const nap = () => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); };
 const first = new Simulation(world, { params: { alpha: { value: 0.1, min: 0, max: 1 } }, stop: { steps: 1e9 }, report: false });
 first.onChange((c) => console.log('APPLIED', c.step, 'first', c.name + '=' + c.value));
 first.run(nap);
 console.log('FIRST', 'done');
+for (let i = 0; i < 6000 && !existsSync(${JSON.stringify(go)}); i++) nap();
 const second = new Simulation(world, { params: { beta: { value: 1, min: 0, max: 10 } }, stop: { steps: 1e9 }, report: false });
 second.onChange((c) => console.log('APPLIED', c.step, 'second', c.name + '=' + c.value));
 second.run(nap);
-console.log('SECOND', 'done');` });
-  const runtimeDir = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
-  const job = startSimdeck(['run', '--steer', '-n', '2', join(dir, 'deck.ts')], { XDG_RUNTIME_DIR: runtimeDir, SIMDECK_STEER_LOG: join(runtimeDir, 'steer.jsonl') });
+console.log('SECOND', 'done');`);
+  const { job, runtimeDir, client } = await startSteeredDeck(join(dir, 'deck.ts'));
   try {
-    expect(await until(() => jobFileOf(runtimeDir) !== null || job.child.exitCode !== null, 120_000), job.out.stderr).toBe(true);
-    const { ws } = JSON.parse(readFileSync(jobFileOf(runtimeDir)!, 'utf8')) as { ws: string };
-    const client = await SteeringClient.connect(ws);
     expect(await client.request({ kind: 'set', name: 'alpha', value: 0.3 })).toMatchObject({ ok: true });
     expect((await client.request({ kind: 'stop' })).ok).toBe(true);
     expect(await until(() => events(job.out.stdout, 'FIRST').length === 2 || job.child.exitCode !== null, 60_000), job.out.stderr).toBe(true);
-    // the same connection steers the second loop
-    expect(await client.request({ kind: 'set', name: 'beta', value: 4 })).toMatchObject({ ok: true });
+    // no loop runs now: a set of the next loop's parameter waits for it (not refused as unknown)
+    let answered = false;
+    const early = client.request({ kind: 'set', name: 'beta', value: 4 }).then((r) => { answered = true; return r; });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(answered).toBe(false);
+    writeFileSync(go, '');
+    expect(await early).toMatchObject({ ok: true });
     expect((await client.request({ kind: 'stop' })).ok).toBe(true);
     expect((await job.exited).code, job.out.stderr).toBe(0);
     const applied = events(job.out.stdout, 'APPLIED').map(([r, e]) => `${r} ${e.split(' ').slice(1).join(' ')}`).sort();

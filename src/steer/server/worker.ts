@@ -49,7 +49,8 @@ let params: ParamDescription[] = config.params;
 /**
  * Whether the deck declared its parameters (given at open, or announced by a Simulation). The
  * server opened at start-up knows none until the deck constructs its Simulation: commands that
- * arrive before then wait here, in order, and go to the loop once the schema is known.
+ * arrive before then wait here, in order, and go to the loop once the schema is known. The same
+ * holds between two Simulations of a deck: once a loop has finished, commands wait for the next.
  */
 let declared = config.params.length > 0;
 const held: { client: Client; serverId: number; command: SteerCommand }[] = [];
@@ -198,6 +199,8 @@ function fanOutStatus(): void {
 
 function onStatus(s: SteerStatus): void {
   status = s;
+  // The loop has ended: commands wait again until the deck's next Simulation declares its parameters.
+  if (s.state === 'finished') declared = false;
   statusFrame = JSON.stringify({ type: 'status', status: s });
   statusVersion++;
   fanOutStatus();
