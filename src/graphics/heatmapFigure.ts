@@ -73,15 +73,17 @@ function paletteOf(name: ColormapName): Uint8Array {
  * order: row r (top to bottom) is the image's j = ny - 1 - r, so that a row of the image on the
  * figure is a row here (a copy at 1:1). Writing transposed while reading in order measured
  * 0.75 ms for 512², against 1.1-1.5 ms for the entries in index order plus 0.7 ms for a
- * transposing blit. Local.
+ * transposing blit. The entries go to `out` (default: a new nx × ny buffer) from `at`, `stride`
+ * bytes from one row to the next (default nx), so that a figure drawing the image 1:1 gets them
+ * straight in its canvas. Local.
  */
-function colorEntries(values: Float64Array | Float32Array, nx: number, ny: number, lo: number, hi: number): Uint8Array {
-  const out = new Uint8Array(nx * ny);
-  if (!(hi > lo)) { for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) { const e = colorStep(values[i * ny + j], lo, hi); out[(ny - 1 - j) * nx + i] = e < 0 ? MISSING_ENTRY : e; } return out; }
+function colorEntries(values: Float64Array | Float32Array, nx: number, ny: number, lo: number, hi: number, out: Uint8Array = new Uint8Array(nx * ny), at = 0, stride = nx): Uint8Array {
+  const last = at + (ny - 1) * stride;
+  if (!(hi > lo)) { for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) { const e = colorStep(values[i * ny + j], lo, hi); out[last - j * stride + i] = e < 0 ? MISSING_ENTRY : e; } return out; }
   const scale = COLOR_STEPS / (hi - lo);
   let i = 0;
-  for (; i + 8 <= nx; i += 8) entriesOf8Columns(values, i * ny, ny, out, (ny - 1) * nx + i, nx, lo, scale);
-  for (; i < nx; i++) entriesOfColumn(values, i * ny, ny, out, (ny - 1) * nx + i, nx, lo, scale);
+  for (; i + 8 <= nx; i += 8) entriesOf8Columns(values, i * ny, ny, out, last + i, stride, lo, scale);
+  for (; i < nx; i++) entriesOfColumn(values, i * ny, ny, out, last + i, stride, lo, scale);
   return out;
 }
 
@@ -89,13 +91,13 @@ function colorEntries(values: Float64Array | Float32Array, nx: number, ny: numbe
 const entryOf = (v: number, x: number) => (x > 0 ? (x < COLOR_STEPS - 1 ? x | 0 : COLOR_STEPS - 1) : v === v ? 0 : MISSING_ENTRY);
 
 /**
- * Eight columns of colorEntries at once: values[from + k·ny + j] to out[to + k - j · nx], k = 0 .. 7:
+ * Eight columns of colorEntries at once: values[from + k·ny + j] to out[to + k - j · stride], k = 0 .. 7:
  * eight adjacent bytes of a figure row per j, the loop's overhead shared by eight values
  * (512², thread CPU, min of 60: 0.38 ms against 0.68-0.71 ms a column at a time).
  */
-function entriesOf8Columns(values: Float64Array | Float32Array, from: number, ny: number, out: Uint8Array, to: number, nx: number, lo: number, scale: number): void {
+function entriesOf8Columns(values: Float64Array | Float32Array, from: number, ny: number, out: Uint8Array, to: number, stride: number, lo: number, scale: number): void {
   const f1 = from + ny, f2 = f1 + ny, f3 = f2 + ny, f4 = f3 + ny, f5 = f4 + ny, f6 = f5 + ny, f7 = f6 + ny;
-  for (let j = 0, q = to; j < ny; j++, q -= nx) {
+  for (let j = 0, q = to; j < ny; j++, q -= stride) {
     let v = values[from + j]; out[q] = entryOf(v, (v - lo) * scale);
     v = values[f1 + j]; out[q + 1] = entryOf(v, (v - lo) * scale);
     v = values[f2 + j]; out[q + 2] = entryOf(v, (v - lo) * scale);
@@ -107,10 +109,10 @@ function entriesOf8Columns(values: Float64Array | Float32Array, from: number, ny
   }
 }
 
-/** One column of colorEntries: values[from + j] to out[to - j · nx], j = 0 .. ny - 1 (a loop of its own, so that V8 compiles it early). */
-function entriesOfColumn(values: Float64Array | Float32Array, from: number, ny: number, out: Uint8Array, to: number, nx: number, lo: number, scale: number): void {
+/** One column of colorEntries: values[from + j] to out[to - j · stride], j = 0 .. ny - 1 (a loop of its own, so that V8 compiles it early). */
+function entriesOfColumn(values: Float64Array | Float32Array, from: number, ny: number, out: Uint8Array, to: number, stride: number, lo: number, scale: number): void {
   const top = COLOR_STEPS - 1;
-  for (let j = 0, q = to; j < ny; j++, q -= nx) {
+  for (let j = 0, q = to; j < ny; j++, q -= stride) {
     const v = values[from + j], x = (v - lo) * scale;
     out[q] = x > 0 ? (x < top ? x | 0 : top) : v === v ? 0 : MISSING_ENTRY;
   }
@@ -189,7 +191,9 @@ export function colorRange(values: Float64Array | Float32Array, style: HeatmapSt
 /**
  * Lays a heat map out: sizes, the SVG body of the vector parts, and the image and colour-bar
  * rasters. `caption` (e.g. "step 500, t = 1.25 s") follows the title. `known` is the image's
- * min and max when already computed. Local.
+ * min and max when already computed. The image raster reads `img.values` when it is drawn (its
+ * palette entries are computed then), so they must not change before figureToPng or
+ * figureToSvg has used the layout. Local.
  */
 export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', known?: [number, number]): LaidOut {
   const { nx, ny, values } = img;
@@ -230,11 +234,16 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
   if (barLabel) parts.push(text(width - 12, py + h / 2, barLabel, 13, 'middle', 90));
 
   const pal = paletteOf(style.colormap ?? (style.range === 'symmetric' ? 'coolwarm' : 'viridis'));
-  // palette entry of every image value, once (MISSING_ENTRY for NaN), rows top to bottom
-  const idx = colorEntries(values, nx, ny, lo, hi);
+  // palette entry of every image value (MISSING_ENTRY for NaN), rows top to bottom: computed
+  // when first needed; an image drawn 1:1 gets its entries straight in the canvas (no 256 kB
+  // buffer filled and copied per frame of a live plot)
+  let idxKept: Uint8Array | null = null;
+  const entries = () => (idxKept ??= colorEntries(values, nx, ny, lo, hi));
   const image: Raster = {
     x: px, y: py, w, h,
     blit(out, stride) {
+      if (w === nx && h === ny && idxKept === null) { colorEntries(values, nx, ny, lo, hi, out, py * stride + px, stride); return; }
+      const idx = entries();
       const col = new Int32Array(w);
       let oneToOne = w === nx;
       for (let c = 0; c < w; c++) { col[c] = Math.min(nx - 1, Math.floor(((c + 0.5) * nx) / w)); if (col[c] !== c) oneToOne = false; }
@@ -244,7 +253,7 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
       }
     },
     native() {
-      const rgb = new Uint8Array(nx * ny * 3);
+      const idx = entries(), rgb = new Uint8Array(nx * ny * 3);
       for (let k = 0; k < nx * ny; k++) { const e = 3 * idx[k]; rgb[3 * k] = pal[e]; rgb[3 * k + 1] = pal[e + 1]; rgb[3 * k + 2] = pal[e + 2]; }
       return { width: nx, height: ny, rgb };
     },
