@@ -122,7 +122,6 @@ const scratch: Encoded = { bytes: new Uint8Array(0), encoding: 0 };
  * send from and receive into the same arrays step after step, and a fresh view per message
  * costs an allocation. A Uint8Array is its own view.
  */
-/** The Uint8Array over a typed array's bytes, remembered for the last view asked about (decks send and receive the same arrays each step). */
 export class ByteViews {
   private view: ArrayBufferView | null = null;
   private bytes: Uint8Array = new Uint8Array(0);

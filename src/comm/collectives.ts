@@ -260,18 +260,14 @@ function bcastBytesNow(c: Coll, bytes: Uint8Array | null, encoding: number, root
   const prev = enterBlocking(c);
   c.blocking = true;
   try {
-    let mask = 1;
-    while (mask < p) {
-      if (vr & mask) {
-        bytes = c.tryTake((vr - mask + root) % p, into, into === null ? -1 : encoding);
-        if (bytes === null) return null;
-        encoding = c.encoding;
-        break;
-      }
-      mask <<= 1;
+    const bit = treeBit(vr, p);
+    if (vr !== 0) {
+      bytes = c.tryTake((vr - bit + root) % p, into, into === null ? -1 : encoding);
+      if (bytes === null) return null;
+      encoding = c.encoding;
     }
     c.encoding = encoding;
-    for (mask >>= 1; mask > 0; mask >>= 1) {
+    for (let mask = bit >> 1; mask > 0; mask >>= 1) {
       if (vr + mask < p) {
         const s = c.sendBytes(bytes!, encoding, (vr + mask + root) % p);
         if (s !== SENT) {
@@ -469,23 +465,30 @@ export function* barrier(c: Coll): Step<void> {
 
 // ------------------------------------------------------------------ bcast
 
+/**
+ * A bcast's binomial tree, for the rank `vr` places from the root among `p`: the bit linking it
+ * to its parent (vr - bit; its lowest set bit), or for the root the first power of two >= p.
+ * Its children are vr + m for each power of two m below that bit with vr + m < p.
+ */
+function treeBit(vr: number, p: number): number {
+  let bit = 1;
+  while (bit < p && (vr & bit) === 0) bit <<= 1;
+  return bit;
+}
+
 /** Binomial-tree broadcast of already-encoded bytes; returns the bytes and encoding every rank ends with. */
 function* bcastBytes(c: Coll, bytes: Uint8Array | null, encoding: number, root: number, into: Uint8Array | null): Step<{ bytes: Uint8Array; encoding: number }> {
   const { p, r } = c;
   const vr = (r - root + p) % p;
-  let mask = 1;
-  while (mask < p) {
-    if (vr & mask) {
-      const from = (vr - mask + root) % p;
-      const expect = into === null ? -1 : encoding;
-      bytes = c.tryTake(from, into, expect) ?? (yield* c.takeSlow(from, into, expect));
-      encoding = c.encoding;
-      break;
-    }
-    mask <<= 1;
+  const bit = treeBit(vr, p);
+  if (vr !== 0) {
+    const from = (vr - bit + root) % p;
+    const expect = into === null ? -1 : encoding;
+    bytes = c.tryTake(from, into, expect) ?? (yield* c.takeSlow(from, into, expect));
+    encoding = c.encoding;
   }
   let sends: TransportRequest[] | null = null;
-  for (mask >>= 1; mask > 0; mask >>= 1) {
+  for (let mask = bit >> 1; mask > 0; mask >>= 1) {
     if (vr + mask < p) {
       const s = c.sendBytes(bytes!, encoding, (vr + mask + root) % p);
       if (s !== SENT) (sends ??= []).push(s);

@@ -6,7 +6,7 @@
  */
 import type { Description, InterfaceSpec } from './description.js';
 import { IntervalError, ShapeMismatchError, UnconnectedFieldError, UnitMismatchError, WaitCycleError } from './errors.js';
-import { reachProblem } from './mapping.js';
+import { axisOf, reachProblem } from './mapping.js';
 
 /** Largest number of steps of one component searched for a common coupling time. */
 const MAX_RATIO = 10_000;
@@ -59,7 +59,7 @@ export function checkDescription(d: Description): void {
     }
     if (a.dof !== b.dof) throw new ShapeMismatchError(`coupling check: ${label(i)}: ${a.key} has ${a.dof} components per point but ${b.key} has ${b.dof}; declare the same dof`, a.key, b.key);
     for (let dim = 0; dim < a.shape.length; dim++) {
-      const why = reachProblem(i.map, { origin: a.origin[dim], spacing: a.spacing[dim], n: a.shape[dim] }, { origin: b.origin[dim], spacing: b.spacing[dim], n: b.shape[dim] });
+      const why = reachProblem(i.map, axisOf(a, dim), axisOf(b, dim));
       if (why !== null) {
         throw new ShapeMismatchError(`coupling check: ${label(i)} (${i.map}): along dimension ${dim} ${why}; ` +
           'the two grids must cover the same region (check origin, spacing and shape)', a.key, b.key);

@@ -12,7 +12,7 @@ import { Component } from './components.js';
 import { readDescription, type CouplingDescription, type Description, type FieldSpec } from './description.js';
 import { CouplingError, DeclarationError, ShapeMismatchError } from './errors.js';
 import { CouplingLink, type Progressive, type Route } from './link.js';
-import { axisWeights, identityAxis, wasmReceiver, wasmSender, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
+import { axisOf, axisWeights, identityAxis, wasmReceiver, wasmSender, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
 import { wasmKernelsEnabled } from './wasm.js';
 import { arrayClass, planMappedReceives, planReceives, planSends, sendersContract, sendersMap, type Box, type EndInfo, type MappedRows, type SendTarget, type Transfer } from './route.js';
 
@@ -109,8 +109,7 @@ export class Coupling {
         } else if (i.to.component === component.name) {
           const a = arrays[i.to.name], g = a.grid;
           const axes = g.shape.map((_, dim) => axisWeights(i.map,
-            { origin: i.from.origin[dim], spacing: i.from.spacing[dim], n: i.from.shape[dim] },
-            { origin: i.to.origin[dim], spacing: i.to.spacing[dim], n: i.to.shape[dim] }, g.start[dim], g.start[dim] + g.size[dim]));
+            axisOf(i.from, dim), axisOf(i.to, dim), g.start[dim], g.start[dim] + g.size[dim]));
           weights.set(i.index, axes);
           ends.push({
             i: i.index, ...owned(a), fp: { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) }, li: axes[axes.length - 1].identity, id: axes.every((x) => x.identity),
@@ -147,14 +146,12 @@ export class Coupling {
       if (i.from.component === component.name) {
         const a = arrays[i.from.name];
         // the weights of each contracting target's last dimension, as that target computed them
-        const sAxis = { origin: i.from.origin[last], spacing: i.from.spacing[last], n: i.from.shape[last] };
-        const tAxis = { origin: i.to.origin[last], spacing: i.to.spacing[last], n: i.to.shape[last] };
         const sendTo: SendTarget[] = targets.map((t) => ({
           peer: t.peer, fp: t.fp!, lo: t.lo[last], hi: t.hi[last], banded: t.id === false,
-          contract: sendersContract(t, sources, bytes) ? axisWeights(i.map, sAxis, tAxis, t.lo[last], t.hi[last]) : null,
+          contract: sendersContract(t, sources, bytes) ? axisWeights(i.map, axisOf(i.from, last), axisOf(i.to, last), t.lo[last], t.hi[last]) : null,
           // a target whose whole footprint is this rank's: its first dimension's weights, as it computed them
           rows: sendersMap(t, sources, bytes) === parent.rank
-            ? axisWeights(i.map, { origin: i.from.origin[0], spacing: i.from.spacing[0], n: i.from.shape[0] }, { origin: i.to.origin[0], spacing: i.to.spacing[0], n: i.to.shape[0] }, t.lo[0], t.hi[0])
+            ? axisWeights(i.map, axisOf(i.from, 0), axisOf(i.to, 0), t.lo[0], t.hi[0])
             : null,
         }));
         const transfers = planSends(a, owned(a), sendTo);

@@ -17,6 +17,11 @@ export interface Axis {
   n: number;
 }
 
+/** Dimension `dim` of a grid described by its origin, spacing and shape (a field of an interface). Local. */
+export function axisOf(grid: { origin: readonly number[]; spacing: readonly number[]; shape: readonly number[] }, dim: number): Axis {
+  return { origin: grid.origin[dim], spacing: grid.spacing[dim], n: grid.shape[dim] };
+}
+
 /**
  * Weights along one axis for target points [lo, hi): target j takes
  * Σ_k w[k] · source[idx[k]] for k from ptr[j - lo] to ptr[j - lo + 1], idx ascending.
@@ -364,14 +369,7 @@ export function wasmReceiver(n: number, rowLen: number): { rows: WasmRows; footp
  * Float32) and the pairs kernel writes `out` (a view of the arena) from `outAt`. Local.
  */
 export function contractRowWasm(input: Float64Array | Float32Array, rowAt: number, a: AxisWeights, rows: WasmRows, out: Float64Array, outAt: number): void {
-  const p = rows.axes.get(a)!, width = a.srcHi - a.srcLo;
-  rows.row.set(input.subarray(rowAt, rowAt + width));
-  const k = rows.arena.k, x = rows.row.byteOffset, o = out.byteOffset + 8 * outAt, seg = p.segments;
-  for (let s = 0; s < seg.length; s += 3) {
-    const j0 = seg[s], m = seg[s + 1] - j0, first = seg[s + 2];
-    if (first >= 0) k.runRow(x + 8 * first, p.w0 + 8 * j0, p.w1 + 8 * j0, o + 8 * j0, m);
-    else k.pairsRow(x, p.i0 + 4 * j0, p.i1 + 4 * j0, p.w0 + 8 * j0, p.w1 + 8 * j0, o + 8 * j0, m);
-  }
+  contractRun(input, rowAt, a, rows, out.byteOffset + 8 * outAt, -1, -1, 0, 0);
 }
 
 /**
@@ -423,15 +421,26 @@ export function mapRows(input: Float64Array | Float32Array, rowAt0: number, rowS
  */
 function contractCombineWasm(input: Float64Array | Float32Array, rowAt: number, a: AxisWeights, rows: WasmRows, ring: Float64Array, yAt: number, aAt: number,
   out: Float64Array, outAt: number, wa: number, wb: number): void {
+  contractRun(input, rowAt, a, rows, ring.byteOffset + 8 * yAt, ring.byteOffset + 8 * aAt, out.byteOffset + 8 * outAt, wa, wb);
+}
+
+/**
+ * The WebAssembly contraction of one source row (copied into the kernels' row buffer) to arena
+ * address `y`, run by run of its segments; with `o` >= 0, each run is also combined into
+ * o[q] = wa·ra[q] + wb·y[q] (runCombine in one pass over consecutive pairs, else pairsRow then
+ * combine2).
+ */
+function contractRun(input: Float64Array | Float32Array, rowAt: number, a: AxisWeights, rows: WasmRows, y: number, ra: number, o: number, wa: number, wb: number): void {
   const p = rows.axes.get(a)!, width = a.srcHi - a.srcLo;
   rows.row.set(input.subarray(rowAt, rowAt + width));
-  const k = rows.arena.k, x = rows.row.byteOffset, y = ring.byteOffset + 8 * yAt, ra = ring.byteOffset + 8 * aAt, o = out.byteOffset + 8 * outAt, seg = p.segments;
+  const k = rows.arena.k, x = rows.row.byteOffset, seg = p.segments;
   for (let s = 0; s < seg.length; s += 3) {
     const j0 = seg[s], m = seg[s + 1] - j0, first = seg[s + 2];
-    if (first >= 0) k.runCombine(x + 8 * first, p.w0 + 8 * j0, p.w1 + 8 * j0, y + 8 * j0, ra + 8 * j0, o + 8 * j0, wa, wb, m);
+    if (o >= 0 && first >= 0) k.runCombine(x + 8 * first, p.w0 + 8 * j0, p.w1 + 8 * j0, y + 8 * j0, ra + 8 * j0, o + 8 * j0, wa, wb, m);
+    else if (first >= 0) k.runRow(x + 8 * first, p.w0 + 8 * j0, p.w1 + 8 * j0, y + 8 * j0, m);
     else {
       k.pairsRow(x, p.i0 + 4 * j0, p.i1 + 4 * j0, p.w0 + 8 * j0, p.w1 + 8 * j0, y + 8 * j0, m);
-      k.combine2(o + 8 * j0, ra + 8 * j0, y + 8 * j0, wa, wb, m);
+      if (o >= 0) k.combine2(o + 8 * j0, ra + 8 * j0, y + 8 * j0, wa, wb, m);
     }
   }
 }

@@ -30,10 +30,16 @@ export function checkEvery(every: unknown, what: string): Every {
   return every as Every;
 }
 
+/** Whether `s` is a loop state { step, time }: an integer step and a finite time (checkState's test). Local. */
+export function isStepState(s: unknown): s is StepState {
+  const t = s as StepState;
+  return typeof t === 'object' && t !== null && Number.isInteger(t.step) && typeof t.time === 'number' && Number.isFinite(t.time);
+}
+
 /** Checks a step state; throws ArgumentError. */
 export function checkState(state: unknown, what: string): StepState {
   const s = state as StepState;
-  if (typeof s !== 'object' || s === null || !Number.isInteger(s.step) || typeof s.time !== 'number' || !Number.isFinite(s.time)) {
+  if (!isStepState(s)) {
     throw new ArgumentError(`${what}: pass the loop's state { step, time } (an integer step and a finite time), got ${typeof state === 'object' && state !== null ? JSON.stringify(state) : describe(state)}`);
   }
   return s;

@@ -111,10 +111,9 @@ function entriesOf8Columns(values: Float64Array | Float32Array, from: number, ny
 
 /** One column of colorEntries: values[from + j] to out[to - j · stride], j = 0 .. ny - 1 (a loop of its own, so that V8 compiles it early). */
 function entriesOfColumn(values: Float64Array | Float32Array, from: number, ny: number, out: Uint8Array, to: number, stride: number, lo: number, scale: number): void {
-  const top = COLOR_STEPS - 1;
   for (let j = 0, q = to; j < ny; j++, q -= stride) {
-    const v = values[from + j], x = (v - lo) * scale;
-    out[q] = x > 0 ? (x < top ? x | 0 : top) : v === v ? 0 : MISSING_ENTRY;
+    const v = values[from + j];
+    out[q] = entryOf(v, (v - lo) * scale);
   }
 }
 

@@ -14,7 +14,7 @@
 import { resolve } from 'node:path';
 import { ArgumentError, describe, Op, type Comm, type Request } from '../index.js';
 import type { DistributedArray } from '../../decomposition/distributedArray.js';
-import { Cadence, checkEvery, checkState, type Every, type StepState } from './cadence.js';
+import { Cadence, checkEvery, checkState, isStepState, type Every, type StepState } from './cadence.js';
 import { depositPoints, type DepositOptions } from './deposit.js';
 import { GraphicsError } from './errors.js';
 import { writeAtomic } from './files.js';
@@ -120,8 +120,6 @@ export interface PlotStats {
 }
 
 const DEFAULT_FIELD: FieldPlotOptions = Object.freeze({});
-/** A valid step state (checkState's test, without its message). */
-const isState = (s: StepState) => typeof s === 'object' && s !== null && Number.isInteger(s.step) && typeof s.time === 'number' && Number.isFinite(s.time);
 const isField = (a: unknown) => typeof a === 'object' && a !== null && typeof (a as DistributedArray).grid === 'object' && ArrayBuffer.isView((a as DistributedArray).data);
 
 /** Plots drawn while a simulation runs, within a cadence or a budget. */
@@ -173,8 +171,7 @@ export class LivePlots {
    * with the same field and options object as the last checked one checks only its state; the
    * options are checked again at every drawing step, before any message.
    */
-  private readonly checked = new Map<string, DistributedArray>();
-  private readonly checkedOptions = new Map<string, FieldPlotOptions>();
+  private readonly checked = new Map<string, { field: DistributedArray; options: FieldPlotOptions }>();
 
   /**
    * Sets up plots on `comm`; the drawing rank starts its render worker. Every rank of `comm`
@@ -319,15 +316,16 @@ export class LivePlots {
     const t0 = performance.now();
     this.started ??= t0;
     // between frames, the same plot with the same field and options object as a call checked in
-    // full: only the state is checked (see skipChecks)
-    if (this.arriving.length === 0 && this.pendingAgree === null && this.checked.get(name) === field && this.checkedOptions.get(name) === options && isState(state)) {
+    // full: only the state is checked (see `checked`)
+    const last = this.checked.get(name);
+    if (this.arriving.length === 0 && this.pendingAgree === null && last?.field === field && last.options === options && isStepState(state)) {
       if (!this.cadenceOf(name, options.every, state.step).due(state)) { this.spent += performance.now() - t0; return false; }
     }
     this.checkName(name, 'heatmap');
     if (!isField(field)) throw new ArgumentError(`heatmap "${name}": pass a DistributedArray, got ${describe(field)}`);
     checkState(state, `heatmap "${name}"`);
     checkHeatmapStyle({ ...options, extent: undefined }, `heatmap "${name}"`);
-    this.checked.set(name, field); this.checkedOptions.set(name, options);
+    if (last?.field !== field || last.options !== options) this.checked.set(name, { field, options });
     this.settleAgreement(state.step);
     if (this.arriving.length > 0) this.pump(false);
     const cad = this.cadenceOf(name, options.every, state.step);
@@ -495,7 +493,7 @@ export class LivePlots {
     this.finishDrawing();
     const s = this.stats();
     this.closed = true;
-    this.checked.clear(); this.checkedOptions.clear();
+    this.checked.clear();
     return s;
   }
 

@@ -23,7 +23,6 @@ import type { WriterStats } from './writer.js';
 import type { WriterLink } from './writerLink.js';
 
 interface Assembly {
-  message: DumpMessage;
   fields: WholeField[];
   /** The workers whose headers have come, with them. */
   parts: [number, DumpMessage][];
@@ -116,7 +115,7 @@ export function serveWorkers(channel: Comm, workers: number, helper: number, lin
     // for a few ms per block, which a worker still packing would wait for. Dumps complete in
     // order, so each worker's blocks are taken in the order it sent them.
     let a = pending.get(m.seq);
-    if (a === undefined) pending.set(m.seq, a = { message: m, fields: [], parts: [] });
+    if (a === undefined) pending.set(m.seq, a = { fields: [], parts: [] });
     a.parts.push([w, m]);
     if (a.parts.length < workers) return;
     for (const [src, part] of a.parts) pullBlocks(a, src, part.blocks);

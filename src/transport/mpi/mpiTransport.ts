@@ -675,9 +675,13 @@ export class MpiTransport implements Transport {
 
   /** Whether `dest` waits in a receive from this rank with no message of ours in flight; takes what has arrived first (one MPI_Test when nothing has). */
   private hintFrom(dest: number): boolean {
-    const valid = () => this.hinted[dest] === 1 && this.hintTaken[dest] === this.messagesTo[dest];
-    if (!valid()) this.takeEnvelopes(null);
-    return valid();
+    if (!this.hintValid(dest)) this.takeEnvelopes(null);
+    return this.hintValid(dest);
+  }
+
+  /** Whether `dest`'s last receive hint still holds: it has taken every message this rank sent it. */
+  private hintValid(dest: number): boolean {
+    return this.hinted[dest] === 1 && this.hintTaken[dest] === this.messagesTo[dest];
   }
 
   private poll(isDone: () => boolean, request: TransportRequest | null): void {

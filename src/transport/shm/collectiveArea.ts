@@ -296,7 +296,7 @@ export class CollectiveArea implements NativeCollectives {
     else if (data.byteLength > AREA_DATA_BYTES) i32[line + L_LEN] = -1;
     else {
       const n = data.byteLength;
-      copyBytes(this.u8, n <= INLINE_BYTES ? (line + L_DATA) * 4 : this.buffers[K * this.rank + k], data, 0, n);
+      copyBytes(this.u8, this.dataAt(this.rank, k, n), data, 0, n);
       i32[line + L_LEN] = n;
     }
     Atomics.store(i32, line + L_ROUND, g + 1);
