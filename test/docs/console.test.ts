@@ -13,6 +13,8 @@
 //     or ```text block instead.
 //  3. Both sides are compared line by line after these replacements:
 //     - the repository's absolute path reads `/home/you/simdeck` (write that in the docs);
+//     - `/tmp/`: commands run with a fresh directory of this test run in its place (so two
+//       checkouts testing at once do not share files), and output shows that directory as `/tmp`;
 //     - a duration or rate — a number followed by a unit (`12.3 ms`, `4 s`, `2.5 µs`, `1.2 GB/s`,
 //       `850 steps/s`) — reads `<number unit>`, so timings may differ;
 //     - machine facts: the number after `cores:` and the Node version after `node:`;
@@ -29,12 +31,16 @@
 //     `task 3: 4 values from worker ..., sum 6`.
 //  6. Nothing else varies: output must be deterministic (no random numbers, no dates, no PIDs).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cli, root } from '../helpers/job.js';
 
 const SHOWN_ROOT = '/home/you/simdeck';
+/** Where this run's commands find what the docs show under `/tmp/` (rule 3). */
+const TMP = mkdtempSync(join(tmpdir(), 'simdeck-docs-'));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 const ALLOWED = /^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:npx simdeck|node|echo|cat|ls)(?:\s|$)/;
 
 interface Step { command: string; expected: string[]; line: number }
@@ -72,7 +78,7 @@ function normalize(line: string): string {
 
 /** Rule 3 on actual output: the repository path, then runs of internal stack frames as one `    ...`. */
 export function normalizeActual(text: string): string[] {
-  const lines = text.replace(/\n$/, '').split('\n').map((l) => normalize(l.split(root).join(SHOWN_ROOT)));
+  const lines = text.replace(/\n$/, '').split('\n').map((l) => normalize(l.split(root).join(SHOWN_ROOT).split(TMP).join('/tmp')));
   const out: string[] = [];
   for (const l of lines) {
     const m = FRAME.exec(l);
@@ -129,7 +135,8 @@ export function outputMatches(expected: string[], actual: string[], anyOrder: bo
 function run(command: string, previousStatus: number): { output: string; status: number } {
   const line = command
     .replace(/(^|\s)npx simdeck(?=\s|$)/g, `$1${JSON.stringify(process.execPath)} ${JSON.stringify(cli)}`)
-    .replace(/^((?:[A-Z_][A-Z0-9_]*=\S*\s+)*)ls(?=\s|$)/, '$1ls -C -T 0');
+    .replace(/^((?:[A-Z_][A-Z0-9_]*=\S*\s+)*)ls(?=\s|$)/, '$1ls -C -T 0')
+    .replace(/(?<![\w/.])\/tmp\//g, `${TMP}/`);
   const script = `exec 2>&1\n(exit ${previousStatus})\n${line}`;
   const env: NodeJS.ProcessEnv = { ...process.env, COLUMNS: '80' };
   for (const k of ['FORCE_COLOR', 'SIMDECK_OUTPUT', 'SIMDECK_HANG_TIMEOUT', 'SIMDECK_WAIT', 'SIMDECK_TRANSPORT', 'SIMDECK_MPI']) delete env[k];
