@@ -19,11 +19,11 @@ import { ArgumentError, DeckError } from '../errors.js';
 import { routeLines, type OutputMode } from './output.js';
 import { watchInvoker } from './invokerWatch.js';
 import { RANK_CA_ENV, shmBootSource, type ShmHandover } from '../runtime/rankBoot.js';
-import { createSegmentFile, newSegmentName, removeSegmentFile, sweepStale, writeHeaderWord } from '../transport/shm/segmentFile.js';
+import { createSegmentFile, newSegmentName, removeSegmentFile, sweepStale } from '../transport/shm/segmentFile.js';
 import { buildRankBundle, cachedRankBundle, type RankBundle } from '../runtime/rankBundle.js';
 import { readCodeCache, storeCodeCache } from '../runtime/bundleCache.js';
 import type { Segment } from '../transport/shm/segment.js';
-import { Abort, Decks, defaultRingBytes, H, R, rankBlockOffset } from '../transport/shm/layout.js';
+import { Abort, defaultRingBytes, H, R, rankBlockOffset } from '../transport/shm/layout.js';
 import type { DeadlockWatch } from '../transport/shm/deadlockWatch.js';
 
 /** Exit status the launcher uses when hang diagnosis aborts a job. */
@@ -200,9 +200,6 @@ export async function runJob(opts: RunOptions): Promise<number> {
   const cleanup = () => {
     if (!unlinked) { removeSegmentFile(segName); unlinked = true; }
   };
-  const setDecks = (state: number) => {
-    try { writeHeaderWord(segName, H.DECKS, state); } catch { /* the segment's name is gone: every rank is attached */ }
-  };
 
   // Every deck is read and compiled once, here, while the ranks start; an empty pipe means it failed.
   const bundling = (async () => {
@@ -221,10 +218,9 @@ export async function runJob(opts: RunOptions): Promise<number> {
     });
   })();
   const decksReady = bundling.then(
-    () => { setDecks(Decks.READY); return null; },
+    () => null,
     (e: unknown) => {
       for (const pipes of bundlePipes) for (const pipe of pipes) pipe.end();
-      setDecks(Decks.FAILED);
       return e;
     },
   );

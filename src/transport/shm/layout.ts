@@ -20,12 +20,7 @@ export const RING_CTRL_BYTES = 128;
 /** Int32 indices of header words. */
 export const H = {
   MAGIC: 0, SIZE: 1, ABORT: 2, ABORT_RANK: 3, ATTACHED: 4, RING_BYTES: 5, SPIN: 6, CMA: 7, FINISHED: 8,
-  /** 0 while the launcher still bundles the decks, 1 once they are written, 2 if bundling failed. */
-  DECKS: 9,
 } as const;
-
-/** Values of the DECKS word. */
-export const Decks = { PENDING: 0, READY: 1, FAILED: 2 } as const;
 
 /** Values of the abort word. */
 export const Abort = { NONE: 0, ERROR: 1, HANG: 2, KILLED: 3, INTERRUPTED: 4, DEADLOCK: 5 } as const;

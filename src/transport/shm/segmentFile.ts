@@ -40,16 +40,6 @@ export function createSegmentFile(name: string, opts: SegmentOptions): void {
   }
 }
 
-/** Writes the 32-bit header word `index` of segment `name` (before ranks read it, or a word they only poll). Throws on system failure. */
-export function writeHeaderWord(name: string, index: number, value: number): void {
-  const fd = openSync(fileOf(name), constants.O_RDWR | constants.O_NOFOLLOW);
-  try {
-    writeSync(fd, Int32Array.of(value), 0, 4, index * 4);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Removes the name of segment `name` (the memory lives on while mapped). Never throws. */
 export function removeSegmentFile(name: string): void {
   rmSync(fileOf(name), { force: true });

@@ -19,7 +19,7 @@ import { FRAME_HEADER, Kind, Ring, pad8 } from './ring.js';
 import { takePayload } from '../bytes.js';
 import { eagerLimit } from '../buffering.js';
 import { BaseRequest, describeWait, envelopeOf, envelopesOn } from '../request.js';
-import { Abort, Decks, H, R, RING_CTRL_BYTES, rankBlockOffset, ringOffset, type Segment } from './segment.js';
+import { Abort, H, R, RING_CTRL_BYTES, rankBlockOffset, ringOffset, type Segment } from './segment.js';
 
 /** Polls before sleeping when every rank has its own core (~1-2 ms), and when oversubscribed. */
 const SPIN_POLLS_DEDICATED = 20000;
@@ -120,19 +120,6 @@ export class ShmTransport implements Transport {
     this.cma = seg.i32[H.CMA] === 1;
     if (this.cma) allowPeerReads();
     seg.i32[(rankBlockOffset(rank) + R.PID) >> 2] = process.pid;
-  }
-
-  /**
-   * Blocks until the launcher has written the deck bundles (ranks start while it bundles, to
-   * overlap Node's start-up with the transpiling). Returns false when bundling failed.
-   */
-  awaitDecks(): boolean {
-    const i32 = this.seg.i32;
-    for (;;) {
-      const state = Atomics.load(i32, H.DECKS);
-      if (state !== Decks.PENDING) return state === Decks.READY;
-      futexWait(this.seg.address + H.DECKS * 4, Decks.PENDING, SLEEP_MS);
-    }
   }
 
   /** The address of this rank's kernel-trace slot (64 bytes) in the segment. */
