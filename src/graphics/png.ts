@@ -5,6 +5,7 @@
  * the five filters; a palette image comes back as RGB), which is what tests and the gallery
  * need to look at pixels.
  */
+import * as zlib from 'node:zlib';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { ArgumentError, describe } from '../errors.js';
 import { GraphicsError } from './errors.js';
@@ -14,9 +15,12 @@ const COLOR_TYPE: Record<number, number> = { 1: 0, 3: 2, 4: 6 };
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 6: 4 };
 
 let crcTable: Int32Array | null = null;
+/** zlib's own CRC-32 (Node 20.15 and later): about 10x faster than the table loop below, which stands in on older Node. */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
-/** CRC-32 of bytes (the one PNG chunks carry). */
+/** CRC-32 of bytes[start, end) (the one PNG chunks carry). */
 function crc32(bytes: Uint8Array, start: number, end: number): number {
+  if (nativeCrc32 !== undefined) return nativeCrc32(bytes.subarray(start, end)) >>> 0;
   if (crcTable === null) {
     crcTable = new Int32Array(256);
     for (let n = 0; n < 256; n++) {

@@ -80,6 +80,8 @@ interface Plan {
   /** Single precision (float32): this rank's pixels as sent, reused once that send completed. */
   out32: Float32Array | null;
   out32Send: Request<unknown> | null;
+  /** pool4x4To32's row of double-precision pixels (one row of this rank's box), reused. */
+  row: Float64Array | null;
   /** Root: the receive buffer of each other rank's pixel box (when it cannot go straight into the image), reused from frame to frame. */
   boxBufs: Map<number, Float64Array | Float32Array>;
   /** Root, single precision: each other rank's [min, max] (double precision), reused. */
@@ -242,7 +244,7 @@ function plan(g: Grid, n: ReturnType<typeof normalise>): Plan {
     }
   }
   const local = recvs.length === 0;
-  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts, sixteen: cellCounts !== null && cellCounts.every((c) => c === 16), acc: null, accSend: null, out32: null, out32Send: null, boxBufs: new Map(), boundBufs: new Map(), arriving: null };
+  const p: Plan = { ndim: nd, axes, pixRange, needRange, mine, sends, recvs, local, pixCount, pixTables, segments, cellCounts, sixteen: cellCounts !== null && cellCounts.every((c) => c === 16), acc: null, accSend: null, out32: null, out32Send: null, row: null, boxBufs: new Map(), boundBufs: new Map(), arriving: null };
   g.cache.set(key, p);
   return p;
 }
@@ -267,16 +269,7 @@ function poolInto(src: Num, offset: number, strides: number[], tables: Int32Arra
   // `div` (every pixel's cell count, 16): a 2-D field whose pixels are all 4 × 4 cells is
   // divided as each pixel's last row is added, instead of in a pass of its own over the pixels
   // (the same division of the same sum)
-  let fuse = 1;
-  if (div === 16 && mode === 'mean' && uniform === 4 && sc === 1 && tables.length === 2) {
-    for (let ib = 0; ib < nb && fuse === 1; ib++) {
-      const pb = tb[ib];
-      if (pb < 0) continue;
-      if (!(ib + 3 < nb && tb[ib + 1] === pb && tb[ib + 2] === pb && tb[ib + 3] === pb && (ib + 4 >= nb || tb[ib + 4] !== pb))) fuse = 0;
-      ib += 3;
-    }
-    if (fuse === 1) fuse = 16;
-  }
+  const fuse = div === 16 && mode === 'mean' && fourByFour(tables, segments, sc) ? 16 : 1;
   // fused, every pixel is written once, its sum started from 0 (as 0 + x, so -0 still becomes
   // +0): acc is not filled first, nor read (1 MiB each way for 512 x 256 pixels)
   if (fuse !== 16) acc.fill(mode === 'min' ? Infinity : mode === 'max' ? -Infinity : 0);
@@ -295,6 +288,61 @@ function poolInto(src: Num, offset: number, strides: number[], tables: Int32Arra
     }
   }
   return fuse === 16;
+}
+
+/**
+ * Whether a 2-D need box pools as whole 4 × 4 blocks: every pixel's cells are 4 contiguous
+ * cells (`sc` 1) of 4 consecutive rows, rows of no pixel aside. Then each pixel's sum is made in
+ * one go (rowsOf4x4) and can be divided, or rounded, as it is finished.
+ */
+function fourByFour(tables: Int32Array[], segments: Int32Array, sc: number): boolean {
+  const ns = segments.length - 1;
+  if (tables.length !== 2 || sc !== 1 || ns < 1) return false;
+  for (let s = 0; s < ns; s++) if (segments[s + 1] - segments[s] !== 4) return false;
+  const tb = tables[0], nb = tb.length;
+  for (let ib = 0; ib < nb; ib++) {
+    const pb = tb[ib];
+    if (pb < 0) continue;
+    if (!(ib + 3 < nb && tb[ib + 1] === pb && tb[ib + 2] === pb && tb[ib + 3] === pb && (ib + 4 >= nb || tb[ib + 4] !== pb))) return false;
+    ib += 3;
+  }
+  return true;
+}
+
+/**
+ * Mean pooling of whole 4 × 4 blocks (fourByFour) straight to single precision: this rank's
+ * pixel k goes to out[at + k], its double-precision mean (rowsOf4x4's, the same sum divided by
+ * 16) rounded once, as Float32Array.set rounds; into `mm` the smallest and largest
+ * double-precision pixel, NaN ignored, a zero as +0 (what narrow() gives). A row of pixels is
+ * pooled into `row` (ns doubles, in L1) and rounded from there, so the double-precision pixels
+ * are neither written to a buffer of their own nor read back from it (1 MiB each way and two
+ * passes for 512 × 256 pixels). The min and max inside the pooling loop measured slower than
+ * this (the loop then spills).
+ */
+function pool4x4To32(src: Num, offset: number, sb: number, rows: Int32Array, segments: Int32Array, row: Float64Array, out: Float32Array, at: number, mm: Float64Array): void {
+  const ns = segments.length - 1, nb = rows.length;
+  mm[0] = Infinity; mm[1] = -Infinity;
+  for (let ib = 0; ib < nb; ib++) {
+    const pb = rows[ib];
+    if (pb < 0) continue;
+    rowsOf4x4(src, offset + ib * sb + segments[0], sb, ns, row, 0, 16);
+    narrowRow(row, ns, out, at + pb, mm);
+    ib += 3;
+  }
+  if (mm[0] === 0) mm[0] = 0;
+  if (mm[1] === 0) mm[1] = 0;
+}
+
+/** out[base + s] = row[s] rounded to single precision, s < ns, and mm = [min, max] of row and mm (NaN ignored: comparisons with NaN are false). */
+function narrowRow(row: Float64Array, ns: number, out: Float32Array, base: number, mm: Float64Array): void {
+  let lo = mm[0], hi = mm[1];
+  for (let s = 0; s < ns; s++) {
+    const v = row[s];
+    out[base + s] = v;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  mm[0] = lo; mm[1] = hi;
 }
 
 // The loops over one row's runs are functions of their own, called once per row: V8 then
@@ -391,6 +439,7 @@ export function warmUpReduction(): void {
     divideBy(img, new Float64Array(img.length).fill(16));
     bounds(field);
     narrow(img, new Float32Array(img.length), 0, new Float64Array(2));
+    pool4x4To32(field, 0, n, Int32Array.from({ length: n }, (_, i) => (i >> 2) * (n / 4)), Int32Array.from({ length: n / 4 + 1 }, (_, s) => 4 * s), new Float64Array(n / 4), new Float32Array(img.length), 0, new Float64Array(2));
   }
 }
 let warmedUp = false;
@@ -467,10 +516,31 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
     reqs.push(comm.isend(buf, s.rank, 7) as Request<unknown>);
   }
   if (reqs.length > 0) Request.waitAll(reqs);
-  // 2. every pixel of ours over its cells, in memory order (into last frame's buffer when its send is done)
-  if (p.acc === null || (p.accSend !== null && !p.accSend.test())) { p.acc = new Float64Array(p.pixCount); p.accSend = null; }
-  const acc = p.acc;
-  if (n.pool === 'sample' || p.mine.empty) acc.fill(0); // poolInto fills acc itself when it has to
+  // the root's image, and where each rank's pixel box goes in it (index order, the first kept
+  // dimension slowest): a box that is a contiguous run of the image (ranks cut along the slowest
+  // dimension) is received, or rounded to single precision, straight into its place
+  const isRoot = g.rank === n.root;
+  const shape = p.axes.map((ax) => ax.m);
+  const cStrides = denseStrides(shape, 1);
+  const dstStrides = order.map((d) => cStrides[d]);
+  const placeOf = (q: number) => {
+    const c = g.coordsOf(q);
+    const p0 = c.map((x, d) => p.pixRange[d][x][0]), p1 = c.map((x, d) => p.pixRange[d][x][1]);
+    const counts = order.map((d) => p1[d] - p0[d]);
+    const off = p0.reduce((t, x, d) => t + x * cStrides[d], 0), len = counts.reduce((x, y) => x * y, 1);
+    const dense = denseStrides(counts, 1);
+    return { counts, off, len, empty: counts.some((x) => x <= 0), inPlace: counts.every((k, i) => k === 1 || dense[i] === dstStrides[i]) };
+  };
+  let dst: Float64Array | Float32Array | null = null;
+  if (isRoot) {
+    const total = shape.reduce((x, y) => x * y, 1);
+    const spare = spares?.findIndex((b) => b.length === total && b instanceof (float32 ? Float32Array : Float64Array)) ?? -1;
+    dst = spare >= 0 ? spares!.splice(spare, 1)[0] : float32 ? new Float32Array(total) : new Float64Array(total);
+  }
+  // 2. every pixel of ours over its cells, in memory order: a live plot's whole 4 × 4 blocks
+  // straight to single precision with their min and max (pool4x4To32: into the image on the
+  // root, into the buffer sent otherwise), else into `acc` (last frame's buffer when its send is done)
+  let acc: Float64Array | null = null, own32: Float32Array | null = null, ownBounds: Float64Array | null = null;
   if (!p.mine.empty) {
     const { lo, hi } = p.mine;
     let src: Num, off: number, strides: number[];
@@ -491,22 +561,41 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
       for (const { r, buf } of incoming) copyBox(buf, 0, denseStrides(order.map((d) => r.hi[d] - r.lo[d]), 1), dense, at(r.lo), ds, order.map((d) => r.hi[d] - r.lo[d]), 1);
       src = dense; off = 0; strides = ds;
     }
-    if (n.pool === 'sample') sampleInto(src, off, strides, p.pixTables, acc);
-    else if (!poolInto(src, off, strides, p.pixTables, p.segments, acc, n.pool, p.cellCounts !== null && p.sixteen ? 16 : 0) && p.cellCounts !== null) divideBy(acc, p.cellCounts);
+    if (float32 && n.pool === 'mean' && p.sixteen && fourByFour(p.pixTables, p.segments, strides[strides.length - 1])) {
+      let at = 0;
+      if (!isRoot) {
+        // this frame's single-precision pixels (a new buffer while the last one is still in flight)
+        if (p.out32 === null || (p.out32Send !== null && !p.out32Send.test())) { p.out32 = new Float32Array(p.pixCount); p.out32Send = null; }
+        own32 = p.out32;
+      } else {
+        const place = placeOf(g.rank);
+        if (place.inPlace) { own32 = dst as Float32Array; at = place.off; } else own32 = new Float32Array(place.len);
+      }
+      ownBounds = new Float64Array(2);
+      p.row ??= new Float64Array(p.segments.length - 1);
+      pool4x4To32(src, off, strides[0], p.pixTables[0], p.segments, p.row, own32, at, ownBounds);
+    } else {
+      if (p.acc === null || (p.accSend !== null && !p.accSend.test())) { p.acc = new Float64Array(p.pixCount); p.accSend = null; }
+      acc = p.acc;
+      if (n.pool === 'sample') { acc.fill(0); sampleInto(src, off, strides, p.pixTables, acc); } // poolInto fills acc itself when it has to
+      else if (!poolInto(src, off, strides, p.pixTables, p.segments, acc, n.pool, p.cellCounts !== null && p.sixteen ? 16 : 0) && p.cellCounts !== null) divideBy(acc, p.cellCounts);
+    }
   }
   // 3. pixels to the root, point to point: the other ranks do not wait for the root (with
   // `detach` their send completes in the background and is settled later)
   if (agree !== undefined) comm.allreduceInto(agree, agree, Op.MAX);
-  if (g.rank !== n.root) {
-    if (acc.length > 0) {
-      let out: Float64Array | Float32Array = acc;
+  if (!isRoot) {
+    if (p.pixCount > 0) {
+      let out: Float64Array | Float32Array = acc!;
       const sent: Request<unknown>[] = [];
       if (float32) {
-        // this frame's single-precision pixels (a new buffer while the last one is still in flight)
-        if (p.out32 === null || (p.out32Send !== null && !p.out32Send.test())) { p.out32 = new Float32Array(p.pixCount); p.out32Send = null; }
-        const mm = new Float64Array(2);
-        narrow(acc, p.out32, 0, mm);
-        out = p.out32;
+        let mm = ownBounds;
+        if (mm === null) {
+          if (p.out32 === null || (p.out32Send !== null && !p.out32Send.test())) { p.out32 = new Float32Array(p.pixCount); p.out32Send = null; }
+          mm = new Float64Array(2);
+          narrow(acc!, p.out32, 0, mm);
+        }
+        out = p.out32!;
         sent.push(comm.isend(mm, n.root, 9) as Request<unknown>);
         if (detach) pendingSends.set(sent[0], mm);
       }
@@ -518,32 +607,21 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
     }
     return null;
   }
-  // 4. root: each rank's pixel box into place, index order (first kept dimension slowest); a
-  // box that is a contiguous run of the image (ranks cut along the slowest dimension) is
-  // received, or rounded to single precision, straight into its place
-  const shape = p.axes.map((ax) => ax.m);
-  const cStrides = denseStrides(shape, 1);
-  const dstStrides = order.map((d) => cStrides[d]);
-  const total = shape.reduce((x, y) => x * y, 1);
-  const spare = spares?.findIndex((b) => b.length === total && b instanceof (float32 ? Float32Array : Float64Array)) ?? -1;
-  const dst = spare >= 0 ? spares!.splice(spare, 1)[0] : float32 ? new Float32Array(total) : new Float64Array(total);
+  // 4. root: each rank's pixel box into place (see placeOf)
+  const whole = dst!;
   const boxes: { buf: Float64Array | Float32Array; counts: number[]; off: number }[] = [];
   const recvs: Request<unknown>[] = [];
   const mms: Float64Array[] = [];
   for (let q = 0; q < g.comm.size; q++) {
-    const c = g.coordsOf(q);
-    const p0 = c.map((x, d) => p.pixRange[d][x][0]), p1 = c.map((x, d) => p.pixRange[d][x][1]);
-    const counts = order.map((d) => p1[d] - p0[d]);
-    if (counts.some((x) => x <= 0)) continue;
-    const off = p0.reduce((t, x, d) => t + x * cStrides[d], 0), len = counts.reduce((x, y) => x * y, 1);
-    const dense = denseStrides(counts, 1);
-    const inPlace = counts.every((k, i) => k === 1 || dense[i] === dstStrides[i]);
+    const { counts, off, len, empty, inPlace } = placeOf(q);
+    if (empty) continue;
     if (q === g.rank) {
-      if (!float32) { boxes.push({ buf: acc, counts, off }); continue; }
+      if (!float32) { boxes.push({ buf: acc!, counts, off }); continue; }
+      if (ownBounds !== null) { mms.push(ownBounds); if (!inPlace) boxes.push({ buf: own32!, counts, off }); continue; }
       const mm = new Float64Array(2);
       mms.push(mm);
-      if (inPlace) narrow(acc, dst as Float32Array, off, mm);
-      else { const own = new Float32Array(len); narrow(acc, own, 0, mm); boxes.push({ buf: own, counts, off }); }
+      if (inPlace) narrow(acc!, whole as Float32Array, off, mm);
+      else { const own = new Float32Array(len); narrow(acc!, own, 0, mm); boxes.push({ buf: own, counts, off }); }
       continue;
     }
     if (float32) {
@@ -552,7 +630,7 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
       mms.push(mm);
       recvs.push(comm.irecvInto(mm, q, 9) as Request<unknown>);
     }
-    if (inPlace) { recvs.push(comm.irecvInto(dst.subarray(off, off + len), q, 8) as Request<unknown>); continue; }
+    if (inPlace) { recvs.push(comm.irecvInto(whole.subarray(off, off + len), q, 8) as Request<unknown>); continue; }
     let buf = p.boxBufs.get(q);
     if (buf === undefined || !(buf instanceof (float32 ? Float32Array : Float64Array))) { buf = float32 ? new Float32Array(len) : new Float64Array(len); p.boxBufs.set(q, buf); }
     recvs.push(comm.irecvInto(buf, q, 8) as Request<unknown>);
@@ -566,16 +644,16 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
       // one at a time: Request.waitAll's deadlock check on shm names the first request it was
       // given, so a sender that has already delivered and exited was reported as a deadlock
       for (const r of recvs) r.wait();
-      for (const b of boxes) copyBox(b.buf, 0, denseStrides(b.counts, 1), dst, b.off, dstStrides, b.counts, 1);
+      for (const b of boxes) copyBox(b.buf, 0, denseStrides(b.counts, 1), whole, b.off, dstStrides, b.counts, 1);
       let lo = NaN, hi = NaN;
       if (float32) {
         // the ranks' own min and max (each over its double-precision pixels, zeros as +0)
         lo = Infinity; hi = -Infinity;
         for (const mm of mms) { if (mm[0] < lo) lo = mm[0]; if (mm[1] > hi) hi = mm[1]; }
-      } else if (withBounds) [lo, hi] = bounds(dst);
+      } else if (withBounds) [lo, hi] = bounds(whole);
       if (p.arriving === pending) p.arriving = null;
       image = {
-        values: dst, shape: n.dims.map((d) => shape[d]), dims: n.dims, cells: n.dims.map((d) => [n.start[d], n.end[d]] as [number, number]),
+        values: whole, shape: n.dims.map((d) => shape[d]), dims: n.dims, cells: n.dims.map((d) => [n.start[d], n.end[d]] as [number, number]),
         min: lo, max: hi,
       };
       return image;

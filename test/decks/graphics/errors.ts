@@ -48,6 +48,20 @@ try { p3.heatmap('v', u, { step: 7, time: 7 }, o as never); throw new Error('clo
   if (!(e instanceof GraphicsError) || !/closed/.test((e as Error).message)) throw e;
   ok('closed plots refuse a call with the options checked before');
 }
+// between frames the same plot again returns at once (every N steps: `quick`), a plot of its
+// own cadence alternating with one of the default cadence, the same field and options objects
+// each call: each draws exactly at its own multiples, on every rank alike
+const p4 = new LivePlots(world, { dir: null, every: { steps: 3 } });
+const oa = { size: 4, every: { steps: 2 } }, ob = { size: 4 };
+const drew: string[] = [];
+for (let step = 1; step <= 12; step++) {
+  if (p4.heatmap('a', u, { step, time: step }, oa)) drew.push(`a${step}`);
+  if (p4.heatmap('b', u, { step, time: step }, ob)) drew.push(`b${step}`);
+  if (p4.heatmap('b', u, { step, time: step }, ob)) drew.push(`b${step}again`);
+}
+p4.close();
+if (drew.join(' ') !== 'a2 b3 b3again a4 a6 b6 b6again a8 b9 b9again a10 a12 b12 b12again') throw new Error(`cadences between frames: ${drew.join(' ')}`);
+ok('between frames each plot draws at its own steps');
 // after all that, the plots still work, collectively
 plots.heatmap('u', u, { step: 1, time: 1 }, { size: 4 });
 plots.close();
