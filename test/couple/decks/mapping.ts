@@ -42,8 +42,11 @@ for (const c of cases) {
     const link = coupling.connect(comp, comp.is('src') ? { f: u } : { g: u });
     const at = (idx: number[]) => idx.map((i, d) => g.origin[d] + i * g.spacing[d]);
     const vol = g.spacing.reduce((a, b) => a * b, 1);
-    // 1: a linear field
+    // 1: a linear field; in the 'bands' case the target comes late (100 ms), so a sender that
+    // maps it whole finds its band buffers still unread and builds the later bands in their own
+    // (route.ts MAPPED_HOT); in the second exchange it usually reuses them
     if (comp.is('src')) u.fill((...i: number[]) => linear(at(i.slice(0, g.shape.length))));
+    if (c.name === 'bands' && comp.is('dst')) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
     link.exchange(0);
     if (comp.is('dst')) {
       let err = 0;
