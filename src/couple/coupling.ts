@@ -14,7 +14,7 @@ import { CouplingError, DeclarationError, ShapeMismatchError } from './errors.js
 import { CouplingLink, type Progressive, type Route } from './link.js';
 import { axisOf, axisWeights, identityAxis, wasmReceiver, wasmSender, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
 import { wasmKernelsEnabled } from './wasm.js';
-import { arrayClass, planMappedReceives, planReceives, planSends, sendersContract, sendersMap, type Box, type EndInfo, type MappedRows, type SendTarget, type Transfer } from './route.js';
+import { arrayClass, MAPPED_HOT, planMappedReceives, planReceives, planSends, sendersContract, sendersMap, type Box, type EndInfo, type MappedRows, type SendTarget, type Transfer } from './route.js';
 
 /** A problem found on one rank while connecting, rebuilt as the same error on every rank. */
 interface Problem {
@@ -158,17 +158,26 @@ export class Coupling {
         // the targets this rank maps whole, each with a ring of contracted rows of its width
         const mapped = [...new Set(transfers.map((t) => t.rows).filter((m) => m != null))] as MappedRows[];
         const ringSize = (m: MappedRows) => m.slots * transfers.find((t) => t.rows === m)!.counts[1] * a.grid.dof;
+        // and MAPPED_HOT buffers of its largest band (the first)
+        const bandSize = (m: MappedRows) => transfers.find((t) => t.rows === m)!.elements;
+        const extra = mapped.flatMap((m) => [ringSize(m), ...new Array<number>(MAPPED_HOT).fill(bandSize(m))]);
         // contracted rows are computed in WebAssembly memory and sent from views of it
         let wasm: WasmRows | null = null;
+        let views: Float64Array[] | null = null;
         if (i.map === 'linear') {
-          const w = wasmSender(transfers.map((t) => t.contract), transfers.map((t) => t.elements), a.grid.dof, mapped.map(ringSize));
+          const w = wasmSender(transfers.map((t) => t.contract), transfers.map((t) => t.elements), a.grid.dof, extra);
           if (w !== null) {
             wasm = w.rows;
+            views = w.rings;
             transfers.forEach((t, k) => { if (w.bufs[k] !== null) t.buf = w.bufs[k]; });
-            mapped.forEach((m, k) => { m.ring = w.rings[k]; });
           }
         }
-        for (const m of mapped) if (m.ring === null) m.ring = new Float64Array(ringSize(m));
+        views ??= extra.map((n) => new Float64Array(n));
+        mapped.forEach((m, q) => {
+          const at = q * (1 + MAPPED_HOT);
+          m.ring = views![at];
+          m.hot = views!.slice(at + 1, at + 1 + MAPPED_HOT);
+        });
         routes.push({ spec: i, role: 'send', array: a, transfers, axes: [], footprint: null, direct: null, contiguous: false, scratch: { stages: [] }, next: null, requests: [], progressive: null, wasm });
       } else if (i.to.component === component.name) {
         const a = arrays[i.to.name], g = a.grid, weighed = weights.get(i.index)!;

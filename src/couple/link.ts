@@ -189,8 +189,13 @@ export class CouplingLink {
         out = t.buf;
         const m = t.rows;
         if (m != null) {
-          // a target this rank maps whole: its finished rows
-          if (t.slabs[0] === 0) m.held.fill(-1);
+          // a target this rank maps whole: its finished rows, in a hot buffer when the band
+          // built there before has been received (route.ts MAPPED_HOT), else in its own
+          if (t.slabs[0] === 0) { m.held.fill(-1); m.owner.fill(-1); m.built = 0; }
+          if (m.hot.length > 0) {
+            const h = m.built++ % m.hot.length, before = m.owner[h];
+            if (before < 0 || r.requests[before].test()) { out = m.hot[h].subarray(0, t.elements); m.owner[h] = r.requests.length; }
+          }
           mapRows(data as Float64Array | Float32Array, t.offset, t.strides[0], t.contract, m.a0, dof, m.ring!, m.held, out as Float64Array, t.slabs[0], t.slabs[1], r.wasm);
         } else contractBox(data as Float64Array | Float32Array, t, dof, out as Float64Array, r.wasm);
       } else if (t.contiguous) out = data.subarray(t.offset, t.offset + t.elements);

@@ -5,7 +5,7 @@
  * indices and source values, summed in a fixed order (ascending source index, last dimension
  * first), so results are bit-identical whatever the decompositions of either side.
  */
-import { WasmArena, wasmKernelsEnabled } from './wasm.js';
+import { ROWS4_STRIDE, ROWS4_W1, WasmArena, wasmKernelsEnabled } from './wasm.js';
 
 /** How values are carried from one grid to another. */
 export type MapKind = 'nearest' | 'linear' | 'conservative';
@@ -281,6 +281,13 @@ export interface WasmRows {
   arena: WasmArena;
   row: Float64Array;
   axes: Map<AxisWeights, WasmPairs>;
+  /**
+   * A sender that maps targets whole (wasmSender with rings), for runRows4 (kernels.wat): its
+   * four source rows (rows4, ROWS4_STRIDE bytes apart), three weighted rows of gathering
+   * stretches (ys, `len` apart), the four rows' first-dimension weight pairs (wab), and per axis
+   * whose rows fit that layout the byte offset of its weights w0 (w1 ROWS4_W1 bytes after).
+   */
+  four?: { rows4: Float64Array; ys: Float64Array; wab: Float64Array; len: number; w: Map<AxisWeights, number> };
 }
 
 /**
@@ -335,6 +342,14 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
   const rowAt = arena.reserve(8 * width);
   const bufAt = elements.map((n, k) => ok[k] ? arena.reserve(8 * n) : -1);
   const ringAt = rings.map((n) => arena.reserve(8 * n));
+  // a sender that maps targets whole, rows that fit runRows4's layout: four source rows, three
+  // weighted rows, eight weights, and the weights of each axis ROWS4_W1 bytes apart
+  let len = 0;
+  for (const a of at.keys()) len = Math.max(len, a.hi - a.lo);
+  const four = rings.length > 0 && 8 * width <= ROWS4_STRIDE && 8 * len <= ROWS4_W1;
+  const fourAt = four ? [arena.reserve(3 * ROWS4_STRIDE + 8 * width), arena.reserve(8 * 3 * len), arena.reserve(8 * 8)] : null;
+  const fourW = new Map<AxisWeights, number>();
+  if (four) for (const a of at.keys()) fourW.set(a, arena.reserve(ROWS4_W1 + 8 * (a.hi - a.lo)));
   if (!arena.tryOpen()) return null;
   for (const [a, o] of at) {
     const m = a.hi - a.lo, p = pairsOf(a);
@@ -342,9 +357,15 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
     const b0 = arena.i32(o.i0, m), b1 = arena.i32(o.i1, m);
     for (let j = 0; j < m; j++) { b0[j] = 8 * p.i0[j]; b1[j] = 8 * p.i1[j]; }
     arena.f64(o.w0, m).set(p.w0); arena.f64(o.w1, m).set(p.w1);
+    const fw = fourW.get(a);
+    if (fw !== undefined) { arena.f64(fw, m).set(p.w0); arena.f64(fw + ROWS4_W1, m).set(p.w1); }
   }
   return {
-    rows: { arena, row: arena.f64(rowAt, width), axes: at }, bufs: bufAt.map((b, k) => b < 0 ? null : arena.f64(b, elements[k])),
+    rows: {
+      arena, row: arena.f64(rowAt, width), axes: at,
+      ...(fourAt === null ? {} : { four: { rows4: arena.f64(fourAt[0], (3 * ROWS4_STRIDE) / 8 + width), ys: arena.f64(fourAt[1], 3 * len), wab: arena.f64(fourAt[2], 8), len, w: fourW } }),
+    },
+    bufs: bufAt.map((b, k) => b < 0 ? null : arena.f64(b, elements[k])),
     rings: ringAt.map((b, k) => arena.f64(b, rings[k])),
   };
 }
@@ -389,8 +410,22 @@ export function mapRows(input: Float64Array | Float32Array, rowAt0: number, rowS
   const len = (a.hi - a.lo) * dof, slots = held.length, { ptr, idx, w } = a0, base = a0.srcLo;
   const wr = wasm !== null && wasm.axes.has(a) && wasm.arena.holds(out) && wasm.arena.holds(ring) ? wasm : null;
   const k = wr !== null ? wr.arena.k : null;
+  const four = wr !== null && dof === 1 && wr.four !== undefined && wr.four.w.has(a) ? wr.four : null;
   for (let j = j0; j < j1; j++) {
     const k0 = ptr[j], k1 = ptr[j + 1];
+    if (four !== null && j + 4 <= j1 && progression4(ptr, idx, j)) {
+      // four target rows reading source rows i..i + 4 in steps of one (a grid of the source's
+      // spacing, shifted): the row held and the next four, weighted and combined in one pass;
+      // row i + 4 then takes row i's slot
+      const ia = idx[k0] - base, sa = ia % slots;
+      if (held[sa] === ia && (ia + 4) % slots === sa && held[(ia + 1) % slots] !== ia + 1) {
+        for (let r = 0; r < 4; r++) { four.wab[2 * r] = w[k0 + 2 * r]; four.wab[2 * r + 1] = w[k0 + 2 * r + 1]; }
+        contractRows4(input, rowAt0 + (ia + 1) * rowStride, rowStride, a, wr!, ring.byteOffset + 8 * sa * len, out.byteOffset + 8 * (j - j0) * len, len);
+        held[sa] = ia + 4;
+        j += 3;
+        continue;
+      }
+    }
     if (wr !== null && k1 - k0 === 2) {
       // the usual case: the row weighted before and the next one, weighted and combined in one pass
       const ia = idx[k0] - base, ib = idx[k0 + 1] - base, sb = ib % slots;
@@ -422,6 +457,45 @@ export function mapRows(input: Float64Array | Float32Array, rowAt0: number, rowS
 function contractCombineWasm(input: Float64Array | Float32Array, rowAt: number, a: AxisWeights, rows: WasmRows, ring: Float64Array, yAt: number, aAt: number,
   out: Float64Array, outAt: number, wa: number, wb: number): void {
   contractRun(input, rowAt, a, rows, ring.byteOffset + 8 * yAt, ring.byteOffset + 8 * aAt, out.byteOffset + 8 * outAt, wa, wb);
+}
+
+/** Whether target rows j..j + 3 each read two source rows, i + r and i + r + 1 (i: row j's first). */
+function progression4(ptr: Int32Array, idx: Int32Array, j: number): boolean {
+  const k0 = ptr[j], i = idx[k0];
+  for (let r = 0; r < 4; r++) {
+    const k = ptr[j + r];
+    if (k !== k0 + 2 * r || ptr[j + r + 1] !== k + 2 || idx[k] !== i + r || idx[k + 1] !== i + r + 1) return false;
+  }
+  return true;
+}
+
+/**
+ * Four target rows of a sender that maps a target whole (mapRows), in WebAssembly: source rows
+ * i + 1..i + 4 (from `rowAt`, `rowStride` apart) copied into the arena (`four.rows4`), each
+ * weighted along the last dimension (`a`) and combined with the row weighted before it (the
+ * ring's row at arena address `ya`, row i, which row i + 4 then replaces) into target rows at
+ * `o`, `len` elements apart, with the first-dimension weights in `four.wab`. Runs of consecutive
+ * source pairs in one pass of runRows4, gathering stretches by pairsRow (rows 0..2 into
+ * `four.ys`, row 3 into ya once row 0 has read it) then combine2: the expressions of contractRun
+ * row by row, so the same bits. Local.
+ */
+function contractRows4(input: Float64Array | Float32Array, rowAt: number, rowStride: number, a: AxisWeights, rows: WasmRows, ya: number, o: number, len: number): void {
+  const p = rows.axes.get(a)!, f = rows.four!, width = a.srcHi - a.srcLo, x = f.rows4.byteOffset, xs = ROWS4_STRIDE / 8;
+  for (let r = 0; r < 4; r++) f.rows4.set(input.subarray(rowAt + r * rowStride, rowAt + r * rowStride + width), r * xs);
+  const k = rows.arena.k, seg = p.segments, wab = f.wab, ys = f.ys.byteOffset, os = 8 * len, fw = f.w.get(a)!;
+  for (let s = 0; s < seg.length; s += 3) {
+    const j0 = seg[s], m = seg[s + 1] - j0, first = seg[s + 2];
+    if (first >= 0) { k.runRows4(x + 8 * first, fw + 8 * j0, ya + 8 * j0, o + 8 * j0, os, wab.byteOffset, m); continue; }
+    // a gathering stretch: rows 0..2 weighted into ys (f.len apart), row 3 into ya (read by row 0
+    // before), each then combined with the one before
+    let prev = ya + 8 * j0;
+    for (let r = 0; r < 4; r++) {
+      const y = r < 3 ? ys + 8 * (r * f.len + j0) : ya + 8 * j0;
+      k.pairsRow(x + r * ROWS4_STRIDE, p.i0 + 4 * j0, p.i1 + 4 * j0, p.w0 + 8 * j0, p.w1 + 8 * j0, y, m);
+      k.combine2(o + r * os + 8 * j0, prev, y, wab[2 * r], wab[2 * r + 1], m);
+      prev = y;
+    }
+  }
 }
 
 /**

@@ -51,7 +51,11 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' expressions the target would evaluate, so the same bits) and sends them in bands of ~256 KiB as it computes them; they' +
   ' land straight in the target array, as the redistribution\'s message does, while the next band is computed. The' +
   ' receiver\'s part is then exactly a redistribution\'s (one copy of 8 MB, process_vm_readv), and the sender\'s' +
-  ' arithmetic (WebAssembly SIMD f64x2, the weighting of each new row and the combination in one pass: 13.8M instructions, ~1.5 ms in one process against 0.6 ms for an 8 MB memcpy) overlaps it band by band.' +
+  ' arithmetic (WebAssembly SIMD f64x2; here, both axes having the source\'s spacing, four target rows per pass, the weights loaded once for the four:' +
+  ' ~0.9 ms in one process against 0.52 ms for an 8 MB memcpy) overlaps it band by band; each band is built in one of four buffers the receiver' +
+  ' has already copied (so it reads the new one from the sender\'s cache), or in its own when the receiver is behind. The sender\'s work is the' +
+  ' critical path: 0.030-0.036 ms per 256 KiB band while the receiver copies the one before (its copies add up to about a redistribution),' +
+  ' which is what stands between this row and 1.2×.' +
   ' (When a target\'s footprint spans several source ranks, the senders send weighted rows and the target combines them:' +
   ' its copy, the combination and the row copies add up to 2.5-3x a redistribution; docs/coupling.md.)' +
   ' The row with the JavaScript kernels (SIMDECK_COUPLE_WASM=0) is the same interface timed in the same rounds; with them' +

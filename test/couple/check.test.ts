@@ -190,7 +190,10 @@ describe('weights', () => {
     let cases = 0, wasmCases = 0;
     for (const map of ['linear', 'conservative', 'nearest'] as const) {
       for (const [src, dst, shift, lo, T, dof] of [[[40, 37], [40, 30], 0.4995, [3, 2], Float64Array, 1], [[33, 64], [47, 60], 0.2, [0, 5], Float32Array, 1],
-        [[21, 18], [16, 15], 0.1, [2, 1], Float64Array, 2]] as const) {
+        [[21, 18], [16, 15], 0.1, [2, 1], Float64Array, 2],
+        // the same spacing shifted along both axes: four rows at a time (runRows4), runs and the
+        // clamped last column (a gathering stretch), 70 columns (a tail of two), bands of 7 rows
+        [[64, 70], [64, 70], 0.4995, [1, 0], Float32Array, 1]] as const) {
         const axes = dst.map((m, d) => axisWeights(map, axis(src[d], 1 + d), axis(m, 1 + d, map === 'conservative' ? 0 : shift), lo[d], m));
         const [a0, a] = axes, rows = a0.srcHi - a0.srcLo, width = a.srcHi - a.srcLo, m = a.hi - a.lo, m0 = a0.hi - a0.lo;
         const fp = new T(rows * width * dof).map((_, i) => Math.sin(i * 1.7) * 3 + i * 1e-3 - 1 / (i + 0.5));
@@ -203,7 +206,7 @@ describe('weights', () => {
         for (let j = 0; j < m0; j++) if (a0.ptr[j + 1] > a0.ptr[j]) slots = Math.max(slots, a0.idx[a0.ptr[j + 1] - 1] - a0.idx[a0.ptr[j]] + 1);
         for (const kernels of ['js', 'wasm']) {
           const s = kernels === 'wasm' ? wasmSender([a], [0], dof, [slots * m * dof, m0 * m * dof]) : null;
-          if (kernels === 'wasm' && s === null) continue;   // no WebAssembly kernels for these weights (not pairs, or dof > 1): 9 JS, 3 wasm cases
+          if (kernels === 'wasm' && s === null) continue;   // no WebAssembly kernels for these weights (not pairs, or dof > 1): 12 JS, 4 wasm cases
           const ring = s !== null ? s.rings[0] : new Float64Array(slots * m * dof), out = s !== null ? s.rings[1] : new Float64Array(m0 * m * dof);
           const held = new Int32Array(slots).fill(-1);
           for (let j = 0; j < m0; j += 7) {
@@ -218,7 +221,7 @@ describe('weights', () => {
         }
       }
     }
-    expect({ cases, wasmCases }).toEqual({ cases: 12, wasmCases: 3 });
+    expect({ cases, wasmCases }).toEqual({ cases: 16, wasmCases: 4 });
   });
 
   it('the WebAssembly kernels give the bits of the JavaScript ones (the reference), gathering or reading runs', () => {

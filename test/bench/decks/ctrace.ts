@@ -1,0 +1,52 @@
+// Timeline of a 1000×1000 linear coupling exchange (grid shifted by half a spacing), 1 source
+// rank → 1 target rank, against a Redistribution of the same field: `ctrace.ts [REPS]` on 2
+// ranks prints one JSON line on rank 0 (not part of `npm run bench`; read by
+// test/bench/ab/couple-timeline.py). Per rep and rank: the marks pushed into
+// globalThis.__ctrace during the exchange (['start', t] and ['end', t] always, performance.now()
+// plus timeOrigin, so the two ranks share a clock), and the redistribution's start and end.
+// With the hooks of test/bench/ab/couple-trace-hooks.patch applied to src (then `npm run build`;
+// do not commit them), the marks also hold each band posted by the sender ('post'), each band's
+// single copy on the receiver ('pull0' .. 'pull', process_vm_readv) and both ranks' final waits.
+// Also per rank: CPU time per exchange and per redistribution (process.cpuUsage; with
+// SIMDECK_WAIT=block a waiting rank sleeps, so that is its work).
+import { world } from 'simdeck';
+import { Grid, Redistribution } from 'simdeck/decomposition';
+import { components, Coupling } from 'simdeck/couple';
+
+const N = 1000, REPS = Number(process.argv[2] ?? 20);
+const comp = components(world, { src: 1, dst: 1 });
+const grid = new Grid(comp.comm, { shape: [N, N] });
+const u = grid.zeros(Float64Array).fill((i, j) => Math.sin(i * 0.01) + j * 1e-3);
+const h = 1 / N;
+const at = (shift: number) => ({ origin: [h / 2 + shift, h / 2 + shift], spacing: [h, h], shape: [N, N] });
+const c = new Coupling({
+  components: { src: { dt: 1, sends: { f: { grid: at(0), units: '1' } } }, dst: { dt: 1, receives: { g: { grid: at(0.5 * h * 0.999), units: '1' } } } },
+  interfaces: [{ from: 'src.f', to: 'dst.g', map: 'linear' }],
+});
+const link = c.connect(comp, comp.is('src') ? { f: u } : { g: u });
+const plan = new Redistribution(comp.is('src') ? grid : null, comp.is('dst') ? grid : null, world);
+const out: Record<string, { ex: [string, number][]; redist: [number, number] }> = {};
+let cpuEx = 0, cpuRe = 0;
+const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const origin = performance.timeOrigin;
+const hook = globalThis as { __ctrace?: [string, number][] };
+for (let r = 0; r < REPS; r++) {
+  world.barrier();
+  const marks: [string, number][] = [];
+  hook.__ctrace = marks;
+  const c0 = cpuNow();
+  marks.push(['start', performance.now()]);
+  link.exchange(r);
+  marks.push(['end', performance.now()]);
+  if (r >= 2) cpuEx += cpuNow() - c0;
+  hook.__ctrace = undefined;
+  world.barrier();
+  const c1 = cpuNow(), b = performance.now();
+  plan.run(comp.is('src') ? u : null, comp.is('dst') ? u : null);
+  const e = performance.now();
+  if (r >= 2) cpuRe += cpuNow() - c1;
+  world.barrier();
+  out['rep' + r] = { ex: marks.map(([k, t]) => [k, +(t + origin).toFixed(4)]), redist: [b + origin, e + origin] };
+}
+const all = world.gather({ rank: world.rank, out, cpuEx: cpuEx / (REPS - 2), cpuRe: cpuRe / (REPS - 2) }, 0);
+if (world.rank === 0) console.log(JSON.stringify(all));
