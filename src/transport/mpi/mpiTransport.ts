@@ -1028,7 +1028,8 @@ export class MpiTransport implements Transport {
    */
   finalize(): void {
     if (this.finalized) return;
-    if (DIRECT_STATS) process.stderr.write(`[rank ${this.rank}] mpi buffered sends: ${this.pullSends}, straight from the array: ${this.directSends}\n`);
+    if (DIRECT_STATS) process.stderr.write(`[rank ${this.rank}] mpi buffered sends: ${this.pullSends}, straight from the array: ${this.directSends}; ` +
+      `hint words shared with ${this.nodeHints?.peers() ?? 0} ranks\n`);
     this.setActivity('finalize (waiting for the other ranks to finish their decks)');
     const flushed = () => this.flow.backlogged === 0 && !this.bulkTransfers.sending();
     if (!flushed()) this.block(flushed, null);

@@ -57,8 +57,8 @@ export class NodeHints {
     private readonly words: Int32Array,
     /** Per world rank: index of its first word in `words`, or -1 when it does not share the segment. */
     private readonly base: Int32Array,
-    // kept so the mapping is never collected while in use
-    readonly mapping: Mapping,
+    /** The node's segment (kept so the mapping lives as long as the words), or null for memory of the caller's. */
+    readonly mapping: Mapping | null,
     /** This rank's world rank: its column among every receiver's words. */
     private readonly self: number,
   ) {
@@ -116,7 +116,23 @@ export class NodeHints {
     let sharing = 0;
     local.forEach((r, i) => { if (ok[r] !== 0) { base[r] = i * size; sharing++; } });
     if (sharing < 2) return null;
-    return new NodeHints(new Int32Array(mapping.buffer, 0, local.length * size), base, mapping, rank);
+    return NodeHints.over(new Int32Array(mapping.buffer, 0, local.length * size), base, rank, mapping);
+  }
+
+  /**
+   * Hint words over memory the caller provides (`words`: every sharing rank's words, `base`:
+   * per world rank the index of its first word or -1) for world rank `self`; {@link open} maps
+   * the node's segment and calls it. Never throws.
+   */
+  static over(words: Int32Array, base: Int32Array, self: number, mapping: Mapping | null = null): NodeHints {
+    return new NodeHints(words, base, mapping, self);
+  }
+
+  /** How many other ranks share this node's hint words with this rank. */
+  peers(): number {
+    let n = 0;
+    for (let r = 0; r < this.base.length; r++) if (r !== this.self && this.base[r] >= 0) n++;
+    return n;
   }
 
   /** Whether `peer` shares this node's hint words with this rank. */
