@@ -420,8 +420,13 @@ export class MpiTransport implements Transport {
       return;
     }
     this.pullSends++;
-    if (direct) this.directSends++;
-    const copy = copied || direct ? data : this.copies.copy(data);
+    if (direct) {
+      // straight from the array, complete once pulled: no copy, so nothing held in the pair buffer
+      this.directSends++;
+      this.bulkTransfers.start(req, true, data, req.encoding, dest, seq, false);
+      return;
+    }
+    const copy = copied ? data : this.copies.copy(data);
     const carrier = new Req('send', dest, req.context, req.tag, req.encoding, copy);
     const bytes = req.bytes;
     const room = this.hasRoom(dest, bytes);
@@ -429,10 +434,10 @@ export class MpiTransport implements Transport {
     carrier.then = () => {
       this.pulling[dest] -= bytes;
       if (carrier.error !== null) req.error ??= carrier.error;
-      else if (this.finished[dest] === 0 && !direct) this.copies.give(copy); // an abandoned send's copy may still be read by MPI
+      else if (this.finished[dest] === 0) this.copies.give(copy); // an abandoned send's copy may still be read by MPI
       req.done = true;
     };
-    if (room && !direct) req.done = true;
+    if (room) req.done = true;
     this.bulkTransfers.start(carrier, true, carrier.data!, req.encoding, dest, seq, false);
   }
 
@@ -696,11 +701,16 @@ export class MpiTransport implements Transport {
    * it right after claiming), or `source` has finished.
    */
   private pullClaimed(source: number, taken: number): void {
-    const landing = () => this.bulkTransfers.active.some((r) => r.kind === 'recv' && r.peer === source);
-    for (let polls = 0; this.finished[source] === 0 && (this.messagesFrom[source] === taken || landing()); polls++) {
+    for (let polls = 0; this.finished[source] === 0 && (this.messagesFrom[source] === taken || this.landingFrom(source)); polls++) {
       this.pump();
       if ((polls & 1023) === 1023) yieldCore();
     }
+  }
+
+  /** Whether a transfer from `source` is still arriving. */
+  private landingFrom(source: number): boolean {
+    for (const r of this.bulkTransfers.active) if (r.kind === 'recv' && r.peer === source) return true;
+    return false;
   }
 
   /** Whether a receive into `into` may take a buffered message, and hints are worth giving (every rank has a core). */
