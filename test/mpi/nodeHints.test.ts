@@ -93,6 +93,28 @@ console.log('intact');
       expect(direct(off.stderr)).toEqual([0, 0]);
     });
 
+    it('a receiver whose wait has started to sleep between polls takes its hint back: the sends it waits for are copied', () => {
+      // the sender computes 100 ms before each send: the receiver's wait passes 20 ms and sleeps
+      const text = `import { world } from 'simdeck';
+const a = new Float64Array(8192);
+for (let k = 0; k < 4; k++) {
+  if (world.rank === 0) {
+    a.fill(k);
+    const t = performance.now() + 100; while (performance.now() < t);
+    world.send(a, 1, 5);
+  } else {
+    world.recvInto(a, 0, 5);
+    if (a[8191] !== k) throw new Error('round ' + k + ': ' + a[8191]);
+  }
+}
+console.log('intact');
+`;
+      const r = runMpiDeck(mpi, text, 2, [], { SIMDECK_MPI_DIRECT_STATS: '1' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('[1] intact');
+      expect(r.stderr).toMatch(/\[rank 0\] mpi buffered sends: 4, straight from the array: 0; hint words shared with 1 ranks/);
+    });
+
     it('leaves no segment in /dev/shm, whether the job ends well or a rank fails', () => {
       const before = new Set(hintSegments());
       const ok = runMpiDeck(mpi, `import { world } from 'simdeck';\nworld.barrier();\nconsole.log('done');\n`, 3);

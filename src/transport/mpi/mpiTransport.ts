@@ -145,6 +145,8 @@ export class MpiTransport implements Transport {
    */
   private readonly hintTaken: Int32Array;
   private readonly hinted: Uint8Array;
+  /** This rank's hint word in the node's segment while a wait has it out: the source (-1: none), the messages taken from it, the word stored. */
+  private readonly wordHint = { source: -1, taken: 0, word: 0 };
   /**
    * The blocking receive whose fast path (tryRecv) is taking envelopes: it is posted next, so a
    * PULL message it will take may land straight in its buffer (see certainReceiver).
@@ -473,12 +475,11 @@ export class MpiTransport implements Transport {
     const nh = this.nodeHints;
     if (nh === null || !this.takesBuffered(into) || !nh.shares(source)) return this.tryRecvPoll(source, tag, context, into, expect);
     // a receive that may take a buffered message tells its source through the node's hint words
-    const taken = this.messagesFrom[source];
-    const word = nh.begin(source, taken);
+    this.beginWordHint(source);
     try {
       return this.tryRecvPoll(source, tag, context, into, expect);
     } finally {
-      if (nh.end(source, word)) this.pullClaimed(source, taken);
+      this.endWordHint();
     }
   }
 
@@ -680,17 +681,36 @@ export class MpiTransport implements Transport {
         this.poll(isDone, request);
       } else {
         // the source may read this rank's hint word while the wait lasts (see NodeHints)
-        const nh = this.nodeHints!;
-        const taken = this.messagesFrom[source];
-        const word = nh.begin(source, taken);
+        this.beginWordHint(source);
         try {
           this.poll(isDone, request);
         } finally {
-          if (nh.end(source, word)) this.pullClaimed(source, taken);
+          this.endWordHint();
         }
       }
     }
     if (this.flow.starved.size !== 0) this.settle();
+  }
+
+  /** Stores this rank's hint word for `source` (NodeHints.begin): a wait in a receive from it starts. */
+  private beginWordHint(source: number): void {
+    const taken = this.messagesFrom[source];
+    this.wordHint.source = source;
+    this.wordHint.taken = taken;
+    this.wordHint.word = this.nodeHints!.begin(source, taken);
+  }
+
+  /**
+   * Takes this rank's hint word back, if one is out (NodeHints.end): when its wait ends, or
+   * when the wait starts to sleep between polls (it would no longer pull at once). If the
+   * source claimed it, pulls the claimed message first.
+   */
+  private endWordHint(): void {
+    const h = this.wordHint;
+    if (h.source < 0) return;
+    const source = h.source;
+    h.source = -1;
+    if (this.nodeHints!.end(source, h.word)) this.pullClaimed(source, h.taken);
   }
 
   /**
@@ -804,7 +824,10 @@ export class MpiTransport implements Transport {
    * so that a rank waiting for long (a paused job, another rank computing) uses no core.
    */
   private pause(waited: number, request: TransportRequest | null): void {
-    if (waited >= 20) this.watchDeadlock(waited);
+    if (waited >= 20) {
+      if (this.wordHint.source >= 0) this.endWordHint(); // about to sleep: a direct send would wait for the wake-up
+      this.watchDeadlock(waited);
+    }
     if (this.hangMs !== null && waited > this.hangMs) this.hang(request);
     if (waited < 20) yieldCore();
     else Atomics.wait(sleepCell, 0, 0, waited < 1000 ? 0.05 : waited < 5000 ? 1 : 2);
