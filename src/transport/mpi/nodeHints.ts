@@ -3,7 +3,8 @@
  * envelopes: no MPI message per hint, and a sender sees a hint the moment it is stored.
  *
  * Every rank of a node maps one POSIX shared-memory segment holding, for each of the node's
- * ranks and each world rank, a 32-bit word: receiver r's word for source s is
+ * ranks and each world rank, a 32-bit word (each rank's words from a cache line of their own);
+ * receiver r's word for source s is
  *
  * - 0: r is not waiting in a sole receive from s;
  * - `k << 2 | WAITING`: r waits in a receive from s into a buffer that can take a buffered
@@ -94,7 +95,9 @@ export class NodeHints {
     }
     const leader = local.length > 1 ? local[0] : -1;
     const name = leader < 0 ? '' : `/simdeck-${all32[leader * (RECORD / 4)]}-hints-${(all32[leader * (RECORD / 4) + 1] >>> 0).toString(36)}`;
-    const bytes = Math.ceil((local.length * size * 4) / 4096) * 4096;
+    // each receiver's words start on a cache line of their own (no false sharing between receivers)
+    const stride = Math.ceil(size / 16) * 16;
+    const bytes = Math.ceil((local.length * stride * 4) / 4096) * 4096;
     let mapping: Mapping | null = null;
     let created = false;
     const unlink = () => { if (created) { created = false; unlinkShared(name); } };
@@ -114,9 +117,9 @@ export class NodeHints {
     if (mapping === null) return null;
     const base = new Int32Array(size).fill(-1);
     let sharing = 0;
-    local.forEach((r, i) => { if (ok[r] !== 0) { base[r] = i * size; sharing++; } });
+    local.forEach((r, i) => { if (ok[r] !== 0) { base[r] = i * stride; sharing++; } });
     if (sharing < 2) return null;
-    return NodeHints.over(new Int32Array(mapping.buffer, 0, local.length * size), base, rank, mapping);
+    return NodeHints.over(new Int32Array(mapping.buffer, 0, local.length * stride), base, rank, mapping);
   }
 
   /**
