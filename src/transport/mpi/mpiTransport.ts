@@ -50,6 +50,7 @@ import { CopyPool } from './memory.js';
 import { Matcher, type Unexpected } from './matching.js';
 import { FlowControl } from './flowControl.js';
 import { MpiCollectives } from './nativeCollectives.js';
+import { NodeHints } from './nodeHints.js';
 import { eagerLimit, pairBufferBytes } from '../buffering.js';
 import { DeadlockProbe, type WaitReport } from './deadlockProbe.js';
 import { EXIT_STATUS_DEADLOCK } from '../transport.js';
@@ -59,6 +60,9 @@ export const FIN_LIMIT = 512;
 
 /** Whether receives send hints (see MpiTransport.sendHint). */
 const RECV_HINTS = process.env.SIMDECK_MPI_RECV_HINTS !== '0';
+
+/** SIMDECK_MPI_DIRECT_STATS=1: each rank prints, at finalize, how many of its buffered sends went straight from the deck's array. */
+const DIRECT_STATS = process.env.SIMDECK_MPI_DIRECT_STATS === '1';
 
 /** Polls before yielding: dedicated cores, oversubscribed. */
 const SPIN_DEDICATED = 20000;
@@ -141,6 +145,8 @@ export class MpiTransport implements Transport {
    */
   private readonly hintTaken: Int32Array;
   private readonly hinted: Uint8Array;
+  /** This rank's hint word in the node's segment while a wait has it out: the source (-1: none), the messages taken from it, the word stored. */
+  private readonly wordHint = { source: -1, taken: 0, word: 0 };
   /**
    * The blocking receive whose fast path (tryRecv) is taking envelopes: it is posted next, so a
    * PULL message it will take may land straight in its buffer (see certainReceiver).
@@ -175,9 +181,12 @@ export class MpiTransport implements Transport {
   /** A native collective gives MPI time to complete after a peer finished: not idle meanwhile (nativeCollectives.ts). */
   private settling = false;
   private verdicts = 0;
+  /** Buffered (PULL) sends, and those sent straight from the deck's array (SIMDECK_MPI_DIRECT_STATS). */
+  private pullSends = 0;
+  private directSends = 0;
 
   private constructor(private readonly lib: MpiLibrary, info: MpiWorldInfo, comms: { env: number; bulk: number; coll: number; native: number },
-    private readonly opts: MpiTransportOptions) {
+    private readonly opts: MpiTransportOptions, private readonly nodeHints: NodeHints | null) {
     this.info = info;
     this.rank = info.rank;
     this.size = info.size;
@@ -255,7 +264,8 @@ export class MpiTransport implements Transport {
       return comm;
     };
     const comms = { env: dup(), bulk: dup(), coll: dup(), native: dup() };
-    return new MpiTransport(lib, { rank, size, appIndex, appRanks, tagUb }, comms, opts);
+    const nodeHints = NodeHints.open(lib, rank, size, RECV_HINTS && opts.spin);
+    return new MpiTransport(lib, { rank, size, appIndex, appRanks, tagUb }, comms, opts, nodeHints);
   }
 
   /** The library this transport runs on. */
@@ -370,7 +380,7 @@ export class MpiTransport implements Transport {
     // the receiver waits in a receive from this rank with nothing of ours in flight: it stays
     // in that wait (pulling at once) until our next message, so a buffered send need not copy
     // (hintFrom may take what has arrived, a FIN included: check for a finished rank after it)
-    const direct = kind === PULL && this.hintFrom(dest);
+    const direct = kind === PULL && this.directTo(dest);
     if (this.finished[dest] !== 0) {
       req.done = true;
       return req;
@@ -411,7 +421,14 @@ export class MpiTransport implements Transport {
       this.bulkTransfers.start(req, true, data, req.encoding, dest, seq);
       return;
     }
-    const copy = copied || direct ? data : this.copies.copy(data);
+    this.pullSends++;
+    if (direct) {
+      // straight from the array, complete once pulled: no copy, so nothing held in the pair buffer
+      this.directSends++;
+      this.bulkTransfers.start(req, true, data, req.encoding, dest, seq, false);
+      return;
+    }
+    const copy = copied ? data : this.copies.copy(data);
     const carrier = new Req('send', dest, req.context, req.tag, req.encoding, copy);
     const bytes = req.bytes;
     const room = this.hasRoom(dest, bytes);
@@ -419,10 +436,10 @@ export class MpiTransport implements Transport {
     carrier.then = () => {
       this.pulling[dest] -= bytes;
       if (carrier.error !== null) req.error ??= carrier.error;
-      else if (this.finished[dest] === 0 && !direct) this.copies.give(copy); // an abandoned send's copy may still be read by MPI
+      else if (this.finished[dest] === 0) this.copies.give(copy); // an abandoned send's copy may still be read by MPI
       req.done = true;
     };
-    if (room && !direct) req.done = true;
+    if (room) req.done = true;
     this.bulkTransfers.start(carrier, true, carrier.data!, req.encoding, dest, seq, false);
   }
 
@@ -455,6 +472,19 @@ export class MpiTransport implements Transport {
   tryRecv(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): Uint8Array | null {
     if (source < 0 || source === this.rank || this.match.unexpected.length !== 0 || this.match.posted.length !== 0 ||
       this.bulkTransfers.active.length !== 0 || this.flow.backlogged !== 0) return null;
+    const nh = this.nodeHints;
+    if (nh === null || !this.takesBuffered(into) || !nh.shares(source)) return this.tryRecvPoll(source, tag, context, into, expect);
+    // a receive that may take a buffered message tells its source through the node's hint words
+    this.beginWordHint(source);
+    try {
+      return this.tryRecvPoll(source, tag, context, into, expect);
+    } finally {
+      this.endWordHint();
+    }
+  }
+
+  /** tryRecv's polls (its preconditions checked). */
+  private tryRecvPoll(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): Uint8Array | null {
     const i32 = this.i32;
     // a receive that may take a buffered message tells its source once it finds nothing yet
     let hinted = false;
@@ -646,10 +676,78 @@ export class MpiTransport implements Transport {
    */
   block(isDone: () => boolean, request: TransportRequest | null, sole = false): void {
     if (!isDone()) {
-      if (sole) this.hint(request);
-      this.poll(isDone, request);
+      const source = sole ? this.hint(request) : -1;
+      if (source < 0) {
+        this.poll(isDone, request);
+      } else {
+        // the source may read this rank's hint word while the wait lasts (see NodeHints)
+        this.beginWordHint(source);
+        try {
+          this.poll(isDone, request);
+        } finally {
+          this.endWordHint();
+        }
+      }
     }
     if (this.flow.starved.size !== 0) this.settle();
+  }
+
+  /** Stores this rank's hint word for `source` (NodeHints.begin): a wait in a receive from it starts. */
+  private beginWordHint(source: number): void {
+    const taken = this.messagesFrom[source];
+    this.wordHint.source = source;
+    this.wordHint.taken = taken;
+    this.wordHint.word = this.nodeHints!.begin(source, taken);
+  }
+
+  /**
+   * Takes this rank's hint word back, if one is out (NodeHints.end): when its wait ends, or
+   * when the wait starts to sleep between polls (it would no longer pull at once). If the
+   * source claimed it, pulls the claimed message first.
+   */
+  private endWordHint(): void {
+    const h = this.wordHint;
+    if (h.source < 0) return;
+    const source = h.source;
+    h.source = -1;
+    if (this.nodeHints!.end(source, h.word)) this.pullClaimed(source, h.taken);
+  }
+
+  /**
+   * A wait whose hint word `source` claimed has ended (NodeHints.end): the message it sends
+   * straight from its array after claiming is pulled before this rank leaves simdeck, since
+   * that send completes only then. Makes progress until the message after the `taken` first
+   * has arrived and no transfer from `source` is still landing (microseconds: the source sends
+   * it right after claiming), or `source` has finished.
+   */
+  private pullClaimed(source: number, taken: number): void {
+    for (let polls = 0; this.finished[source] === 0 && (this.messagesFrom[source] === taken || this.landingFrom(source)); polls++) {
+      this.pump();
+      if ((polls & 1023) === 1023) yieldCore();
+    }
+  }
+
+  /** Whether a transfer from `source` is still arriving. */
+  private landingFrom(source: number): boolean {
+    for (const r of this.bulkTransfers.active) if (r.kind === 'recv' && r.peer === source) return true;
+    return false;
+  }
+
+  /** Whether a receive into `into` may take a buffered message, and hints are worth giving (every rank has a core). */
+  private takesBuffered(into: Uint8Array | null): boolean {
+    return RECV_HINTS && into !== null && into.byteLength > EAGER_PAYLOAD && this.opts.spin;
+  }
+
+  /**
+   * Whether the next buffered send to `dest` may go straight from the deck's array: `dest`
+   * waits in a receive from this rank with no message of ours in flight, and stays in it,
+   * pulling at once, until our next message. Through the node's hint words (claimed here, so
+   * `dest` pulls before its wait ends) when `dest` shares them, else its last HINT envelope.
+   */
+  private directTo(dest: number): boolean {
+    const nh = this.nodeHints;
+    if (nh === null || !nh.shares(dest)) return this.hintFrom(dest);
+    return this.finished[dest] === 0 && this.flow.open(dest) && nh.claim(dest, this.messagesTo[dest]);
   }
 
   /**
@@ -657,12 +755,18 @@ export class MpiTransport implements Transport {
    * that this rank waits for it: its next buffered send, if nothing else of its reaches us
    * first, goes straight from the deck's array instead of a copy (the send then waits to be
    * pulled, which this rank does at once while it waits). Only with a core per rank: a
-   * sleeping receiver would make that send wait.
+   * sleeping receiver would make that send wait. Returns the source when it shares the node's
+   * hint words (the caller stores this rank's word for the length of the wait), else -1 (a
+   * HINT envelope sent, or no hint).
    */
-  private hint(request: TransportRequest | null): void {
+  private hint(request: TransportRequest | null): number {
     // only a receive no message has matched yet: it then waits for the source's next ones
-    if (!(request instanceof Req) || request.kind !== 'recv' || request.done || !this.match.posted.includes(request)) return;
-    if (request.peer >= 0 && request.peer !== this.rank) this.sendHint(request.peer, request.data);
+    if (!(request instanceof Req) || request.kind !== 'recv' || request.done || !this.match.posted.includes(request)) return -1;
+    const source = request.peer;
+    if (source < 0 || source === this.rank) return -1;
+    if (this.nodeHints !== null && this.nodeHints.shares(source)) return this.takesBuffered(request.data) ? source : -1;
+    this.sendHint(source, request.data);
+    return -1;
   }
 
   /**
@@ -670,7 +774,7 @@ export class MpiTransport implements Transport {
    * message and every rank has a core. SIMDECK_MPI_RECV_HINTS=0 turns hints off.
    */
   private sendHint(source: number, into: Uint8Array | null): void {
-    if (RECV_HINTS && into !== null && into.byteLength > EAGER_PAYLOAD && this.opts.spin) this.sendControl(HINT, source, this.messagesFrom[source]);
+    if (this.takesBuffered(into) && (this.nodeHints === null || !this.nodeHints.shares(source))) this.sendControl(HINT, source, this.messagesFrom[source]);
   }
 
   /** Whether `dest` waits in a receive from this rank with no message of ours in flight; takes what has arrived first (one MPI_Test when nothing has). */
@@ -720,7 +824,10 @@ export class MpiTransport implements Transport {
    * so that a rank waiting for long (a paused job, another rank computing) uses no core.
    */
   private pause(waited: number, request: TransportRequest | null): void {
-    if (waited >= 20) this.watchDeadlock(waited);
+    if (waited >= 20) {
+      if (this.wordHint.source >= 0) this.endWordHint(); // about to sleep: a direct send would wait for the wake-up
+      this.watchDeadlock(waited);
+    }
     if (this.hangMs !== null && waited > this.hangMs) this.hang(request);
     if (waited < 20) yieldCore();
     else Atomics.wait(sleepCell, 0, 0, waited < 1000 ? 0.05 : waited < 5000 ? 1 : 2);
@@ -954,6 +1061,8 @@ export class MpiTransport implements Transport {
    */
   finalize(): void {
     if (this.finalized) return;
+    if (DIRECT_STATS) process.stderr.write(`[rank ${this.rank}] mpi buffered sends: ${this.pullSends}, straight from the array: ${this.directSends}; ` +
+      `hint words shared with ${this.nodeHints?.peers() ?? 0} ranks\n`);
     this.setActivity('finalize (waiting for the other ranks to finish their decks)');
     const flushed = () => this.flow.backlogged === 0 && !this.bulkTransfers.sending();
     if (!flushed()) this.block(flushed, null);
