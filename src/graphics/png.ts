@@ -6,7 +6,6 @@
  * need to look at pixels.
  */
 import * as zlib from 'node:zlib';
-import { deflateSync, inflateSync } from 'node:zlib';
 import { ArgumentError, describe } from '../errors.js';
 import { GraphicsError } from './errors.js';
 
@@ -123,7 +122,7 @@ export function pngOfRows(width: number, height: number, channels: 1 | 3 | 4, ro
   header[9] = palette === undefined ? COLOR_TYPE[channels] : 3;
   const parts = [SIGNATURE, chunk('IHDR', header)];
   if (palette !== undefined) parts.push(chunk('PLTE', palette));
-  parts.push(chunk('IDAT', deflateSync(rows, { level })), chunk('IEND', new Uint8Array(0)));
+  parts.push(chunk('IDAT', zlib.deflateSync(rows, { level })), chunk('IEND', new Uint8Array(0)));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.length; }
@@ -174,7 +173,7 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
   }
   if (channels === 0 || idat.length === 0) throw new GraphicsError('decodePng: no IHDR or no IDAT chunk');
   if (indexed && palette === null) throw new GraphicsError('decodePng: an indexed-colour image without a PLTE chunk');
-  const raw = inflateSync(Buffer.concat(idat));
+  const raw = zlib.inflateSync(Buffer.concat(idat));
   const row = width * channels;
   if (raw.length < (row + 1) * height) throw new GraphicsError('decodePng: image data is shorter than the header says');
   const px = new Uint8Array(row * height);

@@ -333,6 +333,12 @@ function pool4x4To32(src: Num, offset: number, sb: number, rows: Int32Array, seg
   if (mm[1] === 0) mm[1] = 0;
 }
 
+/** This frame's single-precision pixels to send: last frame's buffer once its send is done, else a new one. */
+function sendBuffer32(p: Plan): Float32Array {
+  if (p.out32 === null || (p.out32Send !== null && !p.out32Send.test())) { p.out32 = new Float32Array(p.pixCount); p.out32Send = null; }
+  return p.out32;
+}
+
 /** out[base + s] = row[s] rounded to single precision, s < ns, and mm = [min, max] of row and mm (NaN ignored: comparisons with NaN are false). */
 function narrowRow(row: Float64Array, ns: number, out: Float32Array, base: number, mm: Float64Array): void {
   let lo = mm[0], hi = mm[1];
@@ -564,9 +570,7 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
     if (float32 && n.pool === 'mean' && p.sixteen && fourByFour(p.pixTables, p.segments, strides[strides.length - 1])) {
       let at = 0;
       if (!isRoot) {
-        // this frame's single-precision pixels (a new buffer while the last one is still in flight)
-        if (p.out32 === null || (p.out32Send !== null && !p.out32Send.test())) { p.out32 = new Float32Array(p.pixCount); p.out32Send = null; }
-        own32 = p.out32;
+        own32 = sendBuffer32(p);
       } else {
         const place = placeOf(g.rank);
         if (place.inPlace) { own32 = dst as Float32Array; at = place.off; } else own32 = new Float32Array(place.len);
@@ -591,9 +595,8 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
       if (float32) {
         let mm = ownBounds;
         if (mm === null) {
-          if (p.out32 === null || (p.out32Send !== null && !p.out32Send.test())) { p.out32 = new Float32Array(p.pixCount); p.out32Send = null; }
-          mm = new Float64Array(2);
-          narrow(acc!, p.out32, 0, mm);
+            mm = new Float64Array(2);
+          narrow(acc!, sendBuffer32(p), 0, mm);
         }
         out = p.out32!;
         sent.push(comm.isend(mm, n.root, 9) as Request<unknown>);

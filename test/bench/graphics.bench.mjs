@@ -12,7 +12,6 @@ import { PYTHON, cpuBusy, fmt, markdownTable, median, watchOthersLoad } from './
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
-const deck = join(import.meta.dirname, 'decks', 'graphics.ts');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // 2000 steps (about 9 s at 4.4 ms a step): a frame costs a few ms, so a 500-step run held only
 // 4-5 budget frames, too few for the budget's share to settle (each frame moved it by ~0.5 %)
@@ -23,27 +22,20 @@ const MODES = ['none', 'steps:10', 'steps:50', 'budget:0.02'];
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 8), BLOCK = 500;
 const log = (...a) => console.error(...a);
 
-function run(mode) {
+/** Runs a deck of this bench on 2 ranks with a fresh plot directory (its last argument); returns its JSON line. */
+function runDeck(name, args) {
   const dir = mkdtempSync(join(tmpdir(), 'simdeck-bench-plots-'));
   try {
-    const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', '2', deck, mode, String(N), String(STEPS), dir], { encoding: 'utf8', cwd: root });
-    if (r.status !== 0) throw new Error(`graphics deck (${mode}) failed: ${r.stderr}`);
+    const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', '2', join(import.meta.dirname, 'decks', name), ...args, dir], { encoding: 'utf8', cwd: root });
+    if (r.status !== 0) throw new Error(`${name} (${args.join(' ')}) failed: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function runPaired() {
-  const dir = mkdtempSync(join(tmpdir(), 'simdeck-bench-plots-'));
-  try {
-    const r = spawnSync(process.execPath, [cli, 'run', '--output', 'rank0', '-n', '2', join(import.meta.dirname, 'decks', 'graphicsPaired.ts'), String(N), String(BLOCK), String(PAIRS), dir], { encoding: 'utf8', cwd: root });
-    if (r.status !== 0) throw new Error(`paired graphics deck failed: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split('\n').pop());
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const run = (mode) => runDeck('graphics.ts', [mode, String(N), String(STEPS)]);
+const runPaired = () => runDeck('graphicsPaired.ts', [String(N), String(BLOCK), String(PAIRS)]);
 
 function render(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root });

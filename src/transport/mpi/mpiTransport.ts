@@ -472,8 +472,7 @@ export class MpiTransport implements Transport {
   tryRecv(source: number, tag: number, context: number, into: Uint8Array | null, expect: Encoding): Uint8Array | null {
     if (source < 0 || source === this.rank || this.match.unexpected.length !== 0 || this.match.posted.length !== 0 ||
       this.bulkTransfers.active.length !== 0 || this.flow.backlogged !== 0) return null;
-    const nh = this.nodeHints;
-    if (nh === null || !this.takesBuffered(into) || !nh.shares(source)) return this.tryRecvPoll(source, tag, context, into, expect);
+    if (!this.takesBuffered(into) || !this.sharesWords(source)) return this.tryRecvPoll(source, tag, context, into, expect);
     // a receive that may take a buffered message tells its source through the node's hint words
     this.beginWordHint(source);
     try {
@@ -745,9 +744,13 @@ export class MpiTransport implements Transport {
    * `dest` pulls before its wait ends) when `dest` shares them, else its last HINT envelope.
    */
   private directTo(dest: number): boolean {
-    const nh = this.nodeHints;
-    if (nh === null || !nh.shares(dest)) return this.hintFrom(dest);
-    return this.finished[dest] === 0 && this.flow.open(dest) && nh.claim(dest, this.messagesTo[dest]);
+    if (!this.sharesWords(dest)) return this.hintFrom(dest);
+    return this.finished[dest] === 0 && this.flow.open(dest) && this.nodeHints!.claim(dest, this.messagesTo[dest]);
+  }
+
+  /** Whether `peer` and this rank hint through the node's shared words (else through HINT envelopes). */
+  private sharesWords(peer: number): boolean {
+    return this.nodeHints !== null && this.nodeHints.shares(peer);
   }
 
   /**
@@ -764,7 +767,7 @@ export class MpiTransport implements Transport {
     if (!(request instanceof Req) || request.kind !== 'recv' || request.done || !this.match.posted.includes(request)) return -1;
     const source = request.peer;
     if (source < 0 || source === this.rank) return -1;
-    if (this.nodeHints !== null && this.nodeHints.shares(source)) return this.takesBuffered(request.data) ? source : -1;
+    if (this.sharesWords(source)) return this.takesBuffered(request.data) ? source : -1;
     this.sendHint(source, request.data);
     return -1;
   }
@@ -774,7 +777,7 @@ export class MpiTransport implements Transport {
    * message and every rank has a core. SIMDECK_MPI_RECV_HINTS=0 turns hints off.
    */
   private sendHint(source: number, into: Uint8Array | null): void {
-    if (this.takesBuffered(into) && (this.nodeHints === null || !this.nodeHints.shares(source))) this.sendControl(HINT, source, this.messagesFrom[source]);
+    if (this.takesBuffered(into) && !this.sharesWords(source)) this.sendControl(HINT, source, this.messagesFrom[source]);
   }
 
   /** Whether `dest` waits in a receive from this rank with no message of ours in flight; takes what has arrived first (one MPI_Test when nothing has). */

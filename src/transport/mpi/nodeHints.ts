@@ -68,12 +68,13 @@ export class NodeHints {
 
   /**
    * Sets up the node's hint words: collective over MPI_COMM_WORLD (two MPI_Allgather and one
-   * MPI_Barrier), every rank must call it. `enabled`: this rank takes part (every rank has a
-   * core, hints are on); a rank that does not, or fails to map the segment, shares nothing and
+   * MPI_Barrier; none in a job of one rank), every rank must call it. `enabled`: this rank takes
+   * part (every rank has a core, hints are on); a rank that does not, or fails to map the segment, shares nothing and
    * its peers fall back to HINT envelopes with it. Returns null when this rank shares the
    * segment with no other rank. Throws MpiError when an MPI call fails.
    */
   static open(lib: MpiLibrary, rank: number, size: number, enabled: boolean): NodeHints | null {
+    if (size === 1) return null; // no peer (every rank knows it: no collective needed)
     const { fn, h } = lib;
     const BYTE = h.BYTE;
     const INT = h.DATATYPES[6];
