@@ -1,6 +1,9 @@
 // The frame checks and command-line parser, the access rules, and the SteeringLink itself in
 // this process (a real worker thread, real ws): poll never blocks, waitForCommands sleeps until a
 // request or its timeout, status is latest-wins, replies reach the client that asked.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SteeringClient } from '../../dist/src/steer/server/client.js';
 import { listJobs } from '../../dist/src/steer/server/jobFile.js';
@@ -52,7 +55,7 @@ describe('frames and command lines', () => {
 
 describe('the link in this process', () => {
   it('polls without blocking, sleeps in waitForCommands, replies, and publishes status latest-wins', async () => {
-    const runtime = (await import('node:fs')).mkdtempSync('/tmp/simdeck-xdg-');
+    const runtime = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
     process.env.XDG_RUNTIME_DIR = runtime;
     const link = await openSteeringLink({ params: [{ name: 'alpha', type: 'number', value: 0.1, min: 0, max: 1 }] });
     try {
@@ -106,7 +109,7 @@ describe('the link in this process', () => {
   });
 
   it('holds commands that arrive before the deck declared its parameters, and hands them over in order once it does', async () => {
-    const runtime = (await import('node:fs')).mkdtempSync('/tmp/simdeck-xdg-');
+    const runtime = mkdtempSync(join(tmpdir(), 'simdeck-xdg-'));
     process.env.XDG_RUNTIME_DIR = runtime;
     // as `simdeck run --steer` opens it: before the deck's Simulation exists, no parameters known
     const link = await openSteeringLink({ params: [] });
