@@ -32,6 +32,8 @@
  * usage: couple_floor [-n N] [-r reps] [-k K] [-b band_rows] [-f split] [-v variants,comma,separated] [-s]
  *   -s: streaming (non-temporal) stores where a row goes straight into an 8 MB array (not in the
  *       hot buffers, not in the row buffer of cr); WebAssembly has no such store
+ *   -p: pin the receiver to CPU 0 and the sender to CPU 1 (unpinned, the two sometimes share one
+ *       core for a whole run on a loaded 2-core machine, and every two-process variant is slow)
  * Prints one line per variant: median, min, p25, p75 (ms) and median / median(a); JSON with -j.
  */
 #define _GNU_SOURCE
@@ -67,6 +69,12 @@ typedef struct {
 } shared_t;
 
 static double SPLIT = 0.5;
+static int PIN = 0; /* -p: receiver on CPU 0, sender on CPU 1 */
+static void pin(int cpu) {
+  if (!PIN) return;
+  cpu_set_t set; CPU_ZERO(&set); CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) perror("sched_setaffinity");
+}
 static int N = 1000, REPS = 200, K = 8, BAND = 32;
 static double *wx0, *wx1, *wy0, *wy1;
 
@@ -269,15 +277,17 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "-v")) vars = argv[++i];
     else if (!strcmp(argv[i], "-j")) json = 1;
     else if (!strcmp(argv[i], "-s")) NT = 1;
+    else if (!strcmp(argv[i], "-p")) PIN = 1;
     else if (!strcmp(argv[i], "-f")) SPLIT = atof(argv[++i]);
-    else { fprintf(stderr, "usage: couple_floor [-n N] [-r reps] [-k K] [-b band_rows] [-f split] [-v a,b,bh,c,cr,cm,d,dw,dr,m,mh,cp] [-s] [-j]\n"); return 1; }
+    else { fprintf(stderr, "usage: couple_floor [-n N] [-r reps] [-k K] [-b band_rows] [-f split] [-v a,b,bh,c,cr,cm,d,dw,dr,m,mh,cp] [-s] [-p] [-j]\n"); return 1; }
   }
   weights();
   shared_t *sh = mmap(NULL, sizeof(shared_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   memset(sh, 0, sizeof *sh);
   atomic_store(&sh->done, UINT32_MAX);
   pid_t pid = fork();
-  if (pid == 0) sender(sh);
+  if (pid == 0) { pin(1); sender(sh); }
+  pin(0);
   peer = pid;
   while (atomic_load(&sh->done) == UINT32_MAX) futex_wait(&sh->done, UINT32_MAX);
 
@@ -366,7 +376,7 @@ int main(int argc, char **argv) {
   for (int v = 0; v < nv; v++) if (!strcmp(names[v], "a")) base = med[v];
   double la[3]; getloadavg(la, 3);
   if (json) printf("{\"n\":%d,\"reps\":%d,\"k\":%d,\"band\":%d,\"load\":%.2f,\"medians\":{", N, REPS, K, BAND, la[0]);
-  else printf("N=%d reps=%d K=%d band=%d rows split=%.2f%s, load %.2f\nvariant  median    min      p25      p75     /a\n", N, REPS, K, BAND, SPLIT, NT ? ", streaming stores" : "", la[0]);
+  else printf("N=%d reps=%d K=%d band=%d rows split=%.2f%s%s, load %.2f\nvariant  median    min      p25      p75     /a\n", N, REPS, K, BAND, SPLIT, NT ? ", streaming stores" : "", PIN ? ", pinned" : "", la[0]);
   for (int v = 0; v < nv; v++) {
     double *x = times + v * REPS;
     if (json) printf("%s\"%s\":%.4f", v ? "," : "", names[v], med[v]);
