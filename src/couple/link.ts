@@ -207,8 +207,7 @@ export class CouplingLink {
       sp.address[0] = addressOf(fp);
       sp.requests.length = 0;
       sp.requests.push(this.channel.isend(sp.address, peer, tag));
-      for (const t of r.transfers) r.requests.push(this.channel.irecvInto(sp.window.subarray(t.offset, t.offset + t.elements), peer, tag));
-      sp.requests.push(this.channel.irecvInto(sp.done, peer, tag));
+      // (the source rows are received one chunk at a time as they are mapped: finishSplit)
       return;
     }
     for (const t of r.transfers) {
@@ -335,13 +334,16 @@ export class CouplingLink {
    */
   private finishSplit(r: Route, sp: SplitReceive): void {
     const land = this.footprintOf(r) as Float64Array, a0 = sp.a0, m0 = a0.hi - a0.lo, len = sp.a.hi - sp.a.lo;
-    const rowAt0 = (a0.srcLo - sp.first) * sp.width;
+    const rowAt0 = (a0.srcLo - sp.first) * sp.width, tag = TAG_BASE + r.spec.index;
     sp.held.fill(-1);
     let j = sp.rows;
     for (let k = 0; k < r.transfers.length; k++) {
-      r.requests[k].wait();
+      // each chunk received just before it is mapped (a receive the sender's message is waiting
+      // for copies it at once), so it is still in cache when it is read
+      const t = r.transfers[k];
+      this.channel.irecvInto(sp.window.subarray(t.offset, t.offset + t.elements), t.peer, tag).wait();
       // the target rows whose source rows are all in (entries ascend: the last is the highest)
-      const have = r.transfers[k].slabs[1];
+      const have = t.slabs[1];
       let j1 = j;
       while (j1 < m0 && (a0.ptr[j1 + 1] === a0.ptr[j1] || a0.idx[a0.ptr[j1 + 1] - 1] < have)) j1++;
       if (k === r.transfers.length - 1) j1 = m0;
@@ -352,7 +354,7 @@ export class CouplingLink {
       }
       j = j1;
     }
-    r.requests.length = 0;
+    sp.requests.push(this.channel.irecvInto(sp.done, r.transfers[0].peer, tag));
     Request.waitAll(sp.requests);
     sp.requests.length = 0;
     if (r.staging != null) (r.array.data as Float64Array).set(r.staging as Float64Array, r.direct!.offset);
