@@ -83,8 +83,11 @@ export class Coupling {
     let problem: Problem | null = null;
     let digest = '';
     const ends: EndInfo[] = [];
-    // this process, when a local peer may copy its memory in one step (a split target, route.ts splitRows)
-    const vm = parent.transport.singleCopyPid ?? 0;
+    // this process, when a local peer may copy its memory in one step (a split target, route.ts
+    // splitRows); SIMDECK_COUPLE_SPLIT=0 (read here) turns splits off, a number in (0, 1) is the
+    // sender's share of a target this rank receives
+    const splitEnv = process.env.SIMDECK_COUPLE_SPLIT, share = Number(splitEnv);
+    const vm = splitEnv === '0' ? 0 : parent.transport.singleCopyPid ?? 0;
     const weights = new Map<number, AxisWeights[]>();
     try {
       digest = JSON.stringify({
@@ -116,7 +119,7 @@ export class Coupling {
           ends.push({
             i: i.index, ...owned(a), fp: { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) }, li: axes[axes.length - 1].identity, id: axes.every((x) => x.identity),
             rows: g.ndim === 2 && g.dof === 1 && i.map === 'linear' && axes[1].pairs && a.data instanceof Float64Array && g.layout === 'C' && isContiguous(g.size, g.ghostSize),
-            wk: i.map === 'linear' && wasmKernelsEnabled(), vm,
+            wk: i.map === 'linear' && wasmKernelsEnabled(), vm, ...(share > 0 && share < 1 ? { sh: share } : {}),
           });
         }
       }

@@ -33,8 +33,10 @@ export interface EndInfo {
   cl?: boolean;
   /** Whether its WebAssembly kernels are enabled (wasm.ts wasmKernelsEnabled; sources, and targets mapped `linear`). */
   wk?: boolean;
-  /** Its process id when it can copy a local peer's memory in one step (Transport.singleCopyPid), else 0. */
+  /** Its process id when it can copy a local peer's memory in one step (Transport.singleCopyPid) and splits are on, else 0. */
   vm?: number;
+  /** Target ranks: the sender's share of its rows when split, when SIMDECK_COUPLE_SPLIT sets one (else SPLIT_SENDER_SHARE). */
+  sh?: number;
   /** Target ranks: whether the weights of its last dimension are an identity copy. */
   li?: boolean;
   /** Target ranks: whether the weights of every dimension are an identity copy. */
@@ -130,7 +132,9 @@ export const SPLIT_CHUNK_ELEMENTS = 1 << 15;
  * maps and writes straight into the target's array (process_vm_writev), the target mapping the
  * rest itself from the raw source rows it receives, the two at once; or -1 when the sender maps
  * them all. A split needs both ranks able to copy each other's memory in one step (EndInfo.vm),
- * the WebAssembly kernels on both, a float64 source and at least SPLIT_MIN_ROWS rows. Same
+ * the WebAssembly kernels on both, a float64 source and at least SPLIT_MIN_ROWS rows (and
+ * SIMDECK_COUPLE_SPLIT not 0 on either rank; on the target a share in (0, 1) replaces
+ * SPLIT_SENDER_SHARE). Same
  * kernels and expressions on both ranks, so the same bits. Deterministic: every rank decides the
  * same from the gathered blocks. Local.
  */
@@ -139,7 +143,7 @@ export function splitRows(t: EndInfo, sources: readonly (EndInfo & { peer: numbe
   const s = sources.find((x) => x.peer === mapper)!;
   const m0 = t.hi[0] - t.lo[0];
   if (!(t.vm! > 0 && s.vm! > 0 && t.wk === true && s.type === 'Float64Array' && m0 >= SPLIT_MIN_ROWS)) return -1;
-  return Math.round(SPLIT_SENDER_SHARE * m0);
+  return Math.min(m0 - 1, Math.max(1, Math.round((t.sh ?? SPLIT_SENDER_SHARE) * m0)));
 }
 
 /** The source rows (global, [lo, hi)) that target rows `j0..j1` (from a0.lo) read along the first dimension. */

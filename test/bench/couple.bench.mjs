@@ -37,6 +37,7 @@ console.log(markdownTable(['ms per step', 'interface exchange', 'Redistribution.
   row('nearest, same grid (weights all 1: a copy)', 'nearest'),
   row('conservative, same grid', 'conservative'),
   row('linear, grid shifted by half a spacing (4 source points per target point)', 'linear'),
+  row('linear, the same mapped whole by the source rank (SIMDECK_COUPLE_SPLIT=0)', 'linearWhole'),
   row('linear, the same with the JavaScript kernels (SIMDECK_COUPLE_WASM=0)', 'linearJs'),
 ]));
 console.log('');
@@ -56,7 +57,7 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' 1.2× on this machine in C (0.94-1.03×; a receiver that copies every finished row stays at 1.3× or more), and' +
   ' test/bench/ab/couple-split.mjs the same with the kernels in Node (1.12-1.17×). It needs both cores: on a busy machine' +
   ' the rank that waits for the other waits longer (docs/coupling.md). Over MPI the source rank maps the target whole and' +
-  ' sends it in bands.' +
+  ' sends it in bands; the row with SIMDECK_COUPLE_SPLIT=0 is that, on shared memory, timed in the same rounds.' +
   ' (When a target\'s footprint spans several source ranks, the senders send weighted rows and the target combines them:' +
   ' its copy, the combination and the row copies add up to 2.5-3x a redistribution; docs/coupling.md.)' +
   ' The row with the JavaScript kernels (SIMDECK_COUPLE_WASM=0) is the same interface timed in the same rounds; with them' +
