@@ -24,6 +24,9 @@ describe('split targets (route.ts splitRows, splitChunks)', () => {
     expect(route.splitRows(target(200), [source({ type: 'Float32Array' })], 0)).toBe(-1);
     expect(route.splitRows(target(route.SPLIT_MIN_ROWS - 1), [source()], 0)).toBe(-1);
     expect(route.splitRows(target(route.SPLIT_MIN_ROWS), [source()], 0)).toBeGreaterThan(0);
+    // a share set on the target (SIMDECK_COUPLE_SPLIT), kept within the block
+    expect(route.splitRows(target(200, { sh: 0.3 }), [source()], 0)).toBe(60);
+    expect(route.splitRows(target(200, { sh: 0.999 }), [source()], 0)).toBe(199);
   });
 
   it('sends the target every source row its own rows read, once, in chunks of at least SPLIT_CHUNK_ELEMENTS', () => {
