@@ -11,10 +11,10 @@ import { checkDescription } from './check.js';
 import { Component } from './components.js';
 import { readDescription, type CouplingDescription, type Description, type FieldSpec } from './description.js';
 import { CouplingError, DeclarationError, ShapeMismatchError } from './errors.js';
-import { CouplingLink, type Progressive, type Route } from './link.js';
+import { CouplingLink, type Progressive, type Route, type SplitReceive } from './link.js';
 import { axisOf, axisWeights, identityAxis, wasmReceiver, wasmSender, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
 import { wasmKernelsEnabled } from './wasm.js';
-import { arrayClass, MAPPED_HOT, planMappedReceives, planReceives, planSends, sendersContract, sendersMap, type Box, type EndInfo, type MappedRows, type SendTarget, type Transfer } from './route.js';
+import { arrayClass, MAPPED_BAND_ELEMENTS, MAPPED_HOT, planMappedReceives, planReceives, planSends, sendersContract, sendersMap, splitChunks, splitRows, type Box, type EndInfo, type MappedRows, type SendTarget, type Transfer } from './route.js';
 
 /** A problem found on one rank while connecting, rebuilt as the same error on every rank. */
 interface Problem {
@@ -83,6 +83,11 @@ export class Coupling {
     let problem: Problem | null = null;
     let digest = '';
     const ends: EndInfo[] = [];
+    // this process, when a local peer may copy its memory in one step (a split target, route.ts
+    // splitRows); SIMDECK_COUPLE_SPLIT=0 (read here) turns splits off, a number in (0, 1) is the
+    // sender's share of a target this rank receives
+    const splitEnv = process.env.SIMDECK_COUPLE_SPLIT, share = Number(splitEnv);
+    const vm = splitEnv === '0' ? 0 : parent.transport.singleCopyPid ?? 0;
     const weights = new Map<number, AxisWeights[]>();
     try {
       digest = JSON.stringify({
@@ -105,7 +110,7 @@ export class Coupling {
       for (const i of d.interfaces) {
         if (i.from.component === component.name) {
           const a = arrays[i.from.name], g = a.grid;
-          ends.push({ i: i.index, ...owned(a), type: a.data.constructor.name, cl: g.strides[g.ndim - 1] === g.dof, wk: i.map === 'linear' && wasmKernelsEnabled() });
+          ends.push({ i: i.index, ...owned(a), type: a.data.constructor.name, cl: g.strides[g.ndim - 1] === g.dof, wk: i.map === 'linear' && wasmKernelsEnabled(), vm });
         } else if (i.to.component === component.name) {
           const a = arrays[i.to.name], g = a.grid;
           const axes = g.shape.map((_, dim) => axisWeights(i.map,
@@ -114,6 +119,7 @@ export class Coupling {
           ends.push({
             i: i.index, ...owned(a), fp: { lo: axes.map((x) => x.srcLo), hi: axes.map((x) => x.srcHi) }, li: axes[axes.length - 1].identity, id: axes.every((x) => x.identity),
             rows: g.ndim === 2 && g.dof === 1 && i.map === 'linear' && axes[1].pairs && a.data instanceof Float64Array && g.layout === 'C' && isContiguous(g.size, g.ghostSize),
+            wk: i.map === 'linear' && wasmKernelsEnabled(), vm, ...(share > 0 && share < 1 ? { sh: share } : {}),
           });
         }
       }
@@ -146,14 +152,17 @@ export class Coupling {
       if (i.from.component === component.name) {
         const a = arrays[i.from.name];
         // the weights of each contracting target's last dimension, as that target computed them
-        const sendTo: SendTarget[] = targets.map((t) => ({
-          peer: t.peer, fp: t.fp!, lo: t.lo[last], hi: t.hi[last], banded: t.id === false,
-          contract: sendersContract(t, sources, bytes) ? axisWeights(i.map, axisOf(i.from, last), axisOf(i.to, last), t.lo[last], t.hi[last]) : null,
-          // a target whose whole footprint is this rank's: its first dimension's weights, as it computed them
-          rows: sendersMap(t, sources, bytes) === parent.rank
-            ? axisWeights(i.map, axisOf(i.from, 0), axisOf(i.to, 0), t.lo[0], t.hi[0])
-            : null,
-        }));
+        const sendTo: SendTarget[] = targets.map((t) => {
+          const mine = sendersMap(t, sources, bytes) === parent.rank, split = mine ? splitRows(t, sources, parent.rank) : -1;
+          return {
+            peer: t.peer, fp: t.fp!, lo: t.lo[last], hi: t.hi[last], banded: t.id === false,
+            contract: sendersContract(t, sources, bytes) ? axisWeights(i.map, axisOf(i.from, last), axisOf(i.to, last), t.lo[last], t.hi[last]) : null,
+            // a target whose whole footprint is this rank's: its first dimension's weights, as it computed them
+            rows: mine ? axisWeights(i.map, axisOf(i.from, 0), axisOf(i.to, 0), t.lo[0], t.hi[0]) : null,
+            // and when the target maps part of it: the rows this rank maps, written into its array
+            split: split >= 0 ? { rows: split, pid: t.vm! } : null,
+          };
+        });
         const transfers = planSends(a, owned(a), sendTo);
         // the targets this rank maps whole, each with a ring of contracted rows of its width
         const mapped = [...new Set(transfers.map((t) => t.rows).filter((m) => m != null))] as MappedRows[];
@@ -199,9 +208,11 @@ export class Coupling {
         const mapper = sendersMap(mine, sources, bytes);
         if (mapper >= 0) {
           const size = g.size[0] * g.size[1] * i.from.dof;
+          const split = splitRows(mine, sources, mapper);
           routes.push({
-            spec: i, role: 'receive', array: a, transfers: planMappedReceives(owned(a), i.from.dof, mapper), axes, footprint: null,
+            spec: i, role: 'receive', array: a, transfers: split >= 0 ? splitReceives(weighed, split, mapper) : planMappedReceives(owned(a), i.from.dof, mapper), axes, footprint: null,
             direct: { offset, length: size }, contiguous, scratch: { stages: [] }, next: null, requests: [], progressive: null, wasm: null,
+            split: split >= 0 ? splitReceive(weighed, split) : null,
           });
           continue;
         }
@@ -224,6 +235,38 @@ export class Coupling {
     }
     return new CouplingLink(component, channel, routes);
   }
+}
+
+/**
+ * The receives of a target that maps its rows from `split` on itself (splitRows): the raw source
+ * rows of its footprint's columns, in chunks (splitChunks), into its window (SplitReceive). Local.
+ */
+function splitReceives(axes: readonly AxisWeights[], split: number, peer: number): Transfer[] {
+  const a0 = axes[0], a = axes[1], width = a.srcHi - a.srcLo, chunks = splitChunks(a0, split, width), w0 = chunks[0][0];
+  return chunks.map(([r0, r1]) => ({
+    peer, offset: (r0 - w0) * width, counts: [r1 - r0, width], strides: [width, 1], elements: (r1 - r0) * width, contiguous: true,
+    dense: [width, 1], buf: null, contract: null, slabs: [r0, r1] as [number, number],
+  }));
+}
+
+/**
+ * A split target's own mapping (splitRows): a window for the source rows it receives, a ring of
+ * weighted rows and a band of finished rows, in the WebAssembly kernels' memory when they can be
+ * had (else the JavaScript kernels: the same bits). Local.
+ */
+function splitReceive(axes: readonly AxisWeights[], split: number): SplitReceive {
+  const a0 = axes[0], a = axes[1], width = a.srcHi - a.srcLo, len = a.hi - a.lo, m0 = a0.hi - a0.lo;
+  const chunks = splitChunks(a0, split, width), w0 = chunks[0][0], w1 = chunks[chunks.length - 1][1];
+  let slots = 1;
+  for (let j = 0; j < m0; j++) if (a0.ptr[j + 1] > a0.ptr[j]) slots = Math.max(slots, a0.idx[a0.ptr[j + 1] - 1] - a0.idx[a0.ptr[j]] + 1);
+  const bandRows = Math.max(1, Math.floor(MAPPED_BAND_ELEMENTS / Math.max(1, len)));
+  const w = wasmSender([a], [0], 1, [slots * len, bandRows * len]);
+  return {
+    rows: split, a0, a, window: new Float64Array((w1 - w0) * width), first: w0, width,
+    ring: w?.rings[0] ?? new Float64Array(slots * len), held: new Int32Array(slots).fill(-1),
+    out: w?.rings[1] ?? new Float64Array(bandRows * len), bandRows, wasm: w?.rows ?? null,
+    address: new Float64Array(1), done: new Float64Array(1), requests: [],
+  };
 }
 
 /**

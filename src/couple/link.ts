@@ -15,7 +15,9 @@ import type { Component } from './components.js';
 import type { InterfaceSpec } from './description.js';
 import { CouplingTimeError } from './errors.js';
 import { applyWeights, contractRow, contractRowWasm, mapRows, mapSlabs, mapTarget, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
-import type { Transfer } from './route.js';
+import type { MappedRows, Transfer } from './route.js';
+import { addressOf, writeToProcess } from '../system/libc.js';
+import { TransportError } from '../errors.js';
 
 /** Tags on the coupling's private channel: one per interface. */
 const TAG_BASE = 1;
@@ -49,6 +51,33 @@ export interface Route {
   progressive: Progressive | null;
   /** Sending side: the WebAssembly contraction of its contracted transfers (their buffers live in its arena), or null. */
   wasm: WasmRows | null;
+  /** Receiving side of a target that maps part of its rows itself (route.ts splitRows), else null or absent. */
+  split?: SplitReceive | null;
+}
+
+/**
+ * @internal A target whose sender maps its first `rows` rows and writes them into its array,
+ * while it maps the rest itself: its transfers are the raw source rows (of its footprint's
+ * columns) that it maps, in chunks, into `window` (source row `first` first, `width` apart).
+ */
+export interface SplitReceive {
+  rows: number;
+  a0: AxisWeights;
+  a: AxisWeights;
+  window: Float64Array;
+  first: number;
+  width: number;
+  /** Weighted source rows (ring, as a sender's MappedRows) and a band of `bandRows` finished rows. */
+  ring: Float64Array;
+  held: Int32Array;
+  out: Float64Array;
+  bandRows: number;
+  wasm: WasmRows | null;
+  /** This exchange's address of the array the sender writes into (sent first) and the sender's done message. */
+  address: Float64Array;
+  done: Float64Array;
+  /** The address send and the done receive of this exchange. */
+  requests: Request<unknown>[];
 }
 
 /** @internal How a receiver maps while later bands are in flight. */
@@ -171,6 +200,16 @@ export class CouplingLink {
     }
     const fp = this.footprintOf(r);
     r.requests.length = 0;
+    const sp = r.split;
+    if (sp != null) {
+      // the sender writes its rows where the message of a redistribution would land
+      const peer = r.transfers[0].peer, tag = TAG_BASE + r.spec.index;
+      sp.address[0] = addressOf(fp);
+      sp.requests.length = 0;
+      sp.requests.push(this.channel.isend(sp.address, peer, tag));
+      // (the source rows are received one chunk at a time as they are mapped: finishSplit)
+      return;
+    }
     for (const t of r.transfers) {
       const into = t.contiguous ? fp.subarray(t.offset, t.offset + t.elements) : this.buffer(t, fp);
       r.requests.push(this.channel.irecvInto(into, t.peer, TAG_BASE + r.spec.index));
@@ -182,7 +221,8 @@ export class CouplingLink {
     r.requests.length = 0;
     // band by band: a contracted band goes out as soon as it is computed, so the receiver
     // copies and maps it while this rank computes the next
-    for (const t of r.transfers) {
+    for (let k = 0; k < r.transfers.length; k++) {
+      const t = r.transfers[k];
       let out: TypedArray;
       if (t.contract !== null) {
         if (t.buf === null) t.buf = new Float64Array(t.elements);
@@ -192,6 +232,22 @@ export class CouplingLink {
           // a target this rank maps whole: its finished rows, in a hot buffer when the band
           // built there before has been received (route.ts MAPPED_HOT), else in its own
           if (t.slabs[0] === 0) { m.held.fill(-1); m.owner.fill(-1); m.built = 0; }
+          const push = m.push;
+          if (push != null) {
+            // a target that maps its other rows itself (route.ts splitRows): each band written
+            // straight into its array, whose address comes first; until it has come, bands are
+            // built in the hot buffers (one each), then written in order
+            const tag = TAG_BASE + r.spec.index;
+            if (t.slabs[0] === 0) { push.request = this.channel.irecvInto(push.address, t.peer, tag); push.pending.length = 0; }
+            if (push.request !== null && (m.hot.length === 0 || push.pending.length === m.hot.length)) { push.request.wait(); push.request = null; this.pushBands(r, push); }
+            const hot = m.hot.length > 0 ? m.hot[push.pending.length].subarray(0, t.elements) : out as Float64Array;
+            mapRows(data as Float64Array | Float32Array, t.offset, t.strides[0], t.contract, m.a0, dof, m.ring!, m.held, hot, t.slabs[0], t.slabs[1], r.wasm);
+            push.pending.push(k);
+            if (push.request !== null && (k === push.last || push.request.test())) { push.request.wait(); push.request = null; }
+            if (push.request === null) this.pushBands(r, push);
+            if (k === push.last) r.requests.push(this.channel.isend(push.done, t.peer, tag));
+            continue;
+          }
           if (m.hot.length > 0) {
             const h = m.built++ % m.hot.length, before = m.owner[h];
             if (before < 0 || r.requests[before].test()) { out = m.hot[h].subarray(0, t.elements); m.owner[h] = r.requests.length; }
@@ -207,12 +263,28 @@ export class CouplingLink {
     }
   }
 
+  /**
+   * Writes the bands built and not yet written (push.pending: transfer indices, band i of them in
+   * hot buffer i, or in the transfer's own buffer) into the target's array at the address it
+   * sent. Throws TransportError when the kernel refuses the write.
+   */
+  private pushBands(r: Route, push: NonNullable<MappedRows['push']>): void {
+    push.pending.forEach((k, i) => {
+      const t = r.transfers[k], m = t.rows!;
+      const from = m.hot.length > 0 ? m.hot[i] : t.buf!;
+      const err = writeToProcess(push.pid, addressOf(from), push.address[0] + 8 * t.slabs[0] * t.counts[1] * r.array.grid.dof, 8 * t.elements);
+      if (err !== 0) throw new TransportError(`CouplingLink.exchange: writing ${r.spec.from.key} → ${r.spec.to.key} into rank ${t.peer}'s array failed with errno ${err} (process_vm_writev)`);
+    });
+    push.pending.length = 0;
+  }
+
   private waitSends(r: Route): void {
     if (r.requests.length > 0) Request.waitAll(r.requests);
     r.requests.length = 0;
   }
 
   private finishReceive(r: Route): void {
+    if (r.split != null) { this.finishSplit(r, r.split); return; }
     const fp = this.footprintOf(r), g = r.array.grid, dof = g.dof;
     let offset = 0;
     for (let d = 0; d < g.ndim; d++) offset += (g.start[d] - g.ghostStart[d]) * g.strides[d];
@@ -253,6 +325,39 @@ export class CouplingLink {
       out = applyWeights(fp as Float64Array | Float32Array, r.axes, dof, r.scratch, into) as TypedArray;
     }
     if (into === undefined || out !== into) copyBox(out, 0, denseStrides(g.size, dof), data, offset, g.strides, g.size, dof);
+  }
+
+  /**
+   * A split target's part (route.ts splitRows): maps its rows from `sp.rows` on band by band as
+   * the source rows they read arrive, into its array (where the sender writes the first rows),
+   * then waits for the sender's done message.
+   */
+  private finishSplit(r: Route, sp: SplitReceive): void {
+    const land = this.footprintOf(r) as Float64Array, a0 = sp.a0, m0 = a0.hi - a0.lo, len = sp.a.hi - sp.a.lo;
+    const rowAt0 = (a0.srcLo - sp.first) * sp.width, tag = TAG_BASE + r.spec.index;
+    sp.held.fill(-1);
+    let j = sp.rows;
+    for (let k = 0; k < r.transfers.length; k++) {
+      // each chunk received just before it is mapped (a receive the sender's message is waiting
+      // for copies it at once), so it is still in cache when it is read
+      const t = r.transfers[k];
+      this.channel.irecvInto(sp.window.subarray(t.offset, t.offset + t.elements), t.peer, tag).wait();
+      // the target rows whose source rows are all in (entries ascend: the last is the highest)
+      const have = t.slabs[1];
+      let j1 = j;
+      while (j1 < m0 && (a0.ptr[j1 + 1] === a0.ptr[j1] || a0.idx[a0.ptr[j1 + 1] - 1] < have)) j1++;
+      if (k === r.transfers.length - 1) j1 = m0;
+      for (let b = j; b < j1; b += sp.bandRows) {
+        const e = Math.min(j1, b + sp.bandRows);
+        mapRows(sp.window, rowAt0, sp.width, sp.a, a0, 1, sp.ring, sp.held, sp.out, b, e, sp.wasm);
+        land.set(sp.out.subarray(0, (e - b) * len), b * len);
+      }
+      j = j1;
+    }
+    sp.requests.push(this.channel.irecvInto(sp.done, r.transfers[0].peer, tag));
+    Request.waitAll(sp.requests);
+    sp.requests.length = 0;
+    if (r.staging != null) (r.array.data as Float64Array).set(r.staging as Float64Array, r.direct!.offset);
   }
 
   /** What this rank exchanges, per interface end: peers, elements per exchange, exchanges done. Local. */

@@ -10,6 +10,7 @@ import { denseStrides, isContiguous, boxElements } from '../../decomposition/box
 import type { DistributedArray } from '../../decomposition/index.js';
 import type { TypedArrayClass } from '../../decomposition/grid.js';
 import type { AxisWeights } from './mapping.js';
+import type { Request } from '../comm/request.js';
 
 /** A box [lo, hi) in global indices. */
 export interface Box {
@@ -30,8 +31,12 @@ export interface EndInfo {
   type?: string;
   /** Source ranks: whether its points sit `dof` elements apart along the last dimension (then it can contract rows). */
   cl?: boolean;
-  /** Source ranks: whether its WebAssembly kernels are enabled (wasm.ts wasmKernelsEnabled). */
+  /** Whether its WebAssembly kernels are enabled (wasm.ts wasmKernelsEnabled; sources, and targets mapped `linear`). */
   wk?: boolean;
+  /** Its process id when it can copy a local peer's memory in one step (Transport.singleCopyPid) and splits are on, else 0. */
+  vm?: number;
+  /** Target ranks: the sender's share of its rows when split, when SIMDECK_COUPLE_SPLIT sets one (else SPLIT_SENDER_SHARE). */
+  sh?: number;
   /** Target ranks: whether the weights of its last dimension are an identity copy. */
   li?: boolean;
   /** Target ranks: whether the weights of every dimension are an identity copy. */
@@ -108,6 +113,54 @@ export function sendersMap(t: EndInfo, sources: readonly (EndInfo & { peer: numb
   return peer;
 }
 
+/** The share of a split target's rows its sender maps (splitRows), the rest its receiver: where the two finish together (test/bench/ab/couple-split.mjs, 1000×1000). */
+export const SPLIT_SENDER_SHARE = 0.55;
+
+/** The fewest rows of a target block split between its sender and itself (below that, the sender maps it whole). */
+export const SPLIT_MIN_ROWS = 64;
+
+/**
+ * Elements per message of the source rows a split target maps itself (256 KiB of float64, whole
+ * rows): above every transport's eager limit (at most 128 KiB, transport/buffering.ts), so the
+ * target copies each straight from the sender's array (no copy by the sender, which is mapping
+ * its own rows meanwhile), and still in cache when the target maps it.
+ */
+export const SPLIT_CHUNK_ELEMENTS = 1 << 15;
+
+/**
+ * For a target its sender maps whole (sendersMap gives `mapper`): how many of its rows the sender
+ * maps and writes straight into the target's array (process_vm_writev), the target mapping the
+ * rest itself from the raw source rows it receives, the two at once; or -1 when the sender maps
+ * them all. A split needs both ranks able to copy each other's memory in one step (EndInfo.vm),
+ * the WebAssembly kernels on both, a float64 source and at least SPLIT_MIN_ROWS rows (and
+ * SIMDECK_COUPLE_SPLIT not 0 on either rank; on the target a share in (0, 1) replaces
+ * SPLIT_SENDER_SHARE). Same
+ * kernels and expressions on both ranks, so the same bits. Deterministic: every rank decides the
+ * same from the gathered blocks. Local.
+ */
+export function splitRows(t: EndInfo, sources: readonly (EndInfo & { peer: number })[], mapper: number): number {
+  if (mapper < 0) return -1;
+  const s = sources.find((x) => x.peer === mapper)!;
+  const m0 = t.hi[0] - t.lo[0];
+  if (!(t.vm! > 0 && s.vm! > 0 && t.wk === true && s.type === 'Float64Array' && m0 >= SPLIT_MIN_ROWS)) return -1;
+  return Math.min(m0 - 1, Math.max(1, Math.round((t.sh ?? SPLIT_SENDER_SHARE) * m0)));
+}
+
+/** The source rows (global, [lo, hi)) that target rows `j0..j1` (from a0.lo) read along the first dimension. */
+export function sourceRowsOf(a0: AxisWeights, j0: number, j1: number): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let q = a0.ptr[j0]; q < a0.ptr[j1]; q++) { lo = Math.min(lo, a0.idx[q]); hi = Math.max(hi, a0.idx[q] + 1); }
+  return lo < hi ? [lo, hi] : [a0.srcLo, a0.srcLo];
+}
+
+/** The chunks (global source rows [lo, hi)) in which a split target receives the source rows (`width` elements each) it maps. */
+export function splitChunks(a0: AxisWeights, split: number, width: number): [number, number][] {
+  const [lo, hi] = sourceRowsOf(a0, split, a0.hi - a0.lo), rows = Math.max(1, Math.ceil(SPLIT_CHUNK_ELEMENTS / Math.max(1, width)));
+  const out: [number, number][] = [];
+  for (let r = lo; r < hi; r += rows) out.push([r, Math.min(hi, r + rows)]);
+  return out;
+}
+
 /** The box of a contracted message: `x` along the leading dimensions, the target's own columns `lo..hi` along the last. */
 function withColumns(x: Box, lo: number, hi: number): Box {
   const last = x.lo.length - 1;
@@ -180,6 +233,14 @@ export interface MappedRows {
   owner: Int32Array;
   /** The bands built so far this exchange. */
   built: number;
+  /**
+   * When the target maps part of its rows itself (splitRows): the target's process id, its
+   * array's address for this exchange (`request` receives it; null once it has come), the done
+   * message's buffer, the index (in the route's transfers) of the last band, after which the done
+   * message goes out, and the bands built while the address had not come (in the hot buffers);
+   * else null. The bands are written into the target's array (process_vm_writev), not sent.
+   */
+  push?: { pid: number; address: Float64Array; done: Float64Array; last: number; request: Request<unknown> | null; pending: number[] } | null;
 }
 
 /** The intersection of two boxes, or null when empty. */
@@ -201,6 +262,8 @@ export interface SendTarget {
   banded: boolean;
   /** When this rank maps the target whole (sendersMap): the weights of its first dimension over its owned rows. */
   rows?: AxisWeights | null;
+  /** Then, when the target maps part of it (splitRows): the rows this rank maps, and the target's process id. */
+  split?: { rows: number; pid: number } | null;
 }
 
 /**
@@ -216,7 +279,7 @@ export function planSends(array: DistributedArray<TypedArray>, mine: Box, target
     const x = intersect(mine, t.fp);
     if (x === null) continue;
     const a = t.contract;
-    if (a !== null && t.rows != null) { planMapped(g, a, t.rows, t.peer, out); continue; }
+    if (a !== null && t.rows != null) { planMapped(g, a, t.rows, t.peer, out, t.split ?? null); continue; }
     // (a contracted 1-D message is one piece: its only dimension is the contracted one)
     for (const b of bandsOf(a === null ? x : withColumns(x, t.lo, t.hi), g.dof, t.banded && !(a !== null && g.ndim === 1))) {
       let offset = 0;
@@ -232,20 +295,39 @@ export function planSends(array: DistributedArray<TypedArray>, mine: Box, target
   return out;
 }
 
-/** The sends of a target mapped whole (sendersMap) by this 2-D source rank: bands of its finished rows. */
-function planMapped(g: DistributedArray<TypedArray>['grid'], a: AxisWeights, a0: AxisWeights, peer: number, out: Transfer[]): void {
+/**
+ * The sends of a target mapped whole (sendersMap) by this 2-D source rank: bands of its finished
+ * rows; with `split`, only its first `split.rows` rows, written into the target's array (`push`),
+ * and first the raw source rows the target maps the rest from (splitChunks).
+ */
+function planMapped(g: DistributedArray<TypedArray>['grid'], a: AxisWeights, a0: AxisWeights, peer: number, out: Transfer[], split: { rows: number; pid: number } | null): void {
   const m0 = a0.hi - a0.lo, ptr = a0.ptr, idx = a0.idx;
   let slots = 1;
   for (let j = 0; j < m0; j++) if (ptr[j + 1] > ptr[j]) slots = Math.max(slots, idx[ptr[j + 1] - 1] - idx[ptr[j]] + 1);
-  const rows: MappedRows = { a0, slots, ring: null, held: new Int32Array(slots).fill(-1), hot: [], owner: new Int32Array(MAPPED_HOT).fill(-1), built: 0 };
+  const rows: MappedRows = {
+    a0, slots, ring: null, held: new Int32Array(slots).fill(-1), hot: [], owner: new Int32Array(MAPPED_HOT).fill(-1), built: 0,
+    push: split === null ? null : { pid: split.pid, address: new Float64Array(1), done: new Float64Array(1), last: -1, request: null, pending: [] },
+  };
+  if (split !== null) {
+    const width = a.srcHi - a.srcLo, extent = g.order.map((d) => g.ghostSize[d]);
+    for (const [r0, r1] of splitChunks(a0, split.rows, width * g.dof)) {
+      const counts = [r1 - r0, width];
+      out.push({
+        peer, offset: (r0 - g.ghostStart[0]) * g.strides[0] + (a.srcLo - g.ghostStart[1]) * g.strides[1], counts, strides: [...g.strides],
+        elements: boxElements(counts, g.dof), contiguous: g.layout === 'C' && isContiguous(g.order.map((d) => counts[d]), extent),
+        dense: denseStrides(counts, g.dof), buf: null, contract: null, slabs: [r0, r1],
+      });
+    }
+  }
   const offset = (a0.srcLo - g.ghostStart[0]) * g.strides[0] + (a.srcLo - g.ghostStart[1]) * g.strides[1];
-  for (const b of mappedBands(a0.lo, a0.hi, a.lo, a.hi, g.dof)) {
+  for (const b of mappedBands(a0.lo, split === null ? a0.hi : a0.lo + split.rows, a.lo, a.hi, g.dof)) {
     const counts = [b[1] - b[0], a.hi - a.lo];
     out.push({
       peer, offset, counts, strides: [...g.strides], elements: boxElements(counts, g.dof), contiguous: false,
       dense: denseStrides(counts, g.dof), buf: null, contract: a, slabs: [b[0] - a0.lo, b[1] - a0.lo], rows,
     });
   }
+  if (rows.push != null) rows.push.last = out.length - 1;
 }
 
 /** The bands (global first-dimension ranges) of a target block mapped whole: rows lo0..hi0 of columns lo1..hi1. */

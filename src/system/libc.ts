@@ -16,13 +16,14 @@ const O_EXCL = 0o200;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
 /** System call numbers differ by architecture (x86-64, arm64). */
-const SYSCALLS: Record<string, { futex: number; vmreadv: number; waitv: number }> = {
-  x64: { futex: 202, vmreadv: 310, waitv: 449 },
-  arm64: { futex: 98, vmreadv: 270, waitv: 449 },
+const SYSCALLS: Record<string, { futex: number; vmreadv: number; vmwritev: number; waitv: number }> = {
+  x64: { futex: 202, vmreadv: 310, vmwritev: 311, waitv: 449 },
+  arm64: { futex: 98, vmreadv: 270, vmwritev: 271, waitv: 449 },
 };
 const numbers = SYSCALLS[process.arch];
 const SYS_FUTEX = numbers?.futex ?? -1;
 const SYS_PROCESS_VM_READV = numbers?.vmreadv ?? -1;
+const SYS_PROCESS_VM_WRITEV = numbers?.vmwritev ?? -1;
 const SYS_FUTEX_WAITV = numbers?.waitv ?? -1;
 /** futex_waitv flag: a 32-bit futex word, shared between processes (no FUTEX2_PRIVATE). */
 const FUTEX2_SIZE_U32 = 2;
@@ -186,6 +187,26 @@ export function readFromProcess(pid: number, local: number, remote: number, leng
     localIov[0] = BigInt(local + done); localIov[1] = BigInt(n);
     remoteIov[0] = BigInt(remote + done); remoteIov[1] = BigInt(n);
     const got = Number(c.vmreadv(SYS_PROCESS_VM_READV, pid, localIov, 1, remoteIov, 1, 0));
+    if (got <= 0) return got === 0 ? 5 /* EIO */ : errno();
+    done += got;
+  }
+  return 0;
+}
+
+/**
+ * Copies `length` bytes from address `local` in this process to address `remote` in process
+ * `pid` with process_vm_writev (one copy, no shared buffer; the peer must allow it, as for
+ * readFromProcess). Returns 0 on success or the errno. Throws where libc cannot be bound.
+ */
+export function writeToProcess(pid: number, local: number, remote: number, length: number): number {
+  const c = libc();
+  let done = 0;
+  while (done < length) {
+    const n = Math.min(VM_CHUNK, length - done);
+    localIov[0] = BigInt(local + done); localIov[1] = BigInt(n);
+    remoteIov[0] = BigInt(remote + done); remoteIov[1] = BigInt(n);
+    // the same syscall(2) binding as readFromProcess: the two calls take the same arguments
+    const got = Number(c.vmreadv(SYS_PROCESS_VM_WRITEV, pid, localIov, 1, remoteIov, 1, 0));
     if (got <= 0) return got === 0 ? 5 /* EIO */ : errno();
     done += got;
   }

@@ -133,6 +133,12 @@ export interface Transport {
   readonly size: number;
   /** A short name for `simdeck info` and diagnostics ("shm", "mpi:Open MPI 4.1.4", ...). */
   readonly name: string;
+  /**
+   * This process's id when every rank of the job runs on this node and may copy another's memory
+   * in one step (process_vm_readv / process_vm_writev: the shared-memory transport while the
+   * kernel allows it), else 0 or absent. Local; never throws.
+   */
+  readonly singleCopyPid?: number;
 
   /**
    * Starts sending `data` (bytes of an object or typed array) to world rank `dest`. Non-blocking;

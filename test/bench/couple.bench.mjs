@@ -37,6 +37,7 @@ console.log(markdownTable(['ms per step', 'interface exchange', 'Redistribution.
   row('nearest, same grid (weights all 1: a copy)', 'nearest'),
   row('conservative, same grid', 'conservative'),
   row('linear, grid shifted by half a spacing (4 source points per target point)', 'linear'),
+  row('linear, the same mapped whole by the source rank (SIMDECK_COUPLE_SPLIT=0)', 'linearWhole'),
   row('linear, the same with the JavaScript kernels (SIMDECK_COUPLE_WASM=0)', 'linearJs'),
 ]));
 console.log('');
@@ -46,16 +47,17 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' (nearest, or conservative, whose weights are then exactly 1) moves the same bytes with no arithmetic, in one message' +
   ' straight into the target array, and meets it. A real interpolation adds 2 multiply-adds per point and dimension, in a' +
   ' fixed order (separable weights, last dimension first) so that results are bit-identical on any rank counts. Here the' +
-  ' source rank holds the target\'s whole footprint, so it maps the target block completely: it weights each source row' +
-  ' once along the last dimension (into a ring of two rows), combines pairs of them into finished target rows (the same' +
-  ' expressions the target would evaluate, so the same bits) and sends them in bands of ~256 KiB as it computes them; they' +
-  ' land straight in the target array, as the redistribution\'s message does, while the next band is computed. The' +
-  ' receiver\'s part is then exactly a redistribution\'s (one copy of 8 MB, process_vm_readv), and the sender\'s' +
-  ' arithmetic (WebAssembly SIMD f64x2; here, both axes having the source\'s spacing, four target rows per pass, the weights loaded once for the four:' +
-  ' ~0.9 ms in one process against 0.52 ms for an 8 MB memcpy) overlaps it band by band; each band is built in one of four buffers the receiver' +
-  ' has already copied (so it reads the new one from the sender\'s cache), or in its own when the receiver is behind. The sender\'s work is the' +
-  ' critical path: 0.030-0.036 ms per 256 KiB band while the receiver copies the one before (its copies add up to about a redistribution),' +
-  ' which is what stands between this row and 1.2×.' +
+  ' source rank holds the target\'s whole footprint, and on shared memory the two ranks split its map: the source rank maps' +
+  ' the first 55 % of the target rows (it weights each source row once along the last dimension and combines pairs of them' +
+  ' into finished rows, four rows per pass, WebAssembly SIMD f64x2) and writes each ~256 KiB band of them straight into the' +
+  ' target array (process_vm_writev, at the address the target sends first), while the target maps the other rows itself' +
+  ' with the same kernels from raw source rows it copies from the source array in 256 KiB chunks (process_vm_readv). The' +
+  ' same expressions on either rank, so the same bits. Each rank then does about half of a job that takes one core about' +
+  ' twice a redistribution, both at once; test/bench/peers/couple_floor.c shows that this is the only design that reaches' +
+  ' 1.2× on this machine in C (0.94-1.03×; a receiver that copies every finished row stays at 1.3× or more), and' +
+  ' test/bench/ab/couple-split.mjs the same with the kernels in Node (1.12-1.17×). It needs both cores: on a busy machine' +
+  ' the rank that waits for the other waits longer (docs/coupling.md). Over MPI the source rank maps the target whole and' +
+  ' sends it in bands; the row with SIMDECK_COUPLE_SPLIT=0 is that, on shared memory, timed in the same rounds.' +
   ' (When a target\'s footprint spans several source ranks, the senders send weighted rows and the target combines them:' +
   ' its copy, the combination and the row copies add up to 2.5-3x a redistribution; docs/coupling.md.)' +
   ' The row with the JavaScript kernels (SIMDECK_COUPLE_WASM=0) is the same interface timed in the same rounds; with them' +

@@ -76,6 +76,10 @@ export class ShmTransport implements Transport {
   private readonly spinPolls: number;
   private readonly eagerLimit: number;
   private cma: boolean;
+  /** This process's id while single-copy reads between ranks work here (Transport.singleCopyPid), else 0. Local. */
+  get singleCopyPid(): number {
+    return this.cma ? process.pid : 0;
+  }
   private readonly posted: Request[] = [];
   private readonly unexpected: Unexpected[] = [];
   private readonly outQueues: Outgoing[][] = [];

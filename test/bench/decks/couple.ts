@@ -2,7 +2,8 @@
 // rank each) or more: `couple.ts N REPS`. Times, interleaved rep by rep, the exchange of an
 // N×N field through a coupling interface (same grid: nearest and conservative, whose weights
 // are then all 1; a grid shifted by half a spacing: linear, 4 source points per target point,
-// with the WebAssembly kernels and with the JavaScript ones)
+// with the WebAssembly kernels split between the two ranks on shared memory, the same mapped
+// whole by the source rank, and with the JavaScript kernels)
 // against a plain Redistribution of the same N×N field between the same ranks; and the set-up (routes + weights) of a 1-million
 // point interface. Prints one JSON line on rank 0.
 import { world } from 'simdeck';
@@ -40,13 +41,21 @@ const linearJs = (() => {
   process.env.SIMDECK_COUPLE_WASM = '0';
   try { return connect('linear', 0.5 * h * 0.999); } finally { if (was === undefined) delete process.env.SIMDECK_COUPLE_WASM; else process.env.SIMDECK_COUPLE_WASM = was; }
 })();
+// linearWhole: the same with no split (SIMDECK_COUPLE_SPLIT=0 while it connects: the source rank
+// maps the target whole and sends it in bands, as over MPI), in the same rounds
+const linearWhole = (() => {
+  const was = process.env.SIMDECK_COUPLE_SPLIT;
+  process.env.SIMDECK_COUPLE_SPLIT = '0';
+  try { return connect('linear', 0.5 * h * 0.999); } finally { if (was === undefined) delete process.env.SIMDECK_COUPLE_SPLIT; else process.env.SIMDECK_COUPLE_SPLIT = was; }
+})();
 const variants = {
   nearest: connect('nearest', 0),
   linear: connect('linear', 0.5 * h * 0.999),         // inside the source's cells: 2 points per axis
+  linearWhole,
   linearJs,
   conservative: connect('conservative', 0),
 };
-const times: Record<string, number[]> = { redistribute: [], nearest: [], linear: [], linearJs: [], conservative: [] };
+const times: Record<string, number[]> = { redistribute: [], nearest: [], linear: [], linearWhole: [], linearJs: [], conservative: [] };
 let time = 0;
 for (let r = 0; r < REPS + 2; r++) {
   world.barrier();

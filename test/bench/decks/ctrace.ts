@@ -6,7 +6,11 @@
 // plus timeOrigin, so the two ranks share a clock), and the redistribution's start and end.
 // With the hooks of test/bench/ab/couple-trace-hooks.patch applied to src (then `npm run build`;
 // do not commit them), the marks also hold each band posted by the sender ('post'), each band's
-// single copy on the receiver ('pull0' .. 'pull', process_vm_readv) and both ranks' final waits.
+// single copy on the receiver ('pull0' .. 'pull', process_vm_readv) and both ranks' final waits;
+// on a split target (route.ts splitRows) 'post' is each band the sender writes into the target,
+// 'addr' when the target's address came, and the target marks each chunk of source rows it
+// waits for ('chunkWait', 'chunk': copied), 'mapped' after mapping its rows, and its wait for
+// the sender's done message ('splitWait', 'splitDone').
 // Also per rank: CPU time per exchange and per redistribution (process.cpuUsage; with
 // SIMDECK_WAIT=block a waiting rank sleeps, so that is its work).
 import { world } from 'simdeck';
