@@ -33,6 +33,8 @@ describe('coupling on shared memory', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('[1] landed during update: 0 of 10');
+    // a linear interface whose target's rows the two ranks split (route.ts splitRows), likewise
+    expect(r.stdout).toContain('[1] shifted, mapped during update: 0 of 10');
   });
   it('gives each coupling mistake as its typed error on every rank, before any step', () => {
     const r = simdeck(['run', '-n', '3', deck('mistakes.ts')]);

@@ -9,7 +9,7 @@ const { axisWeights, applyWeights } = await import(join(root, 'dist', 'src', 'co
 type G = { origin: number[]; spacing: number[]; shape: number[] };
 const cells = (L: number[], n: number[]): G => ({ origin: L.map((l, d) => l / n[d] / 2), spacing: L.map((l, d) => l / n[d]), shape: n });
 const shifted = (g: G, by: number): G => ({ ...g, origin: g.origin.map((o, d) => o + by * g.spacing[d]) });
-export const CASES: { name: string; a: G; b: G; maps?: readonly MapKind[] }[] = [
+export const CASES: { name: string; a: G; b: G; maps?: readonly MapKind[]; sourceGhosts?: number }[] = [
   { name: '1d', a: cells([1], [37]), b: cells([1], [50]) },
   { name: '2d', a: cells([1, 2], [41, 29]), b: cells([1, 2], [23, 58]) },
   { name: '3d', a: cells([1, 1, 0.5], [9, 12, 7]), b: cells([1, 1, 0.5], [14, 5, 10]) },
@@ -19,6 +19,9 @@ export const CASES: { name: string; a: G; b: G; maps?: readonly MapKind[] }[] = 
   // whole does four rows at a time, kernels.wat runRows4), over several bands; its target cells
   // reach past the source's, so no conservative map
   { name: 'shifted', a: cells([1, 1], [300, 260]), b: shifted(cells([1, 1], [300, 260]), 0.4995), maps: ['nearest', 'linear'] },
+  // the same with a ghost layer around the source's blocks (a simulation's halo): the rows a
+  // split target maps itself (route.ts splitRows) are then packed from the source's rows
+  { name: 'shifted, source ghosts', a: cells([1, 1], [300, 260]), b: shifted(cells([1, 1], [300, 260]), 0.4995), maps: ['nearest', 'linear'], sourceGhosts: 1 },
 ];
 export const MAPS = ['nearest', 'linear', 'conservative'] as const;
 type MapKind = typeof MAPS[number];

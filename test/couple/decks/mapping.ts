@@ -16,7 +16,7 @@ type G = { origin: number[]; spacing: number[]; shape: number[] };
 // cell-centred grids of the region [0, L) per dimension: n cells of L/n, first point at L/2n
 const cells = (L: number[], n: number[]): G => ({ origin: L.map((l, d) => l / n[d] / 2), spacing: L.map((l, d) => l / n[d]), shape: n });
 const shifted = (g: G, by: number): G => ({ ...g, origin: g.origin.map((o, d) => o + by * g.spacing[d]) });
-const cases: { name: string; a: G; b: G; maps?: MapKind[] }[] = [
+const cases: { name: string; a: G; b: G; maps?: MapKind[]; sourceGhosts?: number }[] = [
   { name: '1d', a: cells([1], [37]), b: cells([1], [50]) },
   { name: '2d', a: cells([1, 2], [41, 29]), b: cells([1, 2], [23, 58]) },
   { name: '3d', a: cells([1, 1, 0.5], [9, 12, 7]), b: cells([1, 1, 0.5], [14, 5, 10]) },
@@ -26,6 +26,9 @@ const cases: { name: string; a: G; b: G; maps?: MapKind[] }[] = [
   // whole does four rows at a time, kernels.wat runRows4), over several bands; its target cells
   // reach past the source's, so no conservative map
   { name: 'shifted', a: cells([1, 1], [300, 260]), b: shifted(cells([1, 1], [300, 260]), 0.4995), maps: ['nearest', 'linear'] },
+  // the same with a ghost layer around the source's blocks (a simulation's halo): the rows a
+  // split target maps itself (route.ts splitRows) are then packed from the source's rows
+  { name: 'shifted, source ghosts', a: cells([1, 1], [300, 260]), b: shifted(cells([1, 1], [300, 260]), 0.4995), maps: ['nearest', 'linear'], sourceGhosts: 1 },
 ];
 const linear = (x: number[]) => 0.75 + x.reduce((s, v, d) => s + (d + 1.5) * v, 0);
 const smooth = (x: number[]) => 2 + x.reduce((s, v, d) => s + Math.sin((d + 2) * v + 0.3) * (d + 1) * 0.25, 0) + x[0] * x[0];
@@ -37,7 +40,7 @@ for (const c of cases) {
       interfaces: [{ from: 'src.f', to: 'dst.g', map, every: 1 }],
     });
     const g = comp.is('src') ? c.a : c.b;
-    const grid = new Grid(comp.comm, { shape: g.shape });
+    const grid = new Grid(comp.comm, { shape: g.shape, ghosts: comp.is('src') ? c.sourceGhosts ?? 0 : 0 });
     const u = grid.zeros(Float64Array);
     const link = coupling.connect(comp, comp.is('src') ? { f: u } : { g: u });
     const at = (idx: number[]) => idx.map((i, d) => g.origin[d] + i * g.spacing[d]);

@@ -28,3 +28,29 @@ for (let step = 1; step <= 10; step++) {
   if (comp.is('dst') && u.data.some((v) => v !== step)) throw new Error(`step ${step}: the target does not hold the sent values after exchange`);
 }
 if (comp.is('dst')) console.log(`landed during update: ${landedDuringUpdate} of 10`);
+
+// The same with a linear interface between same-spacing grids shifted by 0.4995 of a cell, whose
+// target the source rank would map whole: on shared memory the two split its rows (route.ts
+// splitRows), the sender writing its share into the target's staging buffer while update runs.
+// A constant field maps to itself within rounding (weights summing to 1).
+const gs = { origin: [0.5 / 300, 0.5 / 260], spacing: [1 / 300, 1 / 260], shape: [300, 260] };
+const hs = { ...gs, origin: gs.origin.map((o, d) => o + 0.4995 * gs.spacing[d]) };
+const shiftedCoupling = new Coupling({
+  components: { src: { dt: 1, sends: { f: { grid: gs, units: 'K' } } }, dst: { dt: 1, receives: { g: { grid: hs, units: 'K' } } } },
+  interfaces: [{ from: 'src.f', to: 'dst.g', map: 'linear', every: 1, order: 'parallel' }],
+});
+const v = new Grid(comp.comm, { shape: gs.shape, ghosts: comp.is('src') ? 1 : 0 }).zeros(Float64Array);
+const shiftedLink = shiftedCoupling.connect(comp, comp.is('src') ? { f: v } : { g: v });
+const near = (x: number, want: number) => Math.abs(x - want) <= 1e-12 * Math.max(1, Math.abs(want));
+let changedDuringUpdate = 0;
+for (let step = 1; step <= 10; step++) {
+  if (comp.is('src')) v.fill(step);
+  shiftedLink.exchange(step, () => {
+    if (!comp.is('dst')) return;
+    const until = Date.now() + 20;
+    while (Date.now() < until) world.iprobe();
+    if (!v.data.every((x) => near(x, step - 1))) changedDuringUpdate++;
+  });
+  if (comp.is('dst') && !v.data.every((x) => near(x, step))) throw new Error(`step ${step}: the shifted target does not hold the mapped values after exchange`);
+}
+if (comp.is('dst')) console.log(`shifted, mapped during update: ${changedDuringUpdate} of 10`);
