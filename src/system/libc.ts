@@ -43,7 +43,7 @@ interface Bindings {
   munmap: (addr: unknown, len: number) => number;
   futex: (nr: number, addr: number, op: number, val: number, ts: BigInt64Array | null, a2: number, v3: number) => number;
   waitv: (nr: number, waiters: BigUint64Array, n: number, flags: number, timeout: BigInt64Array, clock: number) => number;
-  vmreadv: (nr: number, pid: number, local: BigUint64Array, lcnt: number, remote: BigUint64Array, rcnt: number, flags: number) => number;
+  processVm: (nr: number, pid: number, local: BigUint64Array, lcnt: number, remote: BigUint64Array, rcnt: number, flags: number) => number;
   prctl: (option: number, arg2: number, a3: number, a4: number, a5: number) => number;
   addressOf: (dst: ArrayBufferView, src: ArrayBufferView, n: number) => number | bigint;
   madvise: (addr: number, len: number, advice: number) => number;
@@ -71,7 +71,7 @@ function libc(): Bindings {
     // Fixed-argument declarations of the variadic syscall(): 2.3x cheaper through koffi.
     futex: lib.func('long syscall(long nr, uintptr_t addr, int op, int val, void *timeout, uintptr_t addr2, int val3)'),
     waitv: lib.func('long syscall(long nr, void *waiters, unsigned int n, unsigned int flags, void *timeout, int clockid)'),
-    vmreadv: lib.func('long syscall(long nr, int pid, void *local, unsigned long lcnt, void *remote, unsigned long rcnt, unsigned long flags)'),
+    processVm: lib.func('long syscall(long nr, int pid, void *local, unsigned long lcnt, void *remote, unsigned long rcnt, unsigned long flags)'),
     prctl: lib.func('int prctl(int option, long arg2, long arg3, long arg4, long arg5)'),
     addressOf: lib.func('uintptr_t memmove(void *dst, void *src, size_t n)'),
     madvise: lib.func('int madvise(uintptr_t addr, size_t len, int advice)'),
@@ -180,17 +180,7 @@ const VM_CHUNK = 1 << 30;
  * (EPERM when the kernel refuses access to the peer).
  */
 export function readFromProcess(pid: number, local: number, remote: number, length: number): number {
-  const c = libc();
-  let done = 0;
-  while (done < length) {
-    const n = Math.min(VM_CHUNK, length - done);
-    localIov[0] = BigInt(local + done); localIov[1] = BigInt(n);
-    remoteIov[0] = BigInt(remote + done); remoteIov[1] = BigInt(n);
-    const got = Number(c.vmreadv(SYS_PROCESS_VM_READV, pid, localIov, 1, remoteIov, 1, 0));
-    if (got <= 0) return got === 0 ? 5 /* EIO */ : errno();
-    done += got;
-  }
-  return 0;
+  return copyWithProcess(SYS_PROCESS_VM_READV, pid, local, remote, length);
 }
 
 /**
@@ -199,14 +189,18 @@ export function readFromProcess(pid: number, local: number, remote: number, leng
  * readFromProcess). Returns 0 on success or the errno. Throws where libc cannot be bound.
  */
 export function writeToProcess(pid: number, local: number, remote: number, length: number): number {
+  return copyWithProcess(SYS_PROCESS_VM_WRITEV, pid, local, remote, length);
+}
+
+/** process_vm_readv or process_vm_writev (`call`: the two take the same arguments) in pieces of at most VM_CHUNK bytes; 0 or the errno. */
+function copyWithProcess(call: number, pid: number, local: number, remote: number, length: number): number {
   const c = libc();
   let done = 0;
   while (done < length) {
     const n = Math.min(VM_CHUNK, length - done);
     localIov[0] = BigInt(local + done); localIov[1] = BigInt(n);
     remoteIov[0] = BigInt(remote + done); remoteIov[1] = BigInt(n);
-    // the same syscall(2) binding as readFromProcess: the two calls take the same arguments
-    const got = Number(c.vmreadv(SYS_PROCESS_VM_WRITEV, pid, localIov, 1, remoteIov, 1, 0));
+    const got = Number(c.processVm(call, pid, localIov, 1, remoteIov, 1, 0));
     if (got <= 0) return got === 0 ? 5 /* EIO */ : errno();
     done += got;
   }
