@@ -7,13 +7,26 @@ import { basename, dirname, join } from 'node:path';
 import { GraphicsError } from './errors.js';
 
 let serial = 0;
+/** Directories this thread has made (or found): a live plot writes a frame every few steps into the same one. */
+const made = new Set<string>();
 
-/** Writes `bytes` to `path` atomically (temporary file + rename), creating the directory. Local, blocking. Throws GraphicsError when it cannot. */
+/**
+ * Writes `bytes` to `path` atomically (temporary file + rename), creating the directory (once per
+ * directory and thread; made again if it was removed meanwhile). Local, blocking. Throws
+ * GraphicsError when it cannot.
+ */
 export function writeAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${serial++}.tmp`);
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${serial++}.tmp`);
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, bytes);
+    if (!made.has(dir)) { mkdirSync(dir, { recursive: true }); made.add(dir); }
+    try {
+      writeFileSync(tmp, bytes);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(dir, { recursive: true }); // removed since it was made
+      writeFileSync(tmp, bytes);
+    }
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -138,7 +138,7 @@ export interface LaidOut {
    * `headHeight` rows, which nothing else reaches; it changes with the step), its glyphs as
    * outlines placed by the font's metrics (glyphs.ts), which resvg draws without shaping;
    * `title` is that text (centred at x), for textStrip to draw from glyph pixels kept from
-   * frame to frame without resvg.
+   * frame to frame without resvg (`head` is then never read: its outlines are made when first read).
    */
   split?: { still: string; head: string; headHeight: number; title?: { x: number; y: number; text: string; size: number } };
   rasters: Raster[];
@@ -272,10 +272,16 @@ export function layoutHeatmap(img: Image2D, style: HeatmapStyle, caption = '', k
     },
   };
   const still = parts.join('');
-  // the title strip changes every frame of a live plot: drawn as glyph outlines (see glyphs.ts)
-  const headPaths = titleText ? textAsPaths(width / 2, 26, titleText, 15, 'middle') ?? head : '';
+  // the title strip changes every frame of a live plot: drawn from glyph pixels (figureToPng), or
+  // as glyph outlines (see glyphs.ts) only where those cannot be used, so the outlines' SVG is
+  // made when first read
+  let headPaths: string | null = titleText ? null : '';
+  const split = {
+    still, headHeight: top - 6, ...(titleText ? { title: { x: width / 2, y: 26, text: titleText, size: 15 } } : {}),
+    get head(): string { return (headPaths ??= textAsPaths(width / 2, 26, titleText, 15, 'middle') ?? head); },
+  };
   return {
-    width, height, body: head + still, split: { still, head: headPaths, headHeight: top - 6, ...(titleText ? { title: { x: width / 2, y: 26, text: titleText, size: 15 } } : {}) }, rasters: [image, bar], palette: pal,
+    width, height, body: head + still, split, rasters: [image, bar], palette: pal,
     geometry: { plot: { x: px, y: py, w, h }, colorbar: { x: bx, y: py, w: barW, h }, title: { x: 0, y: 0, w: width, h: top - 6 }, range: [lo, hi] },
   };
 }
@@ -387,7 +393,7 @@ export function figureToPng(fig: { width: number; height: number; body: string; 
     rows = canvasFor(width, height, fig.split.still);
     const hh = Math.min(height, fig.split.headHeight);
     const t = fig.split.title;
-    if (fig.split.head !== '' && hh > 0) {
+    if (hh > 0 && (t !== undefined || fig.split.head !== '')) {
       // the title from glyph pixels kept from frame to frame (glyphs.ts), else resvg draws the strip
       const greys = t === undefined ? null : textStrip(width, hh, t.x, t.y, t.text, t.size, 'middle');
       if (greys !== null) greysToRows(greys, rows, width, hh); else rows.set(cachedRows(width, hh, fig.split.head, true));

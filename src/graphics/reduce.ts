@@ -100,7 +100,8 @@ export interface StartOptions {
   spares?: (Float64Array | Float32Array)[];
   /**
    * The image in single precision (a live plot's: half the bytes to send, put together and
-   * colour; ample for a colour scale of 240 steps), pooled in double precision as always and
+   * colour; ample for a colour scale of 240 steps; on the root in a SharedArrayBuffer, which a
+   * render worker reads without a transfer), pooled in double precision as always and
    * rounded once; its min and max are of the double-precision pixels, found by each rank over
    * its own pixels as it rounds them and sent along (16 bytes more per rank), so the drawing
    * rank does not look for them.
@@ -541,7 +542,9 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
   if (isRoot) {
     const total = shape.reduce((x, y) => x * y, 1);
     const spare = spares?.findIndex((b) => b.length === total && b instanceof (float32 ? Float32Array : Float64Array)) ?? -1;
-    dst = spare >= 0 ? spares!.splice(spare, 1)[0] : float32 ? new Float32Array(total) : new Float64Array(total);
+    // single precision (a live plot's): in shared memory, so that the render worker reads it
+    // without a transfer (see RenderQueue.submit)
+    dst = spare >= 0 ? spares!.splice(spare, 1)[0] : float32 ? new Float32Array(new SharedArrayBuffer(4 * total)) : new Float64Array(total);
   }
   // 2. every pixel of ours over its cells, in memory order: a live plot's whole 4 × 4 blocks
   // straight to single precision with their min and max (pool4x4To32: into the image on the

@@ -53,8 +53,11 @@ parentPort!.on('message', (job: RenderJob) => {
     result = { name: job.name, step: job.step, time: job.time, file: null, ms, cpuMs: ms, bytes: 0, error: (e as Error).message };
   }
   if (job.setup === true) result.setup = true;
-  // the image's buffer goes back to the drawing rank, which fills it again for a later frame
-  if (job.kind === 'heatmap') { result.buffer = job.image.values; results.postMessage(result, [job.image.values.buffer as ArrayBuffer]); } else results.postMessage(result);
+  // a shared image buffer goes back to the drawing rank, which fills it again for a later frame;
+  // nothing is transferred (a transfer would make V8 recompile this thread's typed-array loops
+  // with checks for detached buffers, see RenderQueue.submit)
+  if (job.kind === 'heatmap' && job.image.values.buffer instanceof SharedArrayBuffer) result.buffer = job.image.values;
+  results.postMessage(result);
   Atomics.sub(inFlight, 0, 1);
   Atomics.notify(inFlight, 0);
 });

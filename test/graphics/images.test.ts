@@ -16,6 +16,7 @@ import { layoutLines } from '../../src/graphics/linesFigure.js';
 import { decodePng, encodePng } from '../../src/graphics/png.js';
 import { rasterize } from '../../src/graphics/rasterize.js';
 import { poolArray } from '../../src/graphics/reduce.js';
+import { RenderQueue, type RenderResult } from '../../src/graphics/renderQueue.js';
 import { heatmap, heatmapSvg, lines, toImage } from '../../src/graphics/serial.js';
 import { document, text } from '../../src/graphics/svg.js';
 import { linearTicks, logTicks, tickLabels } from '../../src/graphics/ticks.js';
@@ -281,6 +282,34 @@ describe('heat maps', () => {
     const png = heatmap(ramp, { file: join(dir, 'out.png') });
     expect(readdirSync(dir)).toEqual(['out.png']);
     expect(Buffer.from(readFileSync(join(dir, 'out.png'))).equals(Buffer.from(png))).toBe(true);
+  });
+});
+
+describe('render queue', () => {
+  it('detaches no buffer: a shared image comes back as the same memory, any other is copied and stays readable', () => {
+    // a transfer (detach) makes V8 recompile the thread's typed-array loops with detach checks
+    // (the drawing rank's pooling about 1.5x slower): the queue must share or copy instead
+    const dir = mkdtempSync(join(tmpdir(), 'simdeck-queue-'));
+    const q = new RenderQueue(4, dir, false, false);
+    const n = 16, style = { title: 'q', colormap: 'magma' as const };
+    const shared = new Float32Array(new SharedArrayBuffer(4 * n * n));
+    for (let k = 0; k < n * n; k++) shared[k] = k;
+    const plain = new Float64Array(n * n).map((_, k) => k);
+    expect(q.submit({ kind: 'heatmap', name: 'a', step: 1, time: 0, image: { values: shared, nx: n, ny: n }, style, caption: 's1' })).toBe(true);
+    expect(q.submit({ kind: 'heatmap', name: 'b', step: 1, time: 0, image: { values: plain, nx: n, ny: n }, style, caption: 's1' })).toBe(true);
+    expect(shared.length).toBe(n * n);
+    expect(plain.length).toBe(n * n);
+    expect(plain[n * n - 1]).toBe(n * n - 1);
+    expect(q.drain(60_000)).toBe(true);
+    const got: RenderResult[] = q.results();
+    q.close();
+    expect(got.map((r) => [r.name, r.error ?? null, r.file])).toEqual([['a', null, 'a-000001.png'], ['b', null, 'b-000001.png']]);
+    const back = got[0].buffer!;
+    expect(back.buffer).toBeInstanceOf(SharedArrayBuffer);
+    back[3] = -1; // the same memory as the image submitted
+    expect(shared[3]).toBe(-1);
+    expect(got[1].buffer).toBeUndefined();
+    expect(readdirSync(dir).sort()).toEqual(['a-000001.png', 'b-000001.png']);
   });
 });
 
