@@ -162,6 +162,8 @@ export class LivePlots {
   private closed = false;
   private agreeComm: Comm | null = null;
   private pendingAgree: { req: Request<number[]>; step: number; cadences: Set<Cadence> } | null = null;
+  /** Drawing rank: a new live image, in the memory the render worker reads in place (RenderQueue.alloc32). */
+  private readonly alloc32 = (n: number): Float32Array => this.queue!.alloc32(n);
   private readonly onExit = () => { if (!this.closed) this.finishDrawing(); };
   /**
    * Per heat map, the field and options object of its last call checked in full. A step that
@@ -358,7 +360,7 @@ export class LivePlots {
     this.made++;
     const setup = !this.warm.has(name);
     this.collect();
-    const pending = startReduction(field, { ...options, root: this.root }, { detach: true, spares: this.spares, float32: true });
+    const pending = startReduction(field, { ...options, root: this.root }, { detach: true, spares: this.spares, float32: true, alloc32: this.alloc32 });
     if (pending !== null) {
       const ext = options.extent, shape = [...field.globalShape], { step, time } = state, caption = this.caption(state), look = pickStyle(options);
       // drawn once every rank's pixels have arrived: polled at later plot calls, never waited for here

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { HeatmapStyle, Image2D } from './heatmapFigure.js';
+import { ImageMemory } from './imageMemory.js';
 import type { LinesStyle, Series } from './linesFigure.js';
 
 /** A frame to draw; `setup` marks a plot's first frame (its cost is one-time set-up, reported apart). */
@@ -49,6 +50,8 @@ export class RenderQueue {
   private worker: Worker;
   private port: MessagePort;
   private inFlight: Int32Array;
+  /** Shared memory for live images, which the worker reads in place (null where WebAssembly cannot have it). */
+  private readonly images = ImageMemory.create();
   /** Frames refused because the queue was full. */
   skipped = 0;
 
@@ -57,7 +60,7 @@ export class RenderQueue {
     this.inFlight = new Int32Array(counters);
     const { port1, port2 } = new MessageChannel();
     this.port = port2;
-    this.worker = new Worker(workerScript(), { workerData: { counters, results: port1, dir, publish, lowPriority }, transferList: [port1] });
+    this.worker = new Worker(workerScript(), { workerData: { counters, results: port1, dir, publish, lowPriority, images: this.images?.memory ?? null }, transferList: [port1] });
     this.worker.unref();
     this.port.unref();
   }
@@ -77,6 +80,15 @@ export class RenderQueue {
     Atomics.add(this.inFlight, 0, 1);
     this.worker.postMessage(job);
     return true;
+  }
+
+  /**
+   * A zeroed Float32Array of `n` elements for a live image, in the memory the worker reads in
+   * place (its palette entries then come from the WebAssembly kernel, see imageMemory.ts), or in
+   * a SharedArrayBuffer where that memory is missing or full. Local.
+   */
+  alloc32(n: number): Float32Array {
+    return this.images?.alloc32(n) ?? new Float32Array(new SharedArrayBuffer(4 * n));
   }
 
   /** Results that arrived since the last call. Never blocks. */
