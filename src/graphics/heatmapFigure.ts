@@ -9,7 +9,7 @@
 import { ArgumentError, describe } from '../errors.js';
 import { GraphicsError } from './errors.js';
 import { COLOR_STEPS, colormapTable, COLORMAPS, colorStep, STEP_ENTRY, valueBounds, type ColormapName } from './colormaps.js';
-import { kernelEntries } from './imageMemory.js';
+import { canvasBytes, kernelEntries, releaseCanvas } from './imageMemory.js';
 import { encodePng, pngOfRows } from './png.js';
 import { textAsPaths, textStrip } from './glyphs.js';
 import { rasterize } from './rasterize.js';
@@ -369,8 +369,15 @@ function canvasFor(width: number, height: number, still: string): Uint8Array {
   const key = `${width}x${height}|${still}`;
   let canvas = canvases.get(key);
   if (canvas === undefined) {
-    canvas = cachedRows(width, height, still, true).slice();
-    if (canvases.size >= OVERLAYS_KEPT) canvases.delete(canvases.keys().next().value!);
+    // in the render worker's image memory where it has one, so the palette-entry kernel writes into it (imageMemory.ts)
+    const rows = cachedRows(width, height, still, true);
+    canvas = canvasBytes(rows.length);
+    canvas.set(rows);
+    if (canvases.size >= OVERLAYS_KEPT) {
+      const oldest = canvases.keys().next().value!;
+      releaseCanvas(canvases.get(oldest)!);
+      canvases.delete(oldest);
+    }
   } else canvases.delete(key);
   canvases.set(key, canvas);
   return canvas;

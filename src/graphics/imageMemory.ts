@@ -96,6 +96,32 @@ export class ImageMemory {
     return at < 0 ? null : new Float32Array(this.memory.buffer, at, n);
   }
 
+  /** Blocks of bytes given back (release), by size, for allocBytes to reuse. */
+  private readonly freed = new Map<number, number[]>();
+
+  /**
+   * A zeroed Uint8Array of `n` bytes in this memory (a figure's canvas, so the kernel writes the
+   * entries straight into it), reusing a released block of the same size; null when the memory
+   * is full. Local.
+   */
+  allocBytes(n: number): Uint8Array | null {
+    const size = Math.ceil(n / PAGE) * PAGE;
+    const at = this.freed.get(size)?.pop() ?? this.grow(size);
+    if (at < 0) return null;
+    const b = new Uint8Array(this.memory.buffer, at, n);
+    b.fill(0);
+    return b;
+  }
+
+  /** Gives back a block from allocBytes (a canvas no longer kept); anything else is ignored. Local. */
+  release(b: Uint8Array): void {
+    if (b.buffer !== this.memory.buffer && !this.holds(b)) return;
+    const size = Math.ceil(b.byteLength / PAGE) * PAGE;
+    let list = this.freed.get(size);
+    if (list === undefined) { list = []; this.freed.set(size, list); }
+    list.push(b.byteOffset);
+  }
+
   /** Whether `values` is a view of this memory (in any thread): its buffer starts with this memory's tag. Local. */
   holds(values: ArrayBufferView): boolean {
     const b = values.buffer;
@@ -114,6 +140,11 @@ export class ImageMemory {
   entries(values: Float64Array | Float32Array, nx: number, ny: number, lo: number, scale: number, out: Uint8Array, at: number, stride: number): boolean {
     const k = this.kernel;
     if (k === null || !(values instanceof Float32Array) || (nx & 3) !== 0 || (ny & 3) !== 0 || nx * ny === 0 || values.length !== nx * ny || !this.holds(values)) return false;
+    // a canvas in this memory (canvasBytes): the entries straight into it
+    if (out.buffer === this.memory.buffer || this.holds(out)) {
+      k.entries4x4(values.byteOffset, nx, ny, out.byteOffset + at, stride, lo, scale);
+      return true;
+    }
     const bytes = nx * ny;
     if (this.scratchBytes < bytes) {
       const s = this.grow(bytes);
@@ -136,7 +167,20 @@ export function useImageMemory(m: ImageMemory | null): void {
   active = m;
 }
 
-/** activeEntries: ImageMemory.entries with this thread's image memory; false when there is none. Local. */
+/**
+ * `n` zeroed bytes for a figure's canvas: in this thread's image memory when there is one (the
+ * kernel then writes a live image's entries straight into it), else a plain Uint8Array. Local.
+ */
+export function canvasBytes(n: number): Uint8Array {
+  return active?.allocBytes(n) ?? new Uint8Array(n);
+}
+
+/** Gives a canvas from canvasBytes back for reuse (a plain one is left to the garbage collector). Local. */
+export function releaseCanvas(b: Uint8Array): void {
+  active?.release(b);
+}
+
+/** kernelEntries: ImageMemory.entries with this thread's image memory; false when there is none. Local. */
 export function kernelEntries(values: Float64Array | Float32Array, nx: number, ny: number, lo: number, scale: number, out: Uint8Array, at: number, stride: number): boolean {
   return active !== null && active.entries(values, nx, ny, lo, scale, out, at, stride);
 }
