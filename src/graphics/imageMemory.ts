@@ -90,10 +90,19 @@ export class ImageMemory {
     }
   }
 
-  /** A new zeroed Float32Array of `n` elements in this memory, or null when it is full. Local. */
+  /** `bytes` (page-rounded) of this memory: a released block of that size, else new pages; -1 when full. */
+  private take(bytes: number): number {
+    const size = Math.ceil(bytes / PAGE) * PAGE;
+    return this.freed.get(size)?.pop() ?? this.grow(size);
+  }
+
+  /** A zeroed Float32Array of `n` elements in this memory (a released block of its size reused), or null when it is full. Local. */
   alloc32(n: number): Float32Array | null {
-    const at = this.grow(4 * n);
-    return at < 0 ? null : new Float32Array(this.memory.buffer, at, n);
+    const at = this.take(4 * n);
+    if (at < 0) return null;
+    const a = new Float32Array(this.memory.buffer, at, n);
+    a.fill(0);
+    return a;
   }
 
   /** Blocks of bytes given back (release), by size, for allocBytes to reuse. */
@@ -105,16 +114,19 @@ export class ImageMemory {
    * is full. Local.
    */
   allocBytes(n: number): Uint8Array | null {
-    const size = Math.ceil(n / PAGE) * PAGE;
-    const at = this.freed.get(size)?.pop() ?? this.grow(size);
+    const at = this.take(n);
     if (at < 0) return null;
     const b = new Uint8Array(this.memory.buffer, at, n);
     b.fill(0);
     return b;
   }
 
-  /** Gives back a block from allocBytes (a canvas no longer kept); anything else is ignored. Local. */
-  release(b: Uint8Array): void {
+  /**
+   * Gives back a block from allocBytes or alloc32 (a canvas or an image no longer kept: this
+   * memory never shrinks, so a block dropped without this is lost); a view of other memory is
+   * ignored. The caller must not use it afterwards. Local.
+   */
+  release(b: ArrayBufferView): void {
     if (b.buffer !== this.memory.buffer && !this.holds(b)) return;
     const size = Math.ceil(b.byteLength / PAGE) * PAGE;
     let list = this.freed.get(size);

@@ -311,13 +311,18 @@ export class LivePlots {
     this.collect();
   }
 
+  /** Keeps an image buffer for a later frame (at most 4); one more goes back to the render queue's image memory. */
+  private keepSpare(b: Float64Array | Float32Array): void {
+    if (this.spares.length < 4) this.spares.push(b); else this.queue?.release(b);
+  }
+
   private collect(): void {
     if (this.queue === null) return;
     for (const r of this.queue.results()) this.record(r);
   }
 
   private record(r: RenderResult): void {
-    if (r.buffer !== undefined && this.spares.length < 4) this.spares.push(r.buffer);
+    if (r.buffer !== undefined) this.keepSpare(r.buffer);
     if (r.setup === true) this.setupRenderCpu += r.cpuMs;
     else { this.rendered++; this.renderCpu += r.cpuMs; }
     if (r.error !== undefined) { this.failed++; this.firstError ??= r.error; if (this.failed === 1) console.error(`graphics: plot "${r.name}" at step ${r.step} could not be drawn: ${r.error}`); return; }
@@ -391,7 +396,7 @@ export class LivePlots {
         const extent: [number, number, number, number] = ext === undefined ? [...img.cells[0], ...img.cells[1]] : [...sub(0, ext[0], ext[1]), ...sub(1, ext[2], ext[3])];
         const style: HeatmapStyle = { ...look, extent };
         // a frame the queue refuses (skipped) keeps its image buffer here: a later frame fills it
-        if (!this.queue!.submit({ kind: 'heatmap', name, step, time, setup, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption, known: [img.min, img.max] }) && this.spares.length < 4) this.spares.push(img.values);
+        if (!this.queue!.submit({ kind: 'heatmap', name, step, time, setup, image: { values: img.values, nx: img.shape[0], ny: img.shape[1] }, style, caption, known: [img.min, img.max] })) this.keepSpare(img.values);
       } });
       this.pump(false);
     }

@@ -95,6 +95,11 @@ export class RenderQueue {
     return this.images?.alloc32(n) ?? new Float32Array(new SharedArrayBuffer(4 * n));
   }
 
+  /** Gives back a live image from alloc32 that the caller no longer keeps (its memory is reused by a later alloc32). Local. */
+  release(values: Float32Array | Float64Array): void {
+    this.images?.release(values);
+  }
+
   /**
    * Results that arrived since the last call. Never blocks. The port is read only when a frame
    * has left the queue since (its result is then posted): an empty read cost about 10 µs at a

@@ -365,6 +365,22 @@ describe('image memory', () => {
     expect(reader.entries(new Float32Array(16), 4, 4, 0, 1, new Uint8Array(16), 0, 4)).toBe(false);
   });
 
+  it('reuses released blocks (the memory never shrinks), zeroed, and ignores foreign ones', () => {
+    const m = ImageMemory.create();
+    if (m === null) return;
+    const a = m.alloc32(1000)!, b = m.alloc32(1000)!;
+    expect(b.byteOffset).not.toBe(a.byteOffset);
+    a.fill(3);
+    m.release(a);
+    m.release(new Float32Array(new SharedArrayBuffer(4000)));
+    const c = m.alloc32(1000)!;
+    expect(c.byteOffset).toBe(a.byteOffset);
+    expect(c.every((x) => x === 0)).toBe(true);
+    const pages = m.memory.buffer.byteLength;
+    for (let k = 0; k < 50; k++) { const d = m.allocBytes(70000)!; d.fill(1); m.release(d); }
+    expect(m.memory.buffer.byteLength).toBe(pages + 2 * 65536);
+  });
+
   it('a live image allocated by the render queue is drawn by the worker to the bytes of the same image in a plain shared buffer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdeck-queue-'));
     const q = new RenderQueue(4, dir, false, false);
