@@ -9,6 +9,7 @@
 import { ArgumentError, describe } from '../errors.js';
 import { GraphicsError } from './errors.js';
 import { COLOR_STEPS, colormapTable, COLORMAPS, colorStep, STEP_ENTRY, valueBounds, type ColormapName } from './colormaps.js';
+import { canvasBytes, kernelEntries, releaseCanvas } from './imageMemory.js';
 import { encodePng, pngOfRows } from './png.js';
 import { textAsPaths, textStrip } from './glyphs.js';
 import { rasterize } from './rasterize.js';
@@ -75,12 +76,15 @@ function paletteOf(name: ColormapName): Uint8Array {
  * 0.75 ms for 512², against 1.1-1.5 ms for the entries in index order plus 0.7 ms for a
  * transposing blit. The entries go to `out` (default: a new nx × ny buffer) from `at`, `stride`
  * bytes from one row to the next (default nx), so that a figure drawing the image 1:1 gets them
- * straight in its canvas. Local.
+ * straight in its canvas. In the render worker, an image in its shared image memory (a live
+ * plot's) gets them from a WebAssembly SIMD kernel, the same bytes (imageMemory.ts). Local.
  */
 function colorEntries(values: Float64Array | Float32Array, nx: number, ny: number, lo: number, hi: number, out: Uint8Array = new Uint8Array(nx * ny), at = 0, stride = nx): Uint8Array {
   const last = at + (ny - 1) * stride;
   if (!(hi > lo)) { for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) { const e = colorStep(values[i * ny + j], lo, hi); out[last - j * stride + i] = e < 0 ? MISSING_ENTRY : e; } return out; }
   const scale = COLOR_STEPS / (hi - lo);
+  // a live plot's image in the render worker's shared memory: the WebAssembly SIMD kernel, same entries (imageMemory.ts)
+  if (kernelEntries(values, nx, ny, lo, scale, out, at, stride)) return out;
   let i = 0;
   for (; i + 8 <= nx; i += 8) entriesOf8Columns(values, i * ny, ny, out, last + i, stride, lo, scale);
   for (; i < nx; i++) entriesOfColumn(values, i * ny, ny, out, last + i, stride, lo, scale);
@@ -365,8 +369,15 @@ function canvasFor(width: number, height: number, still: string): Uint8Array {
   const key = `${width}x${height}|${still}`;
   let canvas = canvases.get(key);
   if (canvas === undefined) {
-    canvas = cachedRows(width, height, still, true).slice();
-    if (canvases.size >= OVERLAYS_KEPT) canvases.delete(canvases.keys().next().value!);
+    // in the render worker's image memory where it has one, so the palette-entry kernel writes into it (imageMemory.ts)
+    const rows = cachedRows(width, height, still, true);
+    canvas = canvasBytes(rows.length);
+    canvas.set(rows);
+    if (canvases.size >= OVERLAYS_KEPT) {
+      const oldest = canvases.keys().next().value!;
+      releaseCanvas(canvases.get(oldest)!);
+      canvases.delete(oldest);
+    }
   } else canvases.delete(key);
   canvases.set(key, canvas);
   return canvas;

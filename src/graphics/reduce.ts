@@ -107,6 +107,8 @@ export interface StartOptions {
    * rank does not look for them.
    */
   float32?: boolean;
+  /** Root, with float32: makes a new image buffer (shared memory the render worker reads); default a Float32Array over a new SharedArrayBuffer. */
+  alloc32?: (n: number) => Float32Array;
 }
 
 /** A reduced image on the root whose pixel boxes may still be arriving. */
@@ -495,7 +497,7 @@ export function reduceField(a: DistributedArray, options: ReduceOptions = {}, ag
 export function startReduction(a: DistributedArray, options?: ReduceOptions, how?: StartOptions & { float32?: false }): PendingImage<Float64Array> | null;
 export function startReduction(a: DistributedArray, options: ReduceOptions, how: StartOptions & { float32: true }): PendingImage<Float32Array> | null;
 export function startReduction(a: DistributedArray, options: ReduceOptions = {}, how: StartOptions = {}): PendingImage<Float64Array | Float32Array> | null {
-  const { agree, detach = false, spares, float32 = false } = how;
+  const { agree, detach = false, spares, float32 = false, alloc32 } = how;
   if (detach) for (const r of [...pendingSends.keys()]) if (r.test()) pendingSends.delete(r);
   const arr = checkArray(a, 'reduceField');
   const g = arr.grid;
@@ -544,7 +546,7 @@ export function startReduction(a: DistributedArray, options: ReduceOptions = {},
     const spare = spares?.findIndex((b) => b.length === total && b instanceof (float32 ? Float32Array : Float64Array)) ?? -1;
     // single precision (a live plot's): in shared memory, so that the render worker reads it
     // without a transfer (see RenderQueue.submit)
-    dst = spare >= 0 ? spares!.splice(spare, 1)[0] : float32 ? new Float32Array(new SharedArrayBuffer(4 * total)) : new Float64Array(total);
+    dst = spare >= 0 ? spares!.splice(spare, 1)[0] : float32 ? (alloc32?.(total) ?? new Float32Array(new SharedArrayBuffer(4 * total))) : new Float64Array(total);
   }
   // 2. every pixel of ours over its cells, in memory order: a live plot's whole 4 × 4 blocks
   // straight to single precision with their min and max (pool4x4To32: into the image on the

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { HeatmapStyle, Image2D } from './heatmapFigure.js';
+import { ImageMemory } from './imageMemory.js';
 import type { LinesStyle, Series } from './linesFigure.js';
 
 /** A frame to draw; `setup` marks a plot's first frame (its cost is one-time set-up, reported apart). */
@@ -49,15 +50,20 @@ export class RenderQueue {
   private worker: Worker;
   private port: MessagePort;
   private inFlight: Int32Array;
+  /** Shared memory for live images, which the worker reads in place (null where WebAssembly cannot have it). */
+  private readonly images = ImageMemory.create();
   /** Frames refused because the queue was full. */
   skipped = 0;
+  /** Frames queued, and results read: the worker posts a frame's result before it leaves inFlight. */
+  private queued = 0;
+  private read = 0;
 
   constructor(readonly capacity: number, dir: string | null, publish: boolean, lowPriority: boolean) {
     const counters = new SharedArrayBuffer(4);
     this.inFlight = new Int32Array(counters);
     const { port1, port2 } = new MessageChannel();
     this.port = port2;
-    this.worker = new Worker(workerScript(), { workerData: { counters, results: port1, dir, publish, lowPriority }, transferList: [port1] });
+    this.worker = new Worker(workerScript(), { workerData: { counters, results: port1, dir, publish, lowPriority, images: this.images?.memory ?? null }, transferList: [port1] });
     this.worker.unref();
     this.port.unref();
   }
@@ -76,13 +82,34 @@ export class RenderQueue {
     if (Atomics.load(this.inFlight, 0) >= this.capacity) { this.skipped++; return false; }
     Atomics.add(this.inFlight, 0, 1);
     this.worker.postMessage(job);
+    this.queued++;
     return true;
   }
 
-  /** Results that arrived since the last call. Never blocks. */
+  /**
+   * A zeroed Float32Array of `n` elements for a live image, in the memory the worker reads in
+   * place (its palette entries then come from the WebAssembly kernel, see imageMemory.ts), or in
+   * a SharedArrayBuffer where that memory is missing or full. Local.
+   */
+  alloc32(n: number): Float32Array {
+    return this.images?.alloc32(n) ?? new Float32Array(new SharedArrayBuffer(4 * n));
+  }
+
+  /** Gives back a live image from alloc32 that the caller no longer keeps (its memory is reused by a later alloc32). Local. */
+  release(values: Float32Array | Float64Array): void {
+    this.images?.release(values);
+  }
+
+  /**
+   * Results that arrived since the last call. Never blocks. The port is read only when a frame
+   * has left the queue since (its result is then posted): an empty read cost about 10 µs at a
+   * live plot's drawing step.
+   */
   results(): RenderResult[] {
     const out: RenderResult[] = [];
+    if (this.queued - this.read <= Atomics.load(this.inFlight, 0)) return out;
     for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) out.push(m.message as RenderResult);
+    this.read += out.length;
     return out;
   }
 

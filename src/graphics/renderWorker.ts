@@ -11,13 +11,16 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { publishPlot } from '../steer/publish.js';
 import { idleScheduling, threadCpuMs } from '../system/libc.js';
 import { writeAtomic } from './files.js';
+import { ImageMemory, useImageMemory } from './imageMemory.js';
 import { figureToPng, layoutHeatmap } from './heatmapFigure.js';
 import { layoutLines } from './linesFigure.js';
 import { rasterize } from './rasterize.js';
 import type { RenderJob, RenderResult } from './renderQueue.js';
 
-const { counters, results, dir, publish, lowPriority } = workerData as { counters: SharedArrayBuffer; results: MessagePort; dir: string | null; publish: boolean; lowPriority: boolean };
+const { counters, results, dir, publish, lowPriority, images } = workerData as { counters: SharedArrayBuffer; results: MessagePort; dir: string | null; publish: boolean; lowPriority: boolean; images: WebAssembly.Memory | null };
 const inFlight = new Int32Array(counters);
+// live images pooled into the drawing rank's image memory: their palette entries by the WebAssembly kernel (imageMemory.ts)
+if (images !== null) useImageMemory(ImageMemory.attach(images));
 
 if (lowPriority && !idleScheduling()) {
   // this thread only: the ranks' own threads keep their share of the cores. SCHED_IDLE when the

@@ -12,6 +12,7 @@ import { Cadence } from '../../src/graphics/cadence.js';
 import { COLOR_STEPS, colorIndex, colormapTable, COLORMAPS, colorStep, valueBounds } from '../../src/graphics/colormaps.js';
 import { textAsPaths, textStrip } from '../../src/graphics/glyphs.js';
 import { figureToPng, layoutHeatmap } from '../../src/graphics/heatmapFigure.js';
+import { ImageMemory, useImageMemory } from '../../src/graphics/imageMemory.js';
 import { layoutLines } from '../../src/graphics/linesFigure.js';
 import { decodePng, encodePng } from '../../src/graphics/png.js';
 import { rasterize } from '../../src/graphics/rasterize.js';
@@ -310,6 +311,93 @@ describe('render queue', () => {
     expect(shared[3]).toBe(-1);
     expect(got[1].buffer).toBeUndefined();
     expect(readdirSync(dir).sort()).toEqual(['a-000001.png', 'b-000001.png']);
+  });
+});
+
+describe('image memory', () => {
+  /** Values around every colour step's edge of [lo, hi], both ends, beyond them, NaN, ±Infinity, zeros of both signs. */
+  function edgeValues(n: number, lo: number, hi: number, seed: number): Float32Array {
+    let s = seed;
+    const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const v = new Float32Array(n);
+    const specials = [NaN, Infinity, -Infinity, 0, -0, lo, hi, Math.fround(lo), Math.fround(hi), -1e30, 1e30];
+    for (let k = 0; k < n; k++) {
+      const r = rnd();
+      if (r < 0.1) v[k] = specials[Math.floor(rnd() * specials.length)];
+      else if (r < 0.6) { const st = Math.floor(rnd() * 245) - 2; const x = Math.fround(lo + (st * (hi - lo)) / COLOR_STEPS); v[k] = rnd() < 0.5 ? x : x + (rnd() - 0.5) * 1e-6 * (hi - lo); }
+      else v[k] = lo - 0.1 * (hi - lo) + rnd() * 1.2 * (hi - lo);
+    }
+    return v;
+  }
+
+  it('the WebAssembly palette entries of an image in the memory are the JavaScript loop\'s, byte for byte, in a figure', () => {
+    const writer = ImageMemory.create();
+    if (writer === null) return; // no WebAssembly SIMD or shared memory here: the JavaScript loop draws (tested everywhere else)
+    const reader = ImageMemory.attach(writer.memory)!;
+    expect(reader).not.toBeNull();
+    for (const [nx, ny, lo, hi, seed] of [[64, 48, -3.7, 11.3, 1], [128, 128, 0, 1, 2], [512, 512, 1e-3, 1e-3 + 1e-9, 3], [36, 20, -1e6, 5, 4]] as const) {
+      const values = writer.alloc32(nx * ny)!;
+      values.set(edgeValues(nx * ny, lo, hi, seed));
+      expect(reader.holds(values)).toBe(true);
+      expect(reader.holds(new Float32Array(new SharedArrayBuffer(values.byteLength + values.byteOffset)))).toBe(false);
+      const plain = Float32Array.from(values);
+      const style = { title: 'k', colormap: 'magma' as const, range: [lo, hi] as [number, number] };
+      const js = figureToPng(layoutHeatmap({ values: plain, nx, ny }, style, 'c'));
+      // the kernel on its own: the same entries as the loop into a strided canvas
+      const stride = nx + 7, out = new Uint8Array(stride * (ny + 3)).fill(77);
+      expect(reader.entries(values, nx, ny, lo, COLOR_STEPS / (hi - lo), out, 3 * stride + 5, stride)).toBe(true);
+      for (let i = 0; i < nx; i += 7) for (let j = 0; j < ny; j++) {
+        const v = plain[i * ny + j], e = colorStep(v, lo, hi);
+        expect(out[3 * stride + 5 + (ny - 1 - j) * stride + i]).toBe(e < 0 ? 252 : e);
+      }
+      expect(out[3 * stride + 4]).toBe(77); // nothing written outside the image
+      useImageMemory(reader);
+      try {
+        const wasm = figureToPng(layoutHeatmap({ values, nx, ny }, style, 'c'));
+        expect(Buffer.compare(Buffer.from(wasm), Buffer.from(js))).toBe(0);
+      } finally {
+        useImageMemory(null);
+      }
+    }
+    // the kernel refuses what it cannot do (odd sizes, an image elsewhere): the caller's loop draws
+    const odd = writer.alloc32(6 * 5)!;
+    expect(reader.entries(odd, 6, 5, 0, 1, new Uint8Array(30), 0, 6)).toBe(false);
+    expect(reader.entries(new Float32Array(16), 4, 4, 0, 1, new Uint8Array(16), 0, 4)).toBe(false);
+  });
+
+  it('reuses released blocks (the memory never shrinks), zeroed, and ignores foreign ones', () => {
+    const m = ImageMemory.create();
+    if (m === null) return;
+    const a = m.alloc32(1000)!, b = m.alloc32(1000)!;
+    expect(b.byteOffset).not.toBe(a.byteOffset);
+    a.fill(3);
+    m.release(a);
+    m.release(new Float32Array(new SharedArrayBuffer(4000)));
+    const c = m.alloc32(1000)!;
+    expect(c.byteOffset).toBe(a.byteOffset);
+    expect(c.every((x) => x === 0)).toBe(true);
+    const pages = m.memory.buffer.byteLength;
+    for (let k = 0; k < 50; k++) { const d = m.allocBytes(70000)!; d.fill(1); m.release(d); }
+    expect(m.memory.buffer.byteLength).toBe(pages + 2 * 65536);
+  });
+
+  it('a live image allocated by the render queue is drawn by the worker to the bytes of the same image in a plain shared buffer', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdeck-queue-'));
+    const q = new RenderQueue(4, dir, false, false);
+    const nx = 96, ny = 64, style = { title: 'w', colormap: 'viridis' as const };
+    const pooled = q.alloc32(nx * ny);
+    pooled.set(edgeValues(nx * ny, -2, 7, 5));
+    const shared = new Float32Array(new SharedArrayBuffer(4 * nx * ny));
+    shared.set(pooled);
+    expect(q.submit({ kind: 'heatmap', name: 'a', step: 1, time: 0, image: { values: pooled, nx, ny }, style, caption: 's', known: [-2, 7] })).toBe(true);
+    expect(q.submit({ kind: 'heatmap', name: 'b', step: 1, time: 0, image: { values: shared, nx, ny }, style, caption: 's', known: [-2, 7] })).toBe(true);
+    expect(q.drain(60_000)).toBe(true);
+    const got = q.results();
+    q.close();
+    expect(got.map((r) => r.error ?? null)).toEqual([null, null]);
+    expect(Buffer.compare(readFileSync(join(dir, 'a-000001.png')), readFileSync(join(dir, 'b-000001.png')))).toBe(0);
+    got[0].buffer![0] = 12.5; // handed back as the same memory, to be pooled into again
+    expect(pooled[0]).toBe(12.5);
   });
 });
 
