@@ -33,7 +33,8 @@ const HELP = `simdeck — SPMD input decks in TypeScript
 ${runUsage()}
 Environment: SIMDECK_HANG_TIMEOUT (seconds), SIMDECK_OUTPUT, SIMDECK_WAIT (auto|spin|block), SIMDECK_SHM_CMA=0,
   SIMDECK_TRANSPORT (auto|shm|mpi), SIMDECK_MPI (openmpi|mpich|path to libmpi), SIMDECK_MPIRUN (launcher command),
-  SIMDECK_RANK_CA=1 (ranks always start with NODE_EXTRA_CA_CERTS; see docs/startup.md)`;
+  SIMDECK_RANK_CA=1 (ranks always start with NODE_EXTRA_CA_CERTS; see docs/startup.md),
+  SIMDECK_COUPLE_SPLIT (0 or a share in (0, 1)) and SIMDECK_COUPLE_WASM=0 (docs/coupling.md), SIMDECK_GRAPHICS_WASM=0 (docs/graphics.md)`;
 
 /** True when `arg` names a deck file rather than a command. */
 function isDeck(arg: string): boolean {
