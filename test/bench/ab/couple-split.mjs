@@ -24,7 +24,7 @@ import { loadavg } from 'node:os';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const { addressOf, allowPeerReads, readFromProcess, writeToProcess } = await import(join(root, 'dist', 'src', 'system', 'libc.js'));
-const { WasmArena, ROWS4_STRIDE, ROWS4_W1 } = await import(join(root, 'dist', 'src', 'couple', 'wasm.js'));
+const { WasmArena, ROWS4_W1 } = await import(join(root, 'dist', 'src', 'couple', 'wasm.js'));
 
 const N = Number(process.env.N ?? 1000), REPS = Number(process.env.REPS ?? 150);
 const K = Number(process.env.K ?? 8), BAND = Number(process.env.BAND ?? 32);
@@ -38,10 +38,10 @@ const check = (rc, what) => { if (rc !== 0) throw new Error(`${what} failed: err
 function arena(rows, outRows) {
   const a = new WasmArena();
   const w = a.reserve(ROWS4_W1 + ROW);
-  const at = { w, w0: w, w1: w + ROWS4_W1, x: a.reserve(rows * ROW), y: a.reserve(2 * ROW), out: a.reserve(outRows * ROW), x4: a.reserve(3 * ROWS4_STRIDE + ROW), wab: a.reserve(64) };
+  const at = { w, w0: w, w1: w + ROWS4_W1, x: a.reserve(rows * ROW), y: a.reserve(2 * ROW), out: a.reserve(outRows * ROW), x4: a.reserve(4 * ROW), wab: a.reserve(64) };
   if (!a.tryOpen()) throw new Error('the WebAssembly kernels are not available');
   a.f64(at.w0, N).fill(0.5); a.f64(at.w1, N).fill(0.5);
-  return { a, at, k: a.k, x: a.f64(at.x, rows * N), out: a.f64(at.out, outRows * N), x4: a.f64(at.x4, (3 * ROWS4_STRIDE) / 8 + N), wab: a.f64(at.wab, 8) };
+  return { a, at, k: a.k, x: a.f64(at.x, rows * N), out: a.f64(at.out, outRows * N), x4: a.f64(at.x4, 4 * N), wab: a.f64(at.wab, 8) };
 }
 const wy = (i) => [0.5 + 1e-3 * (i % 7), 0.5 - 1e-3 * (i % 7)]; // row weights (not all equal, so a row mix-up shows)
 const fillSource = (s) => { for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) s[i * N + j] = Math.sin(i * 0.01) + Math.cos(j * 0.013) * 0.5 + i * 1e-3; };
@@ -65,12 +65,12 @@ function mapRows(A, r0, r1, rowAt, outAt, done) {
 
 /**
  * mapRows with runRows4 (simdeck's kernel when both axes have the source's spacing, shifted):
- * source row i given as a view by `rowOf(i)`, copied into the kernel's four row slots (as the
+ * source row i given as a view by `rowOf(i)`, copied into the kernel's four dense row slots (as the
  * sender of simdeck does), four target rows per call at `outAt(i)` (ROW apart), the rest with
  * runCombine; `done(i, n, outByteOffset)` per group of n finished rows. The same bits as mapRows.
  */
 function mapRows4(A, r0, r1, rowOf, outAt, done) {
-  const { k, at } = A, xs = ROWS4_STRIDE / 8;
+  const { k, at } = A, xs = N;
   A.x4.set(rowOf(r0), 0);
   let ya = at.y, yb = at.y + ROW;
   k.runRow(at.x4, at.w0, at.w1, ya, M);
@@ -78,7 +78,7 @@ function mapRows4(A, r0, r1, rowOf, outAt, done) {
   for (; i + 4 <= r1; i += 4) {
     for (let r = 0; r < 4; r++) { A.x4.set(rowOf(i + 1 + r), r * xs); const [wa, wb] = wy(i + r); A.wab[2 * r] = wa; A.wab[2 * r + 1] = wb; }
     const o = outAt(i);
-    k.runRows4(at.x4, at.w, ya, o, ROW, at.wab, M);
+    k.runRows4(at.x4, ROW, at.w, ya, o, ROW, at.wab, M);
     done(i, 4, o);
   }
   for (; i < r1; i++) {
