@@ -14,7 +14,10 @@ const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const deck = join(root, 'test', 'bench', 'decks', 'couple.ts');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const N = Number(process.env.BENCH_N ?? 1000);
-const REPS = Number(process.env.BENCH_REPS ?? 20);
+// 100 reps per round (the whole bench 7-19 s at load 3-4): with 20, the split's ratio moved between
+// 1.50× and 2.01× from one run to the next (load 2.9-4.2); with 100, three runs in which a
+// redistribution took 1.04-1.27 ms gave 1.60 / 1.60 / 1.62× (200: 1.58 / 1.65×)
+const REPS = Number(process.env.BENCH_REPS ?? 100);
 const log = (...a) => console.error(...a);
 
 const runs = [];
