@@ -51,7 +51,7 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' straight into the target array, and meets it. A real interpolation adds 2 multiply-adds per point and dimension, in a' +
   ' fixed order (separable weights, last dimension first) so that results are bit-identical on any rank counts. Here the' +
   ' source rank holds the target\'s whole footprint, and on shared memory the two ranks split its map: the source rank maps' +
-  ' the first 55 % of the target rows (it weights each source row once along the last dimension and combines pairs of them' +
+  ' the first 53 % of the target rows (it weights each source row once along the last dimension and combines pairs of them' +
   ' into finished rows, four rows per pass, WebAssembly SIMD f64x2) and writes each ~256 KiB band of them straight into the' +
   ' target array (process_vm_writev, at the address the target sends first), while the target maps the other rows itself' +
   ' with the same kernels from raw source rows it copies from the source array in 256 KiB chunks (process_vm_readv). The' +
