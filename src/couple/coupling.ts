@@ -257,13 +257,16 @@ function splitReceives(axes: readonly AxisWeights[], split: number, peer: number
  */
 function splitReceive(axes: readonly AxisWeights[], split: number, pid: number): SplitReceive {
   const a0 = axes[0], a = axes[1], width = a.srcHi - a.srcLo, len = a.hi - a.lo, m0 = a0.hi - a0.lo;
-  const chunks = splitChunks(a0, split, width), w0 = chunks[0][0], w1 = chunks[chunks.length - 1][1];
+  const chunks = splitChunks(a0, split, width), w0 = chunks[0][0];
   let slots = 1;
   for (let j = 0; j < m0; j++) if (a0.ptr[j + 1] > a0.ptr[j]) slots = Math.max(slots, a0.idx[a0.ptr[j + 1] - 1] - a0.idx[a0.ptr[j]] + 1);
   const bandRows = Math.max(1, Math.floor(MAPPED_BAND_ELEMENTS / Math.max(1, len)));
-  // the window in the arena too when it fits (runRows4 then reads the source rows where they
-  // were read, with no copy), else a Float64Array of its own
-  const n = (w1 - w0) * width;
+  // the window (the largest chunk and the rows kept from the one before: link.ts finishSplit) in
+  // the arena too when it fits (runRows4 then reads the source rows where they were read, with
+  // no copy), else a Float64Array of its own
+  let most = 0;
+  for (const [r0, r1] of chunks) most = Math.max(most, r1 - r0);
+  const n = (most + slots) * width;
   const ww = wasmSender([a], [0], 1, [slots * len, bandRows * len, n]);
   const w = ww ?? wasmSender([a], [0], 1, [slots * len, bandRows * len]);
   return {

@@ -59,7 +59,9 @@ export interface Route {
  * @internal A target whose sender maps its first `rows` rows and writes them into its array,
  * while it maps the rest itself: its transfers are the raw source rows (of its footprint's
  * columns) that it maps, in chunks, which it reads from the sender's array (process_vm_readv)
- * into `window` (source row `first` first, `width` apart).
+ * into `window`, rows `width` apart: each chunk after the last `held.length` rows of the one before
+ * (copied to the front), so that the window stays small enough to stay in cache and a target row
+ * that reads rows of both still finds them (the sender's rows from its row `first`).
  */
 export interface SplitReceive {
   rows: number;
@@ -357,16 +359,21 @@ export class CouplingLink {
    */
   private finishSplit(r: Route, sp: SplitReceive): void {
     const land = this.footprintOf(r) as Float64Array, a0 = sp.a0, m0 = a0.hi - a0.lo, len = sp.a.hi - sp.a.lo;
-    const rowAt0 = (a0.srcLo - sp.first) * sp.width, tag = TAG_BASE + r.spec.index, peer = r.transfers[0].peer;
+    const width = sp.width, slots = sp.held.length, tag = TAG_BASE + r.spec.index, peer = r.transfers[0].peer;
     sp.held.fill(-1);
     sp.request!.wait();
     sp.request = null;
     const from = sp.source[0], pitch = sp.source[1], window = addressOf(sp.window), last = r.transfers.length - 1;
-    let j = sp.rows;
+    let j = sp.rows, held = 0;
     for (let k = 0; k <= last; k++) {
-      // each chunk read just before it is mapped, so it is still in cache when it is
-      const t = r.transfers[k], rows = t.slabs[1] - t.slabs[0];
-      const err = readRowsFromProcess(sp.pid, window + 8 * t.offset, from + (t.slabs[0] - sp.first) * pitch, 8 * sp.width, pitch, rows);
+      // each chunk read just before it is mapped, so it is still in cache when it is, after the
+      // last rows of the one before: a target row mapped now reads no row below them (its last
+      // row is at least the first of this chunk, and it reads at most `slots` rows)
+      const t = r.transfers[k], rows = t.slabs[1] - t.slabs[0], keep = Math.min(slots, held);
+      if (keep > 0) sp.window.copyWithin(0, (held - keep) * width, held * width);
+      held = keep + rows;
+      const rowAt0 = (a0.srcLo - (t.slabs[0] - keep)) * width;
+      const err = readRowsFromProcess(sp.pid, window + 8 * keep * width, from + (t.slabs[0] - sp.first) * pitch, 8 * width, pitch, rows);
       if (err !== 0) throw new TransportError(`CouplingLink.exchange: reading ${r.spec.from.key} → ${r.spec.to.key}'s source rows from rank ${peer}'s array failed with errno ${err} (process_vm_readv)`);
       // the sender may change its array once this has come
       if (k === last) sp.requests.push(this.channel.isend(sp.read, peer, tag));
@@ -377,7 +384,7 @@ export class CouplingLink {
       if (k === last) j1 = m0;
       for (let b = j; b < j1; b += sp.bandRows) {
         const e = Math.min(j1, b + sp.bandRows);
-        mapRows(sp.window, rowAt0, sp.width, sp.a, a0, 1, sp.ring, sp.held, sp.out, b, e, sp.wasm);
+        mapRows(sp.window, rowAt0, width, sp.a, a0, 1, sp.ring, sp.held, sp.out, b, e, sp.wasm);
         land.set(sp.out.subarray(0, (e - b) * len), b * len);
       }
       j = j1;
