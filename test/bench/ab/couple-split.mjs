@@ -16,7 +16,9 @@
 // sender to CPU 1). The last target row and column are not computed (N-1 pairs per axis).
 // The first reps are checked bit for bit against the same kernels in one process.
 // KERNEL=rows4 (default) maps four target rows per call with runRows4, each source row copied
-// into its four row slots first (as simdeck's sender does); KERNEL=combine uses runCombine.
+// into its four row slots first (as simdeck's sender does); KERNEL=combine uses runCombine;
+// KERNEL=rows4-inplace has the receiver map its rows with runRows4 where it read them (K rows
+// at a time after the rows it still needs, as simdeck's split target does with its chunks).
 //   npm run build && node test/bench/ab/couple-split.mjs     (N, REPS, K, BAND, SPLITS=0.5,0.6, PIN=1, KERNEL)
 import { fork, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -29,7 +31,8 @@ const { WasmArena, ROWS4_W1 } = await import(join(root, 'dist', 'src', 'couple',
 const N = Number(process.env.N ?? 1000), REPS = Number(process.env.REPS ?? 150);
 const K = Number(process.env.K ?? 8), BAND = Number(process.env.BAND ?? 32);
 const SPLITS = (process.env.SPLITS ?? '0.5,0.6').split(',').map(Number);
-const ROWS4 = (process.env.KERNEL ?? 'rows4') === 'rows4';
+const ROWS4 = (process.env.KERNEL ?? 'rows4') !== 'combine';
+const INPLACE = process.env.KERNEL === 'rows4-inplace';
 const M = N - 1; // points per row computed, target rows computed
 const ROW = N * 8;
 const check = (rc, what) => { if (rc !== 0) throw new Error(`${what} failed: errno ${rc}`); };
@@ -131,7 +134,42 @@ if (process.argv[2] === 'sender') {
     mapRows(R, 0, M, (i) => R.at.x + i * ROW, () => R.at.out, (i) => ref.set(R.out.subarray(0, N), i * N));
     for (let i = 0; i < N; i++) ref[i * N + M] = 0;
   }
-  const A = arena(K + 1, 4);
+  const A = arena(K + 4, 4);
+  // the receiver's rows S..M with runRows4 where they were read: source rows first.. in A.x, read
+  // K at a time after the ones still needed (copied to the front)
+  const mapRows4InPlace = (S) => {
+    const { k, at } = A;
+    let first = S, held = 0;
+    const have = (i1) => {
+      // source rows up to i1 (inclusive) in the window
+      while (first + held <= i1) {
+        const keep = Math.min(held, 4);
+        if (keep > 0) A.x.copyWithin(0, (held - keep) * N, held * N);
+        first += held - keep; held = keep;
+        const want = Math.min(K, N - (first + held));
+        check(readFromProcess(peer.pid, addressOf(A.x) + held * ROW, peer.src + (first + held) * ROW, want * ROW), 'process_vm_readv');
+        held += want;
+      }
+    };
+    const xAt = (i) => at.x + (i - first) * ROW;
+    let ya = at.y, yb = at.y + ROW;
+    have(S);
+    k.runRow(xAt(S), at.w0, at.w1, ya, M);
+    let i = S;
+    for (; i + 4 <= M; i += 4) {
+      have(i + 4);
+      for (let r = 0; r < 4; r++) { const [wa, wb] = wy(i + r); A.wab[2 * r] = wa; A.wab[2 * r + 1] = wb; }
+      k.runRows4(xAt(i + 1), ROW, at.w, ya, at.out, ROW, at.wab, M);
+      target.set(A.out.subarray(0, 4 * N), i * N);
+    }
+    for (; i < M; i++) {
+      have(i + 1);
+      const [wa, wb] = wy(i);
+      k.runCombine(xAt(i + 1), at.w0, at.w1, yb, ya, at.out, wa, wb, M);
+      [ya, yb] = [yb, ya];
+      target.set(A.out.subarray(0, N), i * N);
+    }
+  };
   const ctl = new Int32Array(4); // [done seq], written by the sender
   const child = fork(new URL(import.meta.url).pathname, ['sender'], { stdio: 'inherit' });
   if (process.env.PIN === '1') execFileSync('taskset', ['-pc', '1', String(child.pid)]);
@@ -162,7 +200,8 @@ if (process.argv[2] === 'sender') {
           }
           return A.at.x + (i - first) * ROW;
         };
-        if (S < M && ROWS4) mapRows4(A, S, M, (i) => { const b = rowAt(i) - A.at.x; return A.x.subarray(b / 8, b / 8 + N); }, () => A.at.out, (i, n) => target.set(A.out.subarray(0, n * N), i * N));
+        if (S < M && INPLACE) mapRows4InPlace(S);
+        else if (S < M && ROWS4) mapRows4(A, S, M, (i) => { const b = rowAt(i) - A.at.x; return A.x.subarray(b / 8, b / 8 + N); }, () => A.at.out, (i, n) => target.set(A.out.subarray(0, n * N), i * N));
         else if (S < M) mapRows(A, S, M, rowAt, () => A.at.out, (i) => target.set(A.out.subarray(0, N), i * N));
         while (Atomics.load(ctl, 0) !== seq);
       }
@@ -178,7 +217,7 @@ if (process.argv[2] === 'sender') {
   const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
   const q = (xs, f) => [...xs].sort((a, b) => a - b)[Math.floor(f * xs.length)];
   const base = med(times[0]);
-  console.log(`N=${N} reps=${REPS} K=${K} band=${BAND} rows, kernel ${ROWS4 ? 'runRows4' : 'runCombine'}${process.env.PIN === '1' ? ', pinned' : ''}, load ${loadavg()[0].toFixed(2)}`);
+  console.log(`N=${N} reps=${REPS} K=${K} band=${BAND} rows, kernel ${INPLACE ? 'runRows4, the receiver in place' : ROWS4 ? 'runRows4' : 'runCombine'}${process.env.PIN === '1' ? ', pinned' : ''}, load ${loadavg()[0].toFixed(2)}`);
   console.log('variant      median    min      p25      p75     /a');
   variants.forEach(([name], v) => console.log(`${name.padEnd(10)} ${med(times[v]).toFixed(3).padStart(7)}  ${q(times[v], 0).toFixed(3).padStart(7)}  ${q(times[v], 0.25).toFixed(3).padStart(7)}  ${q(times[v], 0.75).toFixed(3).padStart(7)}  ${(med(times[v]) / base).toFixed(2).padStart(5)}`));
 }
