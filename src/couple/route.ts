@@ -115,8 +115,9 @@ export function sendersMap(t: EndInfo, sources: readonly (EndInfo & { peer: numb
 
 /**
  * The share of a split target's rows its sender maps (splitRows), the rest its receiver: where the
- * two take as long (1000×1000 in one process, each half timed: 1.67-1.72 µs per row on the sender,
- * 1.88-1.99 on the receiver, which reads its rows from the other process; docs/coupling.md).
+ * two take as long (1000×1000, each half timed in one process: 515-530 rows on the sender) and
+ * where the A/B of the design in two processes is fastest (test/bench/ab/couple-split.mjs
+ * KERNEL=rows4-inplace: 1.13-1.19× a redistribution; docs/coupling.md).
  */
 export const SPLIT_SENDER_SHARE = 0.53;
 
