@@ -212,7 +212,7 @@ export class Coupling {
           routes.push({
             spec: i, role: 'receive', array: a, transfers: split >= 0 ? splitReceives(weighed, split, mapper) : planMappedReceives(owned(a), i.from.dof, mapper), axes, footprint: null,
             direct: { offset, length: size }, contiguous, scratch: { stages: [] }, next: null, requests: [], progressive: null, wasm: null,
-            split: split >= 0 ? splitReceive(weighed, split) : null,
+            split: split >= 0 ? splitReceive(weighed, split, sources.find((s) => s.peer === mapper)!.vm!) : null,
           });
           continue;
         }
@@ -238,8 +238,9 @@ export class Coupling {
 }
 
 /**
- * The receives of a target that maps its rows from `split` on itself (splitRows): the raw source
- * rows of its footprint's columns, in chunks (splitChunks), into its window (SplitReceive). Local.
+ * The reads of a target that maps its rows from `split` on itself (splitRows): the raw source
+ * rows of its footprint's columns, in chunks (splitChunks), which it reads from the sender's
+ * array into its window (SplitReceive). Local.
  */
 function splitReceives(axes: readonly AxisWeights[], split: number, peer: number): Transfer[] {
   const a0 = axes[0], a = axes[1], width = a.srcHi - a.srcLo, chunks = splitChunks(a0, split, width), w0 = chunks[0][0];
@@ -250,22 +251,30 @@ function splitReceives(axes: readonly AxisWeights[], split: number, peer: number
 }
 
 /**
- * A split target's own mapping (splitRows): a window for the source rows it receives, a ring of
+ * A split target's own mapping (splitRows): a window for the source rows it reads, a ring of
  * weighted rows and a band of finished rows, in the WebAssembly kernels' memory when they can be
- * had (else the JavaScript kernels: the same bits). Local.
+ * had (the window outside it when the arena would be too large with it) (else the JavaScript kernels: the same bits). Local.
  */
-function splitReceive(axes: readonly AxisWeights[], split: number): SplitReceive {
+function splitReceive(axes: readonly AxisWeights[], split: number, pid: number): SplitReceive {
   const a0 = axes[0], a = axes[1], width = a.srcHi - a.srcLo, len = a.hi - a.lo, m0 = a0.hi - a0.lo;
-  const chunks = splitChunks(a0, split, width), w0 = chunks[0][0], w1 = chunks[chunks.length - 1][1];
+  const chunks = splitChunks(a0, split, width), w0 = chunks[0][0];
   let slots = 1;
   for (let j = 0; j < m0; j++) if (a0.ptr[j + 1] > a0.ptr[j]) slots = Math.max(slots, a0.idx[a0.ptr[j + 1] - 1] - a0.idx[a0.ptr[j]] + 1);
   const bandRows = Math.max(1, Math.floor(MAPPED_BAND_ELEMENTS / Math.max(1, len)));
-  const w = wasmSender([a], [0], 1, [slots * len, bandRows * len]);
+  // the window (the largest chunk and the rows kept from the one before: link.ts finishSplit) in
+  // the arena too when it fits (runRows4 then reads the source rows where they were read, with
+  // no copy), else a Float64Array of its own
+  let most = 0;
+  for (const [r0, r1] of chunks) most = Math.max(most, r1 - r0);
+  const n = (most + slots) * width;
+  const ww = wasmSender([a], [0], 1, [slots * len, bandRows * len, n]);
+  const w = ww ?? wasmSender([a], [0], 1, [slots * len, bandRows * len]);
   return {
-    rows: split, a0, a, window: new Float64Array((w1 - w0) * width), first: w0, width,
+    rows: split, a0, a, window: ww?.rings[2] ?? new Float64Array(n), first: w0, width,
     ring: w?.rings[0] ?? new Float64Array(slots * len), held: new Int32Array(slots).fill(-1),
     out: w?.rings[1] ?? new Float64Array(bandRows * len), bandRows, wasm: w?.rows ?? null,
     address: new Float64Array(1), done: new Float64Array(1), requests: [],
+    pid, source: new Float64Array(2), request: null, read: new Float64Array(1),
   };
 }
 

@@ -184,10 +184,11 @@
         (local.set $b (i32.add (local.get $b) (i32.const 8)))
         (br $next1))))
 
-  ;; runRows4(x, w, ya, o, os, wab, m): four target rows at once, for a sender that maps a target
+  ;; runRows4(x, xs, w, ya, o, os, wab, m): four target rows at once, for a sender that maps a target
   ;; whole when target rows r = 0..3 read source rows (i + r, i + r + 1) and the last dimension
   ;; reads consecutive source pairs (a grid of the source's spacing, shifted, along both axes).
-  ;; Source row i + 1 + r (copied into the arena) is at x + r*65600 (ROWS4_STRIDE), the weights w0 at w
+  ;; Source row i + 1 + r (in the arena) is at x + r*xs (xs bytes between rows: ROWS4_STRIDE for
+  ;; rows copied one by one into their slots, the row length for dense rows), the weights w0 at w
   ;; and w1 at w + 65728 (ROWS4_W1), the row i weighted before at ya. With y(-1) = ya,
   ;; y(r)[j] = w0[j]*x_r[j] + w1[j]*x_r[j + 1] (runRow's expression) and target row o + r*os gets
   ;; wa_r*y(r - 1)[j] + wb_r*y(r)[j] (combine2's expression), for j < m; y(3) replaces ya (each
@@ -196,8 +197,8 @@
   ;; once for four rows, y(0..2) never leave registers, and the fixed offsets leave few pointers to
   ;; step. Two points per step (one f64x2 per row: with two per row V8 spills more, and the whole
   ;; 1000x1000 map took 0.97-0.99 ms instead of 0.90-0.92 in one process), then one scalar point.
-  (func (export "runRows4") (param $x i32) (param $w i32) (param $ya i32) (param $o i32) (param $os i32) (param $wab i32) (param $m i32)
-    (local $end i32) (local $last i32) (local $os1 i32) (local $os2 i32) (local $os3 i32)
+  (func (export "runRows4") (param $x i32) (param $xs i32) (param $w i32) (param $ya i32) (param $o i32) (param $os i32) (param $wab i32) (param $m i32)
+    (local $end i32) (local $last i32) (local $os1 i32) (local $os2 i32) (local $os3 i32) (local $xs2 i32) (local $xs3 i32)
     (local $c0 v128) (local $c1 v128) (local $p v128) (local $n v128)
     (local $va0 v128) (local $vb0 v128) (local $va1 v128) (local $vb1 v128) (local $va2 v128) (local $vb2 v128) (local $va3 v128) (local $vb3 v128)
     (local $sa0 f64) (local $sb0 f64) (local $sa1 f64) (local $sb1 f64) (local $sa2 f64) (local $sb2 f64) (local $sa3 f64) (local $sb3 f64)
@@ -205,6 +206,8 @@
     (local.set $os1 (local.get $os))
     (local.set $os2 (i32.shl (local.get $os) (i32.const 1)))
     (local.set $os3 (i32.add (local.get $os2) (local.get $os)))
+    (local.set $xs2 (i32.shl (local.get $xs) (i32.const 1)))
+    (local.set $xs3 (i32.add (local.get $xs2) (local.get $xs)))
     (local.set $sa0 (f64.load (local.get $wab)))
     (local.set $sb0 (f64.load offset=8 (local.get $wab)))
     (local.set $sa1 (f64.load offset=16 (local.get $wab)))
@@ -233,16 +236,16 @@
                                   (f64x2.mul (local.get $c1) (v128.load offset=8 (local.get $x)))))
         (v128.store offset=0 (local.get $o)
           (f64x2.add (f64x2.mul (local.get $va0) (local.get $p)) (f64x2.mul (local.get $vb0) (local.get $n))))
-        (local.set $p (f64x2.add (f64x2.mul (local.get $c0) (v128.load offset=65600 (local.get $x)))
-                                  (f64x2.mul (local.get $c1) (v128.load offset=65608 (local.get $x)))))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $c0) (v128.load offset=0 (i32.add (local.get $x) (local.get $xs))))
+                                  (f64x2.mul (local.get $c1) (v128.load offset=8 (i32.add (local.get $x) (local.get $xs))))))
         (v128.store offset=0 (i32.add (local.get $o) (local.get $os1))
           (f64x2.add (f64x2.mul (local.get $va1) (local.get $n)) (f64x2.mul (local.get $vb1) (local.get $p))))
-        (local.set $n (f64x2.add (f64x2.mul (local.get $c0) (v128.load offset=131200 (local.get $x)))
-                                  (f64x2.mul (local.get $c1) (v128.load offset=131208 (local.get $x)))))
+        (local.set $n (f64x2.add (f64x2.mul (local.get $c0) (v128.load offset=0 (i32.add (local.get $x) (local.get $xs2))))
+                                  (f64x2.mul (local.get $c1) (v128.load offset=8 (i32.add (local.get $x) (local.get $xs2))))))
         (v128.store offset=0 (i32.add (local.get $o) (local.get $os2))
           (f64x2.add (f64x2.mul (local.get $va2) (local.get $p)) (f64x2.mul (local.get $vb2) (local.get $n))))
-        (local.set $p (f64x2.add (f64x2.mul (local.get $c0) (v128.load offset=196800 (local.get $x)))
-                                  (f64x2.mul (local.get $c1) (v128.load offset=196808 (local.get $x)))))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $c0) (v128.load offset=0 (i32.add (local.get $x) (local.get $xs3))))
+                                  (f64x2.mul (local.get $c1) (v128.load offset=8 (i32.add (local.get $x) (local.get $xs3))))))
         (v128.store offset=0 (i32.add (local.get $o) (local.get $os3))
           (f64x2.add (f64x2.mul (local.get $va3) (local.get $n)) (f64x2.mul (local.get $vb3) (local.get $p))))
         (v128.store offset=0 (local.get $ya) (local.get $p))
@@ -259,16 +262,16 @@
                                 (f64.mul (f64.load offset=65728 (local.get $w)) (f64.load offset=8 (local.get $x)))))
         (f64.store (local.get $o)
           (f64.add (f64.mul (local.get $sa0) (local.get $sp)) (f64.mul (local.get $sb0) (local.get $sn))))
-        (local.set $sp (f64.add (f64.mul (f64.load (local.get $w)) (f64.load offset=65600 (local.get $x)))
-                                (f64.mul (f64.load offset=65728 (local.get $w)) (f64.load offset=65608 (local.get $x)))))
+        (local.set $sp (f64.add (f64.mul (f64.load (local.get $w)) (f64.load offset=0 (i32.add (local.get $x) (local.get $xs))))
+                                (f64.mul (f64.load offset=65728 (local.get $w)) (f64.load offset=8 (i32.add (local.get $x) (local.get $xs))))))
         (f64.store (i32.add (local.get $o) (local.get $os1))
           (f64.add (f64.mul (local.get $sa1) (local.get $sn)) (f64.mul (local.get $sb1) (local.get $sp))))
-        (local.set $sn (f64.add (f64.mul (f64.load (local.get $w)) (f64.load offset=131200 (local.get $x)))
-                                (f64.mul (f64.load offset=65728 (local.get $w)) (f64.load offset=131208 (local.get $x)))))
+        (local.set $sn (f64.add (f64.mul (f64.load (local.get $w)) (f64.load offset=0 (i32.add (local.get $x) (local.get $xs2))))
+                                (f64.mul (f64.load offset=65728 (local.get $w)) (f64.load offset=8 (i32.add (local.get $x) (local.get $xs2))))))
         (f64.store (i32.add (local.get $o) (local.get $os2))
           (f64.add (f64.mul (local.get $sa2) (local.get $sp)) (f64.mul (local.get $sb2) (local.get $sn))))
-        (local.set $sp (f64.add (f64.mul (f64.load (local.get $w)) (f64.load offset=196800 (local.get $x)))
-                                (f64.mul (f64.load offset=65728 (local.get $w)) (f64.load offset=196808 (local.get $x)))))
+        (local.set $sp (f64.add (f64.mul (f64.load (local.get $w)) (f64.load offset=0 (i32.add (local.get $x) (local.get $xs3))))
+                                (f64.mul (f64.load offset=65728 (local.get $w)) (f64.load offset=8 (i32.add (local.get $x) (local.get $xs3))))))
         (f64.store (i32.add (local.get $o) (local.get $os3))
           (f64.add (f64.mul (local.get $sa3) (local.get $sn)) (f64.mul (local.get $sb3) (local.get $sp))))
         (f64.store (local.get $ya) (local.get $sp))

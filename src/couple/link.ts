@@ -16,7 +16,7 @@ import type { InterfaceSpec } from './description.js';
 import { CouplingTimeError } from './errors.js';
 import { applyWeights, contractRow, contractRowWasm, mapRows, mapSlabs, mapTarget, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
 import type { MappedRows, Transfer } from './route.js';
-import { addressOf, writeToProcess } from '../system/libc.js';
+import { addressOf, readRowsFromProcess, writeToProcess } from '../system/libc.js';
 import { TransportError } from '../errors.js';
 
 /** Tags on the coupling's private channel: one per interface. */
@@ -58,7 +58,10 @@ export interface Route {
 /**
  * @internal A target whose sender maps its first `rows` rows and writes them into its array,
  * while it maps the rest itself: its transfers are the raw source rows (of its footprint's
- * columns) that it maps, in chunks, into `window` (source row `first` first, `width` apart).
+ * columns) that it maps, in chunks, which it reads from the sender's array (process_vm_readv)
+ * into `window`, rows `width` apart: each chunk after the last `held.length` rows of the one before
+ * (copied to the front), so that the window stays small enough to stay in cache and a target row
+ * that reads rows of both still finds them (the sender's rows from its row `first`).
  */
 export interface SplitReceive {
   rows: number;
@@ -76,8 +79,13 @@ export interface SplitReceive {
   /** This exchange's address of the array the sender writes into (sent first) and the sender's done message. */
   address: Float64Array;
   done: Float64Array;
-  /** The address send and the done receive of this exchange. */
+  /** The address send, the read message's send and the done receive of this exchange. */
   requests: Request<unknown>[];
+  /** The sender's process id, its message saying where the source rows are (MappedRows.push.source; `request` receives it), and this rank's that it has read them. */
+  pid: number;
+  source: Float64Array;
+  request: Request<unknown> | null;
+  read: Float64Array;
 }
 
 /** @internal How a receiver maps while later bands are in flight. */
@@ -207,7 +215,8 @@ export class CouplingLink {
       sp.address[0] = addressOf(fp);
       sp.requests.length = 0;
       sp.requests.push(this.channel.isend(sp.address, peer, tag));
-      // (the source rows are received one chunk at a time as they are mapped: finishSplit)
+      // where the source rows are (they are read one chunk at a time as they are mapped: finishSplit)
+      sp.request = this.channel.irecvInto(sp.source, peer, tag);
       return;
     }
     for (const t of r.transfers) {
@@ -223,6 +232,21 @@ export class CouplingLink {
     // copies and maps it while this rank computes the next
     for (let k = 0; k < r.transfers.length; k++) {
       const t = r.transfers[k];
+      const pull = t.pulled;
+      if (pull !== undefined) {
+        // raw source rows a split target reads from this array itself: where they are, once
+        if (t.offset === pull.offset) {
+          const tag = TAG_BASE + r.spec.index;
+          // its address first, then its message that it has read them (waitSends waits for it:
+          // the array must not change before), then where the rows are
+          pull.request = this.channel.irecvInto(pull.address, t.peer, tag);
+          r.requests.push(this.channel.irecvInto(pull.ack, t.peer, tag));
+          pull.source[0] = addressOf(data) + 8 * pull.offset;
+          pull.source[1] = 8 * pull.pitch;
+          r.requests.push(this.channel.isend(pull.source, t.peer, tag));
+        }
+        continue;
+      }
       let out: TypedArray;
       if (t.contract !== null) {
         if (t.buf === null) t.buf = new Float64Array(t.elements);
@@ -235,17 +259,18 @@ export class CouplingLink {
           const push = m.push;
           if (push != null) {
             // a target that maps its other rows itself (route.ts splitRows): each band written
-            // straight into its array, whose address comes first; until it has come, bands are
-            // built in the hot buffers (one each), then written in order
-            const tag = TAG_BASE + r.spec.index;
-            if (t.slabs[0] === 0) { push.request = this.channel.irecvInto(push.address, t.peer, tag); push.pending.length = 0; }
-            if (push.request !== null && (m.hot.length === 0 || push.pending.length === m.hot.length)) { push.request.wait(); push.request = null; this.pushBands(r, push); }
-            const hot = m.hot.length > 0 ? m.hot[push.pending.length].subarray(0, t.elements) : out as Float64Array;
-            mapRows(data as Float64Array | Float32Array, t.offset, t.strides[0], t.contract, m.a0, dof, m.ring!, m.held, hot, t.slabs[0], t.slabs[1], r.wasm);
-            push.pending.push(k);
+            // straight into its array, whose address it sends first (the receive is posted with
+            // the source rows' message, above); until it has come, bands are built in the hot
+            // buffers, then in their own (this rank never waits for it before its last band),
+            // and written in order once it has
+            if (t.slabs[0] === 0) push.pending.length = 0;
+            const n = push.pending.length;
+            const into = (n < m.hot.length ? m.hot[n] : out as Float64Array).subarray(0, t.elements);
+            mapRows(data as Float64Array | Float32Array, t.offset, t.strides[0], t.contract, m.a0, dof, m.ring!, m.held, into, t.slabs[0], t.slabs[1], r.wasm);
+            push.pending.push([k, into]);
             if (push.request !== null && (k === push.last || push.request.test())) { push.request.wait(); push.request = null; }
             if (push.request === null) this.pushBands(r, push);
-            if (k === push.last) r.requests.push(this.channel.isend(push.done, t.peer, tag));
+            if (k === push.last) r.requests.push(this.channel.isend(push.done, t.peer, TAG_BASE + r.spec.index));
             continue;
           }
           if (m.hot.length > 0) {
@@ -264,14 +289,13 @@ export class CouplingLink {
   }
 
   /**
-   * Writes the bands built and not yet written (push.pending: transfer indices, band i of them in
-   * hot buffer i, or in the transfer's own buffer) into the target's array at the address it
-   * sent. Throws TransportError when the kernel refuses the write.
+   * Writes the bands built and not yet written (push.pending: transfer index and the buffer it
+   * was built in) into the target's array at the address it sent. Throws TransportError when the
+   * kernel refuses the write.
    */
   private pushBands(r: Route, push: NonNullable<MappedRows['push']>): void {
-    push.pending.forEach((k, i) => {
-      const t = r.transfers[k], m = t.rows!;
-      const from = m.hot.length > 0 ? m.hot[i] : t.buf!;
+    push.pending.forEach(([k, from]) => {
+      const t = r.transfers[k];
       const err = writeToProcess(push.pid, addressOf(from), push.address[0] + 8 * t.slabs[0] * t.counts[1] * r.array.grid.dof, 8 * t.elements);
       if (err !== 0) throw new TransportError(`CouplingLink.exchange: writing ${r.spec.from.key} → ${r.spec.to.key} into rank ${t.peer}'s array failed with errno ${err} (process_vm_writev)`);
     });
@@ -328,33 +352,44 @@ export class CouplingLink {
   }
 
   /**
-   * A split target's part (route.ts splitRows): maps its rows from `sp.rows` on band by band as
-   * the source rows they read arrive, into its array (where the sender writes the first rows),
-   * then waits for the sender's done message.
+   * A split target's part (route.ts splitRows): maps its rows from `sp.rows` on band by band,
+   * reading the source rows they read from the sender's array just before (process_vm_readv),
+   * into its array (where the sender writes the first rows); says when it has read them all, then
+   * waits for the sender's done message. Throws TransportError when the kernel refuses a read.
    */
   private finishSplit(r: Route, sp: SplitReceive): void {
     const land = this.footprintOf(r) as Float64Array, a0 = sp.a0, m0 = a0.hi - a0.lo, len = sp.a.hi - sp.a.lo;
-    const rowAt0 = (a0.srcLo - sp.first) * sp.width, tag = TAG_BASE + r.spec.index;
+    const width = sp.width, slots = sp.held.length, tag = TAG_BASE + r.spec.index, peer = r.transfers[0].peer;
     sp.held.fill(-1);
-    let j = sp.rows;
-    for (let k = 0; k < r.transfers.length; k++) {
-      // each chunk received just before it is mapped (a receive the sender's message is waiting
-      // for copies it at once), so it is still in cache when it is read
-      const t = r.transfers[k];
-      this.channel.irecvInto(sp.window.subarray(t.offset, t.offset + t.elements), t.peer, tag).wait();
+    sp.request!.wait();
+    sp.request = null;
+    const from = sp.source[0], pitch = sp.source[1], window = addressOf(sp.window), last = r.transfers.length - 1;
+    let j = sp.rows, held = 0;
+    for (let k = 0; k <= last; k++) {
+      // each chunk read just before it is mapped, so it is still in cache when it is, after the
+      // last rows of the one before: a target row mapped now reads no row below them (its last
+      // row is at least the first of this chunk, and it reads at most `slots` rows)
+      const t = r.transfers[k], rows = t.slabs[1] - t.slabs[0], keep = Math.min(slots, held);
+      if (keep > 0) sp.window.copyWithin(0, (held - keep) * width, held * width);
+      held = keep + rows;
+      const rowAt0 = (a0.srcLo - (t.slabs[0] - keep)) * width;
+      const err = readRowsFromProcess(sp.pid, window + 8 * keep * width, from + (t.slabs[0] - sp.first) * pitch, 8 * width, pitch, rows);
+      if (err !== 0) throw new TransportError(`CouplingLink.exchange: reading ${r.spec.from.key} → ${r.spec.to.key}'s source rows from rank ${peer}'s array failed with errno ${err} (process_vm_readv)`);
+      // the sender may change its array once this has come
+      if (k === last) sp.requests.push(this.channel.isend(sp.read, peer, tag));
       // the target rows whose source rows are all in (entries ascend: the last is the highest)
       const have = t.slabs[1];
       let j1 = j;
       while (j1 < m0 && (a0.ptr[j1 + 1] === a0.ptr[j1] || a0.idx[a0.ptr[j1 + 1] - 1] < have)) j1++;
-      if (k === r.transfers.length - 1) j1 = m0;
+      if (k === last) j1 = m0;
       for (let b = j; b < j1; b += sp.bandRows) {
         const e = Math.min(j1, b + sp.bandRows);
-        mapRows(sp.window, rowAt0, sp.width, sp.a, a0, 1, sp.ring, sp.held, sp.out, b, e, sp.wasm);
+        mapRows(sp.window, rowAt0, width, sp.a, a0, 1, sp.ring, sp.held, sp.out, b, e, sp.wasm);
         land.set(sp.out.subarray(0, (e - b) * len), b * len);
       }
       j = j1;
     }
-    sp.requests.push(this.channel.irecvInto(sp.done, r.transfers[0].peer, tag));
+    sp.requests.push(this.channel.irecvInto(sp.done, peer, tag));
     Request.waitAll(sp.requests);
     sp.requests.length = 0;
     if (r.staging != null) (r.array.data as Float64Array).set(r.staging as Float64Array, r.direct!.offset);

@@ -5,7 +5,7 @@
  * indices and source values, summed in a fixed order (ascending source index, last dimension
  * first), so results are bit-identical whatever the decompositions of either side.
  */
-import { ROWS4_STRIDE, ROWS4_W1, WasmArena, wasmKernelsEnabled } from './wasm.js';
+import { ROWS4_W1, WasmArena, wasmKernelsEnabled } from './wasm.js';
 
 /** How values are carried from one grid to another. */
 export type MapKind = 'nearest' | 'linear' | 'conservative';
@@ -283,7 +283,7 @@ export interface WasmRows {
   axes: Map<AxisWeights, WasmPairs>;
   /**
    * A sender that maps targets whole (wasmSender with rings), for runRows4 (kernels.wat): its
-   * four source rows (rows4, ROWS4_STRIDE bytes apart), three weighted rows of gathering
+   * four source rows when they are copied (rows4, dense), three weighted rows of gathering
    * stretches (ys, `len` apart), the four rows' first-dimension weight pairs (wab), and per axis
    * whose rows fit that layout the byte offset of its weights w0 (w1 ROWS4_W1 bytes after).
    */
@@ -346,8 +346,8 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
   // weighted rows, eight weights, and the weights of each axis ROWS4_W1 bytes apart
   let len = 0;
   for (const a of at.keys()) len = Math.max(len, a.hi - a.lo);
-  const four = rings.length > 0 && 8 * width <= ROWS4_STRIDE && 8 * len <= ROWS4_W1;
-  const fourAt = four ? [arena.reserve(3 * ROWS4_STRIDE + 8 * width), arena.reserve(8 * 3 * len), arena.reserve(8 * 8)] : null;
+  const four = rings.length > 0 && 8 * len <= ROWS4_W1;
+  const fourAt = four ? [arena.reserve(4 * 8 * width), arena.reserve(8 * 3 * len), arena.reserve(8 * 8)] : null;
   const fourW = new Map<AxisWeights, number>();
   if (four) for (const a of at.keys()) fourW.set(a, arena.reserve(ROWS4_W1 + 8 * (a.hi - a.lo)));
   if (!arena.tryOpen()) return null;
@@ -363,7 +363,7 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
   return {
     rows: {
       arena, row: arena.f64(rowAt, width), axes: at,
-      ...(fourAt === null ? {} : { four: { rows4: arena.f64(fourAt[0], (3 * ROWS4_STRIDE) / 8 + width), ys: arena.f64(fourAt[1], 3 * len), wab: arena.f64(fourAt[2], 8), len, w: fourW } }),
+      ...(fourAt === null ? {} : { four: { rows4: arena.f64(fourAt[0], 4 * width), ys: arena.f64(fourAt[1], 3 * len), wab: arena.f64(fourAt[2], 8), len, w: fourW } }),
     },
     bufs: bufAt.map((b, k) => b < 0 ? null : arena.f64(b, elements[k])),
     rings: ringAt.map((b, k) => arena.f64(b, rings[k])),
@@ -471,7 +471,9 @@ function progression4(ptr: Int32Array, idx: Int32Array, j: number): boolean {
 
 /**
  * Four target rows of a sender that maps a target whole (mapRows), in WebAssembly: source rows
- * i + 1..i + 4 (from `rowAt`, `rowStride` apart) copied into the arena (`four.rows4`), each
+ * i + 1..i + 4 (from `rowAt`, `rowStride` apart) read where they are when `input` is a view of
+ * the arena (a split target's window), else copied into it (`four.rows4`, dense: one copy when
+ * they are dense in `input`), each
  * weighted along the last dimension (`a`) and combined with the row weighted before it (the
  * ring's row at arena address `ya`, row i, which row i + 4 then replaces) into target rows at
  * `o`, `len` elements apart, with the first-dimension weights in `four.wab`. Runs of consecutive
@@ -480,18 +482,27 @@ function progression4(ptr: Int32Array, idx: Int32Array, j: number): boolean {
  * row by row, so the same bits. Local.
  */
 function contractRows4(input: Float64Array | Float32Array, rowAt: number, rowStride: number, a: AxisWeights, rows: WasmRows, ya: number, o: number, len: number): void {
-  const p = rows.axes.get(a)!, f = rows.four!, width = a.srcHi - a.srcLo, x = f.rows4.byteOffset, xs = ROWS4_STRIDE / 8;
-  for (let r = 0; r < 4; r++) f.rows4.set(input.subarray(rowAt + r * rowStride, rowAt + r * rowStride + width), r * xs);
+  const p = rows.axes.get(a)!, f = rows.four!, width = a.srcHi - a.srcLo;
+  let x: number, xs: number;
+  if (input instanceof Float64Array && rows.arena.holds(input)) {
+    // source rows already in the arena (a split target's window): read where they are
+    x = input.byteOffset + 8 * rowAt; xs = 8 * rowStride;
+  } else {
+    // copied into the arena dense, in one piece when they are dense in the input
+    x = f.rows4.byteOffset; xs = 8 * width;
+    if (rowStride === width) f.rows4.set(input.subarray(rowAt, rowAt + 4 * width));
+    else for (let r = 0; r < 4; r++) f.rows4.set(input.subarray(rowAt + r * rowStride, rowAt + r * rowStride + width), r * width);
+  }
   const k = rows.arena.k, seg = p.segments, wab = f.wab, ys = f.ys.byteOffset, os = 8 * len, fw = f.w.get(a)!;
   for (let s = 0; s < seg.length; s += 3) {
     const j0 = seg[s], m = seg[s + 1] - j0, first = seg[s + 2];
-    if (first >= 0) { k.runRows4(x + 8 * first, fw + 8 * j0, ya + 8 * j0, o + 8 * j0, os, wab.byteOffset, m); continue; }
+    if (first >= 0) { k.runRows4(x + 8 * first, xs, fw + 8 * j0, ya + 8 * j0, o + 8 * j0, os, wab.byteOffset, m); continue; }
     // a gathering stretch: rows 0..2 weighted into ys (f.len apart), row 3 into ya (read by row 0
     // before), each then combined with the one before
     let prev = ya + 8 * j0;
     for (let r = 0; r < 4; r++) {
       const y = r < 3 ? ys + 8 * (r * f.len + j0) : ya + 8 * j0;
-      k.pairsRow(x + r * ROWS4_STRIDE, p.i0 + 4 * j0, p.i1 + 4 * j0, p.w0 + 8 * j0, p.w1 + 8 * j0, y, m);
+      k.pairsRow(x + r * xs, p.i0 + 4 * j0, p.i1 + 4 * j0, p.w0 + 8 * j0, p.w1 + 8 * j0, y, m);
       k.combine2(o + r * os + 8 * j0, prev, y, wab[2 * r], wab[2 * r + 1], m);
       prev = y;
     }

@@ -113,17 +113,22 @@ export function sendersMap(t: EndInfo, sources: readonly (EndInfo & { peer: numb
   return peer;
 }
 
-/** The share of a split target's rows its sender maps (splitRows), the rest its receiver: where the two finish together (test/bench/ab/couple-split.mjs, 1000×1000). */
-export const SPLIT_SENDER_SHARE = 0.55;
+/**
+ * The share of a split target's rows its sender maps (splitRows), the rest its receiver: where the
+ * two take as long (1000×1000, each half timed in one process: 515-530 rows on the sender) and
+ * where the A/B of the design in two processes is fastest (test/bench/ab/couple-split.mjs
+ * KERNEL=rows4-inplace: 1.13-1.19× a redistribution; docs/coupling.md).
+ */
+export const SPLIT_SENDER_SHARE = 0.53;
 
 /** The fewest rows of a target block split between its sender and itself (below that, the sender maps it whole). */
 export const SPLIT_MIN_ROWS = 64;
 
 /**
- * Elements per message of the source rows a split target maps itself (256 KiB of float64, whole
- * rows): above every transport's eager limit (at most 128 KiB, transport/buffering.ts), so the
- * target copies each straight from the sender's array (no copy by the sender, which is mapping
- * its own rows meanwhile), and still in cache when the target maps it.
+ * Elements per chunk of the source rows a split target maps itself (256 KiB of float64, whole
+ * rows): the target reads each chunk straight from the sender's array (process_vm_readv, no work
+ * for the sender, which is mapping its own rows meanwhile) just before it maps it, so it is still
+ * in cache then, and the per-read cost (a system call) is spread over many rows.
  */
 export const SPLIT_CHUNK_ELEMENTS = 1 << 15;
 
@@ -210,6 +215,13 @@ export interface Transfer {
    */
   slabs: [number, number];
   /**
+   * Sends to a split target (splitRows): raw source rows it maps itself and reads straight from
+   * this rank's array (process_vm_readv at the address sent at each exchange, MappedRows.push):
+   * never sent, listed for `link.routes()`: the sender's state for that target (the first of
+   * them has its `offset`). Absent otherwise.
+   */
+  pulled?: NonNullable<MappedRows['push']>;
+  /**
    * Sends: when this rank maps the target whole (sendersMap), the weights of the target's first
    * dimension and the ring of contracted source rows shared by its bands (`offset` is then the
    * element of the footprint's first row at the last-dimension weights' first source column,
@@ -237,10 +249,18 @@ export interface MappedRows {
    * When the target maps part of its rows itself (splitRows): the target's process id, its
    * array's address for this exchange (`request` receives it; null once it has come), the done
    * message's buffer, the index (in the route's transfers) of the last band, after which the done
-   * message goes out, and the bands built while the address had not come (in the hot buffers);
-   * else null. The bands are written into the target's array (process_vm_writev), not sent.
+   * message goes out, and the bands built while the address had not come (transfer index and the
+   * buffer it was built in: a hot buffer, else the band's own); else null. The bands are written
+   * into the target's array (process_vm_writev), not sent. The target reads the source rows it
+   * maps from this rank's array itself: `source` is the message that tells it where they are
+   * (the address of the first one, row `offset` of the array's data, and the bytes from one row
+   * to the next, `8 * pitch`), `ack` its message that it has read them all (this rank's exchange
+   * waits for it before it returns, so the array does not change while it is being read).
    */
-  push?: { pid: number; address: Float64Array; done: Float64Array; last: number; request: Request<unknown> | null; pending: number[] } | null;
+  push?: {
+    pid: number; address: Float64Array; done: Float64Array; last: number; request: Request<unknown> | null; pending: [number, Float64Array][];
+    source: Float64Array; offset: number; pitch: number; ack: Float64Array;
+  } | null;
 }
 
 /** The intersection of two boxes, or null when empty. */
@@ -298,7 +318,8 @@ export function planSends(array: DistributedArray<TypedArray>, mine: Box, target
 /**
  * The sends of a target mapped whole (sendersMap) by this 2-D source rank: bands of its finished
  * rows; with `split`, only its first `split.rows` rows, written into the target's array (`push`),
- * and first the raw source rows the target maps the rest from (splitChunks).
+ * and first the raw source rows the target maps the rest from (splitChunks), which it reads from
+ * this rank's array itself (`pulled`).
  */
 function planMapped(g: DistributedArray<TypedArray>['grid'], a: AxisWeights, a0: AxisWeights, peer: number, out: Transfer[], split: { rows: number; pid: number } | null): void {
   const m0 = a0.hi - a0.lo, ptr = a0.ptr, idx = a0.idx;
@@ -306,16 +327,23 @@ function planMapped(g: DistributedArray<TypedArray>['grid'], a: AxisWeights, a0:
   for (let j = 0; j < m0; j++) if (ptr[j + 1] > ptr[j]) slots = Math.max(slots, idx[ptr[j + 1] - 1] - idx[ptr[j]] + 1);
   const rows: MappedRows = {
     a0, slots, ring: null, held: new Int32Array(slots).fill(-1), hot: [], owner: new Int32Array(MAPPED_HOT).fill(-1), built: 0,
-    push: split === null ? null : { pid: split.pid, address: new Float64Array(1), done: new Float64Array(1), last: -1, request: null, pending: [] },
+    push: null,
   };
   if (split !== null) {
-    const width = a.srcHi - a.srcLo, extent = g.order.map((d) => g.ghostSize[d]);
-    for (const [r0, r1] of splitChunks(a0, split.rows, width * g.dof)) {
+    // (the source's points are one element apart along the last dimension: sendersContract's
+    // `cl`, and one value per point, so each source row the target reads is one run)
+    const width = a.srcHi - a.srcLo, extent = g.order.map((d) => g.ghostSize[d]), chunks = splitChunks(a0, split.rows, width * g.dof);
+    const at = (r: number) => (r - g.ghostStart[0]) * g.strides[0] + (a.srcLo - g.ghostStart[1]) * g.strides[1];
+    rows.push = {
+      pid: split.pid, address: new Float64Array(1), done: new Float64Array(1), last: -1, request: null, pending: [],
+      source: new Float64Array(2), offset: at(chunks[0][0]), pitch: g.strides[0], ack: new Float64Array(1),
+    };
+    for (const [r0, r1] of chunks) {
       const counts = [r1 - r0, width];
       out.push({
-        peer, offset: (r0 - g.ghostStart[0]) * g.strides[0] + (a.srcLo - g.ghostStart[1]) * g.strides[1], counts, strides: [...g.strides],
+        peer, offset: at(r0), counts, strides: [...g.strides],
         elements: boxElements(counts, g.dof), contiguous: g.layout === 'C' && isContiguous(g.order.map((d) => counts[d]), extent),
-        dense: denseStrides(counts, g.dof), buf: null, contract: null, slabs: [r0, r1],
+        dense: denseStrides(counts, g.dof), buf: null, contract: null, slabs: [r0, r1], pulled: rows.push,
       });
     }
   }

@@ -16,14 +16,12 @@ interface KernelExports {
   runRow(x: number, w0: number, w1: number, out: number, m: number): void;
   combine2(out: number, a: number, b: number, wa: number, wb: number, len: number): void;
   runCombine(x: number, w0: number, w1: number, y: number, a: number, out: number, wa: number, wb: number, m: number): void;
-  runRows4(x: number, w: number, ya: number, out: number, os: number, wab: number, m: number): void;
+  runRows4(x: number, xs: number, w: number, ya: number, out: number, os: number, wab: number, m: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
 
-/** runRows4's fixed layout (kernels.wat): its four source rows this many bytes apart, */
-export const ROWS4_STRIDE = 65600;
-/** and its weights w1 this many bytes after w0. */
+/** runRows4's fixed layout (kernels.wat): its weights w1 this many bytes after w0. */
 export const ROWS4_W1 = 65728;
 
 /** The largest arena: 2 GiB (byte offsets stay positive int32s in the kernels' arithmetic). */

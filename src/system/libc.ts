@@ -192,6 +192,40 @@ export function writeToProcess(pid: number, local: number, remote: number, lengt
   return copyWithProcess(SYS_PROCESS_VM_WRITEV, pid, local, remote, length);
 }
 
+/** Remote pieces per process_vm_readv call of readRowsFromProcess (the kernel's UIO_MAXIOV is 1024). */
+const ROWS_PER_CALL = 1024;
+let rowsIov: BigUint64Array | null = null;
+
+/**
+ * Copies `rows` rows of `rowBytes` bytes each, `strideBytes` apart from address `remote` in
+ * process `pid`, into `rows * rowBytes` consecutive bytes at address `local` in this process:
+ * process_vm_readv with one remote piece per row (up to 1024 rows a call), one copy, no shared
+ * buffer. Returns 0 on success or the errno (EPERM when the kernel refuses access to the peer,
+ * ESRCH when it is gone, EIO for a short copy). Throws where libc cannot be bound.
+ */
+export function readRowsFromProcess(pid: number, local: number, remote: number, rowBytes: number, strideBytes: number, rows: number): number {
+  if (strideBytes === rowBytes || rows <= 1) return copyWithProcess(SYS_PROCESS_VM_READV, pid, local, remote, rows * rowBytes);
+  if (rowBytes * ROWS_PER_CALL >= VM_CHUNK) {
+    // (rows of a gigabyte and more: one row per call)
+    for (let i = 0; i < rows; i++) {
+      const err = copyWithProcess(SYS_PROCESS_VM_READV, pid, local + i * rowBytes, remote + i * strideBytes, rowBytes);
+      if (err !== 0) return err;
+    }
+    return 0;
+  }
+  const c = libc();
+  rowsIov ??= new BigUint64Array(2 * ROWS_PER_CALL);
+  const iov = rowsIov, size = BigInt(rowBytes);
+  for (let i = 0; i < rows; i += ROWS_PER_CALL) {
+    const n = Math.min(ROWS_PER_CALL, rows - i);
+    for (let q = 0; q < n; q++) { iov[2 * q] = BigInt(remote + (i + q) * strideBytes); iov[2 * q + 1] = size; }
+    localIov[0] = BigInt(local + i * rowBytes); localIov[1] = BigInt(n * rowBytes);
+    const got = Number(c.processVm(SYS_PROCESS_VM_READV, pid, localIov, 1, iov, n, 0));
+    if (got !== n * rowBytes) return got < 0 ? errno() : 5 /* EIO */;
+  }
+  return 0;
+}
+
 /** process_vm_readv or process_vm_writev (`call`: the two take the same arguments) in pieces of at most VM_CHUNK bytes; 0 or the errno. */
 function copyWithProcess(call: number, pid: number, local: number, remote: number, length: number): number {
   const c = libc();

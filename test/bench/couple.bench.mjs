@@ -14,7 +14,10 @@ const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const deck = join(root, 'test', 'bench', 'decks', 'couple.ts');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const N = Number(process.env.BENCH_N ?? 1000);
-const REPS = Number(process.env.BENCH_REPS ?? 20);
+// 100 reps per round (the whole bench 7-19 s at load 3-4): with 20, the split's ratio moved between
+// 1.50× and 2.01× from one run to the next (load 2.9-4.2); with 100, three runs in which a
+// redistribution took 1.04-1.27 ms gave 1.60 / 1.60 / 1.62× (200: 1.58 / 1.65×)
+const REPS = Number(process.env.BENCH_REPS ?? 100);
 const log = (...a) => console.error(...a);
 
 const runs = [];
@@ -48,7 +51,7 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' straight into the target array, and meets it. A real interpolation adds 2 multiply-adds per point and dimension, in a' +
   ' fixed order (separable weights, last dimension first) so that results are bit-identical on any rank counts. Here the' +
   ' source rank holds the target\'s whole footprint, and on shared memory the two ranks split its map: the source rank maps' +
-  ' the first 55 % of the target rows (it weights each source row once along the last dimension and combines pairs of them' +
+  ' the first 53 % of the target rows (it weights each source row once along the last dimension and combines pairs of them' +
   ' into finished rows, four rows per pass, WebAssembly SIMD f64x2) and writes each ~256 KiB band of them straight into the' +
   ' target array (process_vm_writev, at the address the target sends first), while the target maps the other rows itself' +
   ' with the same kernels from raw source rows it copies from the source array in 256 KiB chunks (process_vm_readv). The' +

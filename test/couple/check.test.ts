@@ -204,14 +204,20 @@ describe('weights', () => {
         for (let r = 0; r < rows; r++) input.set(fp.subarray(r * width * dof, (r + 1) * width * dof), at0 + r * stride);
         let slots = 1;
         for (let j = 0; j < m0; j++) if (a0.ptr[j + 1] > a0.ptr[j]) slots = Math.max(slots, a0.idx[a0.ptr[j + 1] - 1] - a0.idx[a0.ptr[j]] + 1);
-        for (const kernels of ['js', 'wasm']) {
-          const s = kernels === 'wasm' ? wasmSender([a], [0], dof, [slots * m * dof, m0 * m * dof]) : null;
-          if (kernels === 'wasm' && s === null) continue;   // no WebAssembly kernels for these weights (not pairs, or dof > 1): 12 JS, 4 wasm cases
+        // WebAssembly: source rows copied into the arena from the wider array (wasm) or from the
+        // dense footprint (wasm-dense, one copy per four rows), or read where they are, a Float64
+        // copy of the wider array in the arena (wasm-arena: a split target's window)
+        for (const kernels of ['js', 'wasm', 'wasm-dense', 'wasm-arena']) {
+          const s = kernels !== 'js' ? wasmSender([a], [0], dof, [slots * m * dof, m0 * m * dof, input.length]) : null;
+          if (kernels !== 'js' && s === null) continue;   // no WebAssembly kernels for these weights (not pairs, or dof > 1): 12 JS, 4 cases per wasm variant
           const ring = s !== null ? s.rings[0] : new Float64Array(slots * m * dof), out = s !== null ? s.rings[1] : new Float64Array(m0 * m * dof);
+          const from = kernels === 'wasm-arena' ? s!.rings[2] : kernels === 'wasm-dense' ? fp : input;
+          if (kernels === 'wasm-arena') from.set(input);
+          const [fromAt, fromStride] = kernels === 'wasm-dense' ? [0, width * dof] : [at0, stride];
           const held = new Int32Array(slots).fill(-1);
           for (let j = 0; j < m0; j += 7) {
             const j1 = Math.min(m0, j + 7);
-            mapRows(input, at0, stride, a, a0, dof, ring, held, out.subarray(j * m * dof, j1 * m * dof), j, j1, s === null ? null : s.rows);
+            mapRows(from, fromAt, fromStride, a, a0, dof, ring, held, out.subarray(j * m * dof, j1 * m * dof), j, j1, s === null ? null : s.rows);
           }
           let bad = 0;
           for (let k = 0; k < want.length; k++) if (!Object.is(want[k], out[k])) bad++;
@@ -221,7 +227,7 @@ describe('weights', () => {
         }
       }
     }
-    expect({ cases, wasmCases }).toEqual({ cases: 16, wasmCases: 4 });
+    expect({ cases, wasmCases }).toEqual({ cases: 24, wasmCases: 12 });
   });
 
   it('the WebAssembly kernels give the bits of the JavaScript ones (the reference), gathering or reading runs', () => {

@@ -22,6 +22,10 @@ export const CASES: { name: string; a: G; b: G; maps?: readonly MapKind[]; sourc
   // the same with a ghost layer around the source's blocks (a simulation's halo): the rows a
   // split target maps itself (route.ts splitRows) are then packed from the source's rows
   { name: 'shifted, source ghosts', a: cells([1, 1], [300, 260]), b: shifted(cells([1, 1], [300, 260]), 0.4995), maps: ['nearest', 'linear'], sourceGhosts: 1 },
+  // a target 2.4 times coarser along the first axis: on shared memory the two ranks split its
+  // rows, and the target's source rows come in several chunks, some target rows reading the last
+  // source row of one chunk (never weighted before) and the first of the next
+  { name: 'coarse rows', a: cells([1, 1], [600, 130]), b: cells([1, 1], [250, 120]), maps: ['linear'] },
 ];
 export const MAPS = ['nearest', 'linear', 'conservative'] as const;
 type MapKind = typeof MAPS[number];

@@ -16,7 +16,9 @@
 // sender to CPU 1). The last target row and column are not computed (N-1 pairs per axis).
 // The first reps are checked bit for bit against the same kernels in one process.
 // KERNEL=rows4 (default) maps four target rows per call with runRows4, each source row copied
-// into its four row slots first (as simdeck's sender does); KERNEL=combine uses runCombine.
+// into its four row slots first (as simdeck's sender does); KERNEL=combine uses runCombine;
+// KERNEL=rows4-inplace has the receiver map its rows with runRows4 where it read them (K rows
+// at a time after the rows it still needs, as simdeck's split target does with its chunks).
 //   npm run build && node test/bench/ab/couple-split.mjs     (N, REPS, K, BAND, SPLITS=0.5,0.6, PIN=1, KERNEL)
 import { fork, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -24,12 +26,13 @@ import { loadavg } from 'node:os';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const { addressOf, allowPeerReads, readFromProcess, writeToProcess } = await import(join(root, 'dist', 'src', 'system', 'libc.js'));
-const { WasmArena, ROWS4_STRIDE, ROWS4_W1 } = await import(join(root, 'dist', 'src', 'couple', 'wasm.js'));
+const { WasmArena, ROWS4_W1 } = await import(join(root, 'dist', 'src', 'couple', 'wasm.js'));
 
 const N = Number(process.env.N ?? 1000), REPS = Number(process.env.REPS ?? 150);
 const K = Number(process.env.K ?? 8), BAND = Number(process.env.BAND ?? 32);
 const SPLITS = (process.env.SPLITS ?? '0.5,0.6').split(',').map(Number);
-const ROWS4 = (process.env.KERNEL ?? 'rows4') === 'rows4';
+const ROWS4 = (process.env.KERNEL ?? 'rows4') !== 'combine';
+const INPLACE = process.env.KERNEL === 'rows4-inplace';
 const M = N - 1; // points per row computed, target rows computed
 const ROW = N * 8;
 const check = (rc, what) => { if (rc !== 0) throw new Error(`${what} failed: errno ${rc}`); };
@@ -38,10 +41,10 @@ const check = (rc, what) => { if (rc !== 0) throw new Error(`${what} failed: err
 function arena(rows, outRows) {
   const a = new WasmArena();
   const w = a.reserve(ROWS4_W1 + ROW);
-  const at = { w, w0: w, w1: w + ROWS4_W1, x: a.reserve(rows * ROW), y: a.reserve(2 * ROW), out: a.reserve(outRows * ROW), x4: a.reserve(3 * ROWS4_STRIDE + ROW), wab: a.reserve(64) };
+  const at = { w, w0: w, w1: w + ROWS4_W1, x: a.reserve(rows * ROW), y: a.reserve(2 * ROW), out: a.reserve(outRows * ROW), x4: a.reserve(4 * ROW), wab: a.reserve(64) };
   if (!a.tryOpen()) throw new Error('the WebAssembly kernels are not available');
   a.f64(at.w0, N).fill(0.5); a.f64(at.w1, N).fill(0.5);
-  return { a, at, k: a.k, x: a.f64(at.x, rows * N), out: a.f64(at.out, outRows * N), x4: a.f64(at.x4, (3 * ROWS4_STRIDE) / 8 + N), wab: a.f64(at.wab, 8) };
+  return { a, at, k: a.k, x: a.f64(at.x, rows * N), out: a.f64(at.out, outRows * N), x4: a.f64(at.x4, 4 * N), wab: a.f64(at.wab, 8) };
 }
 const wy = (i) => [0.5 + 1e-3 * (i % 7), 0.5 - 1e-3 * (i % 7)]; // row weights (not all equal, so a row mix-up shows)
 const fillSource = (s) => { for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) s[i * N + j] = Math.sin(i * 0.01) + Math.cos(j * 0.013) * 0.5 + i * 1e-3; };
@@ -65,12 +68,12 @@ function mapRows(A, r0, r1, rowAt, outAt, done) {
 
 /**
  * mapRows with runRows4 (simdeck's kernel when both axes have the source's spacing, shifted):
- * source row i given as a view by `rowOf(i)`, copied into the kernel's four row slots (as the
+ * source row i given as a view by `rowOf(i)`, copied into the kernel's four dense row slots (as the
  * sender of simdeck does), four target rows per call at `outAt(i)` (ROW apart), the rest with
  * runCombine; `done(i, n, outByteOffset)` per group of n finished rows. The same bits as mapRows.
  */
 function mapRows4(A, r0, r1, rowOf, outAt, done) {
-  const { k, at } = A, xs = ROWS4_STRIDE / 8;
+  const { k, at } = A, xs = N;
   A.x4.set(rowOf(r0), 0);
   let ya = at.y, yb = at.y + ROW;
   k.runRow(at.x4, at.w0, at.w1, ya, M);
@@ -78,7 +81,7 @@ function mapRows4(A, r0, r1, rowOf, outAt, done) {
   for (; i + 4 <= r1; i += 4) {
     for (let r = 0; r < 4; r++) { A.x4.set(rowOf(i + 1 + r), r * xs); const [wa, wb] = wy(i + r); A.wab[2 * r] = wa; A.wab[2 * r + 1] = wb; }
     const o = outAt(i);
-    k.runRows4(at.x4, at.w, ya, o, ROW, at.wab, M);
+    k.runRows4(at.x4, ROW, at.w, ya, o, ROW, at.wab, M);
     done(i, 4, o);
   }
   for (; i < r1; i++) {
@@ -131,7 +134,42 @@ if (process.argv[2] === 'sender') {
     mapRows(R, 0, M, (i) => R.at.x + i * ROW, () => R.at.out, (i) => ref.set(R.out.subarray(0, N), i * N));
     for (let i = 0; i < N; i++) ref[i * N + M] = 0;
   }
-  const A = arena(K + 1, 4);
+  const A = arena(K + 4, 4);
+  // the receiver's rows S..M with runRows4 where they were read: source rows first.. in A.x, read
+  // K at a time after the ones still needed (copied to the front)
+  const mapRows4InPlace = (S) => {
+    const { k, at } = A;
+    let first = S, held = 0;
+    const have = (i1) => {
+      // source rows up to i1 (inclusive) in the window
+      while (first + held <= i1) {
+        const keep = Math.min(held, 4);
+        if (keep > 0) A.x.copyWithin(0, (held - keep) * N, held * N);
+        first += held - keep; held = keep;
+        const want = Math.min(K, N - (first + held));
+        check(readFromProcess(peer.pid, addressOf(A.x) + held * ROW, peer.src + (first + held) * ROW, want * ROW), 'process_vm_readv');
+        held += want;
+      }
+    };
+    const xAt = (i) => at.x + (i - first) * ROW;
+    let ya = at.y, yb = at.y + ROW;
+    have(S);
+    k.runRow(xAt(S), at.w0, at.w1, ya, M);
+    let i = S;
+    for (; i + 4 <= M; i += 4) {
+      have(i + 4);
+      for (let r = 0; r < 4; r++) { const [wa, wb] = wy(i + r); A.wab[2 * r] = wa; A.wab[2 * r + 1] = wb; }
+      k.runRows4(xAt(i + 1), ROW, at.w, ya, at.out, ROW, at.wab, M);
+      target.set(A.out.subarray(0, 4 * N), i * N);
+    }
+    for (; i < M; i++) {
+      have(i + 1);
+      const [wa, wb] = wy(i);
+      k.runCombine(xAt(i + 1), at.w0, at.w1, yb, ya, at.out, wa, wb, M);
+      [ya, yb] = [yb, ya];
+      target.set(A.out.subarray(0, N), i * N);
+    }
+  };
   const ctl = new Int32Array(4); // [done seq], written by the sender
   const child = fork(new URL(import.meta.url).pathname, ['sender'], { stdio: 'inherit' });
   if (process.env.PIN === '1') execFileSync('taskset', ['-pc', '1', String(child.pid)]);
@@ -162,7 +200,8 @@ if (process.argv[2] === 'sender') {
           }
           return A.at.x + (i - first) * ROW;
         };
-        if (S < M && ROWS4) mapRows4(A, S, M, (i) => { const b = rowAt(i) - A.at.x; return A.x.subarray(b / 8, b / 8 + N); }, () => A.at.out, (i, n) => target.set(A.out.subarray(0, n * N), i * N));
+        if (S < M && INPLACE) mapRows4InPlace(S);
+        else if (S < M && ROWS4) mapRows4(A, S, M, (i) => { const b = rowAt(i) - A.at.x; return A.x.subarray(b / 8, b / 8 + N); }, () => A.at.out, (i, n) => target.set(A.out.subarray(0, n * N), i * N));
         else if (S < M) mapRows(A, S, M, rowAt, () => A.at.out, (i) => target.set(A.out.subarray(0, N), i * N));
         while (Atomics.load(ctl, 0) !== seq);
       }
@@ -178,7 +217,7 @@ if (process.argv[2] === 'sender') {
   const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
   const q = (xs, f) => [...xs].sort((a, b) => a - b)[Math.floor(f * xs.length)];
   const base = med(times[0]);
-  console.log(`N=${N} reps=${REPS} K=${K} band=${BAND} rows, kernel ${ROWS4 ? 'runRows4' : 'runCombine'}${process.env.PIN === '1' ? ', pinned' : ''}, load ${loadavg()[0].toFixed(2)}`);
+  console.log(`N=${N} reps=${REPS} K=${K} band=${BAND} rows, kernel ${INPLACE ? 'runRows4, the receiver in place' : ROWS4 ? 'runRows4' : 'runCombine'}${process.env.PIN === '1' ? ', pinned' : ''}, load ${loadavg()[0].toFixed(2)}`);
   console.log('variant      median    min      p25      p75     /a');
   variants.forEach(([name], v) => console.log(`${name.padEnd(10)} ${med(times[v]).toFixed(3).padStart(7)}  ${q(times[v], 0).toFixed(3).padStart(7)}  ${q(times[v], 0.25).toFixed(3).padStart(7)}  ${q(times[v], 0.75).toFixed(3).padStart(7)}  ${(med(times[v]) / base).toFixed(2).padStart(5)}`));
 }

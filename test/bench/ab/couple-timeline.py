@@ -2,7 +2,9 @@
 """Reads the JSON line of test/bench/decks/ctrace.ts (a file, or stdin) and prints: the best,
 10th-percentile and median exchange and redistribution (ms, the later of the two ranks' ends
 from the earlier start), per-rank CPU time, and with the trace hooks the sender's time per band,
-the receiver's summed copy time, and the timeline of the best exchange band by band.
+the receiver's summed copy time, and the timeline of the best exchange band by band; for a split
+target (marks 'read0'/'read'), medians of its summed read and mapping times, its wait for the
+sender's done message, the sender's wait for its read message, and how far apart the ranks start.
   node dist/src/cli/main.js run --output raw -n 2 test/bench/decks/ctrace.ts 100 | python3 test/bench/ab/couple-timeline.py"""
 import json, statistics, sys
 
@@ -43,3 +45,17 @@ if len(posts) > 2:
         print(line)
     for who, x in (('sender', s), ('receiver', r)):
         print('  ' + who + ': ' + ', '.join('%s %.3f' % (k, t - t0) for k, t in x['ex'] if k not in ('post', 'pull0', 'pull')))
+if any(k == 'read0' for k, _ in r_out[best]['ex']):
+    reads, maps, done, ack, skew = [], [], [], [], []
+    for rep in s_out:
+        if int(rep[3:]) < 2:
+            continue
+        S, R = s_out[rep]['ex'], r_out[rep]['ex']
+        g = lambda X, k: [t for kk, t in X if kk == k]
+        r0, r1, m = g(R, 'read0'), g(R, 'read'), g(R, 'mapped')
+        reads.append(sum(b - a for a, b in zip(r0, r1))); maps.append(sum(y - b for b, y in zip(r1, m)))
+        done.append(g(R, 'splitDone')[0] - g(R, 'splitWait')[0]); ack.append(g(S, 'sendsDone')[-1] - g(S, 'waitSends')[-1])
+        skew.append(R[0][1] - S[0][1])
+    md = statistics.median
+    print('split target, medians: reads %.3f, mapping %.3f, wait for done %.3f ms; sender\'s wait for the read message %.3f ms; target starts %.3f ms after the sender'
+          % (md(reads), md(maps), md(done), md(ack), md(skew)))

@@ -8,9 +8,11 @@
 // do not commit them), the marks also hold each band posted by the sender ('post'), each band's
 // single copy on the receiver ('pull0' .. 'pull', process_vm_readv) and both ranks' final waits;
 // on a split target (route.ts splitRows) 'post' is each band the sender writes into the target,
-// 'addr' when the target's address came, and the target marks each chunk of source rows it
-// waits for ('chunkWait', 'chunk': copied), 'mapped' after mapping its rows, and its wait for
-// the sender's done message ('splitWait', 'splitDone').
+// 'addr' when the target's address came, 'waitSends'/'sendsDone' its wait at the end (for the
+// target's message that it has read the source rows), and the target marks its wait for where the
+// source rows are ('srcWait', 'src'), each chunk it reads from the sender's array ('read0',
+// 'read'), 'mapped' after mapping the rows of each, and its wait for the sender's done message
+// ('splitWait', 'splitDone').
 // Also per rank: CPU time per exchange and per redistribution (process.cpuUsage; with
 // SIMDECK_WAIT=block a waiting rank sleeps, so that is its work).
 import { world } from 'simdeck';

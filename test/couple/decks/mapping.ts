@@ -29,6 +29,10 @@ const cases: { name: string; a: G; b: G; maps?: MapKind[]; sourceGhosts?: number
   // the same with a ghost layer around the source's blocks (a simulation's halo): the rows a
   // split target maps itself (route.ts splitRows) are then packed from the source's rows
   { name: 'shifted, source ghosts', a: cells([1, 1], [300, 260]), b: shifted(cells([1, 1], [300, 260]), 0.4995), maps: ['nearest', 'linear'], sourceGhosts: 1 },
+  // a target 2.4 times coarser along the first axis: on shared memory the two ranks split its
+  // rows, and the target's source rows come in several chunks, some target rows reading the last
+  // source row of one chunk (never weighted before) and the first of the next
+  { name: 'coarse rows', a: cells([1, 1], [600, 130]), b: cells([1, 1], [250, 120]), maps: ['linear'] },
 ];
 const linear = (x: number[]) => 0.75 + x.reduce((s, v, d) => s + (d + 1.5) * v, 0);
 const smooth = (x: number[]) => 2 + x.reduce((s, v, d) => s + Math.sin((d + 2) * v + 0.3) * (d + 1) * 0.25, 0) + x[0] * x[0];
