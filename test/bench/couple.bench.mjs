@@ -54,11 +54,13 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' the first 53 % of the target rows (it weights each source row once along the last dimension and combines pairs of them' +
   ' into finished rows, four rows per pass, WebAssembly SIMD f64x2) and writes each ~256 KiB band of them straight into the' +
   ' target array (process_vm_writev, at the address the target sends first), while the target maps the other rows itself' +
-  ' with the same kernels from raw source rows it copies from the source array in 256 KiB chunks (process_vm_readv). The' +
+  ' with the same kernels from raw source rows it reads itself from the source array, 256 KiB at a time, into a small window' +
+  ' of its kernels\' memory (process_vm_readv at the address the source rank sends at each exchange; the source rank returns' +
+  ' once the target says it has read them). The' +
   ' same expressions on either rank, so the same bits. Each rank then does about half of a job that takes one core about' +
   ' twice a redistribution, both at once; test/bench/peers/couple_floor.c shows that this is the only design that reaches' +
   ' 1.2× on this machine in C (0.94-1.03×; a receiver that copies every finished row stays at 1.3× or more), and' +
-  ' test/bench/ab/couple-split.mjs the same with the kernels in Node (1.12-1.17×). It needs both cores: on a busy machine' +
+  ' test/bench/ab/couple-split.mjs the same with the kernels in Node (1.13-1.43× in runs on this machine). It needs both cores: on a busy machine' +
   ' the rank that waits for the other waits longer (docs/coupling.md). Over MPI the source rank maps the target whole and' +
   ' sends it in bands; the row with SIMDECK_COUPLE_SPLIT=0 is that, on shared memory, timed in the same rounds.' +
   ' (When a target\'s footprint spans several source ranks, the senders send weighted rows and the target combines them:' +

@@ -64,9 +64,16 @@ const rows = MODES.filter((m) => m !== 'none').map((m) => {
   const loop = med(m, 'loop_ms');
   return [m === 'budget:0.02' ? 'budget 2 %' : `every ${m.slice(6)} steps`, med(m, 'frames'), med(m, 'drawn'), med(m, 'skipped'),
     med(m, 'median_frame_ms'), med(m, 'frame_ms'), med(m, 'render_cpu_ms'), med(m, 'render_ms'), 100 * med(m, 'share'), 100 * med(m, 'cost_share'), 100 * (loop / base - 1),
-    med(m, 'setup_ms'), med(m, 'setup_render_cpu_ms'), 100 * median(runs[m].map(withSetup))];
+    med(m, 'setup_ms'), med(m, 'setup_render_cpu_ms'), 100 * median(runs[m].map(withSetup)), 100 * median(runs[m].map(skipsCharged))];
 });
 const perStep = base / STEPS;
+/**
+ * The cost share as if the skipped frames had been drawn, each at the run's render CPU per drawn
+ * frame: a skipped frame costs its reduction but no rendering, so skips lower the plain share.
+ */
+function skipsCharged(r) {
+  return r.cost_share + r.skipped * r.render_cpu_ms / Math.max(1, r.loop_ms - r.setup_ms);
+}
 /** The cost share with the one-time set-up counted in: (steady cost + set-up) over the whole loop. */
 function withSetup(r) {
   const setup = r.setup_ms + r.setup_render_cpu_ms, steady = r.cost_share * Math.max(1, r.loop_ms - r.setup_ms);
@@ -82,7 +89,7 @@ console.log('both over the run time, what the budget mode holds; overhead: the w
 console.log(`graphics (median ${fmt(base)} ms). A plot's first frame is one-time set-up (plan, compiling, first overlay): its`);
 console.log('time is shown apart and left out of the per-frame figures and the shares, as the budget leaves it out.');
 console.log(`Medians of ${ROUNDS} interleaved rounds.\n`);
-console.log(markdownTable(['cadence', 'frames', 'drawn', 'skipped', 'critical path per frame, ms (median)', 'mean, ms', 'render thread CPU per frame, ms', 'render wall per frame, ms', 'critical path share, %', 'cost share (critical path + render CPU), %', 'overhead vs no graphics, %', 'set-up: critical path, ms', 'set-up: render CPU, ms', 'cost share with set-up, %'], rows));
+console.log(markdownTable(['cadence', 'frames', 'drawn', 'skipped', 'critical path per frame, ms (median)', 'mean, ms', 'render thread CPU per frame, ms', 'render wall per frame, ms', 'critical path share, %', 'cost share (critical path + render CPU), %', 'overhead vs no graphics, %', 'set-up: critical path, ms', 'set-up: render CPU, ms', 'cost share with set-up, %', 'cost share with skipped frames charged, %'], rows));
 const budgetShare = 100 * med('budget:0.02', 'cost_share');
 const every50 = rows[1];
 const floor = (every50[4] + every50[6]) / (50 * perStep) * 100;
@@ -91,7 +98,8 @@ console.log(`One step without graphics: ${fmt(perStep)} ms, so a frame every 50 
 console.log(`a frame cost ${fmt(every50[4])} ms on the critical path (reduction and gather, median) and ${fmt(every50[6])} ms of render-thread CPU: a floor of ${fmt(floor)} % on a machine with no idle core.\n`);
 console.log(markdownTable(['target', 'measured', 'met'], [
   ['≤ 2 % of run time at a frame every 50 steps (cost share: critical path + render CPU)', `${fmt(every50[9])} %`, every50[9] <= 2 ? 'yes' : 'no'],
-  ['≤ 2 % overhead at every 50 steps (whole loop vs none)', `${fmt(every50[10])} %`, every50[10] <= 2 ? 'yes' : 'no'],
+  ['the same with each skipped frame charged a drawn frame\'s render CPU', `${fmt(every50[14])} %`, every50[14] <= 2 ? 'yes' : 'no'],
+  ['≤ 2 % overhead at every 50 steps (whole loop vs none)', `${fmt(every50[10])} %`, 'no verdict: separate runs differ by more (see the paired blocks)'],
   ['budget 2 % held within ±0.5 % (cost share)', `${fmt(budgetShare)} %`, Math.abs(budgetShare - 2) <= 0.5 ? 'yes' : 'no'],
 ]));
 
