@@ -133,10 +133,11 @@ export function outputMatches(expected: string[], actual: string[], anyOrder: bo
 
 /** Runs one command as rule 2 says; returns its merged output and exit status. */
 function run(command: string, previousStatus: number): { output: string; status: number } {
+  // the docs' /tmp/ first, so that a checkout that itself lives under /tmp keeps its own paths
   const line = command
+    .replace(/(?<![\w/.])\/tmp\//g, `${TMP}/`)
     .replace(/(^|\s)npx simdeck(?=\s|$)/g, `$1${JSON.stringify(process.execPath)} ${JSON.stringify(cli)}`)
-    .replace(/^((?:[A-Z_][A-Z0-9_]*=\S*\s+)*)ls(?=\s|$)/, '$1ls -C -T 0')
-    .replace(/(?<![\w/.])\/tmp\//g, `${TMP}/`);
+    .replace(/^((?:[A-Z_][A-Z0-9_]*=\S*\s+)*)ls(?=\s|$)/, '$1ls -C -T 0');
   const script = `exec 2>&1\n(exit ${previousStatus})\n${line}`;
   const env: NodeJS.ProcessEnv = { ...process.env, COLUMNS: '80' };
   for (const k of ['FORCE_COLOR', 'SIMDECK_OUTPUT', 'SIMDECK_HANG_TIMEOUT', 'SIMDECK_WAIT', 'SIMDECK_TRANSPORT', 'SIMDECK_MPI']) delete env[k];

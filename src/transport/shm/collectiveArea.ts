@@ -161,10 +161,12 @@ export class CollectiveArea implements NativeCollectives {
   announce(call: CollectiveCall): void {
     const i32 = this.i32;
     const h = this.mine + HISTORY + 2 * (call.tag & (HISTORY_CALLS - 1));
-    // Plain stores but the last: only diagnosis reads these lines (a rank that waits long),
-    // and the atomic store of SEQ orders them before it.
-    i32[h + 1] = call.sig;
-    i32[h] = call.tag + 1;
+    // The history pair is rewritten under a cleared number, so a reader that finds the same
+    // number before and after reading the signature has the signature of that call (announced);
+    // SIG beside SEQ is only for messages: a reader may see SEQ of one call and SIG of the next.
+    Atomics.store(i32, h, 0);
+    Atomics.store(i32, h + 1, call.sig);
+    Atomics.store(i32, h, call.tag + 1);
     i32[this.mine + SIG] = call.sig;
     Atomics.store(i32, this.mine + SEQ, call.tag + 1); // 0: nothing announced yet
   }
@@ -187,13 +189,26 @@ export class CollectiveArea implements NativeCollectives {
     const i32 = this.i32;
     for (let r = 0; r < this.size; r++) {
       if (r === this.rank) continue;
-      const s = this.slots[r];
-      const seq = Atomics.load(i32, s + SEQ) - 1;
-      const sig = i32[s + SIG];
-      if (((seq === call.tag && sig !== call.sig) || (ahead && seq > call.tag)) && (done === null || !done()) && this.mayReport(r)) {
-        throw call.mismatch(r, seq, sig);
-      }
+      const seq = Atomics.load(i32, this.slots[r] + SEQ) - 1;
+      if (seq < call.tag || (seq > call.tag && !ahead)) continue;
+      // (a rank that has moved on since may have rewritten its entry: then no proof this time)
+      const sig = this.announced(r, seq);
+      if (sig === null || (seq === call.tag && sig === call.sig)) continue;
+      if ((done === null || !done()) && this.mayReport(r)) throw call.mismatch(r, seq, sig);
     }
+  }
+
+  /**
+   * The signature rank r announced for its collective number `tag`, or null when its history no
+   * longer (or not yet) holds that call. Read between two loads of the entry's number, which
+   * announce clears while it rewrites the entry, so it never pairs one call's number with
+   * another's signature.
+   */
+  private announced(r: number, tag: number): number | null {
+    const i32 = this.i32, h = this.slots[r] + HISTORY + 2 * (tag & (HISTORY_CALLS - 1));
+    if (Atomics.load(i32, h) !== tag + 1) return null;
+    const sig = Atomics.load(i32, h + 1);
+    return Atomics.load(i32, h) === tag + 1 ? sig : null;
   }
 
   disagreement(): { peer: number; tag: number; sig: number } | null {
@@ -202,9 +217,12 @@ export class CollectiveArea implements NativeCollectives {
       const mine = this.mine + HISTORY + 2 * k;
       const seq = Atomics.load(i32, mine) - 1;
       if (seq < 0) continue;
+      const sig = i32[mine + 1];
+      if (Atomics.load(i32, mine) - 1 !== seq) continue; // (this rank's own entries change only in its own thread)
       for (let r = 0; r < this.size; r++) {
-        const h = this.slots[r] + HISTORY + 2 * k;
-        if (r !== this.rank && Atomics.load(i32, h) - 1 === seq && i32[h + 1] !== i32[mine + 1]) return { peer: r, tag: seq, sig: i32[h + 1] };
+        if (r === this.rank) continue;
+        const theirs = this.announced(r, seq);
+        if (theirs !== null && theirs !== sig) return { peer: r, tag: seq, sig: theirs };
       }
     }
     return null;
