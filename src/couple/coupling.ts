@@ -243,9 +243,10 @@ export class Coupling {
  * array into its window (SplitReceive). Local.
  */
 function splitReceives(axes: readonly AxisWeights[], split: number, peer: number): Transfer[] {
-  const a0 = axes[0], a = axes[1], width = a.srcHi - a.srcLo, chunks = splitChunks(a0, split, width), w0 = chunks[0][0];
-  return chunks.map(([r0, r1]) => ({
-    peer, offset: (r0 - w0) * width, counts: [r1 - r0, width], strides: [width, 1], elements: (r1 - r0) * width, contiguous: true,
+  const a0 = axes[0], a = axes[1], width = a.srcHi - a.srcLo;
+  // (no offset: finishSplit reads each chunk into its window after the rows it keeps from the one before)
+  return splitChunks(a0, split, width).map(([r0, r1]) => ({
+    peer, offset: 0, counts: [r1 - r0, width], strides: [width, 1], elements: (r1 - r0) * width, contiguous: true,
     dense: [width, 1], buf: null, contract: null, slabs: [r0, r1] as [number, number],
   }));
 }

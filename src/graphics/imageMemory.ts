@@ -98,11 +98,16 @@ export class ImageMemory {
 
   /** A zeroed Float32Array of `n` elements in this memory (a released block of its size reused), or null when it is full. Local. */
   alloc32(n: number): Float32Array | null {
-    const at = this.take(4 * n);
+    return this.zeroed(Float32Array, n);
+  }
+
+  /** A zeroed view of `n` elements of a new or released block, or null when the memory is full. */
+  private zeroed<T extends Float32Array | Uint8Array>(View: new (b: ArrayBufferLike, at: number, n: number) => T, n: number): T | null {
+    const at = this.take(n * (View as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
     if (at < 0) return null;
-    const a = new Float32Array(this.memory.buffer, at, n);
-    a.fill(0);
-    return a;
+    const v = new View(this.memory.buffer, at, n);
+    v.fill(0);
+    return v;
   }
 
   /** Blocks of bytes given back (release), by size, for allocBytes to reuse. */
@@ -114,11 +119,7 @@ export class ImageMemory {
    * is full. Local.
    */
   allocBytes(n: number): Uint8Array | null {
-    const at = this.take(n);
-    if (at < 0) return null;
-    const b = new Uint8Array(this.memory.buffer, at, n);
-    b.fill(0);
-    return b;
+    return this.zeroed(Uint8Array, n);
   }
 
   /**

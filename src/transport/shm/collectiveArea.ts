@@ -217,8 +217,7 @@ export class CollectiveArea implements NativeCollectives {
       const mine = this.mine + HISTORY + 2 * k;
       const seq = Atomics.load(i32, mine) - 1;
       if (seq < 0) continue;
-      const sig = i32[mine + 1];
-      if (Atomics.load(i32, mine) - 1 !== seq) continue; // (this rank's own entries change only in its own thread)
+      const sig = i32[mine + 1]; // (this rank's own entries change only in its own thread)
       for (let r = 0; r < this.size; r++) {
         if (r === this.rank) continue;
         const theirs = this.announced(r, seq);
