@@ -58,10 +58,13 @@ function createTransport(config: JobConfig | null): Transport & { kernelSlot?: (
     return new ShmTransport(seg, 0, { contextName });
   }
   const seg = attachSegment(config.segment);
-  // every rank has a core of its own (the launcher's spin decision): each rank's main thread on
-  // one core, as mpirun binds by default, so that the scheduler never puts two ranks on one core
-  // for a while, nor moves a rank away from the cache it filled (SIMDECK_BIND=none: no binding)
-  if (seg.i32[H.SPIN] === 1 && bindingWanted()) bindThreadToCpu(config.rank, seg.i32[H.SIZE]);
+  // every rank of several has a core of its own (the launcher's spin decision): each rank's main
+  // thread on one core, as mpirun binds by default, so that the scheduler never puts two ranks on
+  // one core for a while, nor moves a rank away from the cache it filled (SIMDECK_BIND=none: no
+  // binding); the threads simdeck starts (render, writer, farm helper, steering) stay free
+  // (unboundThreads)
+  const size = seg.i32[H.SIZE];
+  if (size > 1 && seg.i32[H.SPIN] === 1 && bindingWanted()) bindThreadToCpu(config.rank, size);
   const transport = new ShmTransport(seg, config.rank, { contextName, onAbort: onAbort(config.rank) });
   Atomics.add(seg.i32, H.ATTACHED, 1);
   return transport;

@@ -315,11 +315,33 @@ export function bindThreadToCpu(index: number, of: number): number | null {
     for (let b = 0; b < CPU_MASK_BYTES; b++) for (let k = 0; k < 8; k++) if (mask[b] & (1 << k)) allowed.push(8 * b + k);
     if (allowed.length < Math.max(2, of)) return null;
     const cpu = allowed[index];
-    mask.fill(0);
-    mask[cpu >> 3] = 1 << (cpu & 7);
-    return c.sched_setaffinity(0, CPU_MASK_BYTES, mask) === 0 ? cpu : null;
+    const one = new Uint8Array(CPU_MASK_BYTES);
+    one[cpu >> 3] = 1 << (cpu & 7);
+    if (c.sched_setaffinity(0, CPU_MASK_BYTES, one) !== 0) return null;
+    boundMasks = { all: mask, one };
+    return cpu;
   } catch {
     return null;
+  }
+}
+
+/** The calling thread's CPU masks before and after bindThreadToCpu bound it, or null when it has not. */
+let boundMasks: { all: Uint8Array; one: Uint8Array } | null = null;
+
+/**
+ * Runs `make` (which starts threads: `new Worker(...)`) with the calling thread's CPUs widened
+ * back to those it had before bindThreadToCpu, so that the threads it starts (which inherit the
+ * mask) may run on any of them; then binds it again. Just `make()` when the thread is not bound.
+ * Local; throws what `make` throws.
+ */
+export function unboundThreads<T>(make: () => T): T {
+  const m = boundMasks, c = m === null ? null : libcOrNull();
+  if (m === null || c === null) return make();
+  c.sched_setaffinity(0, CPU_MASK_BYTES, m.all);
+  try {
+    return make();
+  } finally {
+    c.sched_setaffinity(0, CPU_MASK_BYTES, m.one);
   }
 }
 

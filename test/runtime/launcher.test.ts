@@ -1,6 +1,7 @@
 // The launcher: decks in TypeScript with local and npm imports, bundled once per job; deck
 // arguments; output modes; bad command lines and bad decks.
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +160,24 @@ process.stderr.write('err from ' + world.rank + '\\n');
     } else expect(bound).toEqual(free);
     // more ranks than cores: no binding
     expect(new Set(allowed(runDeck(deck, cpus + 1))).size).toBe(1);
+    if (cpus < 2) return;
+    // threads started through unboundThreads (simdeck's render, writer, farm and steering threads)
+    // may run on every CPU the thread had before it was bound; others inherit its one CPU
+    const script = `import { bindThreadToCpu, unboundThreads } from ${JSON.stringify(pathToFileURL(join(root, 'dist', 'src', 'system', 'libc.js')).href)};
+import { Worker } from 'node:worker_threads';
+const code = "require('node:worker_threads').parentPort.postMessage(require('node:fs').readFileSync('/proc/thread-self/status', 'utf8').split('Cpus_allowed_list:')[1].trim().split(String.fromCharCode(10))[0])";
+const cpusOf = async (w) => { const m = await new Promise((r) => w.once('message', r)); await w.terminate(); return m; };
+const before = await cpusOf(new Worker(code, { eval: true, execArgv: [] }));
+const cpu = bindThreadToCpu(1, 2);
+console.log(JSON.stringify({ before, cpu, plain: await cpusOf(new Worker(code, { eval: true, execArgv: [] })), unbound: await cpusOf(unboundThreads(() => new Worker(code, { eval: true, execArgv: [] }))), after: await cpusOf(new Worker(code, { eval: true, execArgv: [] })) }));
+`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.plain).toBe(String(o.cpu));
+    expect(o.after).toBe(String(o.cpu));
+    expect(o.unbound).toBe(o.before);
+    expect(o.before).not.toBe(String(o.cpu));
   });
 
   it('simdeck info names the usable transports', () => {
