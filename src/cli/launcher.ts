@@ -373,5 +373,9 @@ function environmentOptions(): { output: OutputMode | null; hangTimeout: number 
   if (wait !== null && wait !== 'auto' && wait !== 'spin' && wait !== 'block') {
     throw new ArgumentError(`${USER_ENV.WAIT} must be auto, spin or block, got ${JSON.stringify(wait)}`);
   }
+  const bind = e.SIMDECK_BIND || null;
+  if (bind !== null && bind !== 'auto' && bind !== 'none' && bind !== '0') {
+    throw new ArgumentError(`SIMDECK_BIND must be auto or none, got ${JSON.stringify(bind)}`);
+  }
   return { output: output as OutputMode | null, hangTimeout, wait: wait as 'auto' | 'spin' | 'block' | null };
 }

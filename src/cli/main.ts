@@ -31,7 +31,7 @@ const HELP = `simdeck — SPMD input decks in TypeScript
                                             started alone, it is a job of one rank
 
 ${runUsage()}
-Environment: SIMDECK_HANG_TIMEOUT (seconds), SIMDECK_OUTPUT, SIMDECK_WAIT (auto|spin|block), SIMDECK_SHM_CMA=0,
+Environment: SIMDECK_HANG_TIMEOUT (seconds), SIMDECK_OUTPUT, SIMDECK_WAIT (auto|spin|block), SIMDECK_BIND=none, SIMDECK_SHM_CMA=0,
   SIMDECK_TRANSPORT (auto|shm|mpi), SIMDECK_MPI (openmpi|mpich|path to libmpi), SIMDECK_MPIRUN (launcher command),
   SIMDECK_RANK_CA=1 (ranks always start with NODE_EXTRA_CA_CERTS; see docs/startup.md),
   SIMDECK_COUPLE_SPLIT (0 or a share in (0, 1)) and SIMDECK_COUPLE_WASM=0 (docs/coupling.md), SIMDECK_GRAPHICS_WASM=0 (docs/graphics.md)`;

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { HelperReply, HelperRequest } from './helperProtocol.js';
+import { unboundThreads } from '../system/libc.js';
 
 type Request = HelperRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -20,7 +21,7 @@ class Helper {
     let script = new URL('./helperThread.js', import.meta.url);
     // Under vitest the sources run as .ts: use the built copy next to them.
     if (!existsSync(script)) script = new URL('../../dist/src/farm/helperThread.js', import.meta.url);
-    const worker = new Worker(script, { workerData: { port: port2, flag: this.flag }, transferList: [port2] });
+    const worker = unboundThreads(() => new Worker(script, { workerData: { port: port2, flag: this.flag }, transferList: [port2] }));
     worker.unref();
     this.port = port1;
     port1.unref();

@@ -12,6 +12,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { HeatmapStyle, Image2D } from './heatmapFigure.js';
 import { ImageMemory } from './imageMemory.js';
 import type { LinesStyle, Series } from './linesFigure.js';
+import { unboundThreads } from '../system/libc.js';
 
 /** A frame to draw; `setup` marks a plot's first frame (its cost is one-time set-up, reported apart). */
 export type RenderJob = { name: string; step: number; time: number; setup?: boolean } & (
@@ -63,7 +64,7 @@ export class RenderQueue {
     this.inFlight = new Int32Array(counters);
     const { port1, port2 } = new MessageChannel();
     this.port = port2;
-    this.worker = new Worker(workerScript(), { workerData: { counters, results: port1, dir, publish, lowPriority, images: this.images?.memory ?? null }, transferList: [port1] });
+    this.worker = unboundThreads(() => new Worker(workerScript(), { workerData: { counters, results: port1, dir, publish, lowPriority, images: this.images?.memory ?? null }, transferList: [port1] }));
     this.worker.unref();
     this.port.unref();
   }

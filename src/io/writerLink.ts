@@ -10,6 +10,7 @@ import type { IoErrorReport } from './errors.js';
 import type { SeriesRow } from './series.js';
 import type { WriterThreadData } from './writerThread.js';
 import type { WriterStats } from './writer.js';
+import { unboundThreads } from '../system/libc.js';
 
 /** Main thread → writing thread. */
 export type ToWriter =
@@ -40,9 +41,9 @@ export class WriterLink {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     // The thread replies on port2 (read here with receiveMessageOnPort, no event loop needed).
-    this.worker = new Worker(new URL('./writerThread.js', import.meta.url), {
+    this.worker = unboundThreads(() => new Worker(new URL('./writerThread.js', import.meta.url), {
       workerData: { ...data, wake: this.wake.buffer, port: port2 }, transferList: [port2],
-    });
+    }));
     this.worker.unref();
   }
 

@@ -11,6 +11,13 @@ import { Abort, attachSegment, createSegment, H, newSegmentName, unlinkSegment }
 import type { Transport } from '../transport/transport.js';
 import { EXIT_ABORTED, EXIT_DEADLOCK, EXIT_HANG, takeJobEnvironment, type JobConfig } from './jobEnv.js';
 import { attachKernelTraceSlot } from './kernelTrace.js';
+import { bindThreadToCpu } from '../system/libc.js';
+
+/** Whether shared-memory ranks bind to cores when each has its own: SIMDECK_BIND unset, auto or core (none or 0: no). */
+function bindingWanted(): boolean {
+  const b = process.env.SIMDECK_BIND;
+  return b !== 'none' && b !== '0';
+}
 
 let job: JobConfig | null | undefined;
 let worldComm: Comm | null = null;
@@ -51,6 +58,13 @@ function createTransport(config: JobConfig | null): Transport & { kernelSlot?: (
     return new ShmTransport(seg, 0, { contextName });
   }
   const seg = attachSegment(config.segment);
+  // every rank of several has a core of its own (the launcher's spin decision): each rank's main
+  // thread on one core, as mpirun binds by default, so that the scheduler never puts two ranks on
+  // one core for a while, nor moves a rank away from the cache it filled (SIMDECK_BIND=none: no
+  // binding); the threads simdeck starts (render, writer, farm helper, steering) stay free
+  // (unboundThreads)
+  const size = seg.i32[H.SIZE];
+  if (size > 1 && seg.i32[H.SPIN] === 1 && bindingWanted()) bindThreadToCpu(config.rank, size);
   const transport = new ShmTransport(seg, config.rank, { contextName, onAbort: onAbort(config.rank) });
   Atomics.add(seg.i32, H.ATTACHED, 1);
   return transport;

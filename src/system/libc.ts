@@ -51,6 +51,8 @@ interface Bindings {
   clock_gettime: (id: number, ts: BigInt64Array) => number;
   sched_setscheduler: (pid: number, policy: number, param: Int32Array) => number;
   posix_fadvise: (fd: number, offset: number, length: number, advice: number) => number;
+  sched_getaffinity: (pid: number, size: number, mask: Uint8Array) => number;
+  sched_setaffinity: (pid: number, size: number, mask: Uint8Array) => number;
 }
 
 let bound: Bindings | null = null;
@@ -79,6 +81,8 @@ function libc(): Bindings {
     clock_gettime: lib.func('int clock_gettime(int clockid, _Out_ int64_t *ts)'),
     sched_setscheduler: lib.func('int sched_setscheduler(int pid, int policy, const int *param)'),
     posix_fadvise: lib.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)'),
+    sched_getaffinity: lib.func('int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)'),
+    sched_setaffinity: lib.func('int sched_setaffinity(int pid, size_t size, const uint8_t *mask)'),
   };
   return bound;
 }
@@ -289,6 +293,56 @@ export function threadCpuMs(): number | null {
   const ts = new BigInt64Array(2);
   if (c.clock_gettime(CLOCK_THREAD_CPUTIME_ID, ts) !== 0) return null;
   return Number(ts[0]) * 1e3 + Number(ts[1]) / 1e6;
+}
+
+/** Bytes of the CPU masks of bindThreadToCpu (8192 CPUs). */
+const CPU_MASK_BYTES = 1024;
+
+/**
+ * Binds the calling thread to one CPU: the `index`-th (from 0) of the CPUs it may run on now
+ * (sched_getaffinity), when there are at least `of` of them (`of` > `index`: the threads that
+ * bind this way, one CPU each) and more than one (sched_setaffinity on this thread only: threads
+ * it started before keep theirs). Returns that CPU's number, or null when it did not bind (too
+ * few CPUs, not Linux, the kernel refused). Never throws.
+ */
+export function bindThreadToCpu(index: number, of: number): number | null {
+  const c = libcOrNull();
+  if (c === null || !Number.isInteger(index) || index < 0 || !(of > index)) return null;
+  try {
+    const mask = new Uint8Array(CPU_MASK_BYTES);
+    if (c.sched_getaffinity(0, CPU_MASK_BYTES, mask) !== 0) return null;
+    const allowed: number[] = [];
+    for (let b = 0; b < CPU_MASK_BYTES; b++) for (let k = 0; k < 8; k++) if (mask[b] & (1 << k)) allowed.push(8 * b + k);
+    if (allowed.length < Math.max(2, of)) return null;
+    const cpu = allowed[index];
+    const one = new Uint8Array(CPU_MASK_BYTES);
+    one[cpu >> 3] = 1 << (cpu & 7);
+    if (c.sched_setaffinity(0, CPU_MASK_BYTES, one) !== 0) return null;
+    boundMasks = { all: mask, one };
+    return cpu;
+  } catch {
+    return null;
+  }
+}
+
+/** The calling thread's CPU masks before and after bindThreadToCpu bound it, or null when it has not. */
+let boundMasks: { all: Uint8Array; one: Uint8Array } | null = null;
+
+/**
+ * Runs `make` (which starts threads: `new Worker(...)`) with the calling thread's CPUs widened
+ * back to those it had before bindThreadToCpu, so that the threads it starts (which inherit the
+ * mask) may run on any of them; then binds it again. Just `make()` when the thread is not bound.
+ * Local; throws what `make` throws.
+ */
+export function unboundThreads<T>(make: () => T): T {
+  const m = boundMasks, c = m === null ? null : libcOrNull();
+  if (m === null || c === null) return make();
+  c.sched_setaffinity(0, CPU_MASK_BYTES, m.all);
+  try {
+    return make();
+  } finally {
+    c.sched_setaffinity(0, CPU_MASK_BYTES, m.one);
+  }
 }
 
 const POSIX_FADV_DONTNEED = 4;

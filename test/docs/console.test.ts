@@ -140,7 +140,7 @@ function run(command: string, previousStatus: number): { output: string; status:
     .replace(/^((?:[A-Z_][A-Z0-9_]*=\S*\s+)*)ls(?=\s|$)/, '$1ls -C -T 0');
   const script = `exec 2>&1\n(exit ${previousStatus})\n${line}`;
   const env: NodeJS.ProcessEnv = { ...process.env, COLUMNS: '80' };
-  for (const k of ['FORCE_COLOR', 'SIMDECK_OUTPUT', 'SIMDECK_HANG_TIMEOUT', 'SIMDECK_WAIT', 'SIMDECK_TRANSPORT', 'SIMDECK_MPI']) delete env[k];
+  for (const k of ['FORCE_COLOR', 'SIMDECK_OUTPUT', 'SIMDECK_HANG_TIMEOUT', 'SIMDECK_WAIT', 'SIMDECK_BIND', 'SIMDECK_TRANSPORT', 'SIMDECK_MPI']) delete env[k];
   const r = spawnSync('sh', ['-c', script], { cwd: root, env, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
   return { output: r.stdout, status: r.status ?? 128 };
 }

@@ -1,8 +1,9 @@
 // The launcher: decks in TypeScript with local and npm imports, bundled once per job; deck
 // arguments; output modes; bad command lines and bad decks.
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { linesOf, root, runDeck, simdeck, writeDecks } from '../helpers/job.js';
@@ -119,6 +120,7 @@ process.stderr.write('err from ' + world.rank + '\\n');
       [{ SIMDECK_HANG_TIMEOUT: 'soon' }, /SIMDECK_HANG_TIMEOUT must be a positive number of seconds, got "soon"/],
       [{ SIMDECK_OUTPUT: 'loud' }, /SIMDECK_OUTPUT must be prefixed, rank0 or raw/],
       [{ SIMDECK_WAIT: 'fast' }, /SIMDECK_WAIT must be auto, spin or block/],
+      [{ SIMDECK_BIND: 'tight' }, /SIMDECK_BIND must be auto or none/],
     ];
     for (const [env, message] of envCases) {
       const r = simdeck(['run', '-n', '2', hello], env);
@@ -136,6 +138,46 @@ process.stderr.write('err from ' + world.rank + '\\n');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/DeckError: the deck could not be compiled:\n.*helper\.ts:3:\d+: /);
     expect(r.stdout).toBe('');
+  });
+
+  it('binds each rank to a core of its own when every rank has one (SIMDECK_BIND=none: not)', () => {
+    const cpus = availableParallelism();
+    // each rank's main thread: the CPUs it may run on (Cpus_allowed_list of /proc/thread-self/status)
+    const deck = `import { world } from 'simdeck';\nimport { readFileSync } from 'node:fs';\n` +
+      `const l = readFileSync('/proc/thread-self/status', 'utf8').split('\\n').find((x) => x.startsWith('Cpus_allowed_list:'));\n` +
+      `console.log('cpus', world.rank, l.split(':')[1].trim());\n`;
+    const allowed = (r: ReturnType<typeof runDeck>) => {
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.split('\n').filter((l) => l.includes('cpus ')).map((l) => l.split(' ').pop()!).sort();
+    };
+    const free = allowed(runDeck(deck, 2, [], { SIMDECK_BIND: 'none' }));
+    expect(free[0]).toBe(free[1]);
+    const bound = allowed(runDeck(deck, 2));
+    if (cpus >= 2) {
+      // one CPU each, not the same one
+      expect(bound.every((c) => /^\d+$/.test(c))).toBe(true);
+      expect(bound[0]).not.toBe(bound[1]);
+    } else expect(bound).toEqual(free);
+    // more ranks than cores: no binding
+    expect(new Set(allowed(runDeck(deck, cpus + 1))).size).toBe(1);
+    if (cpus < 2) return;
+    // threads started through unboundThreads (simdeck's render, writer, farm and steering threads)
+    // may run on every CPU the thread had before it was bound; others inherit its one CPU
+    const script = `import { bindThreadToCpu, unboundThreads } from ${JSON.stringify(pathToFileURL(join(root, 'dist', 'src', 'system', 'libc.js')).href)};
+import { Worker } from 'node:worker_threads';
+const code = "require('node:worker_threads').parentPort.postMessage(require('node:fs').readFileSync('/proc/thread-self/status', 'utf8').split('Cpus_allowed_list:')[1].trim().split(String.fromCharCode(10))[0])";
+const cpusOf = async (w) => { const m = await new Promise((r) => w.once('message', r)); await w.terminate(); return m; };
+const before = await cpusOf(new Worker(code, { eval: true, execArgv: [] }));
+const cpu = bindThreadToCpu(1, 2);
+console.log(JSON.stringify({ before, cpu, plain: await cpusOf(new Worker(code, { eval: true, execArgv: [] })), unbound: await cpusOf(unboundThreads(() => new Worker(code, { eval: true, execArgv: [] }))), after: await cpusOf(new Worker(code, { eval: true, execArgv: [] })) }));
+`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.plain).toBe(String(o.cpu));
+    expect(o.after).toBe(String(o.cpu));
+    expect(o.unbound).toBe(o.before);
+    expect(o.before).not.toBe(String(o.cpu));
   });
 
   it('simdeck info names the usable transports', () => {

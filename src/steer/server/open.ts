@@ -20,6 +20,7 @@ import { SteeringServerError } from './errors.js';
 import { removeJobFile, writeJobFile } from './jobFile.js';
 import { isLoopback, newToken } from './security.js';
 import { SHARED_WORDS, W, type ToWorker, type WorkerConfig, type WorkerStarted } from './shared.js';
+import { unboundThreads } from '../../system/libc.js';
 
 /** Options of {@link openSteeringLink}. */
 export interface SteeringLinkOptions {
@@ -73,7 +74,7 @@ export async function openSteeringLink(options: SteeringLinkOptions): Promise<St
   const token = newToken();
   const title = basename(process.argv[1] ?? 'deck');
   const config: WorkerConfig = { host, port, token, remote, params: options.params, shared, port2, staticDir, title };
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: config, transferList: [port2] });
+  const worker = unboundThreads(() => new Worker(new URL('./worker.js', import.meta.url), { workerData: config, transferList: [port2] }));
   const started = await new Promise<WorkerStarted>((done) => {
     worker.once('message', (m: WorkerStarted) => done(m));
     worker.once('error', (e) => done({ ok: false, error: e.message }));

@@ -19,13 +19,18 @@
 // into its four row slots first (as simdeck's sender does); KERNEL=combine uses runCombine;
 // KERNEL=rows4-inplace has the receiver map its rows with runRows4 where it read them (K rows
 // at a time after the rows it still needs, as simdeck's split target does with its chunks).
-//   npm run build && node test/bench/ab/couple-split.mjs     (N, REPS, K, BAND, SPLITS=0.5,0.6, PIN=1, KERNEL)
+// The variants' order turns by one each rep, so with one split, half of the splits follow a split
+// (the sender's writes then land in lines its own core wrote last); ORDER=fixed runs 'a' before
+// every split instead, as in the couple bench, where the exchange always follows a copy of the
+// whole target by the target's core. Also printed: each side's CPU per split rep, the sender's
+// split into its mapping and its process_vm_writev calls, the receiver's process_vm_readv calls.
+//   npm run build && node test/bench/ab/couple-split.mjs     (N, REPS, K, BAND, SPLITS=0.5,0.6, PIN=1, KERNEL, ORDER=fixed)
 import { fork, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const { addressOf, allowPeerReads, readFromProcess, writeToProcess } = await import(join(root, 'dist', 'src', 'system', 'libc.js'));
+const { addressOf, allowPeerReads, readFromProcess, writeToProcess, threadCpuMs } = await import(join(root, 'dist', 'src', 'system', 'libc.js'));
 const { WasmArena, ROWS4_W1 } = await import(join(root, 'dist', 'src', 'couple', 'wasm.js'));
 
 const N = Number(process.env.N ?? 1000), REPS = Number(process.env.REPS ?? 150);
@@ -33,6 +38,7 @@ const K = Number(process.env.K ?? 8), BAND = Number(process.env.BAND ?? 32);
 const SPLITS = (process.env.SPLITS ?? '0.5,0.6').split(',').map(Number);
 const ROWS4 = (process.env.KERNEL ?? 'rows4') !== 'combine';
 const INPLACE = process.env.KERNEL === 'rows4-inplace';
+const FIXED = process.env.ORDER === 'fixed';
 const M = N - 1; // points per row computed, target rows computed
 const ROW = N * 8;
 const check = (rc, what) => { if (rc !== 0) throw new Error(`${what} failed: errno ${rc}`); };
@@ -100,6 +106,9 @@ if (process.argv[2] === 'sender') {
   const A = arena(1, BAND);
   const ctl = new Int32Array(4); // [seq, split rows, 0, 0], written by the receiver
   let target = 0, rpid = 0, rctl = 0, last = 0;
+  // per split rep: process CPU, and the main thread's CPU in the mapping and in the writes
+  const scpu = [], smaps = [], spushes = [];
+  let smap = 0, spush = 0;
   const flag = new Int32Array(1);
   process.on('message', (m) => {
     ({ target, rpid, rctl } = m);
@@ -108,15 +117,24 @@ if (process.argv[2] === 'sender') {
     for (;;) {
       let seq;
       while ((seq = Atomics.load(ctl, 0)) === last);
-      if (seq < 0) break;
+      if (seq < 0) {
+        const md = (x) => { const y = x.slice(10).sort((a, b) => a - b); return y[y.length >> 1].toFixed(3); };
+        console.log(`sender CPU per split rep (ms, median): ${md(scpu)}, of which mapping ${md(smaps)}, process_vm_writev ${md(spushes)}`);
+        break;
+      }
       last = seq;
       const S = Atomics.load(ctl, 1);
+      const c0 = process.cpuUsage();
       for (let b0 = 0; b0 < S; b0 += BAND) {
         const b1 = Math.min(S, b0 + BAND);
+        const q0 = threadCpuMs();
         if (ROWS4) mapRows4(A, b0, b1, (i) => src.subarray(i * N, i * N + N), (i) => A.at.out + (i - b0) * ROW, () => {});
         else mapRows(A, b0, b1, (i) => { A.x.set(src.subarray(i * N, i * N + N)); return A.at.x; }, (i) => A.at.out + (i - b0) * ROW, () => {});
+        const q1 = threadCpuMs();
         check(writeToProcess(rpid, addressOf(A.out), target + b0 * ROW, (b1 - b0) * ROW), 'process_vm_writev');
+        smap += q1 - q0; spush += threadCpuMs() - q1;
       }
+      const c1 = process.cpuUsage(c0); scpu.push((c1.user + c1.system) / 1000); smaps.push(smap); spushes.push(spush); smap = 0; spush = 0;
       flag[0] = seq;
       check(writeToProcess(rpid, addressOf(flag), rctl, 4), 'process_vm_writev (flag)');
     }
@@ -147,7 +165,9 @@ if (process.argv[2] === 'sender') {
         if (keep > 0) A.x.copyWithin(0, (held - keep) * N, held * N);
         first += held - keep; held = keep;
         const want = Math.min(K, N - (first + held));
+        const q0 = threadCpuMs();
         check(readFromProcess(peer.pid, addressOf(A.x) + held * ROW, peer.src + (first + held) * ROW, want * ROW), 'process_vm_readv');
+        rreadAcc += threadCpuMs() - q0;
         held += want;
       }
     };
@@ -181,14 +201,19 @@ if (process.argv[2] === 'sender') {
 
   const variants = [['a', null], ...SPLITS.map((f) => [`split:${f}`, Math.round(f * M)])];
   const times = variants.map(() => []);
+  // per split rep: the receiver's process CPU until its rows are mapped, and its main thread's in process_vm_readv
+  const rcpu = [], rreads = [];
+  var rreadAcc = 0, rc0 = null;
   for (let rep = -3; rep < REPS; rep++) {
     for (let vi = 0; vi < variants.length; vi++) {
-      const v = (vi + Math.max(0, rep)) % variants.length, [name, S] = variants[v];
+      const v = FIXED ? vi : (vi + Math.max(0, rep)) % variants.length, [name, S] = variants[v];
       target.fill(0, 0, 8); target.fill(0, (M - 1) * N, (M - 1) * N + 8);
       const t0 = now();
       if (S === null) check(readFromProcess(peer.pid, addressOf(target), peer.src, N * ROW), 'process_vm_readv');
       else {
         start(S);
+        rc0 = process.cpuUsage();
+        rreadAcc = 0;
         // source rows S..M in windows of K + 1 rows (the last one kept), read straight into the arena
         let first = S, held = 0;
         const rowAt = (i) => {
@@ -203,7 +228,10 @@ if (process.argv[2] === 'sender') {
         if (S < M && INPLACE) mapRows4InPlace(S);
         else if (S < M && ROWS4) mapRows4(A, S, M, (i) => { const b = rowAt(i) - A.at.x; return A.x.subarray(b / 8, b / 8 + N); }, () => A.at.out, (i, n) => target.set(A.out.subarray(0, n * N), i * N));
         else if (S < M) mapRows(A, S, M, rowAt, () => A.at.out, (i) => target.set(A.out.subarray(0, N), i * N));
-        while (Atomics.load(ctl, 0) !== seq);
+        const c = process.cpuUsage(rc0);
+        if (rep >= 0) { rcpu.push((c.user + c.system) / 1000); rreads.push(rreadAcc); }
+        const tq = performance.now();
+        while (Atomics.load(ctl, 0) !== seq) if (performance.now() - tq > 10000) throw new Error('the sender did not finish in 10 s (gone?)');
       }
       const t1 = now();
       if (rep >= 0) times[v].push(t1 - t0);
@@ -212,6 +240,10 @@ if (process.argv[2] === 'sender') {
         for (let i = 0; i < M; i++) for (let j = 0; j < M; j++) if (!Object.is(target[i * N + j], want[i * N + j])) throw new Error(`${name}: target[${i}][${j}] differs`);
       }
     }
+  }
+  if (rcpu.length > 0) {
+    const md = (x) => { const y = [...x].sort((a, b) => a - b); return y[y.length >> 1].toFixed(3); };
+    console.log(`receiver CPU per split rep (ms, median) until its rows are mapped: ${md(rcpu)}, of which process_vm_readv ${md(rreads)}${INPLACE ? '' : ' (counted with KERNEL=rows4-inplace only)'}`);
   }
   go[0] = -1; writeToProcess(peer.pid, addressOf(go), peer.ctl, 4);
   const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
