@@ -32,5 +32,5 @@ const mine = Float64Array.of(loop, st?.perFrameMs ?? 0, st?.share ?? 0, st?.crit
 world.allreduceInto(mine, mine, Op.MAX);
 const fin = plots?.close();
 if (world.rank === 0) {
-  console.log(JSON.stringify({ mode, loop_ms: mine[0], frame_ms: mine[1], share: mine[2], critical_ms: mine[3], median_frame_ms: mine[4], setup_ms: mine[5], setup_render_cpu_ms: fin?.setupRenderCpuMs ?? 0, frames: fin?.frames ?? 0, drawn: fin?.drawn ?? 0, skipped: fin?.skipped ?? 0, render_ms: fin?.renderMs ?? 0, render_cpu_ms: fin?.renderCpuMs ?? 0, cost_share: Math.max(mine[2], fin?.costShare ?? 0) }));
+  console.log(JSON.stringify({ mode, loop_ms: mine[0], frame_ms: mine[1], share: mine[2], critical_ms: mine[3], median_frame_ms: mine[4], setup_ms: mine[5], setup_render_cpu_ms: fin?.setupRenderCpuMs ?? 0, frames: fin?.frames ?? 0, drawn: fin?.drawn ?? 0, skipped: fin?.skipped ?? 0, raised: fin?.raised ?? 0, render_ms: fin?.renderMs ?? 0, render_cpu_ms: fin?.renderCpuMs ?? 0, cost_share: Math.max(mine[2], fin?.costShare ?? 0) }));
 }
