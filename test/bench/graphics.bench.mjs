@@ -3,7 +3,7 @@
 // (time on the critical path per frame, total overhead, the budget's measured share); (2) the
 // time to render the same 512x512 heat map with colour bar and title to PNG, simdeck's serial
 // heatmap() against matplotlib (Debian's python3-matplotlib). Rounds interleave the variants.
-//   npx tsc -p . && node test/bench/run.mjs graphics      (BENCH_ROUNDS, BENCH_STEPS, BENCH_N)
+//   npx tsc -p . && node test/bench/run.mjs graphics      (BENCH_ROUNDS, BENCH_STEPS, BENCH_N, BENCH_PAIRS, BENCH_QUEUE)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
