@@ -84,7 +84,8 @@ export class RenderQueue {
 
   /**
    * Queues a frame and returns true, or returns false (and counts a skip) when the queue is
-   * full. Never blocks. Nothing is transferred: a heat map's image in a SharedArrayBuffer (a
+   * full. Never blocks; a frame queued behind another raises a SCHED_IDLE worker to nice 19
+   * (see hurry). Nothing is transferred: a heat map's image in a SharedArrayBuffer (a
    * live plot's) is shared with the worker, any other is copied. The first transfer (detach) of
    * an ArrayBuffer in a thread makes V8 throw away the typed-array code it compiled and compile
    * every later typed-array loop with a check for detached buffers: after a live plot's first
