@@ -30,11 +30,19 @@ export interface LivePlotsOptions {
   dir?: string | null;
   /** Default cadence of every plot (default { budget: 0.02 }: at most 2 % of the run time). */
   every?: Every;
-  /** Frames that may wait for or be in the renderer before new ones are skipped (default 2). */
+  /**
+   * Frames that may wait for or be in the renderer before new ones are skipped (default 4; it was
+   * 2). Each waiting frame holds its image: a 512 × 512 live heat map 1 MiB in single precision.
+   */
   queue?: number;
   /** Push each frame to the steering dashboard (default true; dropped when no dashboard runs). */
   publish?: boolean;
-  /** Run the renderer at the lowest CPU priority (SCHED_IDLE on Linux where allowed, else nice 19), so ranks sharing its cores keep them (default true). */
+  /**
+   * Run the renderer at the lowest CPU priority (SCHED_IDLE on Linux where allowed, else nice 19),
+   * so ranks sharing its cores keep them (default true). A SCHED_IDLE renderer is raised to nice
+   * 19 while a frame waits behind another, where the kernel allows it, and goes back when its
+   * queue is empty.
+   */
   lowPriority?: boolean;
   /** Unit of the simulation time in titles ("s"). */
   timeUnit?: string;
@@ -88,6 +96,11 @@ export interface PlotStats {
   drawn: number;
   /** Frames skipped because the renderer was busy (drawing rank). */
   skipped: number;
+  /**
+   * Times the render worker was raised from SCHED_IDLE to nice 19 because a frame was queued
+   * behind another (drawing rank; it goes back to SCHED_IDLE when its queue is empty).
+   */
+  raised: number;
   /** Frames the renderer failed to draw, with the first error (drawing rank). */
   failed: number;
   firstError?: string;
@@ -206,7 +219,7 @@ export class LivePlots {
     if (typeof options !== 'object' || options === null) throw new ArgumentError(`LivePlots: options must be an object, got ${describe(options)}`);
     const dir = options.dir === undefined ? 'plots' : options.dir;
     if (dir !== null && (typeof dir !== 'string' || dir === '')) throw new ArgumentError(`LivePlots: dir must be a directory path or null, got ${describe(dir)}`);
-    const q = options.queue ?? 2;
+    const q = options.queue ?? 4;
     if (!Number.isInteger(q) || q < 1 || q > 64) throw new ArgumentError(`LivePlots: queue must be an integer from 1 to 64 (frames waiting for the renderer), got ${describe(options.queue)}`);
     const root = options.root ?? 0;
     if (!Number.isInteger(root) || root < 0 || root >= comm.size) throw new ArgumentError(`LivePlots: root must be a rank from 0 to ${comm.size - 1}, got ${describe(options.root)}`);
@@ -518,7 +531,7 @@ export class LivePlots {
     const share = elapsed > 0 ? this.spent / elapsed : 0;
     const costShare = elapsed > 0 ? (this.spent + this.renderCpu) / elapsed : 0;
     const s: PlotStats = {
-      frames: this.made, drawn: this.drawn, skipped, failed: this.failed, criticalMs: this.spent, perFrameMs: perFrame, share,
+      frames: this.made, drawn: this.drawn, skipped, raised: this.queue?.raised ?? 0, failed: this.failed, criticalMs: this.spent, perFrameMs: perFrame, share,
       medianFrameMs: this.frameTimes.length > 0 ? [...this.frameTimes].sort((a, b) => a - b)[this.frameTimes.length >> 1] : 0,
       renderMs: this.drawn > 0 ? this.renderMs / this.drawn : 0, renderCpuMs: this.rendered > 0 ? this.renderCpu / this.rendered : 0, costShare,
       setupMs: this.setup, setupRenderCpuMs: this.setupRenderCpu, summary: '',

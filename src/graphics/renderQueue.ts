@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { HeatmapStyle, Image2D } from './heatmapFigure.js';
+import { setThreadScheduling } from '../system/libc.js';
 import { ImageMemory } from './imageMemory.js';
 import type { LinesStyle, Series } from './linesFigure.js';
 import { unboundThreads } from '../system/libc.js';
@@ -46,11 +47,23 @@ function workerScript(): string {
   return join(resolve(here, '..', '..'), 'dist', 'src', 'graphics', 'renderWorker.js');
 }
 
+/**
+ * The shared words of a render queue (Int32Array indices): frames waiting or being drawn, the
+ * worker's kernel thread id (0 until it has started), and its scheduling state (see WORKER_*).
+ */
+export const IN_FLIGHT = 0, WORKER_TID = 1, WORKER_SCHED = 2;
+/** WORKER_SCHED: the worker runs SCHED_IDLE, was raised to nice 19, or is never moved (not idle, or the kernel refused to raise it). */
+export const SCHED_AT_IDLE = 0, SCHED_RAISED = 1, SCHED_FIXED = 2;
+/** The nice value a SCHED_IDLE render worker is raised to while frames wait. */
+export const RAISED_NICE = 19;
+
 /** A render worker thread and its bounded queue. */
 export class RenderQueue {
   private worker: Worker;
   private port: MessagePort;
   private inFlight: Int32Array;
+  /** Times the worker was raised from SCHED_IDLE because a frame was queued behind another. */
+  raised = 0;
   /** Shared memory for live images, which the worker reads in place (null where WebAssembly cannot have it). */
   private readonly images = ImageMemory.create();
   /** Frames refused because the queue was full. */
@@ -60,8 +73,9 @@ export class RenderQueue {
   private read = 0;
 
   constructor(readonly capacity: number, dir: string | null, publish: boolean, lowPriority: boolean) {
-    const counters = new SharedArrayBuffer(4);
+    const counters = new SharedArrayBuffer(12);
     this.inFlight = new Int32Array(counters);
+    this.inFlight[WORKER_SCHED] = SCHED_FIXED; // until the worker has gone SCHED_IDLE
     const { port1, port2 } = new MessageChannel();
     this.port = port2;
     this.worker = unboundThreads(() => new Worker(workerScript(), { workerData: { counters, results: port1, dir, publish, lowPriority, images: this.images?.memory ?? null }, transferList: [port1] }));
@@ -71,7 +85,8 @@ export class RenderQueue {
 
   /**
    * Queues a frame and returns true, or returns false (and counts a skip) when the queue is
-   * full. Never blocks. Nothing is transferred: a heat map's image in a SharedArrayBuffer (a
+   * full. Never blocks; a frame queued behind another raises a SCHED_IDLE worker to nice 19
+   * (see hurry). Nothing is transferred: a heat map's image in a SharedArrayBuffer (a
    * live plot's) is shared with the worker, any other is copied. The first transfer (detach) of
    * an ArrayBuffer in a thread makes V8 throw away the typed-array code it compiled and compile
    * every later typed-array loop with a check for detached buffers: after a live plot's first
@@ -80,11 +95,33 @@ export class RenderQueue {
    * the first ran it unoptimised (5.5-8 ms).
    */
   submit(job: RenderJob): boolean {
-    if (Atomics.load(this.inFlight, 0) >= this.capacity) { this.skipped++; return false; }
-    Atomics.add(this.inFlight, 0, 1);
+    if (Atomics.load(this.inFlight, IN_FLIGHT) >= this.capacity) { this.skipped++; return false; }
+    const waiting = Atomics.add(this.inFlight, IN_FLIGHT, 1) + 1;
     this.worker.postMessage(job);
     this.queued++;
+    if (waiting >= 2) this.hurry();
     return true;
+  }
+
+  /**
+   * A frame was queued behind another: a SCHED_IDLE worker (the low-priority default) has found
+   * no idle core since the last frame, as when both ranks keep both cores busy, and would skip
+   * the next frames. It is raised to SCHED_OTHER at nice 19, where it takes a small share of a
+   * busy core, until the queue is empty again (the worker then goes back to SCHED_IDLE itself).
+   * Where the kernel refuses (leaving SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE that
+   * allows nice 19), the worker stays SCHED_IDLE and this is not tried again.
+   */
+  private hurry(): void {
+    const tid = Atomics.load(this.inFlight, WORKER_TID);
+    if (tid <= 0 || Atomics.compareExchange(this.inFlight, WORKER_SCHED, SCHED_AT_IDLE, SCHED_RAISED) !== SCHED_AT_IDLE) return;
+    if (setThreadScheduling(tid, 'normal', RAISED_NICE)) this.raised++;
+    else Atomics.store(this.inFlight, WORKER_SCHED, SCHED_FIXED);
+  }
+
+  /** The worker's kernel thread id (Linux), once it has started, else null. */
+  get workerThread(): number | null {
+    const tid = Atomics.load(this.inFlight, WORKER_TID);
+    return tid > 0 ? tid : null;
   }
 
   /**
@@ -108,7 +145,7 @@ export class RenderQueue {
    */
   results(): RenderResult[] {
     const out: RenderResult[] = [];
-    if (this.queued - this.read <= Atomics.load(this.inFlight, 0)) return out;
+    if (this.queued - this.read <= Atomics.load(this.inFlight, IN_FLIGHT)) return out;
     for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) out.push(m.message as RenderResult);
     this.read += out.length;
     return out;
@@ -116,7 +153,7 @@ export class RenderQueue {
 
   /** Frames waiting or being drawn. */
   get pending(): number {
-    return Atomics.load(this.inFlight, 0);
+    return Atomics.load(this.inFlight, IN_FLIGHT);
   }
 
   /** Blocks until every queued frame is drawn or `timeoutMs` pass; returns whether the queue emptied. */
@@ -127,10 +164,10 @@ export class RenderQueue {
   /** Blocks until fewer than `n` frames are waiting or being drawn, or `timeoutMs` pass; returns whether they are. */
   waitBelow(limit: number, timeoutMs = 120_000): boolean {
     const end = performance.now() + timeoutMs;
-    for (let n = Atomics.load(this.inFlight, 0); n >= limit; n = Atomics.load(this.inFlight, 0)) {
+    for (let n = Atomics.load(this.inFlight, IN_FLIGHT); n >= limit; n = Atomics.load(this.inFlight, IN_FLIGHT)) {
       const left = end - performance.now();
       if (left <= 0) return false;
-      Atomics.wait(this.inFlight, 0, n, Math.min(left, 1000));
+      Atomics.wait(this.inFlight, IN_FLIGHT, n, Math.min(left, 1000));
     }
     return true;
   }

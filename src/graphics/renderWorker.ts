@@ -9,24 +9,44 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { publishPlot } from '../steer/publish.js';
-import { idleScheduling, threadCpuMs } from '../system/libc.js';
+import { idleScheduling, setThreadScheduling, threadCpuMs, threadId } from '../system/libc.js';
 import { writeAtomic } from './files.js';
 import { ImageMemory, useImageMemory } from './imageMemory.js';
 import { figureToPng, layoutHeatmap } from './heatmapFigure.js';
 import { layoutLines } from './linesFigure.js';
 import { rasterize } from './rasterize.js';
-import type { RenderJob, RenderResult } from './renderQueue.js';
+import { IN_FLIGHT, RAISED_NICE, SCHED_AT_IDLE, SCHED_FIXED, SCHED_RAISED, WORKER_SCHED, WORKER_TID, type RenderJob, type RenderResult } from './renderQueue.js';
 
 const { counters, results, dir, publish, lowPriority, images } = workerData as { counters: SharedArrayBuffer; results: MessagePort; dir: string | null; publish: boolean; lowPriority: boolean; images: WebAssembly.Memory | null };
 const inFlight = new Int32Array(counters);
 // live images pooled into the drawing rank's image memory: their palette entries by the WebAssembly kernel (imageMemory.ts)
 if (images !== null) useImageMemory(ImageMemory.attach(images));
 
-if (lowPriority && !idleScheduling()) {
+const idle = lowPriority && idleScheduling();
+if (lowPriority && !idle) {
   // this thread only: the ranks' own threads keep their share of the cores. SCHED_IDLE when the
   // kernel takes it (the thread then only gets cores no rank wants, also when the whole job runs
   // under nice 19), else nice 19 (Linux: a thread id is a pid for setpriority)
   try { setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19); } catch { /* not Linux: normal priority */ }
+}
+// the drawing rank raises a SCHED_IDLE worker to nice 19 while a frame waits behind another
+// (RenderQueue.hurry); it needs the thread id, and the worker goes back to SCHED_IDLE itself
+const tid = threadId();
+if (tid !== null && tid > 0) Atomics.store(inFlight, WORKER_TID, tid);
+if (idle && tid !== null && tid > 0) Atomics.store(inFlight, WORKER_SCHED, SCHED_AT_IDLE);
+
+/**
+ * The queue is empty: a worker the drawing rank raised goes back to SCHED_IDLE. The state is
+ * cleared after the policy is set, and the queue checked once more: a frame queued behind
+ * another in between, whose submit saw the state still raised, raises it again here.
+ */
+function backToIdle(): void {
+  if (Atomics.load(inFlight, WORKER_SCHED) !== SCHED_RAISED) return;
+  if (!idleScheduling()) { Atomics.store(inFlight, WORKER_SCHED, SCHED_FIXED); return; }
+  Atomics.store(inFlight, WORKER_SCHED, SCHED_AT_IDLE);
+  if (Atomics.load(inFlight, IN_FLIGHT) >= 2 && Atomics.compareExchange(inFlight, WORKER_SCHED, SCHED_AT_IDLE, SCHED_RAISED) === SCHED_AT_IDLE) {
+    if (!setThreadScheduling(tid!, 'normal', RAISED_NICE)) Atomics.store(inFlight, WORKER_SCHED, SCHED_FIXED);
+  }
 }
 try { rasterize('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>'); } catch { /* reported with the first frame */ }
 
@@ -61,6 +81,7 @@ parentPort!.on('message', (job: RenderJob) => {
   // with checks for detached buffers, see RenderQueue.submit)
   if (job.kind === 'heatmap' && job.image.values.buffer instanceof SharedArrayBuffer) result.buffer = job.image.values;
   results.postMessage(result);
-  Atomics.sub(inFlight, 0, 1);
-  Atomics.notify(inFlight, 0);
+  const left = Atomics.sub(inFlight, IN_FLIGHT, 1) - 1;
+  Atomics.notify(inFlight, IN_FLIGHT);
+  if (left === 0) backToIdle();
 });

@@ -16,9 +16,9 @@ const O_EXCL = 0o200;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
 /** System call numbers differ by architecture (x86-64, arm64). */
-const SYSCALLS: Record<string, { futex: number; vmreadv: number; vmwritev: number; waitv: number }> = {
-  x64: { futex: 202, vmreadv: 310, vmwritev: 311, waitv: 449 },
-  arm64: { futex: 98, vmreadv: 270, vmwritev: 271, waitv: 449 },
+const SYSCALLS: Record<string, { futex: number; vmreadv: number; vmwritev: number; waitv: number; gettid: number; setattr: number; getattr: number }> = {
+  x64: { futex: 202, vmreadv: 310, vmwritev: 311, waitv: 449, gettid: 186, setattr: 314, getattr: 315 },
+  arm64: { futex: 98, vmreadv: 270, vmwritev: 271, waitv: 449, gettid: 178, setattr: 274, getattr: 275 },
 };
 const numbers = SYSCALLS[process.arch];
 const SYS_FUTEX = numbers?.futex ?? -1;
@@ -53,6 +53,9 @@ interface Bindings {
   posix_fadvise: (fd: number, offset: number, length: number, advice: number) => number;
   sched_getaffinity: (pid: number, size: number, mask: Uint8Array) => number;
   sched_setaffinity: (pid: number, size: number, mask: Uint8Array) => number;
+  gettid: (nr: number) => number;
+  schedSetattr: (nr: number, tid: number, attr: Int32Array, flags: number) => number;
+  schedGetattr: (nr: number, tid: number, attr: Int32Array, size: number, flags: number) => number;
 }
 
 let bound: Bindings | null = null;
@@ -83,6 +86,9 @@ function libc(): Bindings {
     posix_fadvise: lib.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)'),
     sched_getaffinity: lib.func('int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)'),
     sched_setaffinity: lib.func('int sched_setaffinity(int pid, size_t size, const uint8_t *mask)'),
+    gettid: lib.func('long syscall(long nr)'),
+    schedSetattr: lib.func('long syscall(long nr, int pid, void *attr, unsigned int flags)'),
+    schedGetattr: lib.func('long syscall(long nr, int pid, _Inout_ int32_t *attr, unsigned int size, unsigned int flags)'),
   };
   return bound;
 }
@@ -366,4 +372,40 @@ export function dropCachedPages(fd: number): boolean {
 export function idleScheduling(): boolean {
   const c = libcOrNull();
   return c !== null && c.sched_setscheduler(0, SCHED_IDLE, new Int32Array(1)) === 0;
+}
+
+const SCHED_OTHER = 0;
+/** struct sched_attr as the kernel first defined it (SCHED_ATTR_SIZE_VER0): size, policy, flags (u64), nice, priority, three u64 times. */
+const SCHED_ATTR_BYTES = 48;
+
+/** The calling thread's kernel thread id (gettid), or null off Linux. Never throws. */
+export function threadId(): number | null {
+  const c = libcOrNull();
+  return c === null ? null : Number(c.gettid(numbers!.gettid));
+}
+
+/**
+ * Sets thread `tid`'s scheduling (sched_setattr): 'idle' is SCHED_IDLE (it runs only when no
+ * other thread wants the core), 'normal' is SCHED_OTHER at nice value `nice`. Any thread of the
+ * process may set any other's. Leaving SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE that
+ * allows the nice value (unprivileged processes usually have neither): the kernel then refuses
+ * and nothing changes. Returns whether the kernel accepted. Never throws.
+ */
+export function setThreadScheduling(tid: number, policy: 'idle' | 'normal', nice = 0): boolean {
+  const c = libcOrNull();
+  if (c === null) return false;
+  const attr = new Int32Array(SCHED_ATTR_BYTES / 4);
+  attr[0] = SCHED_ATTR_BYTES;
+  attr[1] = policy === 'idle' ? SCHED_IDLE : SCHED_OTHER;
+  attr[4] = policy === 'idle' ? 0 : nice;
+  return Number(c.schedSetattr(numbers!.setattr, tid, attr, 0)) === 0;
+}
+
+/** Thread `tid`'s scheduling policy (0 SCHED_OTHER, 3 SCHED_BATCH, 5 SCHED_IDLE, ...) and nice value (sched_getattr), or null where it cannot be read. Never throws. */
+export function threadScheduling(tid: number): { policy: number; nice: number } | null {
+  const c = libcOrNull();
+  if (c === null) return null;
+  const attr = new Int32Array(SCHED_ATTR_BYTES / 4);
+  if (Number(c.schedGetattr(numbers!.getattr, tid, attr, SCHED_ATTR_BYTES, 0)) !== 0) return null;
+  return { policy: attr[1], nice: attr[4] };
 }

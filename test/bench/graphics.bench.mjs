@@ -3,7 +3,7 @@
 // (time on the critical path per frame, total overhead, the budget's measured share); (2) the
 // time to render the same 512x512 heat map with colour bar and title to PNG, simdeck's serial
 // heatmap() against matplotlib (Debian's python3-matplotlib). Rounds interleave the variants.
-//   npx tsc -p . && node test/bench/run.mjs graphics      (BENCH_ROUNDS, BENCH_STEPS, BENCH_N)
+//   npx tsc -p . && node test/bench/run.mjs graphics      (BENCH_ROUNDS, BENCH_STEPS, BENCH_N, BENCH_PAIRS, BENCH_QUEUE)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,7 +64,7 @@ const rows = MODES.filter((m) => m !== 'none').map((m) => {
   const loop = med(m, 'loop_ms');
   return [m === 'budget:0.02' ? 'budget 2 %' : `every ${m.slice(6)} steps`, med(m, 'frames'), med(m, 'drawn'), med(m, 'skipped'),
     med(m, 'median_frame_ms'), med(m, 'frame_ms'), med(m, 'render_cpu_ms'), med(m, 'render_ms'), 100 * med(m, 'share'), 100 * med(m, 'cost_share'), 100 * (loop / base - 1),
-    med(m, 'setup_ms'), med(m, 'setup_render_cpu_ms'), 100 * median(runs[m].map(withSetup)), 100 * median(runs[m].map(skipsCharged))];
+    med(m, 'setup_ms'), med(m, 'setup_render_cpu_ms'), 100 * median(runs[m].map(withSetup)), 100 * median(runs[m].map(skipsCharged)), med(m, 'raised')];
 });
 const perStep = base / STEPS;
 /**
@@ -81,7 +81,7 @@ function withSetup(r) {
 }
 console.log(`heat2d ${N}×${N} on 2 ranks (shared memory), ${STEPS} steps, \`heat_step\` from native-examples/heat2d/heat.c; a`);
 console.log('`LivePlots.heatmap` of the field, mean-pooled to 512×512 (magma, colour bar, title with step and time) and sent');
-console.log('in single precision, rendered by the worker thread on rank 0 at low priority with a queue of 2 to an indexed-colour');
+console.log('in single precision, rendered by the worker thread on rank 0 at low priority with a queue of 4 to an indexed-colour');
 console.log('PNG. The run is long enough for the budget to settle (a 500-step run held 4-5 budget frames). Critical path: the time the ranks');
 console.log('spend inside the plot call (the slowest rank); render thread CPU: the worker thread\'s own CPU time per frame');
 console.log('(clock_gettime(CLOCK_THREAD_CPUTIME_ID)), which on 2 cores busy with 2 ranks may be taken from a stepping rank; cost share:');
@@ -89,7 +89,7 @@ console.log('both over the run time, what the budget mode holds; overhead: the w
 console.log(`graphics (median ${fmt(base)} ms). A plot's first frame is one-time set-up (plan, compiling, first overlay): its`);
 console.log('time is shown apart and left out of the per-frame figures and the shares, as the budget leaves it out.');
 console.log(`Medians of ${ROUNDS} interleaved rounds.\n`);
-console.log(markdownTable(['cadence', 'frames', 'drawn', 'skipped', 'critical path per frame, ms (median)', 'mean, ms', 'render thread CPU per frame, ms', 'render wall per frame, ms', 'critical path share, %', 'cost share (critical path + render CPU), %', 'overhead vs no graphics, %', 'set-up: critical path, ms', 'set-up: render CPU, ms', 'cost share with set-up, %', 'cost share with skipped frames charged, %'], rows));
+console.log(markdownTable(['cadence', 'frames', 'drawn', 'skipped', 'critical path per frame, ms (median)', 'mean, ms', 'render thread CPU per frame, ms', 'render wall per frame, ms', 'critical path share, %', 'cost share (critical path + render CPU), %', 'overhead vs no graphics, %', 'set-up: critical path, ms', 'set-up: render CPU, ms', 'cost share with set-up, %', 'cost share with skipped frames charged, %', 'render worker raised from SCHED_IDLE, times'], rows));
 const budgetShare = 100 * med('budget:0.02', 'cost_share');
 const every50 = rows[1];
 const floor = (every50[4] + every50[6]) / (50 * perStep) * 100;

@@ -312,6 +312,40 @@ describe('render queue', () => {
     expect(got[1].buffer).toBeUndefined();
     expect(readdirSync(dir).sort()).toEqual(['a-000001.png', 'b-000001.png']);
   });
+  it('raises a SCHED_IDLE worker to nice 19 while a frame waits behind another, and puts it back when the queue is empty', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdeck-queue-'));
+    const q = new RenderQueue(4, dir, false, true);
+    const sleep = new Int32Array(new SharedArrayBuffer(4));
+    for (let k = 0; k < 1000 && q.workerThread === null; k++) Atomics.wait(sleep, 0, 0, 10);
+    const tid = q.workerThread!;
+    expect(tid).toBeGreaterThan(0);
+    // policy (SCHED_IDLE 5, SCHED_OTHER 0) and nice value, as the kernel shows them
+    const sched = () => { const f = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' '); return { policy: Number(f[38]), nice: Number(f[16]) }; };
+    expect(sched().policy).toBe(5);
+    // leaving SCHED_IDLE needs CAP_SYS_NICE (bit 23) or an RLIMIT_NICE of at least 1 (nice 19)
+    const caps = BigInt('0x' + /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    const rlimit = Number(/Max nice priority\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 0);
+    const mayRaise = (caps & (1n << 23n)) !== 0n || rlimit >= 1;
+    const n = 768, style = { title: 'busy', colormap: 'magma' as const };
+    const [one, two] = [1, 2].map((c) => new Float64Array(n * n).map((_, k) => Math.sin(k * 1e-3 * c) * k));
+    expect(q.submit({ kind: 'heatmap', name: 'a', step: 1, time: 0, image: { values: one, nx: n, ny: n }, style, caption: 's1' })).toBe(true);
+    expect(sched().policy).toBe(5); // one frame: it stays idle
+    expect(q.submit({ kind: 'heatmap', name: 'a', step: 2, time: 0, image: { values: two, nx: n, ny: n }, style, caption: 's2' })).toBe(true);
+    if (mayRaise) {
+      expect(q.pending).toBe(2); // (a 768² figure takes far longer than making the next image)
+      expect(sched()).toEqual({ policy: 0, nice: 19 });
+      expect(q.raised).toBe(1);
+    } else {
+      expect(sched().policy).toBe(5);
+      expect(q.raised).toBe(0);
+    }
+    expect(q.drain(60_000)).toBe(true);
+    for (let k = 0; k < 500 && sched().policy !== 5; k++) Atomics.wait(sleep, 0, 0, 2);
+    expect(sched().policy).toBe(5);
+    const got = q.results();
+    q.close();
+    expect(got.map((r) => [r.step, r.error ?? null])).toEqual([[1, null], [2, null]]);
+  });
 });
 
 describe('image memory', () => {

@@ -2,6 +2,7 @@
 // heat maps down-selected to 512 x 512 at a cadence, or none. Prints one JSON line on rank 0:
 // the loop's wall time (slowest rank), and LivePlots' figures (slowest rank).
 //   simdeck run --output rank0 -n 2 test/bench/decks/graphics.ts <none|steps:N|budget:B> [N] [steps] [dir]
+// (env BENCH_QUEUE: the render queue's capacity, default LivePlots' own)
 import { world, Op } from 'simdeck';
 import { loadKernels } from 'simdeck/kernels';
 import { Grid } from 'simdeck/decomposition';
@@ -15,7 +16,9 @@ const u = grid.zeros(Float64Array), v = grid.zeros(Float64Array);
 u.fill((i, j) => (Math.abs(2 * i - N) < N / 4 && Math.abs(2 * j - N) < N / 4 ? 1 : 0));
 const [nx, ny] = u.localShapeWithGhosts;
 const every: Every | null = mode === 'none' ? null : mode.startsWith('steps:') ? { steps: Number(mode.slice(6)) } : { budget: Number(mode.slice(7)) };
-const plots = every === null ? null : new LivePlots(world, { dir, every, publish: false, timeUnit: 's' });
+// BENCH_QUEUE: the render queue's capacity (default: LivePlots' own)
+const queue = process.env.BENCH_QUEUE === undefined ? undefined : Number(process.env.BENCH_QUEUE);
+const plots = every === null ? null : new LivePlots(world, { dir, every, queue, publish: false, timeUnit: 's' });
 const opts = { size: 512, title: 'Temperature', label: 'T', unit: 'K', extent: [0, 1, 0, 1] as [number, number, number, number], colormap: 'magma' as const };
 
 world.barrier();
@@ -32,5 +35,5 @@ const mine = Float64Array.of(loop, st?.perFrameMs ?? 0, st?.share ?? 0, st?.crit
 world.allreduceInto(mine, mine, Op.MAX);
 const fin = plots?.close();
 if (world.rank === 0) {
-  console.log(JSON.stringify({ mode, loop_ms: mine[0], frame_ms: mine[1], share: mine[2], critical_ms: mine[3], median_frame_ms: mine[4], setup_ms: mine[5], setup_render_cpu_ms: fin?.setupRenderCpuMs ?? 0, frames: fin?.frames ?? 0, drawn: fin?.drawn ?? 0, skipped: fin?.skipped ?? 0, render_ms: fin?.renderMs ?? 0, render_cpu_ms: fin?.renderCpuMs ?? 0, cost_share: Math.max(mine[2], fin?.costShare ?? 0) }));
+  console.log(JSON.stringify({ mode, loop_ms: mine[0], frame_ms: mine[1], share: mine[2], critical_ms: mine[3], median_frame_ms: mine[4], setup_ms: mine[5], setup_render_cpu_ms: fin?.setupRenderCpuMs ?? 0, frames: fin?.frames ?? 0, drawn: fin?.drawn ?? 0, skipped: fin?.skipped ?? 0, raised: fin?.raised ?? 0, render_ms: fin?.renderMs ?? 0, render_cpu_ms: fin?.renderCpuMs ?? 0, cost_share: Math.max(mine[2], fin?.costShare ?? 0) }));
 }
