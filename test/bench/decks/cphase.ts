@@ -11,21 +11,10 @@
 // are (rsrc), its process_vm_readv calls (rread), its mapping and copies into its array (rmap)
 // and its wait for the done message (rwait).
 import { world } from 'simdeck';
-import { Grid, Redistribution } from 'simdeck/decomposition';
-import { components, Coupling } from 'simdeck/couple';
+import { shiftedLink } from './shiftedLink.js';
 
 const N = Number(process.argv[2] ?? 1000), REPS = Number(process.argv[3] ?? 100), MODE = process.argv[4] ?? 'both';
-const comp = components(world, { src: 1, dst: 1 });
-const grid = new Grid(comp.comm, { shape: [N, N] });
-const u = grid.zeros(Float64Array).fill((i, j) => Math.sin(i * 0.01) + j * 1e-3);
-const h = 1 / N;
-const at = (shift: number) => ({ origin: [h / 2 + shift, h / 2 + shift], spacing: [h, h], shape: [N, N] });
-const c = new Coupling({
-  components: { src: { dt: 1, sends: { f: { grid: at(0), units: '1' } } }, dst: { dt: 1, receives: { g: { grid: at(0.5 * h * 0.999), units: '1' } } } },
-  interfaces: [{ from: 'src.f', to: 'dst.g', map: 'linear' }],
-});
-const link = c.connect(comp, comp.is('src') ? { f: u } : { g: u });
-const plan = new Redistribution(comp.is('src') ? grid : null, comp.is('dst') ? grid : null, world);
+const { comp, u, link, plan } = shiftedLink(N);
 const cpuNow = () => { const x = process.cpuUsage(); return (x.user + x.system) / 1000; };
 const T = { ex: [] as number[], exIn: [] as number[], exCpu: [] as number[], re: [] as number[], reIn: [] as number[], reCpu: [] as number[] };
 let time = 0; const XS: Record<string, number[]> = {};

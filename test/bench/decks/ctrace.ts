@@ -16,21 +16,10 @@
 // Also per rank: CPU time per exchange and per redistribution (process.cpuUsage; with
 // SIMDECK_WAIT=block a waiting rank sleeps, so that is its work).
 import { world } from 'simdeck';
-import { Grid, Redistribution } from 'simdeck/decomposition';
-import { components, Coupling } from 'simdeck/couple';
+import { shiftedLink } from './shiftedLink.js';
 
 const N = 1000, REPS = Number(process.argv[2] ?? 20);
-const comp = components(world, { src: 1, dst: 1 });
-const grid = new Grid(comp.comm, { shape: [N, N] });
-const u = grid.zeros(Float64Array).fill((i, j) => Math.sin(i * 0.01) + j * 1e-3);
-const h = 1 / N;
-const at = (shift: number) => ({ origin: [h / 2 + shift, h / 2 + shift], spacing: [h, h], shape: [N, N] });
-const c = new Coupling({
-  components: { src: { dt: 1, sends: { f: { grid: at(0), units: '1' } } }, dst: { dt: 1, receives: { g: { grid: at(0.5 * h * 0.999), units: '1' } } } },
-  interfaces: [{ from: 'src.f', to: 'dst.g', map: 'linear' }],
-});
-const link = c.connect(comp, comp.is('src') ? { f: u } : { g: u });
-const plan = new Redistribution(comp.is('src') ? grid : null, comp.is('dst') ? grid : null, world);
+const { comp, u, link, plan } = shiftedLink(N);
 const out: Record<string, { ex: [string, number][]; redist: [number, number] }> = {};
 let cpuEx = 0, cpuRe = 0;
 const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
