@@ -57,6 +57,21 @@ export const SCHED_AT_IDLE = 0, SCHED_RAISED = 1, SCHED_FIXED = 2;
 /** The nice value a SCHED_IDLE render worker is raised to while frames wait. */
 export const RAISED_NICE = 19;
 
+/**
+ * Raises the render worker of the queue whose shared words are `words` from SCHED_IDLE to nice 19
+ * when it is at SCHED_IDLE and has posted its thread id (state SCHED_AT_IDLE -> SCHED_RAISED);
+ * where the kernel refuses, marks it SCHED_FIXED so that it is not tried again. Called by the
+ * drawing rank (RenderQueue.hurry) and by the worker itself (a frame queued while it went back to
+ * SCHED_IDLE). Returns whether it raised it. Never blocks or throws.
+ */
+export function raiseIdleWorker(words: Int32Array): boolean {
+  const tid = Atomics.load(words, WORKER_TID);
+  if (tid <= 0 || Atomics.compareExchange(words, WORKER_SCHED, SCHED_AT_IDLE, SCHED_RAISED) !== SCHED_AT_IDLE) return false;
+  if (setThreadScheduling(tid, 'normal', RAISED_NICE)) return true;
+  Atomics.store(words, WORKER_SCHED, SCHED_FIXED);
+  return false;
+}
+
 /** A render worker thread and its bounded queue. */
 export class RenderQueue {
   private worker: Worker;
@@ -112,10 +127,7 @@ export class RenderQueue {
    * allows nice 19), the worker stays SCHED_IDLE and this is not tried again.
    */
   private hurry(): void {
-    const tid = Atomics.load(this.inFlight, WORKER_TID);
-    if (tid <= 0 || Atomics.compareExchange(this.inFlight, WORKER_SCHED, SCHED_AT_IDLE, SCHED_RAISED) !== SCHED_AT_IDLE) return;
-    if (setThreadScheduling(tid, 'normal', RAISED_NICE)) this.raised++;
-    else Atomics.store(this.inFlight, WORKER_SCHED, SCHED_FIXED);
+    if (raiseIdleWorker(this.inFlight)) this.raised++;
   }
 
   /** The worker's kernel thread id (Linux), once it has started, else null. */

@@ -9,30 +9,30 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { publishPlot } from '../steer/publish.js';
-import { idleScheduling, setThreadScheduling, threadCpuMs, threadId } from '../system/libc.js';
+import { idleScheduling, threadCpuMs, threadId } from '../system/libc.js';
 import { writeAtomic } from './files.js';
 import { ImageMemory, useImageMemory } from './imageMemory.js';
 import { figureToPng, layoutHeatmap } from './heatmapFigure.js';
 import { layoutLines } from './linesFigure.js';
 import { rasterize } from './rasterize.js';
-import { IN_FLIGHT, RAISED_NICE, SCHED_AT_IDLE, SCHED_FIXED, SCHED_RAISED, WORKER_SCHED, WORKER_TID, type RenderJob, type RenderResult } from './renderQueue.js';
+import { IN_FLIGHT, raiseIdleWorker, SCHED_AT_IDLE, SCHED_FIXED, SCHED_RAISED, WORKER_SCHED, WORKER_TID, type RenderJob, type RenderResult } from './renderQueue.js';
 
 const { counters, results, dir, publish, lowPriority, images } = workerData as { counters: SharedArrayBuffer; results: MessagePort; dir: string | null; publish: boolean; lowPriority: boolean; images: WebAssembly.Memory | null };
 const inFlight = new Int32Array(counters);
 // live images pooled into the drawing rank's image memory: their palette entries by the WebAssembly kernel (imageMemory.ts)
 if (images !== null) useImageMemory(ImageMemory.attach(images));
 
+// the drawing rank raises a SCHED_IDLE worker to nice 19 while a frame waits behind another
+// (RenderQueue.hurry); it needs the thread id, and the worker goes back to SCHED_IDLE itself
+const tid = threadId();
+if (tid !== null && tid > 0) Atomics.store(inFlight, WORKER_TID, tid);
 const idle = lowPriority && idleScheduling();
 if (lowPriority && !idle) {
   // this thread only: the ranks' own threads keep their share of the cores. SCHED_IDLE when the
   // kernel takes it (the thread then only gets cores no rank wants, also when the whole job runs
   // under nice 19), else nice 19 (Linux: a thread id is a pid for setpriority)
-  try { setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19); } catch { /* not Linux: normal priority */ }
+  try { setPriority(tid ?? Number(readlinkSync('/proc/thread-self').split('/').pop()), 19); } catch { /* not Linux: normal priority */ }
 }
-// the drawing rank raises a SCHED_IDLE worker to nice 19 while a frame waits behind another
-// (RenderQueue.hurry); it needs the thread id, and the worker goes back to SCHED_IDLE itself
-const tid = threadId();
-if (tid !== null && tid > 0) Atomics.store(inFlight, WORKER_TID, tid);
 if (idle && tid !== null && tid > 0) Atomics.store(inFlight, WORKER_SCHED, SCHED_AT_IDLE);
 
 /**
@@ -44,9 +44,7 @@ function backToIdle(): void {
   if (Atomics.load(inFlight, WORKER_SCHED) !== SCHED_RAISED) return;
   if (!idleScheduling()) { Atomics.store(inFlight, WORKER_SCHED, SCHED_FIXED); return; }
   Atomics.store(inFlight, WORKER_SCHED, SCHED_AT_IDLE);
-  if (Atomics.load(inFlight, IN_FLIGHT) >= 2 && Atomics.compareExchange(inFlight, WORKER_SCHED, SCHED_AT_IDLE, SCHED_RAISED) === SCHED_AT_IDLE) {
-    if (!setThreadScheduling(tid!, 'normal', RAISED_NICE)) Atomics.store(inFlight, WORKER_SCHED, SCHED_FIXED);
-  }
+  if (Atomics.load(inFlight, IN_FLIGHT) >= 2) raiseIdleWorker(inFlight);
 }
 try { rasterize('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>'); } catch { /* reported with the first frame */ }
 

@@ -16,9 +16,9 @@ const O_EXCL = 0o200;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
 /** System call numbers differ by architecture (x86-64, arm64). */
-const SYSCALLS: Record<string, { futex: number; vmreadv: number; vmwritev: number; waitv: number; gettid: number; setattr: number; getattr: number }> = {
-  x64: { futex: 202, vmreadv: 310, vmwritev: 311, waitv: 449, gettid: 186, setattr: 314, getattr: 315 },
-  arm64: { futex: 98, vmreadv: 270, vmwritev: 271, waitv: 449, gettid: 178, setattr: 274, getattr: 275 },
+const SYSCALLS: Record<string, { futex: number; vmreadv: number; vmwritev: number; waitv: number; gettid: number; setattr: number }> = {
+  x64: { futex: 202, vmreadv: 310, vmwritev: 311, waitv: 449, gettid: 186, setattr: 314 },
+  arm64: { futex: 98, vmreadv: 270, vmwritev: 271, waitv: 449, gettid: 178, setattr: 274 },
 };
 const numbers = SYSCALLS[process.arch];
 const SYS_FUTEX = numbers?.futex ?? -1;
@@ -55,7 +55,6 @@ interface Bindings {
   sched_setaffinity: (pid: number, size: number, mask: Uint8Array) => number;
   gettid: (nr: number) => number;
   schedSetattr: (nr: number, tid: number, attr: Int32Array, flags: number) => number;
-  schedGetattr: (nr: number, tid: number, attr: Int32Array, size: number, flags: number) => number;
 }
 
 let bound: Bindings | null = null;
@@ -88,7 +87,6 @@ function libc(): Bindings {
     sched_setaffinity: lib.func('int sched_setaffinity(int pid, size_t size, const uint8_t *mask)'),
     gettid: lib.func('long syscall(long nr)'),
     schedSetattr: lib.func('long syscall(long nr, int pid, void *attr, unsigned int flags)'),
-    schedGetattr: lib.func('long syscall(long nr, int pid, _Inout_ int32_t *attr, unsigned int size, unsigned int flags)'),
   };
   return bound;
 }
@@ -399,13 +397,4 @@ export function setThreadScheduling(tid: number, policy: 'idle' | 'normal', nice
   attr[1] = policy === 'idle' ? SCHED_IDLE : SCHED_OTHER;
   attr[4] = policy === 'idle' ? 0 : nice;
   return Number(c.schedSetattr(numbers!.setattr, tid, attr, 0)) === 0;
-}
-
-/** Thread `tid`'s scheduling policy (0 SCHED_OTHER, 3 SCHED_BATCH, 5 SCHED_IDLE, ...) and nice value (sched_getattr), or null where it cannot be read. Never throws. */
-export function threadScheduling(tid: number): { policy: number; nice: number } | null {
-  const c = libcOrNull();
-  if (c === null) return null;
-  const attr = new Int32Array(SCHED_ATTR_BYTES / 4);
-  if (Number(c.schedGetattr(numbers!.getattr, tid, attr, SCHED_ATTR_BYTES, 0)) !== 0) return null;
-  return { policy: attr[1], nice: attr[4] };
 }
