@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
-import { EXIT_ABORTED, EXIT_DEADLOCK, EXIT_HANG, EXIT_STATUS_DEADLOCK, jobEnvironment, USER_ENV } from '../runtime/jobEnv.js';
+import { bindingMode, EXIT_ABORTED, EXIT_DEADLOCK, EXIT_HANG, EXIT_STATUS_DEADLOCK, jobEnvironment, USER_ENV } from '../runtime/jobEnv.js';
 import type { RunOptions } from './args.js';
 import { ArgumentError, DeckError } from '../errors.js';
 import { routeLines, type OutputMode } from './output.js';
@@ -373,9 +373,8 @@ function environmentOptions(): { output: OutputMode | null; hangTimeout: number 
   if (wait !== null && wait !== 'auto' && wait !== 'spin' && wait !== 'block') {
     throw new ArgumentError(`${USER_ENV.WAIT} must be auto, spin or block, got ${JSON.stringify(wait)}`);
   }
-  const bind = e.SIMDECK_BIND || null;
-  if (bind !== null && bind !== 'auto' && bind !== 'none' && bind !== '0') {
-    throw new ArgumentError(`SIMDECK_BIND must be auto or none, got ${JSON.stringify(bind)}`);
+  if (bindingMode(e[USER_ENV.BIND]) === null) {
+    throw new ArgumentError(`${USER_ENV.BIND} must be auto, none or 0, got ${JSON.stringify(e[USER_ENV.BIND])}`);
   }
   return { output: output as OutputMode | null, hangTimeout, wait: wait as 'auto' | 'spin' | 'block' | null };
 }

@@ -11,7 +11,7 @@
  * arithmetic is the portable loops' own, rounding for rounding) and never with `-march=native`:
  * a library cached on a shared file system may be loaded on another node's CPU.
  */
-import koffi from 'koffi';
+import koffi, { type LibraryHandle } from 'koffi';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildKernels } from './build.js';
@@ -22,7 +22,7 @@ export const OWN_KERNEL_CFLAGS: readonly string[] = ['-O2', '-ffp-contract=off']
 /** What {@link ownKernels} found for one source: the library, or why there is none. */
 export interface OwnKernelsStatus {
   /** The loaded library, or null. */
-  readonly lib: koffi.IKoffiLib | null;
+  readonly lib: LibraryHandle | null;
   /** The shared library's path when loaded. */
   readonly path?: string;
   /** Why `lib` is null: turned off, source missing, compiler missing or failing, load failed. */
@@ -77,6 +77,6 @@ export function ownKernelsStatus(name: string): OwnKernelsStatus {
 }
 
 /** The loaded library of own kernel source `name`, or null (see {@link ownKernelsStatus}). Never throws. */
-export function ownKernels(name: string): koffi.IKoffiLib | null {
+export function ownKernels(name: string): LibraryHandle | null {
   return ownKernelsStatus(name).lib;
 }

@@ -39,7 +39,19 @@ export const USER_ENV = {
   OUTPUT: 'SIMDECK_OUTPUT',
   /** Extra Node options for every rank process, space-separated (e.g. `--cpu-prof`). */
   NODE_ARGS: 'SIMDECK_NODE_ARGS',
+  BIND: 'SIMDECK_BIND',
 } as const;
+
+/**
+ * What SIMDECK_BIND asks of shared-memory ranks: `auto` (unset or empty, the default: each rank
+ * bound to a core of its own when every rank has one) or `none` (`0` as well: never bound).
+ * Returns null for any other value, which the launcher refuses before starting a rank.
+ */
+export function bindingMode(value: string | undefined): 'auto' | 'none' | null {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'none' || value === '0') return 'none';
+  return null;
+}
 
 /** Exit status of a rank that stopped because another rank failed (not reported as a failure). */
 export const EXIT_ABORTED = 70;

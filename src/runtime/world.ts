@@ -9,14 +9,13 @@ import { SimdeckError } from '../errors.js';
 import { ShmTransport } from '../transport/shm/shmTransport.js';
 import { Abort, attachSegment, createSegment, H, newSegmentName, unlinkSegment } from '../transport/shm/segment.js';
 import type { Transport } from '../transport/transport.js';
-import { EXIT_ABORTED, EXIT_DEADLOCK, EXIT_HANG, takeJobEnvironment, type JobConfig } from './jobEnv.js';
+import { bindingMode, EXIT_ABORTED, EXIT_DEADLOCK, EXIT_HANG, takeJobEnvironment, USER_ENV, type JobConfig } from './jobEnv.js';
 import { attachKernelTraceSlot } from './kernelTrace.js';
 import { bindThreadToCpu } from '../system/libc.js';
 
-/** Whether shared-memory ranks bind to cores when each has its own: SIMDECK_BIND unset, auto or core (none or 0: no). */
+/** Whether shared-memory ranks bind to cores when each has its own (SIMDECK_BIND, checked by the launcher). */
 function bindingWanted(): boolean {
-  const b = process.env.SIMDECK_BIND;
-  return b !== 'none' && b !== '0';
+  return bindingMode(process.env[USER_ENV.BIND]) !== 'none';
 }
 
 let job: JobConfig | null | undefined;

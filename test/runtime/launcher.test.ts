@@ -120,7 +120,7 @@ process.stderr.write('err from ' + world.rank + '\\n');
       [{ SIMDECK_HANG_TIMEOUT: 'soon' }, /SIMDECK_HANG_TIMEOUT must be a positive number of seconds, got "soon"/],
       [{ SIMDECK_OUTPUT: 'loud' }, /SIMDECK_OUTPUT must be prefixed, rank0 or raw/],
       [{ SIMDECK_WAIT: 'fast' }, /SIMDECK_WAIT must be auto, spin or block/],
-      [{ SIMDECK_BIND: 'tight' }, /SIMDECK_BIND must be auto or none/],
+      [{ SIMDECK_BIND: 'tight' }, /SIMDECK_BIND must be auto, none or 0/],
     ];
     for (const [env, message] of envCases) {
       const r = simdeck(['run', '-n', '2', hello], env);
