@@ -16,7 +16,7 @@
  * which launch forms do not need it (Hydra's `-pmi-port`, or the `simdeck` bin without npx).
  */
 import { readFileSync, readlinkSync } from 'node:fs';
-import koffi from 'koffi';
+import { errno, libcFunction } from '../system/libc.js';
 import { TransportError } from '../errors.js';
 import { parentOf } from './procfs.js';
 
@@ -78,14 +78,13 @@ export function recoverPmiFd(env: NodeJS.ProcessEnv = process.env): PmiFdOutcome
   if (theirs === null || !theirs.startsWith('socket:')) return { kind: 'inherited' };
   if (fdTarget('self', fd) === theirs) return { kind: 'inherited' }; // the socket did come through
   try {
-    const lib = koffi.load('libc.so.6');
-    const pidfdOpen = lib.func('long syscall(long nr, int pid, unsigned int flags)');
-    const pidfdGetfd = lib.func('long syscall(long nr, int pidfd, int targetfd, unsigned int flags)');
-    const close = lib.func('int close(int fd)');
+    const pidfdOpen = libcFunction('long syscall(long nr, int pid, unsigned int flags)');
+    const pidfdGetfd = libcFunction('long syscall(long nr, int pidfd, int targetfd, unsigned int flags)');
+    const close = libcFunction('int close(int fd)');
     const pidfd = Number(pidfdOpen(SYS_PIDFD_OPEN, ancestor, 0));
-    if (pidfd < 0) return { kind: 'lost', why: `pidfd_open(${ancestor}) failed (errno ${koffi.errno()})` };
+    if (pidfd < 0) return { kind: 'lost', why: `pidfd_open(${ancestor}) failed (errno ${errno()})` };
     const copy = Number(pidfdGetfd(SYS_PIDFD_GETFD, pidfd, fd, 0));
-    const err = koffi.errno();
+    const err = errno();
     close(pidfd);
     if (copy < 0) {
       return { kind: 'lost', why: `pidfd_getfd on process ${ancestor} failed (errno ${err}${err === 1 ? ': not permitted to ptrace it' : ''})` };

@@ -8,7 +8,10 @@
  * Everything is bound lazily on first use so that importing simdeck costs nothing on machines
  * or transports that never touch shared memory.
  */
-import koffi from 'koffi';
+import koffi, { type LibraryHandle } from 'koffi';
+
+/** A bound C function as koffi returns it. */
+export type KoffiFunction = ReturnType<LibraryHandle['func']>;
 
 const O_RDWR = 0o2;
 const O_CREAT = 0o100;
@@ -58,13 +61,29 @@ interface Bindings {
 }
 
 let bound: Bindings | null = null;
+let library: LibraryHandle | null = null;
+
+/** The C library, loaded once per process. Throws if it cannot be loaded. */
+function libcLibrary(): LibraryHandle {
+  library ??= koffi.load('libc.so.6');
+  return library;
+}
+
+/**
+ * A function of the C library bound from its C declaration, e.g. `'int sched_yield()'`, for the
+ * few calls outside this module (the MPI transport's output links, pidfd hand-over). Not
+ * memoized: bind once and keep the function. Throws if libc has no such function.
+ */
+export function libcFunction(declaration: string): KoffiFunction {
+  return libcLibrary().func(declaration);
+}
 
 function libc(): Bindings {
   if (bound !== null) return bound;
   if (numbers === undefined || process.platform !== 'linux') {
     throw new Error(`the shared-memory transport needs Linux on x86-64 or arm64; this is ${process.platform} on ${process.arch}`);
   }
-  const lib = koffi.load('libc.so.6');
+  const lib = libcLibrary();
   bound = {
     shm_open: lib.func('int shm_open(const char *name, int oflag, uint32_t mode)'),
     shm_unlink: lib.func('int shm_unlink(const char *name)'),

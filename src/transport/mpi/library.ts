@@ -10,6 +10,7 @@
  * MPI_LOCALNRANKS), else the first library found in the order of abi.ts.
  */
 import koffi, { type LibraryHandle } from 'koffi';
+import { libcFunction } from '../../system/libc.js';
 import { ABIS, abiById, type MpiAbi, type PredefinedHandles } from './abi/abi.js';
 import { MpiUnavailableError } from './errors.js';
 
@@ -232,7 +233,7 @@ function bind(abi: MpiAbi, lib: LibraryHandle, path: string, version: string): M
     Wait: f('int MPI_Wait(PTR request, PTR status)'),
     Request_free: f('int MPI_Request_free(PTR request)'),
   } as unknown as MpiFunctions;
-  const memmove = koffi.load('libc.so.6').func('uintptr_t memmove(void *dst, void *src, size_t n)') as
+  const memmove = libcFunction('uintptr_t memmove(void *dst, void *src, size_t n)') as
     (d: ArrayBufferView, s: ArrayBufferView, n: number) => number | bigint;
   return {
     abi, path, version: version.split('\n')[0].trim(), lib, h: abi.handles(lib), fn, c2f: abi.c2f(lib),

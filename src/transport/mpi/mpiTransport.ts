@@ -31,6 +31,7 @@
  */
 import { BaseRequest, describeWait, envelopeOf, envelopesOn } from '../request.js';
 import koffi from 'koffi';
+import { libcFunction } from '../../system/libc.js';
 import { ArgumentError, DeadlockError } from '../../errors.js';
 import { compatibleEncodings, elementBytes } from '../encoding.js';
 import {
@@ -1137,6 +1138,6 @@ export function shortVersion(lib: { abi: { title: string }; version: string }): 
 }
 
 function yieldCore(): void {
-  if (libc === null) libc = { sched_yield: koffi.load('libc.so.6').func('int sched_yield()') as () => number };
+  if (libc === null) libc = { sched_yield: libcFunction('int sched_yield()') as () => number };
   libc.sched_yield();
 }

@@ -5,7 +5,7 @@
  * message written just before MPI_Abort could be lost, the rank's error report with it (seen in
  * CI with MPICH: the job failed with nothing on stderr).
  */
-import koffi from 'koffi';
+import { libcFunction } from '../../system/libc.js';
 
 const FIONREAD = 0x541b; // bytes not yet read from a pipe (either end)
 const TIOCOUTQ = 0x5411; // bytes not yet sent from a terminal or socket
@@ -16,7 +16,7 @@ let ioctl: Ioctl | null | undefined;
 function pending(fd: number, request: number): number {
   ioctl ??= (() => {
     try {
-      return koffi.load('libc.so.6').func('int ioctl(int fd, unsigned long request, ...)') as Ioctl;
+      return libcFunction('int ioctl(int fd, unsigned long request, ...)') as Ioctl;
     } catch {
       return null;
     }

@@ -9,7 +9,7 @@
  * other machines (where the socket does not exist) keep the MPI launcher's forwarding.
  */
 import { existsSync } from 'node:fs';
-import koffi from 'koffi';
+import { libcFunction } from '../../system/libc.js';
 
 /** The Unix socket on which `simdeck run --transport mpi` collects rank output. */
 export const OUTPUT_SOCKET_ENV = 'SIMDECK_OUTPUT_SOCKET';
@@ -28,12 +28,11 @@ export function linkOutput(rank: number): boolean {
   delete process.env[OUTPUT_SOCKET_ENV]; // not for programs the deck starts
   if (!path || !existsSync(path) || Buffer.byteLength(path) > 107) return false;
   try {
-    const libc = koffi.load('libc.so.6');
-    const socket = libc.func('int socket(int domain, int type, int protocol)') as (d: number, t: number, p: number) => number;
-    const connect = libc.func('int connect(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, a: Uint8Array, n: number) => number;
-    const write = libc.func('intptr_t write(int fd, const uint8_t *buf, uintptr_t n)') as (fd: number, b: Uint8Array, n: number) => number;
-    const dup2 = libc.func('int dup2(int from, int to)') as (a: number, b: number) => number;
-    const close = libc.func('int close(int fd)') as (fd: number) => number;
+    const socket = libcFunction('int socket(int domain, int type, int protocol)') as (d: number, t: number, p: number) => number;
+    const connect = libcFunction('int connect(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, a: Uint8Array, n: number) => number;
+    const write = libcFunction('intptr_t write(int fd, const uint8_t *buf, uintptr_t n)') as (fd: number, b: Uint8Array, n: number) => number;
+    const dup2 = libcFunction('int dup2(int from, int to)') as (a: number, b: number) => number;
+    const close = libcFunction('int close(int fd)') as (fd: number) => number;
     const addr = new Uint8Array(110);
     addr[0] = AF_UNIX;
     const bytes = Buffer.from(path);
