@@ -45,7 +45,10 @@ export function formatStatus(s: SteerStatus | null): string {
     `  wall ${duration(s.wall)}${s.eta !== null ? `  ETA ${duration(s.eta)}` : ''}`];
   const params = Object.entries(s.params);
   if (params.length > 0) lines.push(`params: ${params.map(([k, v]) => `${k}=${typeof v === 'number' ? num(v) : String(v)}`).join('  ')}`);
-  for (const t of s.timers) lines.push(`timer ${t.name}: ${t.calls} calls, mean ${duration(t.mean)} (min ${duration(t.min)}, max ${duration(t.max)})`);
+  for (const t of s.timers) {
+    const perCall = t.calls > 0 ? `, ${duration(t.mean / t.calls)} per call` : '';
+    lines.push(`timer ${t.name}: ${t.calls} calls${perCall}; in all ${duration(t.mean)} per rank (min ${duration(t.min)}, max ${duration(t.max)})`);
+  }
   return lines.join('\n');
 }
 

@@ -31,20 +31,31 @@ const HELP = `simdeck — SPMD input decks in TypeScript
                                             started alone, it is a job of one rank
 
 ${runUsage()}
-Environment: SIMDECK_HANG_TIMEOUT (seconds), SIMDECK_OUTPUT, SIMDECK_WAIT (auto|spin|block), SIMDECK_BIND=none, SIMDECK_SHM_CMA=0,
+Environment: SIMDECK_HANG_TIMEOUT (seconds), SIMDECK_OUTPUT, SIMDECK_WAIT (auto|spin|block), SIMDECK_BIND (auto|none), SIMDECK_SHM_CMA=0,
   SIMDECK_TRANSPORT (auto|shm|mpi), SIMDECK_MPI (openmpi|mpich|path to libmpi), SIMDECK_MPIRUN (launcher command),
   SIMDECK_RANK_CA=1 (ranks always start with NODE_EXTRA_CA_CERTS; see docs/startup.md),
-  SIMDECK_COUPLE_SPLIT (0 or a share in (0, 1)) and SIMDECK_COUPLE_WASM=0 (docs/coupling.md), SIMDECK_GRAPHICS_WASM=0 (docs/graphics.md)`;
+  SIMDECK_COUPLE_SPLIT (0 or a share in (0, 1)) and SIMDECK_COUPLE_WASM=0 (docs/coupling.md), SIMDECK_GRAPHICS_WASM=0 (docs/graphics.md),
+  SIMDECK_NATIVE=0 (simdeck's own loops without the C compiler, docs/kernels.md)`;
 
 /** True when `arg` names a deck file rather than a command. */
 function isDeck(arg: string): boolean {
   return /\.(m|c)?(t|j)sx?$/.test(arg);
 }
 
+/** True when `-h` or `--help` comes among `simdeck run`'s own options (before the first deck; later ones are the deck's). */
+function asksForHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (isDeck(a)) return false;
+    if (a === '-h' || a === '--help') return true;
+  }
+  return false;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run': {
+      if (asksForHelp(rest)) { process.stdout.write(HELP + '\n'); return 0; }
       const opts = parseRunArgs(rest);
       if (opts.restart !== null) process.env.SIMDECK_RESTART = opts.restart; // read by simdeck/io on every rank
       if (opts.steer || opts.replay !== null || opts.interactive) await (await import('./steerRun.js')).prepareSteering(opts);

@@ -20,9 +20,11 @@ import type { WriterStats } from './writer.js';
 
 /** The figures of a run's output, as close() returns and prints them. */
 export interface OutputReport {
-  /** Files written (dumps, checkpoints) and their bytes. */
+  /** Files written whole (dumps, checkpoints) and their bytes. */
   files: number;
   bytes: number;
+  /** Time series appended to (one file each, not in `files` or `bytes`). */
+  series: number;
   /** Helper ranks (0: rank 0 of the workers wrote). */
   helpers: number;
   /** Write throughput of the writing ranks (HDF5, fsync, rename), MB/s. */
@@ -206,7 +208,7 @@ export abstract class Output {
     const mine = new Float64Array([perDump(this.callMs), this.waitMs, this.maxWaitMs, closeMs, perDump(this.callCpuMs)]);
     const worst = this.comm.allreduce(mine, Op.MAX) as Float64Array;
     const report: OutputReport = {
-      files: stats.files, bytes: stats.bytes, helpers: this.helpers,
+      files: stats.files, bytes: stats.bytes, series: this.seriesColumns.size, helpers: this.helpers,
       writeMBps: stats.writeMs > 0 ? stats.bytes / 1e6 / (stats.writeMs / 1000) : 0,
       archived: stats.archived, dumps: this.dumps,
       perDumpMs: worst[0], waitedMs: worst[1], maxWaitMs: worst[2], closeMs: worst[3], perDumpCpuMs: worst[4],
@@ -278,11 +280,12 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/** The report line: `output: 12 files (384.0 MB) in out/ by 1 helper at 45.6 MB/s; ...`. */
+/** The report line: `output: 12 files (384.0 MB) and 1 series in out/ by 1 helper at 45.6 MB/s; ...`. */
 export function formatReport(r: OutputReport, dir: string): string {
   const who = r.helpers === 0 ? 'rank 0' : `${r.helpers} helper${r.helpers > 1 ? 's' : ''}`;
   const size = r.bytes >= 1e6 ? `${(r.bytes / 1e6).toFixed(1)} MB` : `${(r.bytes / 1e3).toFixed(1)} kB`;
-  return `output: ${r.files} files (${size}) in ${dir} by ${who} at ${r.writeMBps.toFixed(1)} MB/s` +
+  const series = r.series > 0 ? ` and ${r.series} series` : '';
+  return `output: ${r.files} files (${size})${series} in ${dir} by ${who} at ${r.writeMBps.toFixed(1)} MB/s` +
     `${r.archived > 0 ? `, ${r.archived} archived` : ''}; workers spent ${r.perDumpMs.toFixed(2)} ms per dump, ` +
     `waited ${r.waitedMs.toFixed(1)} ms for buffer space (longest ${r.maxWaitMs.toFixed(1)} ms) and ${r.closeMs.toFixed(1)} ms at close`;
 }

@@ -42,12 +42,15 @@ export interface ParamDescription {
   description?: string;
 }
 
-/** Timer figures across ranks, in seconds. */
+/** One phase's timer across ranks, in seconds: each rank's total time in the phase, and the largest count of calls. */
 export interface TimerSummary {
   name: string;
   calls: number;
+  /** The smallest rank's total. */
   min: number;
+  /** The mean over ranks of each rank's total (not per call: divide by `calls` for that). */
   mean: number;
+  /** The largest rank's total. */
   max: number;
 }
 

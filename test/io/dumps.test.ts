@@ -43,7 +43,7 @@ describeH5('io dumps (shm), read with h5py', () => {
     expect(r.status).toBe(0);
     const lines = linesOf(r.stdout, 0);
     expect(lines.at(-1)).toBe('OK closed 3 files, 3 dumps');
-    expect(lines[0]).toMatch(new RegExp(`^output: 3 files \\(\\d+\\.\\d kB\\) in ${dir} by ${helpers === 0 ? 'rank 0' : `${helpers} helpers?`} at [\\d.]+ MB/s; workers spent [\\d.]+ ms per dump, waited [\\d.]+ ms for buffer space \\(longest [\\d.]+ ms\\) and [\\d.]+ ms at close$`));
+    expect(lines[0]).toMatch(new RegExp(`^output: 3 files \\(\\d+\\.\\d kB\\) and 1 series in ${dir} by ${helpers === 0 ? 'rank 0' : `${helpers} helpers?`} at [\\d.]+ MB/s; workers spent [\\d.]+ ms per dump, waited [\\d.]+ ms for buffer space \\(longest [\\d.]+ ms\\) and [\\d.]+ ms at close$`));
     // only whole files, nothing partial, no lock left
     expect(readdirSync(dir).sort()).toEqual(['diagnostics.h5', 'fields_000000.h5', 'fields_000010.h5', 'fields_000020.h5']);
     const files = readH5(...[0, 10, 20].map((s) => join(dir, `fields_${String(s).padStart(6, '0')}.h5`)), join(dir, 'diagnostics.h5'));

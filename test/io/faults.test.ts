@@ -58,7 +58,7 @@ describeH5('archive and faults (shm)', () => {
     const r = simdeck(['run', '-n', '3', deck, `dir=${out}`, ...args, `archive=${arch}`]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(linesOf(r.stdout, 0)[0]).toMatch(/^output: 6 files \([\d.]+ kB\) in .* by 1 helper at [\d.]+ MB\/s, 7 archived;/);
+    expect(linesOf(r.stdout, 0)[0]).toMatch(/^output: 6 files \([\d.]+ kB\) and 1 series in .* by 1 helper at [\d.]+ MB\/s, 7 archived;/);
     const files = ['checkpoint_000020.h5', 'checkpoint_000040.h5', 'heat-diagnostics.h5', 'heat_000010.h5', 'heat_000020.h5', 'heat_000030.h5', 'heat_000040.h5'];
     expect(visible(out)).toEqual(files);
     checkArchive(out, arch, files);

@@ -129,6 +129,19 @@ process.stderr.write('err from ' + world.rank + '\\n');
     }
   });
 
+  it('simdeck run --help prints the usage and starts nothing; a --help after the deck is the deck\'s', () => {
+    const hello = join(root, 'native-examples', 'hello', 'deck.ts');
+    for (const args of [['run', '--help'], ['run', '-n', '2', '-h']]) {
+      const r = simdeck(args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(/usage: simdeck run .*-n N deck\.ts/);
+      expect(r.stdout).not.toMatch(/hello from rank/);
+    }
+    const deckArg = simdeck(['run', '-n', '1', hello, '--help']);
+    expect(deckArg.status).toBe(0);
+    expect(deckArg.stdout).toMatch(/hello from rank 0 of 1/);
+  });
+
   it('reports a deck with a syntax error by file, line and column, and starts no rank', () => {
     const dir = writeDecks({
       'deck.ts': `import { world } from 'simdeck';\nimport { helper } from './helper.ts';\nconsole.log(world.rank, helper);\n`,

@@ -99,7 +99,7 @@ describeNeeding(hasTmux, 'tmux', 'apt-get install tmux')('terminal clients in a 
     t.line('set alpha=0.2');
     await t.waitFor(/^set alpha=0\.2: done at step \d+/m);
     t.line('set alpha=9');
-    await t.waitFor(/^set alpha=9: refused: alpha must be in \[0, 0\.25\], got 9$/m);
+    await t.waitFor(/^set alpha=9: refused: alpha must be at most 0\.25 m2\/s, got 9$/m);
     t.line('set nothing=1');
     await t.waitFor(/refused: no steerable parameter "nothing" \(this job has: alpha, iterations, source, scheme\)/);
     t.line('pause');

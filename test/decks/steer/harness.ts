@@ -9,6 +9,7 @@ import { runInThisContext } from 'node:vm';
 import { picture } from './picture.js';
 import { openSteeringLink } from '../../../dist/src/steer/server/open.js';
 import { publishMetrics, publishPlot } from '../../../dist/src/steer/publish.js';
+import { checkValue } from '../../../dist/src/steer/params.js';
 import type { ParamDescription, SteerCommand, SteerRequest, SteerStatus } from '../../../dist/src/steer/link.js';
 
 const steps = Number(process.argv[2] ?? 200);
@@ -41,12 +42,9 @@ function refuse(c: SteerCommand): string | null {
   if (c.kind !== 'set') return null;
   const p = schema.find((d) => d.name === c.name);
   if (!p) return `no parameter ${c.name}`;
-  if (p.type === 'number' || p.type === 'integer') {
-    if (typeof c.value !== 'number' || (p.type === 'integer' && !Number.isInteger(c.value))) return `${c.name} must be a${p.type === 'integer' ? 'n integer' : ' number'}`;
-    if ((p.min !== undefined && c.value < p.min) || (p.max !== undefined && c.value > p.max)) return `${c.name} must be in [${p.min}, ${p.max}], got ${c.value}`;
-  } else if (typeof c.value !== p.type) return `${c.name} must be a ${p.type}`;
-  if (p.choices && !p.choices.includes(String(c.value))) return `${c.name} must be one of ${p.choices.join(', ')}`;
-  return null;
+  if (typeof c.value !== (p.type === 'integer' ? 'number' : p.type)) return `${c.name} must be a ${p.type}`;
+  const checked = checkValue(p, c.value); // the steering loop's own check, so its refusals read the same
+  return 'error' in checked ? `${c.name} ${checked.error}` : null;
 }
 
 function status(step: number, state: SteerStatus['state']): SteerStatus {
