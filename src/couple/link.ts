@@ -382,10 +382,15 @@ export class CouplingLink {
       let j1 = j;
       while (j1 < m0 && (a0.ptr[j1 + 1] === a0.ptr[j1] || a0.idx[a0.ptr[j1 + 1] - 1] < have)) j1++;
       if (k === last) j1 = m0;
-      for (let b = j; b < j1; b += sp.bandRows) {
-        const e = Math.min(j1, b + sp.bandRows);
-        mapRows(sp.window, rowAt0, width, sp.a, a0, 1, sp.ring, sp.held, sp.out, b, e, sp.wasm);
-        land.set(sp.out.subarray(0, (e - b) * len), b * len);
+      if (sp.wasm?.native != null) {
+        // the native kernels write the rows into the array themselves, in one call per chunk
+        if (j1 > j) mapRows(sp.window, rowAt0, width, sp.a, a0, 1, sp.ring, sp.held, land.subarray(j * len, j1 * len), j, j1, sp.wasm);
+      } else {
+        for (let b = j; b < j1; b += sp.bandRows) {
+          const e = Math.min(j1, b + sp.bandRows);
+          mapRows(sp.window, rowAt0, width, sp.a, a0, 1, sp.ring, sp.held, sp.out, b, e, sp.wasm);
+          land.set(sp.out.subarray(0, (e - b) * len), b * len);
+        }
       }
       j = j1;
     }
