@@ -111,6 +111,12 @@ export interface RouteInfo {
   every: number;
   /** Exchanges done so far. */
   exchanges: number;
+  /**
+   * The kernels this end's arithmetic runs in: 'native' (maps.c: a sender mapping a target's rows,
+   * a split target its share), 'wasm' (kernels.wat), 'js' (mapping.ts), or 'none' when it does
+   * none (it sends raw data, or receives a copy or rows its sender mapped).
+   */
+  kernels: 'native' | 'wasm' | 'js' | 'none';
 }
 
 /** Relative slack when matching a time to a coupling time. */
@@ -405,7 +411,7 @@ export class CouplingLink {
     return this.routes_.map((r, k) => ({
       interface: `${r.spec.from.key} → ${r.spec.to.key}`, role: r.role,
       peers: [...new Set(r.transfers.map((t) => t.peer))].sort((a, b) => a - b),
-      elements: r.transfers.reduce((s, t) => s + t.elements, 0), every: r.spec.every!, exchanges: this.counts[k],
+      elements: r.transfers.reduce((s, t) => s + t.elements, 0), every: r.spec.every!, exchanges: this.counts[k], kernels: kernelsOf(r),
     }));
   }
 
@@ -413,6 +419,18 @@ export class CouplingLink {
   free(): void {
     this.channel.free();
   }
+}
+
+/** RouteInfo.kernels of route `r`. */
+function kernelsOf(r: Route): RouteInfo['kernels'] {
+  if (r.role === 'send') {
+    if (!r.transfers.some((t) => t.contract !== null)) return 'none';
+    if (r.wasm === null) return 'js';
+    return r.wasm.native !== null && r.array.data instanceof Float64Array && r.array.grid.dof === 1 && r.transfers.some((t) => t.rows != null) ? 'native' : 'wasm';
+  }
+  if (r.split != null) return r.split.wasm === null ? 'js' : r.split.wasm.native !== null ? 'native' : 'wasm';
+  if (r.direct !== null) return 'none';
+  return r.scratch.wasm !== undefined ? 'wasm' : 'js';
 }
 
 /**
