@@ -18,7 +18,8 @@
 #pragma GCC optimize("O3")
 #include <stdint.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* (clones need GCC's ifunc: glibc on x86-64; elsewhere one version at the baseline ISA) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
 #define CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define CLONES
