@@ -111,6 +111,12 @@ export interface RouteInfo {
   every: number;
   /** Exchanges done so far. */
   exchanges: number;
+  /**
+   * The kernels this end's arithmetic runs in: 'native' (maps.c: a sender mapping a target's rows,
+   * a split target its share), 'wasm' (kernels.wat), 'js' (mapping.ts), or 'none' when it does
+   * none (it sends raw data, or receives a copy or rows its sender mapped).
+   */
+  kernels: 'native' | 'wasm' | 'js' | 'none';
 }
 
 /** Relative slack when matching a time to a coupling time. */
@@ -382,10 +388,15 @@ export class CouplingLink {
       let j1 = j;
       while (j1 < m0 && (a0.ptr[j1 + 1] === a0.ptr[j1] || a0.idx[a0.ptr[j1 + 1] - 1] < have)) j1++;
       if (k === last) j1 = m0;
-      for (let b = j; b < j1; b += sp.bandRows) {
-        const e = Math.min(j1, b + sp.bandRows);
-        mapRows(sp.window, rowAt0, width, sp.a, a0, 1, sp.ring, sp.held, sp.out, b, e, sp.wasm);
-        land.set(sp.out.subarray(0, (e - b) * len), b * len);
+      if (sp.wasm?.native != null) {
+        // the native kernels write the rows into the array themselves, in one call per chunk
+        if (j1 > j) mapRows(sp.window, rowAt0, width, sp.a, a0, 1, sp.ring, sp.held, land.subarray(j * len, j1 * len), j, j1, sp.wasm);
+      } else {
+        for (let b = j; b < j1; b += sp.bandRows) {
+          const e = Math.min(j1, b + sp.bandRows);
+          mapRows(sp.window, rowAt0, width, sp.a, a0, 1, sp.ring, sp.held, sp.out, b, e, sp.wasm);
+          land.set(sp.out.subarray(0, (e - b) * len), b * len);
+        }
       }
       j = j1;
     }
@@ -400,7 +411,7 @@ export class CouplingLink {
     return this.routes_.map((r, k) => ({
       interface: `${r.spec.from.key} → ${r.spec.to.key}`, role: r.role,
       peers: [...new Set(r.transfers.map((t) => t.peer))].sort((a, b) => a - b),
-      elements: r.transfers.reduce((s, t) => s + t.elements, 0), every: r.spec.every!, exchanges: this.counts[k],
+      elements: r.transfers.reduce((s, t) => s + t.elements, 0), every: r.spec.every!, exchanges: this.counts[k], kernels: kernelsOf(r),
     }));
   }
 
@@ -408,6 +419,18 @@ export class CouplingLink {
   free(): void {
     this.channel.free();
   }
+}
+
+/** RouteInfo.kernels of route `r`. */
+function kernelsOf(r: Route): RouteInfo['kernels'] {
+  if (r.role === 'send') {
+    if (!r.transfers.some((t) => t.contract !== null)) return 'none';
+    if (r.wasm === null) return 'js';
+    return r.wasm.native !== null && r.array.data instanceof Float64Array && r.array.grid.dof === 1 && r.transfers.some((t) => t.rows != null) ? 'native' : 'wasm';
+  }
+  if (r.split != null) return r.split.wasm === null ? 'js' : r.split.wasm.native !== null ? 'native' : 'wasm';
+  if (r.direct !== null) return 'none';
+  return r.scratch.wasm !== undefined ? 'wasm' : 'js';
 }
 
 /**

@@ -6,6 +6,7 @@
  * first), so results are bit-identical whatever the decompositions of either side.
  */
 import { ROWS4_W1, WasmArena, wasmKernelsEnabled } from './wasm.js';
+import { nativeMaps, type NativeMaps } from './native.js';
 
 /** How values are carried from one grid to another. */
 export type MapKind = 'nearest' | 'linear' | 'conservative';
@@ -288,6 +289,12 @@ export interface WasmRows {
    * whose rows fit that layout the byte offset of its weights w0 (w1 ROWS4_W1 bytes after).
    */
   four?: { rows4: Float64Array; ys: Float64Array; wab: Float64Array; len: number; w: Map<AxisWeights, number> };
+  /**
+   * The native kernels (native.ts, maps.c) when they loaded: mapRows then runs them for a
+   * Float64 source of one value per point, reading the source rows where they are and writing
+   * `out` directly (the same bits); null: the WebAssembly kernels. Tests may set it to null.
+   */
+  native: NativeMaps | null;
 }
 
 /**
@@ -297,7 +304,7 @@ export interface WasmRows {
  * consecutive source pairs (i0[j] = first + j - j0, i1[j] = i0[j] + 1: a grid of the source's
  * spacing, shifted), which the kernel reads with no gather; -1 a stretch that gathers.
  */
-export interface WasmPairs { i0: number; i1: number; w0: number; w1: number; segments: number[] }
+export interface WasmPairs { i0: number; i1: number; w0: number; w1: number; segments: number[]; seg: Int32Array }
 
 /** Runs shorter than this gather with their neighbours (a kernel call costs about that many points). */
 const MIN_RUN = 16;
@@ -337,7 +344,8 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
     const m = a!.hi - a!.lo;
     width = Math.max(width, a!.srcHi - a!.srcLo);
     const p = pairsOf(a!);
-    at.set(a!, { i0: arena.reserve(4 * m), i1: arena.reserve(4 * m), w0: arena.reserve(8 * m), w1: arena.reserve(8 * m), segments: segmentsOf(p.i0, p.i1, m) });
+    const segments = segmentsOf(p.i0, p.i1, m);
+    at.set(a!, { i0: arena.reserve(4 * m), i1: arena.reserve(4 * m), w0: arena.reserve(8 * m), w1: arena.reserve(8 * m), segments, seg: Int32Array.from(segments) });
   });
   const rowAt = arena.reserve(8 * width);
   const bufAt = elements.map((n, k) => ok[k] ? arena.reserve(8 * n) : -1);
@@ -362,7 +370,7 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
   }
   return {
     rows: {
-      arena, row: arena.f64(rowAt, width), axes: at,
+      arena, row: arena.f64(rowAt, width), axes: at, native: rings.length > 0 ? nativeMaps() : null,
       ...(fourAt === null ? {} : { four: { rows4: arena.f64(fourAt[0], 4 * width), ys: arena.f64(fourAt[1], 3 * len), wab: arena.f64(fourAt[2], 8), len, w: fourW } }),
     },
     bufs: bufAt.map((b, k) => b < 0 ? null : arena.f64(b, elements[k])),
@@ -381,7 +389,7 @@ export function wasmReceiver(n: number, rowLen: number): { rows: WasmRows; footp
   const arena = new WasmArena();
   const fpAt = arena.reserve(8 * n), rowAt = arena.reserve(8 * rowLen);
   if (!arena.tryOpen()) return null;
-  return { rows: { arena, row: arena.f64(rowAt, rowLen), axes: new Map() }, footprint: arena.f64(fpAt, n) };
+  return { rows: { arena, row: arena.f64(rowAt, rowLen), axes: new Map(), native: null }, footprint: arena.f64(fpAt, n) };
 }
 
 /**
@@ -403,11 +411,24 @@ export function contractRowWasm(input: Float64Array | Float32Array, rowAt: numbe
  * `rowAt(i)` is the element of footprint row i (from a0.srcLo) at a's first source column.
  * With `wasm` (the sender's kernels, whose arena holds `ring` and `out`) the pairs and
  * two-term rows run in WebAssembly, a target row that reads the row held and the next one in
- * one pass (contractCombineWasm). Local.
+ * one pass (contractCombineWasm); when `wasm` has the native kernels (WasmRows.native), `input`
+ * is a Float64Array of one value per point and `a` one of its axes, the whole band runs in one
+ * native call that reads `input` and writes `out` where they are (`ring` and `out` need not be
+ * in the arena). Local.
  */
 export function mapRows(input: Float64Array | Float32Array, rowAt0: number, rowStride: number, a: AxisWeights, a0: AxisWeights, dof: number,
   ring: Float64Array, held: Int32Array, out: Float64Array, j0: number, j1: number, wasm: WasmRows | null): void {
   const len = (a.hi - a.lo) * dof, slots = held.length, { ptr, idx, w } = a0, base = a0.srcLo;
+  const nat = wasm !== null && dof === 1 && input instanceof Float64Array ? wasm.native : null;
+  if (nat !== null && j1 > j0) {
+    const s = wasm!.axes.get(a);
+    if (s !== undefined) {
+      const p = pairsOf(a);
+      nat.mapRows(input, rowAt0, rowStride, p.i0, p.i1, p.w0, p.w1, len, s.seg, s.seg.length, ptr, idx, w, base, ring, held, slots, out, 0, j0, j1);
+      nat.calls++;
+      return;
+    }
+  }
   const wr = wasm !== null && wasm.axes.has(a) && wasm.arena.holds(out) && wasm.arena.holds(ring) ? wasm : null;
   const k = wr !== null ? wr.arena.k : null;
   const four = wr !== null && dof === 1 && wr.four !== undefined && wr.four.w.has(a) ? wr.four : null;

@@ -52,10 +52,11 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' fixed order (separable weights, last dimension first) so that results are bit-identical on any rank counts. Here the' +
   ' source rank holds the target\'s whole footprint, and on shared memory the two ranks split its map: the source rank maps' +
   ' the first 53 % of the target rows (it weights each source row once along the last dimension and combines pairs of them' +
-  ' into finished rows, four rows per pass, WebAssembly SIMD f64x2) and writes each ~256 KiB band of them straight into the' +
+  ' into finished rows, four rows per pass, in C: src/couple/maps.c, AVX2 where the CPU has it; WebAssembly SIMD f64x2 with' +
+  ' SIMDECK_NATIVE=0 or no C compiler) and writes each ~256 KiB band of them straight into the' +
   ' target array (process_vm_writev, at the address the target sends first), while the target maps the other rows itself' +
-  ' with the same kernels from raw source rows it reads itself from the source array, 256 KiB at a time, into a small window' +
-  ' of its kernels\' memory (process_vm_readv at the address the source rank sends at each exchange; the source rank returns' +
+  ' with the same kernels, straight into its array, from raw source rows it reads itself from the source array, 256 KiB at a time, into a small window' +
+  ' (process_vm_readv at the address the source rank sends at each exchange; the source rank returns' +
   ' once the target says it has read them). The' +
   ' same expressions on either rank, so the same bits. Each rank then does about half of a job that takes one core about' +
   ' twice a redistribution, both at once; test/bench/peers/couple_floor.c shows that this is the only design that reaches' +

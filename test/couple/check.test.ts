@@ -8,6 +8,7 @@ import { root } from '../helpers/job.js';
 
 const couple = await import(join(root, 'dist', 'src', 'couple', 'index.js'));
 const mapping = await import(join(root, 'dist', 'src', 'couple', 'mapping.js'));
+const { nativeMaps, nativeMapsReason } = await import(join(root, 'dist', 'src', 'couple', 'native.js'));
 const { Coupling, CouplingError, DeclarationError, UnconnectedFieldError, UnitMismatchError, ShapeMismatchError, IntervalError, WaitCycleError } = couple;
 
 const g1 = (n: number) => ({ origin: [0.5 / n], spacing: [1 / n], shape: [n] });
@@ -207,9 +208,12 @@ describe('weights', () => {
         // WebAssembly: source rows copied into the arena from the wider array (wasm) or from the
         // dense footprint (wasm-dense, one copy per four rows), or read where they are, a Float64
         // copy of the wider array in the arena (wasm-arena: a split target's window)
-        for (const kernels of ['js', 'wasm', 'wasm-dense', 'wasm-arena']) {
+        // native: the C kernels (maps.c) reading the wider array (Float64 only, when they load)
+        for (const kernels of ['js', 'wasm', 'wasm-dense', 'wasm-arena', 'native']) {
           const s = kernels !== 'js' ? wasmSender([a], [0], dof, [slots * m * dof, m0 * m * dof, input.length]) : null;
           if (kernels !== 'js' && s === null) continue;   // no WebAssembly kernels for these weights (not pairs, or dof > 1): 12 JS, 4 cases per wasm variant
+          if (kernels === 'native' && (s!.rows.native === null || T !== Float64Array)) continue;
+          if (kernels !== 'native' && s !== null) s.rows.native = null;
           const ring = s !== null ? s.rings[0] : new Float64Array(slots * m * dof), out = s !== null ? s.rings[1] : new Float64Array(m0 * m * dof);
           const from = kernels === 'wasm-arena' ? s!.rings[2] : kernels === 'wasm-dense' ? fp : input;
           if (kernels === 'wasm-arena') from.set(input);
@@ -223,11 +227,12 @@ describe('weights', () => {
           for (let k = 0; k < want.length; k++) if (!Object.is(want[k], out[k])) bad++;
           expect({ map, src, kernels, bad }).toEqual({ map, src, kernels, bad: 0 });
           cases++;
-          if (s !== null) wasmCases++;
+          if (s !== null && kernels !== 'native') wasmCases++;
         }
       }
     }
-    expect({ cases, wasmCases }).toEqual({ cases: 24, wasmCases: 12 });
+    // (one native case: the Float64 linear one of one value per point)
+    expect({ cases, wasmCases }).toEqual({ cases: nativeMaps() === null ? 24 : 25, wasmCases: 12 });
   });
 
   it('the WebAssembly kernels give the bits of the JavaScript ones (the reference), gathering or reading runs', () => {
@@ -277,5 +282,56 @@ describe('weights', () => {
     const check = spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs'), '--check'], { encoding: 'utf8' });
     expect(check.stderr).toBe('');
     expect(check.status).toBe(0);
+  });
+  // the native kernels (maps.c) are taken whenever a C compiler builds them: under CI (which
+  // installs gcc) a missing library fails here instead of skipping; SIMDECK_NATIVE=0 turns them off
+  const nativeOff = ['0', 'off', 'false'].includes((process.env.SIMDECK_NATIVE ?? '').trim().toLowerCase());
+  const hasCc = spawnSync(process.env.SIMDECK_CC ?? 'cc', ['--version']).status === 0;
+  it.skipIf(nativeOff || (!hasCc && process.env.CI !== 'true'))('the native map kernels load and give the bits of the WebAssembly ones on awkward inputs', () => {
+    const { axisWeights, applyWeights, mapRows, wasmSender } = mapping;
+    const native = nativeMaps();
+    expect({ native: native !== null, reason: nativeMapsReason() }).toEqual({ native: true, reason: undefined });
+    const axis = (n: number, L: number, shift = 0) => ({ origin: L / n / 2 + shift * L / n, spacing: L / n, n });
+    // NaN, infinities, signed zeros, subnormals, products that overflow or underflow, and
+    // ordinary values, spread so that every kernel path (four rows of runs, gathers, the tail,
+    // single-term rows) meets them
+    const odd = [NaN, Infinity, -Infinity, -0, 0, 5e-324, -2.5e-310, 1.7e308, -1.7e308, 1e-300, 3, -1 / 3];
+    const value = (i: number) => i % 7 === 3 ? odd[(i * 5) % odd.length] : Math.sin(i * 1.7) * 3 + i * 1e-3 - 1 / (i + 0.5);
+    let cases = 0, calls0 = native!.calls;
+    for (const [src, dst, shift0, shift1, lo, bands] of [
+      // the same spacing shifted along both axes (runRows4's case), odd widths (tails), a first
+      // dimension not shifted (one term per row), refined and coarsened (gathers), mixed
+      [[70, 71], [70, 71], 0.4995, 0.4995, [0, 0], 7], [[33, 9], [33, 9], 0.25, 0.5, [2, 1], 4], [[40, 37], [40, 37], 0, 0.3, [0, 0], 5],
+      [[20, 23], [41, 47], 0.013, 0.013, [1, 2], 6], [[64, 90], [30, 33], 0.1, 0.1, [0, 1], 3], [[50, 67], [49, 200], 0.37, 0.2, [0, 3], 11]] as const) {
+      const a0 = axisWeights('linear', axis(src[0], 1), axis(dst[0], 1, shift0), lo[0], dst[0]);
+      const a = axisWeights('linear', axis(src[1], 2), axis(dst[1], 2, shift1), lo[1], dst[1]);
+      const rows = a0.srcHi - a0.srcLo, width = a.srcHi - a.srcLo, m = a.hi - a.lo, m0 = a0.hi - a0.lo;
+      const fp = new Float64Array(rows * width).map((_, i) => value(i));
+      const want = Float64Array.from(applyWeights(fp, [a0, a], 1, { stages: [] }) as ArrayLike<number>);
+      const stride = width + 5, at0 = stride + 2, input = new Float64Array(stride * (rows + 2));
+      for (let r = 0; r < rows; r++) input.set(fp.subarray(r * width, (r + 1) * width), at0 + r * stride);
+      let slots = 1;
+      for (let j = 0; j < m0; j++) if (a0.ptr[j + 1] > a0.ptr[j]) slots = Math.max(slots, a0.idx[a0.ptr[j + 1] - 1] - a0.idx[a0.ptr[j]] + 1);
+      const got: Float64Array[] = [];
+      for (const kernels of ['wasm', 'native']) {
+        const s = wasmSender([a], [0], 1, [slots * m, m0 * m])!;
+        if (kernels === 'wasm') s.rows.native = null; else expect(s.rows.native).toBe(native);
+        // native: ring and output outside the arena (the target's array, a band buffer)
+        const ring = kernels === 'wasm' ? s.rings[0] : new Float64Array(slots * m), out = kernels === 'wasm' ? s.rings[1] : new Float64Array(m0 * m);
+        const held = new Int32Array(slots).fill(-1);
+        for (let j = 0; j < m0; j += bands) mapRows(input, at0, stride, a, a0, 1, ring, held, out.subarray(j * m, Math.min(m0, j + bands) * m), j, Math.min(m0, j + bands), s.rows);
+        got.push(out);
+      }
+      let badWasm = 0, badNative = 0, nan = 0;
+      for (let k = 0; k < want.length; k++) {
+        if (!Object.is(want[k], got[0][k])) badWasm++;
+        if (!Object.is(got[0][k], got[1][k])) badNative++;
+        if (Number.isNaN(want[k])) nan++;
+      }
+      expect({ src, dst, badWasm, badNative, someNaN: nan > 0, allNaN: nan === want.length }).toEqual({ src, dst, badWasm: 0, badNative: 0, someNaN: true, allNaN: false });
+      cases++;
+    }
+    expect(cases).toBe(6);
+    expect(native!.calls).toBeGreaterThan(calls0);
   });
 });

@@ -5,6 +5,7 @@
 // counts, and with its control component steered (a replayed command log).
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { linesOf, root, simdeck } from '../helpers/job.js';
@@ -13,12 +14,20 @@ import { fingerprints, mappingProblems, report, serialHashes } from './reference
 const deck = (name: string) => join(root, 'test', 'couple', 'decks', name);
 const example = (name: string) => join(root, 'native-examples', 'coupled', name);
 const serial = serialHashes();
+// the native map kernels run unless SIMDECK_NATIVE=0 or no C compiler (CI installs gcc: checked there)
+const nativeOff = ['0', 'off', 'false'].includes((process.env.SIMDECK_NATIVE ?? '').trim().toLowerCase());
+const hasCc = spawnSync(process.env.SIMDECK_CC ?? 'cc', ['--version']).status === 0;
 
 describe('coupling on shared memory', () => {
   for (const [a, b] of [[1, 1], [1, 3], [3, 2], [4, 3]]) {
     it(`maps nearest, linear and conservative in 1-D, 2-D and 3-D on ${a}:${b} ranks, bit for bit as serially`, () => {
       const r = simdeck(['run', '-n', String(a + b), deck('mapping.ts'), String(a), String(b)]);
       expect(mappingProblems(r, a + b, serial)).toEqual([]);
+      if (a === 1 && b === 1 && !nativeOff && (hasCc || process.env.CI === 'true')) {
+        // the split target and its sender map their rows with the native kernels (maps.c)
+        expect(report(r, a + b).get('shifted linear src kernels')).toEqual(['native']);
+        expect(report(r, a + b).get('shifted linear dst kernels')).toEqual(['native']);
+      }
       if (a === 4) {
         // 1-D, 37 source points on 4 ranks → 50 target points on 3: each source rank sends to
         // the one or two target ranks its block overlaps, never to all three

@@ -76,6 +76,7 @@ for (const c of cases) {
       if (full !== null) out(`${c.name} ${map} hash`, createHash('sha256').update(Buffer.from(full.buffer)).digest('hex').slice(0, 16));
     }
     out(`${c.name} ${map} ${comp.name} peers`, comp.comm.allgather(link.routes()[0].peers));
+    out(`${c.name} ${map} ${comp.name} kernels`, comp.comm.allgather(link.routes()[0].kernels));
     link.free();
     grid.free();
   }
