@@ -370,7 +370,7 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
   }
   return {
     rows: {
-      arena, row: arena.f64(rowAt, width), axes: at, native: rings.length > 0 ? nativeMaps() : null,
+      arena, row: arena.f64(rowAt, width), axes: at, native: nativeMaps(),
       ...(fourAt === null ? {} : { four: { rows4: arena.f64(fourAt[0], 4 * width), ys: arena.f64(fourAt[1], 3 * len), wab: arena.f64(fourAt[2], 8), len, w: fourW } }),
     },
     bufs: bufAt.map((b, k) => b < 0 ? null : arena.f64(b, elements[k])),
@@ -399,6 +399,27 @@ export function wasmReceiver(n: number, rowLen: number): { rows: WasmRows; footp
  */
 export function contractRowWasm(input: Float64Array | Float32Array, rowAt: number, a: AxisWeights, rows: WasmRows, out: Float64Array, outAt: number): void {
   contractRun(input, rowAt, a, rows, out.byteOffset + 8 * outAt, -1, -1, 0, 0);
+}
+
+/**
+ * `rows` source rows (row r at `rowAt + r * rowStride`) each weighted along the last dimension
+ * (`a`, one value per point) into `out` from `outAt`, rows `a.hi - a.lo` apart: a sender's
+ * contracted message when a target reads from several senders (link.ts contractBox). In one
+ * native call (maps.c simdeck_contract_rows) when `wasm` has the native kernels and `input` is a
+ * Float64Array, reading it and writing `out` where they are; else row by row with the
+ * WebAssembly kernels (contractRowWasm: `out` a view of the arena). The same bits either way.
+ * Local.
+ */
+export function contractRows(input: Float64Array | Float32Array, rowAt: number, rowStride: number, a: AxisWeights, wasm: WasmRows, out: Float64Array, outAt: number, rows: number): void {
+  const s = wasm.axes.get(a)!, len = a.hi - a.lo;
+  if (wasm.native !== null && input instanceof Float64Array) {
+    if (rows === 0) return;
+    const p = pairsOf(a);
+    wasm.native.contractRows(input, rowAt, rowStride, p.i0, p.i1, p.w0, p.w1, len, s.seg, s.seg.length, out, outAt, rows);
+    wasm.native.calls++;
+    return;
+  }
+  for (let r = 0; r < rows; r++) contractRowWasm(input, rowAt + r * rowStride, a, wasm, out, outAt + r * len);
 }
 
 /**

@@ -172,5 +172,18 @@ CLONES void simdeck_map_rows(const double *x, int64_t x0, int64_t xs,
   }
 }
 
+/*
+ * mapping.ts contractRowWasm for `rows` source rows (a sender's contracted message when a target
+ * reads from several senders: link.ts contractBox): row r starts at x + x0 + r*xs (at the
+ * weights' first source column) and is weighted along the last dimension (i0/i1/w0/w1/seg as in
+ * simdeck_map_rows) into out + outAt + r*len. contract_row's expressions, the same bits.
+ */
+CLONES void simdeck_contract_rows(const double *x, int64_t x0, int64_t xs,
+                                  const int32_t *i0, const int32_t *i1, const double *w0, const double *w1, int32_t len,
+                                  const int32_t *seg, int32_t nseg, double *out, int64_t outAt, int32_t rows) {
+  for (int32_t r = 0; r < rows; r++)
+    contract_row(x + x0 + (int64_t)r * xs, i0, i1, w0, w1, seg, nseg, out + outAt + (int64_t)r * len);
+}
+
 /* The ABI version of these kernels (native.ts checks it: a stale cached library is not used). */
-int32_t simdeck_maps_version(void) { return 1; }
+int32_t simdeck_maps_version(void) { return 2; }

@@ -287,8 +287,8 @@ describe('weights', () => {
   // installs gcc) a missing library fails here instead of skipping; SIMDECK_NATIVE=0 turns them off
   const nativeOff = ['0', 'off', 'false'].includes((process.env.SIMDECK_NATIVE ?? '').trim().toLowerCase());
   const hasCc = spawnSync(process.env.SIMDECK_CC ?? 'cc', ['--version']).status === 0;
-  it.skipIf(nativeOff || (!hasCc && process.env.CI !== 'true'))('the native map kernels load and give the bits of the WebAssembly ones on awkward inputs', () => {
-    const { axisWeights, applyWeights, mapRows, wasmSender } = mapping;
+  it.skipIf(nativeOff || (!hasCc && process.env.CI !== 'true'))('the native map and contraction kernels load and give the bits of the WebAssembly ones on awkward inputs', () => {
+    const { axisWeights, applyWeights, contractRow, contractRows, mapRows, wasmSender } = mapping;
     const native = nativeMaps();
     expect({ native: native !== null, reason: nativeMapsReason() }).toEqual({ native: true, reason: undefined });
     const axis = (n: number, L: number, shift = 0) => ({ origin: L / n / 2 + shift * L / n, spacing: L / n, n });
@@ -329,6 +329,25 @@ describe('weights', () => {
         if (Number.isNaN(want[k])) nan++;
       }
       expect({ src, dst, badWasm, badNative, someNaN: nan > 0, allNaN: nan === want.length }).toEqual({ src, dst, badWasm: 0, badNative: 0, someNaN: true, allNaN: false });
+      // a contracted message (several senders: link.ts contractBox): every source row weighted
+      // along the last dimension, natively in one call against the WebAssembly kernels row by
+      // row and the JavaScript contractRow
+      const rowsGot: Float64Array[] = [];
+      for (const kernels of ['wasm', 'native']) {
+        const s = wasmSender([a], [rows * m], 1)!;
+        if (kernels === 'wasm') s.rows.native = null; else expect(s.rows.native).toBe(native);
+        s.bufs[0]!.fill(7);
+        contractRows(input, at0, stride, a, s.rows, s.bufs[0]!, 0, rows);
+        rowsGot.push(Float64Array.from(s.bufs[0]!));
+      }
+      const js = new Float64Array(rows * m);
+      for (let r = 0; r < rows; r++) contractRow(input, at0 + r * stride, a, 1, js, r * m);
+      let badRowsWasm = 0, badRowsNative = 0;
+      for (let k = 0; k < js.length; k++) {
+        if (!Object.is(js[k], rowsGot[0][k])) badRowsWasm++;
+        if (!Object.is(js[k], rowsGot[1][k])) badRowsNative++;
+      }
+      expect({ src, dst, badRowsWasm, badRowsNative }).toEqual({ src, dst, badRowsWasm: 0, badRowsNative: 0 });
       cases++;
     }
     expect(cases).toBe(6);
