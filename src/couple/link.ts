@@ -112,8 +112,8 @@ export interface RouteInfo {
   /** Exchanges done so far. */
   exchanges: number;
   /**
-   * The kernels this end's arithmetic runs in: 'native' (maps.c: a sender mapping a target's rows,
-   * a split target its share), 'wasm' (kernels.wat), 'js' (mapping.ts), or 'none' when it does
+   * The kernels this end's arithmetic runs in: 'native' (maps.c: a sender mapping a target's rows
+   * or contracting them, a split target its share, a receiver combining contracted rows), 'wasm' (kernels.wat), 'js' (mapping.ts), or 'none' when it does
    * none (it sends raw data, or receives a copy or rows its sender mapped).
    */
   kernels: 'native' | 'wasm' | 'js' | 'none';
@@ -432,7 +432,7 @@ function kernelsOf(r: Route): RouteInfo['kernels'] {
   }
   if (r.split != null) return r.split.wasm === null ? 'js' : r.split.wasm.native !== null ? 'native' : 'wasm';
   if (r.direct !== null) return 'none';
-  return r.scratch.wasm !== undefined ? 'wasm' : 'js';
+  return r.scratch.wasm === undefined ? 'js' : r.scratch.wasm.native !== null ? 'native' : 'wasm';
 }
 
 /**

@@ -381,15 +381,16 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
 /**
  * @internal A receiver's WebAssembly combination of contracted rows: an arena holding its
  * footprint of `n` Float64 elements (returned: the transport receives into views of it) and a
- * target row of `rowLen` elements; or null when the kernels are not enabled or the arena
- * cannot be had (WasmArena.tryOpen). Local.
+ * target row of `rowLen` elements, and the native kernels when they load (mapSlabs then combines
+ * in one native call, writing the target rows where they go); or null when the kernels are not
+ * enabled or the arena cannot be had (WasmArena.tryOpen). Local.
  */
 export function wasmReceiver(n: number, rowLen: number): { rows: WasmRows; footprint: Float64Array } | null {
   if (n === 0 || rowLen === 0 || !wasmKernelsEnabled()) return null;
   const arena = new WasmArena();
   const fpAt = arena.reserve(8 * n), rowAt = arena.reserve(8 * rowLen);
   if (!arena.tryOpen()) return null;
-  return { rows: { arena, row: arena.f64(rowAt, rowLen), axes: new Map(), native: null }, footprint: arena.f64(fpAt, n) };
+  return { rows: { arena, row: arena.f64(rowAt, rowLen), axes: new Map(), native: nativeMaps() }, footprint: arena.f64(fpAt, n) };
 }
 
 /**
@@ -671,6 +672,11 @@ export function mapSlabs(fp: Float64Array | Float32Array, axes: readonly AxisWei
   // target slabs combine footprint slabs directly
   if (rest && fp instanceof Float64Array) {
     const wr = scratch.wasm;
+    if (wr !== undefined && wr.native !== null && slabIn === slabOut) {
+      // natively, in one call, reading the footprint and writing `out` where they are
+      if (j1 > j0) { wr.native.combineRows(fp, ptr, idx, w, base, slabOut, out, j0 * slabOut, j0, j1); wr.native.calls++; }
+      return;
+    }
     if (wr !== undefined && wr.arena.holds(fp) && wr.row.length === slabOut) {
       // two-term slabs in WebAssembly: the row combined in the arena, then copied out
       const k = wr.arena.k, row = wr.row;
