@@ -14,7 +14,7 @@ import type { TypedArrayClass } from '../../decomposition/grid.js';
 import type { Component } from './components.js';
 import type { InterfaceSpec } from './description.js';
 import { CouplingTimeError } from './errors.js';
-import { applyWeights, contractRow, contractRowWasm, mapRows, mapSlabs, mapTarget, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
+import { applyWeights, contractRow, contractRows, contractRowWasm, mapRows, mapSlabs, mapTarget, type AxisWeights, type MapScratch, type WasmRows } from './mapping.js';
 import type { MappedRows, Transfer } from './route.js';
 import { addressOf, readRowsFromProcess, writeToProcess } from '../system/libc.js';
 import { TransportError } from '../errors.js';
@@ -112,8 +112,8 @@ export interface RouteInfo {
   /** Exchanges done so far. */
   exchanges: number;
   /**
-   * The kernels this end's arithmetic runs in: 'native' (maps.c: a sender mapping a target's rows,
-   * a split target its share), 'wasm' (kernels.wat), 'js' (mapping.ts), or 'none' when it does
+   * The kernels this end's arithmetic runs in: 'native' (maps.c: a sender mapping a target's rows
+   * or contracting them, a split target its share, a receiver combining contracted rows), 'wasm' (kernels.wat), 'js' (mapping.ts), or 'none' when it does
    * none (it sends raw data, or receives a copy or rows its sender mapped).
    */
   kernels: 'native' | 'wasm' | 'js' | 'none';
@@ -426,26 +426,28 @@ function kernelsOf(r: Route): RouteInfo['kernels'] {
   if (r.role === 'send') {
     if (!r.transfers.some((t) => t.contract !== null)) return 'none';
     if (r.wasm === null) return 'js';
-    return r.wasm.native !== null && r.array.data instanceof Float64Array && r.array.grid.dof === 1 && r.transfers.some((t) => t.rows != null) ? 'native' : 'wasm';
+    // (native: a target mapped whole, or contracted messages of at most two dimensions: contractBox)
+    return r.wasm.native !== null && r.array.data instanceof Float64Array && r.array.grid.dof === 1 &&
+      (r.transfers.some((t) => t.rows != null) || r.transfers.every((t) => t.contract === null || t.counts.length <= 2)) ? 'native' : 'wasm';
   }
   if (r.split != null) return r.split.wasm === null ? 'js' : r.split.wasm.native !== null ? 'native' : 'wasm';
   if (r.direct !== null) return 'none';
-  return r.scratch.wasm !== undefined ? 'wasm' : 'js';
+  return r.scratch.wasm === undefined ? 'js' : r.scratch.wasm.native !== null ? 'native' : 'wasm';
 }
 
 /**
  * Fills a contracted message: for every row of the transfer's box (all dimensions but the
  * last), the target's columns of that row weighted along the last dimension (contractRow, or
- * its WebAssembly form when `wasm` has the kernel's arrays for these weights; then `out` is
+ * its native or WebAssembly form (contractRows) when `wasm` has the kernel's arrays for these weights; then `out` is
  * a view of its arena), rows in C order. Local.
  */
 function contractBox(data: Float64Array | Float32Array, t: Transfer, dof: number, out: Float64Array, wasm: WasmRows | null): void {
   const a = t.contract!, n = t.counts.length, rowLen = t.counts[n - 1] * dof;
   const w = wasm !== null && wasm.axes.has(a) && wasm.arena.holds(out) ? wasm : null;
-  if (n === 1) { if (w !== null) contractRowWasm(data, t.offset, a, w, out, 0); else contractRow(data, t.offset, a, dof, out, 0); return; }
+  if (n === 1) { if (w !== null) contractRows(data, t.offset, 0, a, w, out, 0, 1); else contractRow(data, t.offset, a, dof, out, 0); return; }
   if (n === 2) {
     const c0 = t.counts[0], s0 = t.strides[0];
-    if (w !== null) for (let r = 0; r < c0; r++) contractRowWasm(data, t.offset + r * s0, a, w, out, r * rowLen);
+    if (w !== null) contractRows(data, t.offset, s0, a, w, out, 0, c0);
     else for (let r = 0; r < c0; r++) contractRow(data, t.offset + r * s0, a, dof, out, r * rowLen);
     return;
   }

@@ -370,7 +370,7 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
   }
   return {
     rows: {
-      arena, row: arena.f64(rowAt, width), axes: at, native: rings.length > 0 ? nativeMaps() : null,
+      arena, row: arena.f64(rowAt, width), axes: at, native: nativeMaps(),
       ...(fourAt === null ? {} : { four: { rows4: arena.f64(fourAt[0], 4 * width), ys: arena.f64(fourAt[1], 3 * len), wab: arena.f64(fourAt[2], 8), len, w: fourW } }),
     },
     bufs: bufAt.map((b, k) => b < 0 ? null : arena.f64(b, elements[k])),
@@ -381,15 +381,16 @@ export function wasmSender(axes: readonly (AxisWeights | null)[], elements: read
 /**
  * @internal A receiver's WebAssembly combination of contracted rows: an arena holding its
  * footprint of `n` Float64 elements (returned: the transport receives into views of it) and a
- * target row of `rowLen` elements; or null when the kernels are not enabled or the arena
- * cannot be had (WasmArena.tryOpen). Local.
+ * target row of `rowLen` elements, and the native kernels when they load (mapSlabs then combines
+ * in one native call, writing the target rows where they go); or null when the kernels are not
+ * enabled or the arena cannot be had (WasmArena.tryOpen). Local.
  */
 export function wasmReceiver(n: number, rowLen: number): { rows: WasmRows; footprint: Float64Array } | null {
   if (n === 0 || rowLen === 0 || !wasmKernelsEnabled()) return null;
   const arena = new WasmArena();
   const fpAt = arena.reserve(8 * n), rowAt = arena.reserve(8 * rowLen);
   if (!arena.tryOpen()) return null;
-  return { rows: { arena, row: arena.f64(rowAt, rowLen), axes: new Map(), native: null }, footprint: arena.f64(fpAt, n) };
+  return { rows: { arena, row: arena.f64(rowAt, rowLen), axes: new Map(), native: nativeMaps() }, footprint: arena.f64(fpAt, n) };
 }
 
 /**
@@ -399,6 +400,27 @@ export function wasmReceiver(n: number, rowLen: number): { rows: WasmRows; footp
  */
 export function contractRowWasm(input: Float64Array | Float32Array, rowAt: number, a: AxisWeights, rows: WasmRows, out: Float64Array, outAt: number): void {
   contractRun(input, rowAt, a, rows, out.byteOffset + 8 * outAt, -1, -1, 0, 0);
+}
+
+/**
+ * `rows` source rows (row r at `rowAt + r * rowStride`) each weighted along the last dimension
+ * (`a`, one value per point) into `out` from `outAt`, rows `a.hi - a.lo` apart: a sender's
+ * contracted message when a target reads from several senders (link.ts contractBox). In one
+ * native call (maps.c simdeck_contract_rows) when `wasm` has the native kernels and `input` is a
+ * Float64Array, reading it and writing `out` where they are; else row by row with the
+ * WebAssembly kernels (contractRowWasm: `out` a view of the arena). The same bits either way.
+ * Local.
+ */
+export function contractRows(input: Float64Array | Float32Array, rowAt: number, rowStride: number, a: AxisWeights, wasm: WasmRows, out: Float64Array, outAt: number, rows: number): void {
+  const s = wasm.axes.get(a)!, len = a.hi - a.lo;
+  if (wasm.native !== null && input instanceof Float64Array) {
+    if (rows === 0) return;
+    const p = pairsOf(a);
+    wasm.native.contractRows(input, rowAt, rowStride, p.i0, p.i1, p.w0, p.w1, len, s.seg, s.seg.length, out, outAt, rows);
+    wasm.native.calls++;
+    return;
+  }
+  for (let r = 0; r < rows; r++) contractRowWasm(input, rowAt + r * rowStride, a, wasm, out, outAt + r * len);
 }
 
 /**
@@ -650,6 +672,11 @@ export function mapSlabs(fp: Float64Array | Float32Array, axes: readonly AxisWei
   // target slabs combine footprint slabs directly
   if (rest && fp instanceof Float64Array) {
     const wr = scratch.wasm;
+    if (wr !== undefined && wr.native !== null && slabIn === slabOut) {
+      // natively, in one call, reading the footprint and writing `out` where they are
+      if (j1 > j0) { wr.native.combineRows(fp, ptr, idx, w, base, slabOut, out, j0 * slabOut, j0, j1); wr.native.calls++; }
+      return;
+    }
     if (wr !== undefined && wr.arena.holds(fp) && wr.row.length === slabOut) {
       // two-term slabs in WebAssembly: the row combined in the arena, then copied out
       const k = wr.arena.k, row = wr.row;

@@ -172,5 +172,30 @@ CLONES void simdeck_map_rows(const double *x, int64_t x0, int64_t xs,
   }
 }
 
+/*
+ * mapping.ts contractRowWasm for `rows` source rows (a sender's contracted message when a target
+ * reads from several senders: link.ts contractBox): row r starts at x + x0 + r*xs (at the
+ * weights' first source column) and is weighted along the last dimension (i0/i1/w0/w1/seg as in
+ * simdeck_map_rows) into out + outAt + r*len. contract_row's expressions, the same bits.
+ */
+CLONES void simdeck_contract_rows(const double *x, int64_t x0, int64_t xs,
+                                  const int32_t *i0, const int32_t *i1, const double *w0, const double *w1, int32_t len,
+                                  const int32_t *seg, int32_t nseg, double *out, int64_t outAt, int32_t rows) {
+  for (int32_t r = 0; r < rows; r++)
+    contract_row(x + x0 + (int64_t)r * xs, i0, i1, w0, w1, seg, nseg, out + outAt + (int64_t)r * len);
+}
+
+/*
+ * mapping.ts mapSlabs for a receiver whose senders contracted the other dimensions (a Float64
+ * footprint of rows `len` apart, row i from a0's srcLo = base): target rows j0..j1 combined from
+ * the footprint rows they read (ptr/idx/w: the first dimension's weights) into out + outAt, len
+ * apart. combine_row's expressions (combineSlab; combine2 for two), the same bits.
+ */
+CLONES void simdeck_combine_rows(const double *x, const int32_t *ptr, const int32_t *idx, const double *w, int32_t base, int32_t len,
+                                 double *out, int64_t outAt, int32_t j0, int32_t j1) {
+  for (int32_t j = j0; j < j1; j++)
+    combine_row(out + outAt + (int64_t)(j - j0) * len, x, idx, w, ptr[j], ptr[j + 1], base, 1 << 30, len);
+}
+
 /* The ABI version of these kernels (native.ts checks it: a stale cached library is not used). */
-int32_t simdeck_maps_version(void) { return 1; }
+int32_t simdeck_maps_version(void) { return 3; }

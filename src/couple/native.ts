@@ -13,13 +13,17 @@ import { ownKernelsStatus } from '../kernels/own.js';
 export const MAPS_KERNELS = 'couple/maps';
 
 /** maps.c's `simdeck_maps_version()` this module was written for. */
-const MAPS_VERSION = 1;
+const MAPS_VERSION = 3;
 
 /** @internal The loaded native kernels of the coupling maps. */
 export interface NativeMaps {
   /** maps.c simdeck_map_rows (see there for the arguments). */
   mapRows: (...args: unknown[]) => unknown;
-  /** How many times mapRows ran so far in this process (tests check the native path is taken). */
+  /** maps.c simdeck_contract_rows (see there for the arguments). */
+  contractRows: (...args: unknown[]) => unknown;
+  /** maps.c simdeck_combine_rows (see there for the arguments). */
+  combineRows: (...args: unknown[]) => unknown;
+  /** How many times mapRows, contractRows or combineRows ran so far in this process (tests check the native path is taken). */
   calls: number;
 }
 
@@ -43,7 +47,12 @@ export function nativeMaps(): NativeMaps | null {
       'const int32_t *i0, const int32_t *i1, const double *w0, const double *w1, int32_t len, const int32_t *seg, int32_t nseg, ' +
       'const int32_t *ptr, const int32_t *idx, const double *w, int32_t base, double *ring, int32_t *held, int32_t slots, ' +
       'double *out, int64_t outAt, int32_t j0, int32_t j1)');
-    maps = { mapRows, calls: 0 };
+    const contractRows: NativeMaps['contractRows'] = status.lib.func('void simdeck_contract_rows(const double *x, int64_t x0, int64_t xs, ' +
+      'const int32_t *i0, const int32_t *i1, const double *w0, const double *w1, int32_t len, const int32_t *seg, int32_t nseg, ' +
+      'double *out, int64_t outAt, int32_t rows)');
+    const combineRows: NativeMaps['combineRows'] = status.lib.func('void simdeck_combine_rows(const double *x, const int32_t *ptr, const int32_t *idx, ' +
+      'const double *w, int32_t base, int32_t len, double *out, int64_t outAt, int32_t j0, int32_t j1)');
+    maps = { mapRows, contractRows, combineRows, calls: 0 };
   } catch (e) {
     why = `loading maps.c's functions failed: ${(e as Error).message}`;
   }

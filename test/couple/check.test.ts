@@ -263,6 +263,7 @@ describe('weights', () => {
       const js = { stages: [] }, outJs = mapTarget(recv, 1, js)!;
       mapSlabs(want, recv, 1, js, outJs, 0, axes[0].hi - axes[0].lo);
       const r = wasmReceiver(want.length, m)!;
+      r.rows.native = null;   // the WebAssembly kernels (the native ones: the test below)
       r.footprint.set(want);
       const wa = { stages: [], wasm: r.rows }, outWa = new Float64Array(outJs.length);
       const m0 = axes[0].hi - axes[0].lo;
@@ -287,8 +288,8 @@ describe('weights', () => {
   // installs gcc) a missing library fails here instead of skipping; SIMDECK_NATIVE=0 turns them off
   const nativeOff = ['0', 'off', 'false'].includes((process.env.SIMDECK_NATIVE ?? '').trim().toLowerCase());
   const hasCc = spawnSync(process.env.SIMDECK_CC ?? 'cc', ['--version']).status === 0;
-  it.skipIf(nativeOff || (!hasCc && process.env.CI !== 'true'))('the native map kernels load and give the bits of the WebAssembly ones on awkward inputs', () => {
-    const { axisWeights, applyWeights, mapRows, wasmSender } = mapping;
+  it.skipIf(nativeOff || (!hasCc && process.env.CI !== 'true'))('the native map, contraction and combination kernels load and give the bits of the WebAssembly ones on awkward inputs', () => {
+    const { axisWeights, applyWeights, contractRow, contractRows, identityAxis, mapRows, mapSlabs, wasmReceiver, wasmSender } = mapping;
     const native = nativeMaps();
     expect({ native: native !== null, reason: nativeMapsReason() }).toEqual({ native: true, reason: undefined });
     const axis = (n: number, L: number, shift = 0) => ({ origin: L / n / 2 + shift * L / n, spacing: L / n, n });
@@ -329,6 +330,42 @@ describe('weights', () => {
         if (Number.isNaN(want[k])) nan++;
       }
       expect({ src, dst, badWasm, badNative, someNaN: nan > 0, allNaN: nan === want.length }).toEqual({ src, dst, badWasm: 0, badNative: 0, someNaN: true, allNaN: false });
+      // a contracted message (several senders: link.ts contractBox): every source row weighted
+      // along the last dimension, natively in one call against the WebAssembly kernels row by
+      // row and the JavaScript contractRow
+      const rowsGot: Float64Array[] = [];
+      for (const kernels of ['wasm', 'native']) {
+        const s = wasmSender([a], [rows * m], 1)!;
+        if (kernels === 'wasm') s.rows.native = null; else expect(s.rows.native).toBe(native);
+        s.bufs[0]!.fill(7);
+        contractRows(input, at0, stride, a, s.rows, s.bufs[0]!, 0, rows);
+        rowsGot.push(Float64Array.from(s.bufs[0]!));
+      }
+      const js = new Float64Array(rows * m);
+      for (let r = 0; r < rows; r++) contractRow(input, at0 + r * stride, a, 1, js, r * m);
+      let badRowsWasm = 0, badRowsNative = 0;
+      for (let k = 0; k < js.length; k++) {
+        if (!Object.is(js[k], rowsGot[0][k])) badRowsWasm++;
+        if (!Object.is(js[k], rowsGot[1][k])) badRowsNative++;
+      }
+      expect({ src, dst, badRowsWasm, badRowsNative }).toEqual({ src, dst, badRowsWasm: 0, badRowsNative: 0 });
+      // a receiver combining those contracted rows (mapSlabs over a contracted footprint, in
+      // slabs of `bands` rows): natively against the WebAssembly and JavaScript kernels
+      const cols = identityAxis(a.lo, a.hi), combined: Float64Array[] = [];
+      for (const kernels of ['js', 'wasm', 'native']) {
+        const r = wasmReceiver(rows * m, m)!;
+        if (kernels === 'wasm') r.rows.native = null; else if (kernels === 'native') expect(r.rows.native).toBe(native);
+        r.footprint.set(js);
+        const scratch = kernels === 'js' ? { stages: [] } : { stages: [], wasm: r.rows }, out = new Float64Array(m0 * m).fill(7);
+        for (let j = 0; j < m0; j += bands) mapSlabs(r.footprint, [a0, cols], 1, scratch, out, j, Math.min(m0, j + bands));
+        combined.push(out);
+      }
+      let badCombWasm = 0, badCombNative = 0;
+      for (let k = 0; k < combined[0].length; k++) {
+        if (!Object.is(combined[0][k], combined[1][k])) badCombWasm++;
+        if (!Object.is(combined[0][k], combined[2][k])) badCombNative++;
+      }
+      expect({ src, dst, badCombWasm, badCombNative }).toEqual({ src, dst, badCombWasm: 0, badCombNative: 0 });
       cases++;
     }
     expect(cases).toBe(6);

@@ -1,0 +1,45 @@
+// A linear coupling exchange whose target reads from several senders: an N×N field on a source
+// component of 2 ranks (rows split between them), mapped `linear` to the same grid shifted by
+// about half a spacing on a target component of 1 rank (the senders contract their rows along
+// the last dimension, the target combines them), against a Redistribution of the same field.
+// `cmulti.ts [N] [REPS]` on 3 ranks prints one JSON line on rank 0: medians (ms) of the
+// exchange and the redistribution, interleaved rep by rep, the median per-rep ratio, and per
+// rank the CPU time (ms, process.cpuUsage) per exchange and per redistribution. Not part of
+// `npm run bench`; run it with and without SIMDECK_NATIVE=0 in turn to compare the kernels.
+import { world } from 'simdeck';
+import { Grid, Redistribution } from 'simdeck/decomposition';
+import { components, Coupling } from 'simdeck/couple';
+
+const N = Number(process.argv[2] ?? 1000), REPS = Number(process.argv[3] ?? 50);
+const comp = components(world, { src: 2, dst: 1 });
+const grid = new Grid(comp.comm, { shape: [N, N], procs: comp.is('src') ? [2, 1] : [1, 1] });
+const u = grid.zeros(Float64Array).fill((i, j) => Math.sin(i * 0.01) + j * 1e-3);
+const h = 1 / N;
+const at = (shift: number) => ({ origin: [h / 2 + shift, h / 2 + shift], spacing: [h, h], shape: [N, N] });
+const c = new Coupling({
+  components: { src: { dt: 1, sends: { f: { grid: at(0), units: '1' } } }, dst: { dt: 1, receives: { g: { grid: at(0.5 * h * 0.999), units: '1' } } } },
+  interfaces: [{ from: 'src.f', to: 'dst.g', map: 'linear' }],
+});
+const link = c.connect(comp, comp.is('src') ? { f: u } : { g: u });
+const plan = new Redistribution(comp.is('src') ? grid : null, comp.is('dst') ? grid : null, world);
+const cpu = () => { const x = process.cpuUsage(); return (x.user + x.system) / 1000; };
+const ex: number[] = [], re: number[] = [];
+let cpuEx = 0, cpuRe = 0;
+for (let r = 0; r < REPS + 2; r++) {
+  world.barrier();
+  let t = performance.now(), c0 = cpu();
+  plan.run(comp.is('src') ? u : null, comp.is('dst') ? u : null);
+  world.barrier();
+  if (r >= 2) { re.push(performance.now() - t); cpuRe += cpu() - c0; }
+  world.barrier();
+  t = performance.now(); c0 = cpu();
+  link.exchange(r);
+  world.barrier();
+  if (r >= 2) { ex.push(performance.now() - t); cpuEx += cpu() - c0; }
+}
+const med = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const cpus = world.allgather([cpuEx / REPS, cpuRe / REPS]), kernels = world.allgather(link.routes()[0].kernels);
+if (world.rank === 0) {
+  console.log(JSON.stringify({ N, reps: REPS, kernels, exchange: med(ex), redistribute: med(re),
+    ratio: med(ex.map((x, k) => x / re[k])), cpu: cpus }));
+}
