@@ -49,3 +49,72 @@ void simdeck_pool4x4_to32(const double *src, int64_t offset, int64_t sb, const i
     mm[0] = lo == 0 ? 0.0 : lo;
     mm[1] = hi == 0 ? 0.0 : hi;
 }
+
+/*
+ * The general pooling loops (reduce.ts poolInto after its set-up: rowsOf4x4, runsOf4, runs), for
+ * a Float64Array field: need-box row (ia, ib) starts at src[offset + ia * sa + ib * sb]; ta[ia]
+ * and tb[ib] are pixel offsets (negative: no pixel); along the fastest dimension (stride sc)
+ * pixel s covers cells segments[s] .. segments[s + 1] - 1. mode 0 (mean: sums added into acc),
+ * 1 (min) or 2 (max), into acc[ta[ia] + tb[ib] + s], which the caller filled with the mode's
+ * start value, except with div 16 (whole 4 x 4 blocks: each pixel written once, divided).
+ * uniform4: every segment is 4 cells and sc is 1 (the unrolled path). The same operations in
+ * the same order as the JavaScript loops, so the same bits, except a NaN pixel's payload and
+ * sign, which are not fixed in JavaScript either (it depends on the order of an addition's
+ * operands when both are NaN).
+ */
+void simdeck_pool_runs(const double *src, int64_t offset, const int32_t *ta, int32_t na, int64_t sa,
+                       const int32_t *tb, int32_t nb, int64_t sb, int64_t sc, const int32_t *segments, int32_t ns,
+                       double *acc, int32_t mode, int32_t div, int32_t uniform4)
+{
+    for (int32_t ia = 0; ia < na; ia++) {
+        const int32_t pa = ta[ia];
+        if (pa < 0) continue;
+        for (int32_t ib = 0; ib < nb; ib++) {
+            const int32_t pb = tb[ib];
+            if (pb < 0) continue;
+            double *a = acc + (int64_t)pa + pb;
+            const int64_t row = offset + (int64_t)ia * sa + (int64_t)ib * sb;
+            if (mode == 0 && uniform4) {
+                const double *o = src + row + segments[0];
+                if (ib + 3 < nb && tb[ib + 3] == pb && tb[ib + 1] == pb && tb[ib + 2] == pb) {
+                    /* rowsOf4x4 */
+                    const double *o1 = o + sb, *o2 = o1 + sb, *o3 = o2 + sb;
+                    for (int32_t s = 0; s < ns; s++) {
+                        double y = div == 16 ? 0 : a[s], x = 0;
+                        x += o[4 * s]; x += o[4 * s + 1]; x += o[4 * s + 2]; x += o[4 * s + 3]; y += x;
+                        x = 0; x += o1[4 * s]; x += o1[4 * s + 1]; x += o1[4 * s + 2]; x += o1[4 * s + 3]; y += x;
+                        x = 0; x += o2[4 * s]; x += o2[4 * s + 1]; x += o2[4 * s + 2]; x += o2[4 * s + 3]; y += x;
+                        x = 0; x += o3[4 * s]; x += o3[4 * s + 1]; x += o3[4 * s + 2]; x += o3[4 * s + 3]; y += x;
+                        a[s] = y / div;
+                    }
+                    ib += 3;
+                } else {
+                    /* runsOf4 */
+                    for (int32_t s = 0; s < ns; s++) {
+                        double x = 0;
+                        x += o[4 * s]; x += o[4 * s + 1]; x += o[4 * s + 2]; x += o[4 * s + 3];
+                        a[s] += x;
+                    }
+                }
+                continue;
+            }
+            /* runs */
+            for (int32_t s = 0; s < ns; s++) {
+                const double *o = src + row + (int64_t)segments[s] * sc, *e = src + row + (int64_t)segments[s + 1] * sc;
+                if (mode == 0) {
+                    double x = 0;
+                    for (; o < e; o += sc) x += *o;
+                    a[s] += x;
+                } else if (mode == 2) {
+                    double x = a[s];
+                    for (; o < e; o += sc) { const double v = *o; if (v > x) x = v; }
+                    a[s] = x;
+                } else {
+                    double x = a[s];
+                    for (; o < e; o += sc) { const double v = *o; if (v < x) x = v; }
+                    a[s] = x;
+                }
+            }
+        }
+    }
+}

@@ -277,6 +277,12 @@ function poolInto(src: Num, offset: number, strides: number[], tables: Int32Arra
   // fused, every pixel is written once, its sum started from 0 (as 0 + x, so -0 still becomes
   // +0): acc is not filled first, nor read (1 MiB each way for 512 x 256 pixels)
   if (fuse !== 16) acc.fill(mode === 'min' ? Infinity : mode === 'max' ? -Infinity : 0);
+  // the same loops in C (pool.c, the same operations in the same order) where they load
+  const native = src instanceof Float64Array && !warming ? nativePoolRuns() : null;
+  if (native !== null && src instanceof Float64Array) {
+    native(src, offset, ta, na, sa, tb, nb, sb, sc, segments, ns, acc, mode === 'mean' ? 0 : mode === 'min' ? 1 : 2, fuse, mode === 'mean' && uniform === 4 && sc === 1 ? 1 : 0);
+    return fuse === 16;
+  }
   for (let ia = 0; ia < na; ia++) {
     const pa = ta[ia];
     if (pa < 0) continue;
@@ -292,6 +298,16 @@ function poolInto(src: Num, offset: number, strides: number[], tables: Int32Arra
     }
   }
   return fuse === 16;
+}
+
+/**
+ * poolInto (exported for tests) with `js` true: the JavaScript loops only, never the C ones;
+ * with `js` false: the C loops where they load. The two must give the same bits. Local.
+ */
+export function poolIntoFor(js: boolean, src: Float64Array, offset: number, strides: number[], tables: Int32Array[], segments: Int32Array, acc: Float64Array, mode: PoolMode, div = 0): boolean {
+  const w = warming;
+  warming = js;
+  try { return poolInto(src, offset, strides, tables, segments, acc, mode, div); } finally { warming = w; }
 }
 
 /**
@@ -347,7 +363,35 @@ function pool4x4To32(src: Num, offset: number, sb: number, rows: Int32Array, seg
  */
 export type NativePool4x4 = (src: Float64Array, offset: number, sb: number, rows: Int32Array, nb: number, seg0: number, ns: number, out: Float32Array, at: number, mm: Float64Array) => void;
 
-let nativePool: NativePool4x4 | null | undefined;
+/**
+ * poolInto's loops in C (src/graphics/pool.c, `simdeck_pool_runs`) for a Float64Array field:
+ * src, offset, the two slow tables with their lengths and strides, the fastest stride, segments
+ * and their count, acc, mode (0 mean, 1 min, 2 max), div (1, or 16: whole 4 × 4 blocks divided
+ * as they are finished), and whether every run is 4 contiguous cells. The same bits as the
+ * JavaScript loops.
+ */
+export type NativePoolRuns = (src: Float64Array, offset: number, ta: Int32Array, na: number, sa: number, tb: Int32Array, nb: number, sb: number, sc: number, segments: Int32Array, ns: number, acc: Float64Array, mode: number, div: number, uniform4: number) => void;
+
+let natives: { pool4x4: NativePool4x4; runs: NativePoolRuns } | null | undefined;
+/** warmUpReduction runs the JavaScript loops (to have V8 compile them), never the C ones. */
+let warming = false;
+
+/** The functions of pool.c, loaded once (see nativePool4x4), or null. Never throws. */
+function nativePools(): { pool4x4: NativePool4x4; runs: NativePoolRuns } | null {
+  if (natives === undefined) {
+    const lib = ownKernels('graphics/pool');
+    natives = null;
+    if (lib !== null) {
+      try {
+        natives = {
+          pool4x4: lib.func('void simdeck_pool4x4_to32(const double *src, int64_t offset, int64_t sb, const int32_t *rows, int32_t nb, int32_t seg0, int32_t ns, float *out, int64_t at, double *mm)') as NativePool4x4,
+          runs: lib.func('void simdeck_pool_runs(const double *src, int64_t offset, const int32_t *ta, int32_t na, int64_t sa, const int32_t *tb, int32_t nb, int64_t sb, int64_t sc, const int32_t *segments, int32_t ns, double *acc, int32_t mode, int32_t div, int32_t uniform4)') as NativePoolRuns,
+        };
+      } catch { natives = null; }
+    }
+  }
+  return natives;
+}
 
 /**
  * The native 4 × 4 pooling, or null where there is none (SIMDECK_NATIVE=0, no C compiler, the
@@ -356,16 +400,12 @@ let nativePool: NativePool4x4 | null | undefined;
  * cache has it, or waits while another rank compiles it), not at import. Never throws.
  */
 export function nativePool4x4(): NativePool4x4 | null {
-  if (nativePool === undefined) {
-    const lib = ownKernels('graphics/pool');
-    nativePool = null;
-    if (lib !== null) {
-      try {
-        nativePool = lib.func('void simdeck_pool4x4_to32(const double *src, int64_t offset, int64_t sb, const int32_t *rows, int32_t nb, int32_t seg0, int32_t ns, float *out, int64_t at, double *mm)') as NativePool4x4;
-      } catch { nativePool = null; }
-    }
-  }
-  return nativePool;
+  return nativePools()?.pool4x4 ?? null;
+}
+
+/** The native general pooling loops (poolInto's), or null: found on first use as nativePool4x4. Never throws. */
+export function nativePoolRuns(): NativePoolRuns | null {
+  return nativePools()?.runs ?? null;
 }
 
 /**
@@ -489,6 +529,12 @@ function narrow(acc: Float64Array, out: Float32Array, at: number, mm: Float64Arr
 export function warmUpReduction(): void {
   if (warmedUp) return;
   warmedUp = true;
+  warming = true;
+  try { warmUpLoops(); } finally { warming = false; }
+}
+
+/** warmUpReduction's runs of the JavaScript loops. */
+function warmUpLoops(): void {
   const n = 128, field = new Float64Array(n * n).map((_, k) => (k % 17) - 8);
   for (let r = 0; r < 12; r++) {
     const img = poolArray(field, n, n, n / 4, n / 4, 'mean');

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ImageMemory } from '../../src/graphics/imageMemory.js';
-import { nativePool4x4, pool4x4To32Js } from '../../src/graphics/reduce.js';
+import { nativePool4x4, nativePoolRuns, pool4x4To32Js, poolIntoFor } from '../../src/graphics/reduce.js';
 import { ownKernelsEnabled, ownKernelsStatus } from '../../src/kernels/own.js';
 
 /** Whether `cc` runs here and native kernels are not turned off (under CI=true the native path must be taken: CI installs gcc). */
@@ -97,5 +97,51 @@ describe('native 4 x 4 pooling (pool.c)', () => {
     expect(inf).toBeGreaterThan(0);
     expect(Number.isFinite(mm[0]) || mm[0] === -Infinity).toBe(true);
     expect(mm[0]).toBeLessThan(mm[1]);
+  });
+});
+
+describe('native general pooling (pool.c simdeck_pool_runs)', () => {
+  /** Pixel tables of `n` cells into `m` pixels (pixel p: cells floor(p n / m) .. floor((p + 1) n / m) - 1), a pixel stride apart, cells before `lo` and after `hi` of no pixel. */
+  const table = (n: number, m: number, stride: number, lo = 0, hi = n) => Int32Array.from({ length: n }, (_, c) => (c < lo || c >= hi ? -1 : Math.floor(((c - lo) * m) / (hi - lo)) * stride));
+  const segs = (n: number, m: number) => { const s = new Int32Array(m + 1); for (let p = 0; p <= m; p++) s[p] = Math.floor((p * n) / m); return s; };
+
+  it('gives the JavaScript loops\' bits (a NaN as NaN) for mean, min and max, 1-3 dimensions, 4:1 and other ratios, strided runs, rows of no pixel', () => {
+    if (nativePoolRuns() === null) { expect(needNative).toBe(false); return; }
+    let cases = 0;
+    // [cells per dim (slowest first), pixels per dim, fastest stride, div]
+    const shapes: [number[], number[], number, number][] = [
+      [[64, 2048], [16, 512], 1, 16], [[64, 2048], [16, 512], 1, 0], [[61, 203], [13, 64], 1, 0], [[40, 100], [40, 25], 1, 0],
+      [[37], [9], 1, 0], [[12, 30, 20], [3, 7, 5], 1, 0], [[9, 33], [4, 11], 3, 0], [[16, 64], [4, 16], 2, 0], [[30, 40], [7, 40], 1, 0],
+    ];
+    for (const [k, [cells, pixels, sc, div]] of shapes.entries()) {
+      const nd = cells.length;
+      // strides: the fastest sc, each slower one past the faster one plus a ghost or two
+      const strides = new Array<number>(nd);
+      strides[nd - 1] = sc;
+      for (let d = nd - 2; d >= 0; d--) strides[d] = strides[d + 1] * cells[d + 1] + (d === nd - 2 ? 2 * sc : 3);
+      const pixStrides = new Array<number>(nd);
+      pixStrides[nd - 1] = 1;
+      for (let d = nd - 2; d >= 0; d--) pixStrides[d] = pixStrides[d + 1] * pixels[d + 1];
+      // slow tables; in the 2-D non-4:1 cases a row of no pixel at each end
+      const tables = cells.map((n, d) => (d === nd - 1 ? table(n, pixels[d], 1) : table(n, pixels[d], pixStrides[d], nd === 2 && div === 0 && k > 1 ? 1 : 0, nd === 2 && div === 0 && k > 1 ? n - 1 : n)));
+      const segments = segs(cells[nd - 1], pixels[nd - 1]);
+      const offset = 5;
+      const src = field(offset + strides[0] * cells[0] + 8, 100 + k, 0.2);
+      const total = pixels.reduce((a, b) => a * b, 1);
+      for (const mode of ['mean', 'min', 'max'] as const) {
+        if (div === 16 && mode !== 'mean') continue;
+        const js = new Float64Array(total).fill(3), c = new Float64Array(total).fill(3);
+        const fusedJs = poolIntoFor(true, src, offset, strides, tables, segments, js, mode, div);
+        const fusedC = poolIntoFor(false, src, offset, strides, tables, segments, c, mode, div);
+        expect(fusedC).toBe(fusedJs);
+        // a NaN pixel's bits are not fixed in double precision (which NaN a sum of NaNs gives
+        // depends on the order of an addition's operands, which V8 does not fix): NaN where NaN,
+        // every other pixel the same bits
+        const canon = (a: Float64Array) => Buffer.from(Float64Array.from(a, (v) => (Number.isNaN(v) ? NaN : v)).buffer);
+        expect(Buffer.compare(canon(c), canon(js)), `shape ${k} ${mode}`).toBe(0);
+        cases++;
+      }
+    }
+    expect(cases).toBe(25);
   });
 });
