@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { world } from 'simdeck';
+import { Op, world } from 'simdeck';
 import { Grid } from 'simdeck/decomposition';
 import { LivePlots, poolArray, reduceField } from 'simdeck/graphics';
-import { settleReductions, startReduction } from '../../../dist/src/graphics/reduce.js';
+import { nativePool4x4, settleReductions, startReduction } from '../../../dist/src/graphics/reduce.js';
 
 const dir = process.argv[2];
 const hash = (a: ArrayBufferView) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex').slice(0, 16);
@@ -63,12 +63,20 @@ for (const [name, o] of [['slice', { slice: { axis: 2, index: 7 }, size: 16 }], 
   if (r !== null) say(`HASH 3d-${name} ${hash(r.values)} ${r.shape.join('x')} dims ${r.dims.join(',')}`);
 }
 
-// live plots to files, every 5 steps: the PNG bytes
+// whether every rank pooled the 4:1 live images above in C (pool.c) or all in JavaScript
+const native = Float64Array.of(nativePool4x4() === null ? 0 : 1, nativePool4x4() === null ? 0 : 1);
+world.allreduceInto(native.subarray(0, 1), native.subarray(0, 1), Op.MIN);
+world.allreduceInto(native.subarray(1, 2), native.subarray(1, 2), Op.MAX);
+say(`NATIVE ${native[0] === 1 ? 'every rank' : native[1] === 0 ? 'no rank' : 'some ranks'}`);
+
+// live plots to files, every 5 steps: the PNG bytes (field4: whole 4 x 4 blocks, the pooling in C where it loads)
 const plots = new LivePlots(world, { dir, every: { steps: 5 }, queue: 64, publish: false, timeUnit: 's' });
 for (let step = 0; step <= 10; step++) {
   const s = { step, time: step * 0.25 };
   u.fill((i, j) => value(i + step, j));
   plots.heatmap('field', u, s, { size: 64, title: 'A field', label: 'u', unit: 'K', extent: [0, 2, 0, 1.5], colormap: 'magma' });
+  u4.fill((i, j) => value(i + step, j) * (((i * 131 + j * 7) % 97 === 0) ? 3 : 1) + (i === 9 && j === 13 && step === 5 ? NaN : 0));
+  plots.heatmap('field4', u4, s, { size: [64, 32], title: 'At 4:1', colormap: 'viridis' });
   plots.profile('row 77', u, s, { axis: 0, at: [0, 77], extent: [0, 2] });
   plots.series('diagnostics', s, { total: u.sum(), max: u.max() }, { every: { steps: 10 } });
 }
