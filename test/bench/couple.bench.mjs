@@ -64,8 +64,8 @@ console.log('\nThe target is an exchange within 1.2× of a redistribution of the
   ' test/bench/ab/couple-split.mjs the same with the kernels in Node (1.13-1.43× in runs on this machine). It needs both cores: on a busy machine' +
   ' the rank that waits for the other waits longer (docs/coupling.md). Over MPI the source rank maps the target whole and' +
   ' sends it in bands; the row with SIMDECK_COUPLE_SPLIT=0 is that, on shared memory, timed in the same rounds.' +
-  ' (When a target\'s footprint spans several source ranks, the senders send weighted rows and the target combines them:' +
-  ' its copy, the combination and the row copies add up to 2.5-3x a redistribution; docs/coupling.md.)' +
+  ' (When a target\'s footprint spans several source ranks, the senders send weighted rows and the target combines them,' +
+  ' both in C as well: 1.9-2.6x a redistribution from two senders on 2 cores at load 4, test/bench/decks/cmulti.ts; docs/coupling.md.)' +
   ' The row with the JavaScript kernels (SIMDECK_COUPLE_WASM=0) is the same interface timed in the same rounds; with them' +
   ' the source rank weights its rows and the target combines them (two cores share the slower arithmetic).' +
   ' The set-up computes 1-D weights per axis (O(n) per axis for a tensor grid) and one allgather of the blocks;' +
