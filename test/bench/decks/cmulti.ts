@@ -7,21 +7,10 @@
 // rank the CPU time (ms, process.cpuUsage) per exchange and per redistribution. Not part of
 // `npm run bench`; run it with and without SIMDECK_NATIVE=0 in turn to compare the kernels.
 import { world } from 'simdeck';
-import { Grid, Redistribution } from 'simdeck/decomposition';
-import { components, Coupling } from 'simdeck/couple';
+import { shiftedLink } from './shiftedLink.js';
 
 const N = Number(process.argv[2] ?? 1000), REPS = Number(process.argv[3] ?? 50);
-const comp = components(world, { src: 2, dst: 1 });
-const grid = new Grid(comp.comm, { shape: [N, N], procs: comp.is('src') ? [2, 1] : [1, 1] });
-const u = grid.zeros(Float64Array).fill((i, j) => Math.sin(i * 0.01) + j * 1e-3);
-const h = 1 / N;
-const at = (shift: number) => ({ origin: [h / 2 + shift, h / 2 + shift], spacing: [h, h], shape: [N, N] });
-const c = new Coupling({
-  components: { src: { dt: 1, sends: { f: { grid: at(0), units: '1' } } }, dst: { dt: 1, receives: { g: { grid: at(0.5 * h * 0.999), units: '1' } } } },
-  interfaces: [{ from: 'src.f', to: 'dst.g', map: 'linear' }],
-});
-const link = c.connect(comp, comp.is('src') ? { f: u } : { g: u });
-const plan = new Redistribution(comp.is('src') ? grid : null, comp.is('dst') ? grid : null, world);
+const { comp, u, link, plan } = shiftedLink(N, 2);
 const cpu = () => { const x = process.cpuUsage(); return (x.user + x.system) / 1000; };
 const ex: number[] = [], re: number[] = [];
 let cpuEx = 0, cpuRe = 0;
