@@ -7,7 +7,7 @@
  * set-up (wasmSender), never at import; null where native kernels are off (`SIMDECK_NATIVE=0`),
  * no C compiler builds them or the library does not load: the WebAssembly kernels then run.
  */
-import { ownKernelsStatus } from '../kernels/own.js';
+import { ownFunctions } from '../kernels/own.js';
 
 /** The own-kernel name of maps.c. */
 export const MAPS_KERNELS = 'couple/maps';
@@ -37,25 +37,24 @@ let why: string | undefined;
  */
 export function nativeMaps(): NativeMaps | null {
   if (maps !== undefined) return maps;
-  const status = ownKernelsStatus(MAPS_KERNELS);
   maps = null;
-  if (status.lib === null) { why = status.reason; return maps; }
-  try {
-    const version = status.lib.func('int32_t simdeck_maps_version(void)')() as number;
-    if (version !== MAPS_VERSION) { why = `maps.c is version ${version}, simdeck expects ${MAPS_VERSION}`; return maps; }
-    const mapRows: NativeMaps['mapRows'] = status.lib.func('void simdeck_map_rows(const double *x, int64_t x0, int64_t xs, ' +
+  const found = ownFunctions(MAPS_KERNELS, {
+    version: 'int32_t simdeck_maps_version(void)',
+    mapRows: 'void simdeck_map_rows(const double *x, int64_t x0, int64_t xs, ' +
       'const int32_t *i0, const int32_t *i1, const double *w0, const double *w1, int32_t len, const int32_t *seg, int32_t nseg, ' +
       'const int32_t *ptr, const int32_t *idx, const double *w, int32_t base, double *ring, int32_t *held, int32_t slots, ' +
-      'double *out, int64_t outAt, int32_t j0, int32_t j1)');
-    const contractRows: NativeMaps['contractRows'] = status.lib.func('void simdeck_contract_rows(const double *x, int64_t x0, int64_t xs, ' +
+      'double *out, int64_t outAt, int32_t j0, int32_t j1)',
+    contractRows: 'void simdeck_contract_rows(const double *x, int64_t x0, int64_t xs, ' +
       'const int32_t *i0, const int32_t *i1, const double *w0, const double *w1, int32_t len, const int32_t *seg, int32_t nseg, ' +
-      'double *out, int64_t outAt, int32_t rows)');
-    const combineRows: NativeMaps['combineRows'] = status.lib.func('void simdeck_combine_rows(const double *x, const int32_t *ptr, const int32_t *idx, ' +
-      'const double *w, int32_t base, int32_t len, double *out, int64_t outAt, int32_t j0, int32_t j1)');
-    maps = { mapRows, contractRows, combineRows, calls: 0 };
-  } catch (e) {
-    why = `loading maps.c's functions failed: ${(e as Error).message}`;
-  }
+      'double *out, int64_t outAt, int32_t rows)',
+    combineRows: 'void simdeck_combine_rows(const double *x, const int32_t *ptr, const int32_t *idx, ' +
+      'const double *w, int32_t base, int32_t len, double *out, int64_t outAt, int32_t j0, int32_t j1)',
+  });
+  if ('reason' in found) { why = found.reason; return maps; }
+  const { version, mapRows, contractRows, combineRows } = found.functions;
+  const v = version() as number;
+  if (v !== MAPS_VERSION) { why = `maps.c is version ${v}, simdeck expects ${MAPS_VERSION}`; return maps; }
+  maps = { mapRows, contractRows, combineRows, calls: 0 };
   return maps;
 }
 

@@ -15,7 +15,7 @@ import { copyBox, denseStrides } from '../../decomposition/box.js';
 import type { DistributedArray } from '../../decomposition/distributedArray.js';
 import type { Grid } from '../../decomposition/grid.js';
 import { valueBounds } from './colormaps.js';
-import { ownKernels } from '../kernels/own.js';
+import { ownFunctions } from '../kernels/own.js';
 
 /** How each output pixel summarises its cells. */
 export type PoolMode = 'mean' | 'min' | 'max' | 'sample';
@@ -279,8 +279,8 @@ function poolInto(src: Num, offset: number, strides: number[], tables: Int32Arra
   if (fuse !== 16) acc.fill(mode === 'min' ? Infinity : mode === 'max' ? -Infinity : 0);
   // the same loops in C (pool.c, the same operations in the same order) where they load
   const native = src instanceof Float64Array && !warming ? nativePoolRuns() : null;
-  if (native !== null && src instanceof Float64Array) {
-    native(src, offset, ta, na, sa, tb, nb, sb, sc, segments, ns, acc, mode === 'mean' ? 0 : mode === 'min' ? 1 : 2, fuse, mode === 'mean' && uniform === 4 && sc === 1 ? 1 : 0);
+  if (native !== null) {
+    native(src as Float64Array, offset, ta, na, sa, tb, nb, sb, sc, segments, ns, acc, mode === 'mean' ? 0 : mode === 'min' ? 1 : 2, fuse, mode === 'mean' && uniform === 4 && sc === 1 ? 1 : 0);
     return fuse === 16;
   }
   for (let ia = 0; ia < na; ia++) {
@@ -379,16 +379,11 @@ let warming = false;
 /** The functions of pool.c, loaded once (see nativePool4x4), or null. Never throws. */
 function nativePools(): { pool4x4: NativePool4x4; runs: NativePoolRuns } | null {
   if (natives === undefined) {
-    const lib = ownKernels('graphics/pool');
-    natives = null;
-    if (lib !== null) {
-      try {
-        natives = {
-          pool4x4: lib.func('void simdeck_pool4x4_to32(const double *src, int64_t offset, int64_t sb, const int32_t *rows, int32_t nb, int32_t seg0, int32_t ns, float *out, int64_t at, double *mm)') as NativePool4x4,
-          runs: lib.func('void simdeck_pool_runs(const double *src, int64_t offset, const int32_t *ta, int32_t na, int64_t sa, const int32_t *tb, int32_t nb, int64_t sb, int64_t sc, const int32_t *segments, int32_t ns, double *acc, int32_t mode, int32_t div, int32_t uniform4)') as NativePoolRuns,
-        };
-      } catch { natives = null; }
-    }
+    const found = ownFunctions('graphics/pool', {
+      pool4x4: 'void simdeck_pool4x4_to32(const double *src, int64_t offset, int64_t sb, const int32_t *rows, int32_t nb, int32_t seg0, int32_t ns, float *out, int64_t at, double *mm)',
+      runs: 'void simdeck_pool_runs(const double *src, int64_t offset, const int32_t *ta, int32_t na, int64_t sa, const int32_t *tb, int32_t nb, int64_t sb, int64_t sc, const int32_t *segments, int32_t ns, double *acc, int32_t mode, int32_t div, int32_t uniform4)',
+    });
+    natives = 'reason' in found ? null : { pool4x4: found.functions.pool4x4 as NativePool4x4, runs: found.functions.runs as NativePoolRuns };
   }
   return natives;
 }

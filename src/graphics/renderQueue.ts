@@ -10,10 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { HeatmapStyle, Image2D } from './heatmapFigure.js';
-import { setThreadScheduling } from '../system/libc.js';
 import { ImageMemory } from './imageMemory.js';
 import type { LinesStyle, Series } from './linesFigure.js';
-import { unboundThreads } from '../system/libc.js';
+import { setThreadNice, unboundThreads } from '../system/libc.js';
 
 /** A frame to draw; `setup` marks a plot's first frame (its cost is one-time set-up, reported apart). */
 export type RenderJob = { name: string; step: number; time: number; setup?: boolean } & (
@@ -67,7 +66,7 @@ export const RAISED_NICE = 19;
 export function raiseIdleWorker(words: Int32Array): boolean {
   const tid = Atomics.load(words, WORKER_TID);
   if (tid <= 0 || Atomics.compareExchange(words, WORKER_SCHED, SCHED_AT_IDLE, SCHED_RAISED) !== SCHED_AT_IDLE) return false;
-  if (setThreadScheduling(tid, 'normal', RAISED_NICE)) return true;
+  if (setThreadNice(tid, RAISED_NICE)) return true;
   Atomics.store(words, WORKER_SCHED, SCHED_FIXED);
   return false;
 }

@@ -3,7 +3,7 @@
  * maps) written in C, compiled with the system C compiler the first time a process asks for them
  * and cached by content like a deck's kernels ({@link buildKernels}: one compile for N ranks
  * asking at once). Where native kernels are turned off (`SIMDECK_NATIVE=0`), or no compiler
- * builds them, or the library does not load, {@link ownKernels} returns null and the caller keeps
+ * builds them, or the library does not load, {@link ownFunctions} returns the reason and the caller keeps
  * its portable loops (JavaScript or WebAssembly), which must compute the same bits.
  *
  * The C sources live beside the TypeScript that uses them (`src/<layer>/<name>.c`, shipped in the
@@ -15,11 +15,12 @@ import koffi, { type LibraryHandle } from 'koffi';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildKernels } from './build.js';
+import type { KoffiFunction } from '../system/libc.js';
 
 /** Flags every own kernel is compiled with (see the module comment). */
 export const OWN_KERNEL_CFLAGS: readonly string[] = ['-O2', '-ffp-contract=off'];
 
-/** What {@link ownKernels} found for one source: the library, or why there is none. */
+/** What {@link ownKernelsStatus} found for one source: the library, or why there is none. */
 export interface OwnKernelsStatus {
   /** The loaded library, or null. */
   readonly lib: LibraryHandle | null;
@@ -76,7 +77,20 @@ export function ownKernelsStatus(name: string): OwnKernelsStatus {
   return status;
 }
 
-/** The loaded library of own kernel source `name`, or null (see {@link ownKernelsStatus}). Never throws. */
-export function ownKernels(name: string): LibraryHandle | null {
-  return ownKernelsStatus(name).lib;
+/**
+ * The functions of own kernel source `name` ('graphics/pool' for src/graphics/pool.c) bound from
+ * their C declarations (key -> declaration), or why there are none: the library's reason (see
+ * {@link ownKernelsStatus}), or a declaration the library does not export. Blocking on first use
+ * as ownKernelsStatus; binds anew on each call (callers keep what they get). Never throws.
+ */
+export function ownFunctions<K extends string>(name: string, declarations: Readonly<Record<K, string>>): { functions: Record<K, KoffiFunction> } | { reason: string } {
+  const { lib, reason } = ownKernelsStatus(name);
+  if (lib === null) return { reason: reason ?? `src/${name}.c did not load` };
+  try {
+    const functions = {} as Record<K, KoffiFunction>;
+    for (const k of Object.keys(declarations) as K[]) functions[k] = lib.func(declarations[k]);
+    return { functions };
+  } catch (e) {
+    return { reason: `binding src/${name}.c's functions failed: ${(e as Error).message}` };
+  }
 }

@@ -402,18 +402,18 @@ export function threadId(): number | null {
 }
 
 /**
- * Sets thread `tid`'s scheduling (sched_setattr): 'idle' is SCHED_IDLE (it runs only when no
- * other thread wants the core), 'normal' is SCHED_OTHER at nice value `nice`. Any thread of the
- * process may set any other's. Leaving SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE that
- * allows the nice value (unprivileged processes usually have neither): the kernel then refuses
- * and nothing changes. Returns whether the kernel accepted. Never throws.
+ * Puts thread `tid` under SCHED_OTHER at nice value `nice` (sched_setattr), e.g. out of SCHED_IDLE
+ * (a thread goes back with idleScheduling()). Any thread of the process may set any other's.
+ * Leaving SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE that allows the nice value
+ * (unprivileged processes usually have neither): the kernel then refuses and nothing changes.
+ * Returns whether the kernel accepted. Never throws.
  */
-export function setThreadScheduling(tid: number, policy: 'idle' | 'normal', nice = 0): boolean {
+export function setThreadNice(tid: number, nice: number): boolean {
   const c = libcOrNull();
   if (c === null) return false;
   const attr = new Int32Array(SCHED_ATTR_BYTES / 4);
   attr[0] = SCHED_ATTR_BYTES;
-  attr[1] = policy === 'idle' ? SCHED_IDLE : SCHED_OTHER;
-  attr[4] = policy === 'idle' ? 0 : nice;
+  attr[1] = SCHED_OTHER;
+  attr[4] = nice;
   return Number(c.schedSetattr(numbers!.setattr, tid, attr, 0)) === 0;
 }
